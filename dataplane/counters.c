@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* Counter names and dumps. Read by the management thread while workers
+ * write them: each value is a single aligned 64-bit store. */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "dp.h"
+
+const char *const pc_drop_names[PC_DROP__MAX] = {
+#define PC_DROP(name, help) "drop_" #name,
+#include "pc_errors.def"
+#undef PC_DROP
+};
+
+const char *const pc_drop_help[PC_DROP__MAX] = {
+#define PC_DROP(name, help) help,
+#include "pc_errors.def"
+#undef PC_DROP
+};
+
+#define PC_STATS(X)                   \
+	X(rx_packets)                 \
+	X(rx_bytes)                   \
+	X(tx_packets)                 \
+	X(tx_bytes)                   \
+	X(arp_requests_sent)          \
+	X(arp_replies_sent)           \
+	X(icmp_echo_replies)          \
+	X(ipv4_with_options)          \
+	X(polls)                      \
+	X(busy_cycles)                \
+	X(idle_cycles)                \
+	X(sleeps)
+
+static const struct {
+	const char *name;
+	size_t off;
+} pc_stats[] = {
+#define X(f) {#f, offsetof(struct pc_counters, f)},
+	PC_STATS(X)
+#undef X
+};
+
+static uint64_t read_u64(const struct pc_counters *c, size_t off)
+{
+	return *(const volatile uint64_t *)((const char *)c + off);
+}
+
+static uint64_t sum(size_t off)
+{
+	uint64_t t = 0;
+
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		if (pc_lcores[i] != NULL)
+			t += read_u64(&pc_lcores[i]->cnt, off);
+	return t;
+}
+
+static size_t drop_off(unsigned int d)
+{
+	return offsetof(struct pc_counters, drop) + d * sizeof(uint64_t);
+}
+
+int64_t pc_dp_counter(const char *name)
+{
+	for (size_t i = 0; i < RTE_DIM(pc_stats); i++)
+		if (strcmp(name, pc_stats[i].name) == 0)
+			return (int64_t)sum(pc_stats[i].off);
+	for (unsigned int d = 0; d < PC_DROP__MAX; d++)
+		if (strcmp(name, pc_drop_names[d]) == 0)
+			return (int64_t)sum(drop_off(d));
+	return -1;
+}
+
+static void dump_one(FILE *out, const char *prefix, const struct pc_counters *c)
+{
+	for (size_t i = 0; i < RTE_DIM(pc_stats); i++)
+		fprintf(out, "%s%s %" PRIu64 "\n", prefix, pc_stats[i].name,
+			read_u64(c, pc_stats[i].off));
+	for (unsigned int d = 0; d < PC_DROP__MAX; d++) {
+		uint64_t v = read_u64(c, drop_off(d));
+
+		if (v != 0)
+			fprintf(out, "%s%s %" PRIu64 "  # %s\n", prefix, pc_drop_names[d], v,
+				pc_drop_help[d]);
+	}
+}
+
+void pc_dp_dump_counters(FILE *out, bool per_lcore)
+{
+	struct pc_counters total = {0};
+	uint64_t *t = (uint64_t *)&total;
+	size_t words = sizeof(total) / sizeof(uint64_t);
+
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		if (pc_lcores[i] == NULL)
+			continue;
+		for (size_t w = 0; w < words; w++)
+			t[w] += read_u64(&pc_lcores[i]->cnt, w * sizeof(uint64_t));
+	}
+	fprintf(out, "counters (all workers; drops not listed are zero):\n");
+	dump_one(out, "", &total);
+	uint64_t busy = total.busy_cycles, all = busy + total.idle_cycles;
+
+	if (all != 0)
+		fprintf(out, "busy_percent %.1f\n", 100.0 * (double)busy / (double)all);
+	if (!per_lcore)
+		return;
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		char prefix[32];
+
+		if (pc_lcores[i] == NULL)
+			continue;
+		snprintf(prefix, sizeof(prefix), "lcore%u.", i);
+		dump_one(out, prefix, &pc_lcores[i]->cnt);
+	}
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to dataplane/: the per-lcore context and the packet functions the
+ * worker loop chains together. Every function here runs on the worker that
+ * owns the context (no locks: a worker owns its queue pair, its ARP cache
+ * and its counters), unless its comment says otherwise.
+ */
+#ifndef PC_DP_H
+#define PC_DP_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "pc_dataplane.h"
+
+#define PC_BURST 32
+
+enum pc_drop {
+#define PC_DROP(name, help) PC_DROP_##name,
+#include "pc_errors.def"
+#undef PC_DROP
+	PC_DROP__MAX
+};
+
+/* Counters: written only by the owning worker, read by mgmt (torn reads of
+ * a 64-bit aligned word do not happen on x86-64). */
+struct pc_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t arp_requests_sent;
+	uint64_t arp_replies_sent;
+	uint64_t icmp_echo_replies;
+	uint64_t ipv4_with_options;
+	uint64_t polls;
+	uint64_t busy_cycles;     /* cycles of loop passes that found work */
+	uint64_t idle_cycles;     /* cycles of empty passes, sleeps included */
+	uint64_t sleeps;
+	uint64_t drop[PC_DROP__MAX];
+} __rte_cache_aligned;
+
+/* ARP cache: set-associative, per worker. A bucket is chosen by a hash of
+ * the IPv4 address; inside it, the oldest entry is evicted. */
+#define PC_ARP_BUCKETS 64
+#define PC_ARP_WAYS 4
+#define PC_ARP_RETRIES 3
+
+enum pc_arp_state {
+	PC_ARP_FREE = 0,
+	PC_ARP_INCOMPLETE,  /* request sent, no answer yet */
+	PC_ARP_REACHABLE,   /* answered; fresh until expires, stale after */
+};
+
+struct pc_arp_entry {
+	uint32_t ip;              /* network order */
+	uint8_t state;
+	uint8_t tries;            /* requests sent while INCOMPLETE */
+	struct rte_ether_addr mac;
+	uint64_t expires;         /* TSC: fresh until; stale entries re-ask */
+	uint64_t last_req;        /* TSC of the last request sent */
+	uint64_t used;            /* TSC of the last update, for eviction */
+	struct rte_mbuf *pending; /* one packet held until resolution */
+};
+
+struct pc_arp_table {
+	struct pc_arp_entry e[PC_ARP_BUCKETS][PC_ARP_WAYS];
+};
+
+/* The interface as configured: shared, read-only after init. */
+struct pc_iface {
+	uint32_t addr;            /* network order */
+	uint32_t mask;            /* network order */
+	uint32_t gateway;         /* network order, 0 = none */
+	uint8_t ttl;
+	struct rte_ether_addr mac;
+	uint64_t arp_timeout;     /* TSC cycles */
+	uint64_t arp_retry;       /* TSC cycles between requests */
+};
+
+struct pc_lcore {
+	/* hot, private */
+	uint16_t port;
+	uint16_t queue;
+	uint16_t tx_n;
+	struct rte_mbuf *tx[PC_BURST];
+	uint64_t tx_oldest;       /* TSC when the oldest buffered frame came */
+	uint64_t tsc_drain;       /* max TSC cycles a frame waits in tx[] */
+	uint64_t next_tick;       /* TSC of the next timer pass */
+	uint64_t tsc_tick;
+	uint64_t idle_since;      /* TSC of the first empty poll in a row, 0 = busy */
+	struct rte_mempool *pool;
+	const struct pc_iface *ifc;
+	struct pc_idle_cfg idle;
+	uint64_t tsc_pause_after;
+	uint64_t tsc_sleep_after;
+	struct pc_arp_table arp;
+	struct pc_counters cnt;
+} __rte_cache_aligned;
+
+/* Contexts indexed by lcore id; NULL for lcores that are not workers. */
+extern struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
+
+static inline void pc_drop(struct pc_lcore *lc, struct rte_mbuf *m, enum pc_drop why)
+{
+	lc->cnt.drop[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Context set-up shared by the real port and the test harnesses. */
+void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
+		   struct rte_mempool *pool, const struct pc_iface *ifc,
+		   const struct pc_idle_cfg *idle);
+/* Free what a context holds (ARP pending packets, buffered TX). */
+void pc_lcore_fini(struct pc_lcore *lc);
+
+/* Input chain; each consumes the mbuf (sent on, or freed and counted).
+ * On entry to pc_eth_input the data starts at the Ethernet header; the
+ * later stages get it at their own header. */
+void pc_eth_input(struct pc_lcore *lc, struct rte_mbuf *m);
+void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m);
+void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m);
+void pc_icmp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);
+
+/* Output: m's data starts at the IPv4 header, which is complete (checksum
+ * included). Finds the next hop and its MAC (asking ARP, holding m while it
+ * waits), adds the Ethernet header and queues for TX. */
+void pc_ipv4_output(struct pc_lcore *lc, struct rte_mbuf *m);
+/* m's data starts where the Ethernet header goes. */
+void pc_eth_output(struct pc_lcore *lc, struct rte_mbuf *m,
+		   const struct rte_ether_addr *dst, uint16_t ether_type);
+void pc_tx_flush(struct pc_lcore *lc);
+
+/* ARP cache. pc_arp_resolve returns the MAC for next hop nh (network
+ * order), or NULL after taking m to hold until the reply comes (or to drop
+ * and count). */
+const struct rte_ether_addr *pc_arp_resolve(struct pc_lcore *lc, uint32_t nh,
+					    struct rte_mbuf *m);
+/* Retries, timeouts and expiry; called from the worker loop's timer pass. */
+void pc_arp_tick(struct pc_lcore *lc, uint64_t now);
+void pc_arp_flush(struct pc_lcore *lc);
+
+/* Counter names in the order of the X-macro list, for dumps and lookups. */
+extern const char *const pc_drop_names[PC_DROP__MAX];
+extern const char *const pc_drop_help[PC_DROP__MAX];
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The dataplane's public face: what mgmt/ and the tests may call.
+ *
+ * Threads: everything here is called by the main lcore (the management
+ * thread) except pc_dp_worker_poll(), which a worker lcore calls on its own
+ * context (tests call it directly to run one loop pass).
+ */
+#ifndef PC_DATAPLANE_H
+#define PC_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* How a worker waits when its queue is empty. The worker busy-polls for
+ * pause_after_us of idleness, then polls with a CPU pause instruction
+ * between polls until sleep_after_us, then sleeps sleep_us at a time
+ * (RCU-offline while asleep). busy = true never pauses or sleeps. */
+struct pc_idle_cfg {
+	bool busy;
+	uint32_t pause_after_us;
+	uint32_t sleep_after_us;
+	uint32_t sleep_us;
+};
+
+struct pc_dp_config {
+	uint32_t addr;            /* host order */
+	uint8_t prefix_len;
+	uint32_t gateway;         /* host order, 0 = none */
+	uint8_t ttl;              /* TTL of the packets we originate */
+	uint32_t arp_timeout_s;   /* how long a learned neighbour stays fresh */
+	uint32_t mbufs;           /* mbufs per NUMA socket, 0 = sized from queues */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	struct pc_idle_cfg idle;
+};
+
+/* Defaults every config starts from. */
+void pc_dp_config_defaults(struct pc_dp_config *cfg);
+
+/* After rte_eal_init(): checks the lcore layout (main lcore = management,
+ * every other lcore = one worker with one RX/TX queue pair), creates the
+ * mbuf pools and per-lcore contexts, configures and starts port 0.
+ * Returns 0 or a negative errno, with the reason printed on stderr. */
+int pc_dp_init(const struct pc_dp_config *cfg);
+
+/* Launch the worker loop on every worker lcore. */
+int pc_dp_launch(void);
+
+/* Ask the workers to leave their loops and wait for them. */
+void pc_dp_stop(void);
+
+/* Stop and close the port, free pools and contexts. */
+void pc_dp_fini(void);
+
+/* One pass of the worker loop on the calling lcore's context: RX burst,
+ * processing, TX drain, timers. Returns the number of packets received. */
+unsigned int pc_dp_worker_poll(void);
+
+/* Counter totals over all workers, one "name value" line each with the help
+ * text of drop reasons as a comment; per-worker lines when per_lcore. */
+void pc_dp_dump_counters(FILE *out, bool per_lcore);
+
+/* Sum of one named counter over all workers; -1 if the name is unknown. */
+int64_t pc_dp_counter(const char *name);
+
+/* Port's MAC address as text (valid after pc_dp_init). */
+const char *pc_dp_mac_str(void);
+
+#endif

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Port and memory set-up: the lcore layout, mbuf pools per NUMA socket,
+ * per-lcore contexts, and port 0 with one RX/TX queue pair per worker.
+ * Main lcore only, before the workers run (init) or after they stopped
+ * (fini).
+ */
+#include <errno.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp.h"
+
+/* Flows we want RSS to spread; the device's capabilities mask them. */
+#define PC_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP)
+#define PC_MBUF_CACHE 256
+
+static struct pc_iface pc_ifc;
+static struct rte_mempool *pc_pools[RTE_MAX_NUMA_NODES];
+static uint16_t pc_port = RTE_MAX_ETHPORTS;
+static bool pc_port_started;
+static char pc_mac_text[RTE_ETHER_ADDR_FMT_SIZE];
+
+void pc_dp_config_defaults(struct pc_dp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ttl = 64;
+	cfg->arp_timeout_s = 300;
+	cfg->rx_desc = 1024;
+	cfg->tx_desc = 1024;
+	cfg->idle.pause_after_us = 50;
+	cfg->idle.sleep_after_us = 500;
+	cfg->idle.sleep_us = 50;
+}
+
+static int setup_pools(const struct pc_dp_config *cfg, unsigned int nb_workers)
+{
+	unsigned int id;
+	/* Each queue's rings full, each worker's burst and TX buffer, the
+	 * pool caches, plus ARP holds: doubled for the packets in flight. */
+	unsigned int need = 2 * nb_workers *
+			    (cfg->rx_desc + cfg->tx_desc + 2 * PC_BURST + PC_MBUF_CACHE +
+			     PC_ARP_BUCKETS * PC_ARP_WAYS);
+	unsigned int n = cfg->mbufs != 0 ? cfg->mbufs : RTE_MAX(need, 8192u);
+
+	RTE_LCORE_FOREACH_WORKER(id) {
+		unsigned int s = rte_lcore_to_socket_id(id);
+		char name[RTE_MEMPOOL_NAMESIZE];
+
+		if (s >= RTE_MAX_NUMA_NODES)
+			s = 0;
+		if (pc_pools[s] != NULL)
+			continue;
+		snprintf(name, sizeof(name), "pc_mbuf_s%u", s);
+		pc_pools[s] = rte_pktmbuf_pool_create(name, n, PC_MBUF_CACHE, 0,
+						      RTE_MBUF_DEFAULT_BUF_SIZE, (int)s);
+		if (pc_pools[s] == NULL) {
+			fprintf(stderr,
+				"portcullis: cannot create %u mbufs on socket %u: %s "
+				"(hugepages reserved? see scripts/setup.sh)\n",
+				n, s, rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	return 0;
+}
+
+static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf = {0};
+	uint16_t rxd = cfg->rx_desc, txd = cfg->tx_desc;
+	int rc;
+
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: port %u: cannot read device info: %s\n", port,
+			rte_strerror(-rc));
+		return rc;
+	}
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+		fprintf(stderr,
+			"portcullis: port %u (%s) has %u RX / %u TX queues, %u workers need "
+			"one pair each (fewer lcores, or more device queues: "
+			"net_af_xdp queue_count=, veth numrxqueues)\n",
+			port, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq);
+		return -EINVAL;
+	}
+	if (nq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = PC_RSS_HF & info.flow_type_rss_offloads;
+		if (conf.rx_adv_conf.rss_conf.rss_hf != PC_RSS_HF)
+			printf("portcullis: port %u (%s): RSS hash functions 0x%" PRIx64
+			       " requested, device supports 0x%" PRIx64 ": using 0x%" PRIx64 "\n",
+			       port, info.driver_name, (uint64_t)PC_RSS_HF,
+			       info.flow_type_rss_offloads,
+			       conf.rx_adv_conf.rss_conf.rss_hf);
+		if (conf.rx_adv_conf.rss_conf.rss_hf == 0)
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: port %u: configure with %u queue pairs: %s\n",
+			port, nq, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: port %u: descriptor counts: %s\n", port,
+			rte_strerror(-rc));
+		return rc;
+	}
+	uint16_t q = 0;
+	unsigned int id;
+
+	RTE_LCORE_FOREACH_WORKER(id) {
+		unsigned int s = rte_lcore_to_socket_id(id);
+
+		if (s >= RTE_MAX_NUMA_NODES)
+			s = 0;
+		rc = rte_eth_rx_queue_setup(port, q, rxd, s, NULL, pc_pools[s]);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, txd, s, NULL);
+		if (rc != 0) {
+			fprintf(stderr,
+				"portcullis: port %u: queue %u (lcore %u, socket %u): %s\n",
+				port, q, id, s, rte_strerror(-rc));
+			return rc;
+		}
+		q++;
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: port %u: start: %s\n", port, rte_strerror(-rc));
+		return rc;
+	}
+	pc_port_started = true;
+	return 0;
+}
+
+int pc_dp_init(const struct pc_dp_config *cfg)
+{
+	unsigned int nb_workers = rte_lcore_count() - 1;
+	uint16_t nb_ports = rte_eth_dev_count_avail();
+	uint64_t hz = rte_get_tsc_hz();
+	unsigned int id;
+	int rc;
+
+	if (cfg->addr == 0) {
+		fprintf(stderr, "portcullis: no address configured (ip address A.B.C.D/N)\n");
+		return -EINVAL;
+	}
+	if (nb_workers == 0) {
+		fprintf(stderr, "portcullis: need at least two lcores (-l 0-1): the main "
+				"lcore runs management, each other lcore one worker\n");
+		return -EINVAL;
+	}
+	if (nb_ports == 0) {
+		fprintf(stderr, "portcullis: no DPDK port: give one with "
+				"--vdev=net_af_xdp0,iface=IF or --vdev=net_af_packet0,iface=IF "
+				"(or bind a NIC to vfio-pci)\n");
+		return -ENODEV;
+	}
+	if (nb_ports > 1)
+		printf("portcullis: %u ports found, using the first\n", nb_ports);
+	RTE_ETH_FOREACH_DEV(pc_port) break;
+
+	pc_ifc.addr = rte_cpu_to_be_32(cfg->addr);
+	pc_ifc.mask = rte_cpu_to_be_32(cfg->prefix_len == 0 ? 0
+					: ~0u << (32 - cfg->prefix_len));
+	pc_ifc.gateway = rte_cpu_to_be_32(cfg->gateway);
+	pc_ifc.ttl = cfg->ttl;
+	pc_ifc.arp_timeout = hz * cfg->arp_timeout_s;
+	pc_ifc.arp_retry = hz;
+	rc = rte_eth_macaddr_get(pc_port, &pc_ifc.mac);
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: port %u: no MAC address: %s\n", pc_port,
+			rte_strerror(-rc));
+		return rc;
+	}
+	rte_ether_format_addr(pc_mac_text, sizeof(pc_mac_text), &pc_ifc.mac);
+
+	rc = setup_pools(cfg, nb_workers);
+	if (rc != 0)
+		return rc;
+	uint16_t q = 0;
+
+	RTE_LCORE_FOREACH_WORKER(id) {
+		unsigned int s = rte_lcore_to_socket_id(id);
+
+		if (s >= RTE_MAX_NUMA_NODES)
+			s = 0;
+		pc_lcores[id] = rte_zmalloc_socket("pc_lcore", sizeof(struct pc_lcore),
+						   RTE_CACHE_LINE_SIZE, (int)s);
+		if (pc_lcores[id] == NULL) {
+			fprintf(stderr, "portcullis: no memory for lcore %u's context\n", id);
+			return -ENOMEM;
+		}
+		pc_lcore_init(pc_lcores[id], pc_port, q++, pc_pools[s], &pc_ifc, &cfg->idle);
+	}
+	return setup_port(cfg, pc_port, (uint16_t)nb_workers);
+}
+
+void pc_dp_fini(void)
+{
+	if (pc_port != RTE_MAX_ETHPORTS) {
+		if (pc_port_started)
+			rte_eth_dev_stop(pc_port);
+		pc_port_started = false;
+		rte_eth_dev_close(pc_port);
+		pc_port = RTE_MAX_ETHPORTS;
+	}
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		rte_free(pc_lcores[i]);
+		pc_lcores[i] = NULL;
+	}
+	for (unsigned int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		rte_mempool_free(pc_pools[s]);
+		pc_pools[s] = NULL;
+	}
+}
+
+const char *pc_dp_mac_str(void)
+{
+	return pc_mac_text;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker loop (one per worker lcore, DPDK l3fwd's shape): stop flag,
+ * RX burst, process, TX drained on a TSC deadline, timers, RCU quiescent
+ * state, and an idle back-off that leaves the core to others on a small
+ * machine.
+ */
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <urcu-qsbr.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "dp.h"
+
+struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
+
+/* Set by the management thread, read by the workers. */
+static volatile bool pc_stop_flag;
+
+#define PC_TX_DRAIN_US 20
+#define PC_TICK_US 100000
+
+void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
+		   struct rte_mempool *pool, const struct pc_iface *ifc,
+		   const struct pc_idle_cfg *idle)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	memset(lc, 0, sizeof(*lc));
+	lc->port = port;
+	lc->queue = queue;
+	lc->pool = pool;
+	lc->ifc = ifc;
+	lc->idle = *idle;
+	lc->tsc_drain = hz / 1000000 * PC_TX_DRAIN_US;
+	lc->tsc_tick = hz / 1000000 * PC_TICK_US;
+	lc->tsc_pause_after = hz / 1000000 * idle->pause_after_us;
+	lc->tsc_sleep_after = hz / 1000000 * idle->sleep_after_us;
+	lc->next_tick = rte_rdtsc() + lc->tsc_tick;
+}
+
+void pc_lcore_fini(struct pc_lcore *lc)
+{
+	pc_arp_flush(lc);
+	pc_tx_flush(lc);
+}
+
+static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
+{
+	struct rte_mbuf *pkts[PC_BURST];
+	uint16_t n = rte_eth_rx_burst(lc->port, lc->queue, pkts, PC_BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		lc->cnt.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		pc_eth_input(lc, pkts[i]);
+	}
+	lc->cnt.rx_packets += n;
+
+	uint64_t now = rte_rdtsc();
+
+	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain))
+		pc_tx_flush(lc);
+	if (unlikely(now >= lc->next_tick)) {
+		pc_arp_tick(lc, now);
+		pc_tx_flush(lc);
+		lc->next_tick = now + lc->tsc_tick;
+	}
+	lc->cnt.polls++;
+	if (n != 0)
+		lc->cnt.busy_cycles += now - start;
+	else
+		lc->cnt.idle_cycles += now - start;
+	return n;
+}
+
+unsigned int pc_dp_worker_poll(void)
+{
+	return worker_pass(pc_lcores[rte_lcore_id()], rte_rdtsc());
+}
+
+/* Called after an empty pass: busy-poll, then pause, then sleep. */
+static void worker_idle(struct pc_lcore *lc)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (lc->idle.busy)
+		return;
+	if (lc->idle_since == 0) {
+		lc->idle_since = now;
+		return;
+	}
+	uint64_t idle = now - lc->idle_since;
+
+	if (idle < lc->tsc_pause_after)
+		return;
+	if (idle < lc->tsc_sleep_after) {
+		rte_pause();
+		return;
+	}
+	struct timespec ts = {.tv_nsec = (long)lc->idle.sleep_us * 1000};
+
+	/* A sleeping worker holds no RCU references: it must not delay
+	 * grace periods. */
+	rcu_thread_offline();
+	nanosleep(&ts, NULL);
+	rcu_thread_online();
+	lc->cnt.sleeps++;
+	lc->cnt.idle_cycles += rte_rdtsc() - now;
+}
+
+static int worker_main(void *arg)
+{
+	struct pc_lcore *lc = pc_lcores[rte_lcore_id()];
+
+	(void)arg;
+	/* nanosleep() otherwise rounds short sleeps up by the default 50 us
+	 * timer slack. */
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	rcu_register_thread();
+	while (!pc_stop_flag) {
+		uint64_t start = rte_rdtsc();
+
+		if (worker_pass(lc, start) != 0)
+			lc->idle_since = 0;
+		else
+			worker_idle(lc);
+		rcu_quiescent_state();
+	}
+	pc_lcore_fini(lc);
+	rcu_unregister_thread();
+	return 0;
+}
+
+int pc_dp_launch(void)
+{
+	unsigned int id;
+
+	pc_stop_flag = false;
+	RTE_LCORE_FOREACH_WORKER(id) {
+		int rc = rte_eal_remote_launch(worker_main, NULL, id);
+
+		if (rc != 0) {
+			fprintf(stderr, "portcullis: cannot launch worker on lcore %u: %s\n",
+				id, rte_strerror(-rc));
+			pc_dp_stop();
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void pc_dp_stop(void)
+{
+	pc_stop_flag = true;
+	rte_eal_mp_wait_lcore();
+}

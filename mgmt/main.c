@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portcullis: process life cycle. The main lcore is the management thread:
+ * it loads the config, sets up the dataplane, launches the workers, then
+ * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters) until
+ * shutdown, when it stops the workers, prints the counters and returns
+ * every resource so that a new instance can start at once.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_version.h>
+
+#include "pc_build.h"
+#include "pc_crypto.h"
+#include "pc_dataplane.h"
+#include "pc_mgmt.h"
+
+static volatile sig_atomic_t pc_sig_stop;
+static volatile sig_atomic_t pc_sig_dump;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		pc_sig_dump = 1;
+	else
+		pc_sig_stop = 1;
+}
+
+static void print_version(void)
+{
+	printf("portcullis %s\n", PC_VERSION);
+	printf("DPDK: %s\n", rte_version());
+	printf("wolfSSL: %s\n", pc_crypto_version());
+	printf("wolfSSL configure: %s\n", pc_crypto_configure_flags());
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: portcullis [EAL options] -- -c CONFIG\n"
+		"       portcullis --version | --help\n"
+		"\n"
+		"EAL options select lcores and the port, e.g.\n"
+		"  -l 0-1 --no-pci --in-memory --vdev=net_af_xdp0,iface=dp0\n"
+		"lcore 0 (main) runs management; each other lcore runs one worker.\n"
+		"\n"
+		"Config commands (one per line, '#' starts a comment):\n");
+	pc_cmd_usage(out);
+}
+
+/* Options after EAL's "--". */
+static int parse_app_args(int argc, char **argv, const char **config)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		if (c != 'c')
+			return -1;
+		*config = optarg;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "portcullis: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (*config == NULL) {
+		fprintf(stderr, "portcullis: no config file (-c CONFIG)\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--version") == 0) {
+			print_version();
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_usage(stdout);
+			return 0;
+		}
+	}
+
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp};
+	const char *config = NULL;
+
+	pc_dp_config_defaults(&dp);
+	int eal_args = rte_eal_init(argc, argv);
+
+	if (eal_args < 0) {
+		fprintf(stderr, "portcullis: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return 2;
+	}
+	argc -= eal_args;
+	argv += eal_args;
+	if (parse_app_args(argc, argv, &config) != 0) {
+		print_usage(stderr);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (pc_config_load(config, &ctx) != 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	int rc = pc_dp_init(&dp);
+
+	if (rc == 0)
+		rc = pc_dp_launch();
+	if (rc != 0) {
+		pc_dp_fini();
+		rte_eal_cleanup();
+		return 1;
+	}
+	printf("portcullis: ready on %u.%u.%u.%u/%u mac %s, %u worker(s)\n", dp.addr >> 24,
+	       (dp.addr >> 16) & 0xff, (dp.addr >> 8) & 0xff, dp.addr & 0xff, dp.prefix_len,
+	       pc_dp_mac_str(), rte_lcore_count() - 1);
+	fflush(stdout);
+
+	while (!pc_sig_stop) {
+		struct timespec ts = {.tv_nsec = 50 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+		if (pc_sig_dump) {
+			pc_sig_dump = 0;
+			pc_dp_dump_counters(stdout, true);
+			fflush(stdout);
+		}
+	}
+	printf("portcullis: stopping\n");
+	pc_dp_stop();
+	pc_dp_dump_counters(stdout, true);
+	pc_dp_fini();
+	rte_eal_cleanup();
+	printf("portcullis: stopped\n");
+	return 0;
+}

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+# Shared settings for the scripts; sourced, not run.
+
+# shellcheck disable=SC2034
+WOLFSSL_PREFIX="$ROOT/build/wolfssl/prefix"
+
+# The optimized crypto (AES-NI, SP-asm) and every TLS feature crypto/ uses.
+# meson reads the stamp written next to the library and refuses a build
+# without the optimized flags.
+WOLFSSL_CONFIGURE_FLAGS="--enable-intelasm --enable-aesni --enable-sp --enable-sp-asm \
+--enable-tls13 --enable-sni --enable-alpn --enable-session-ticket --enable-crl \
+--enable-ocsp --enable-certext --enable-opensslextra --enable-curve25519 \
+--enable-ed25519 --enable-sessioncerts --enable-altcertchains \
+--enable-static --disable-shared --disable-examples --disable-crypttests"
+
+# The DPDK virtual device on the lab's dp0 that portcullis drives by default
+# (net_af_xdp was measured faster than net_af_packet: see README).
+PC_PMD_DEFAULT=${PC_PMD:-af_xdp}
+
+# pc_eal_args PMD WORKERS: EAL arguments for portcullis in the lab. Lcore 0
+# (management) runs on CPU 0; workers are lcores 1..WORKERS, spread over the
+# CPUs starting at CPU 1 (on a 2-core machine several may share one).
+# --in-memory leaves no hugepage files or runtime directory behind, so a
+# new instance can start as soon as the last one exits.
+pc_eal_args() {
+	local pmd=${1:-$PC_PMD_DEFAULT} n=${2:-1}
+	local ncpu i lcores="0@0"
+	ncpu=$(nproc)
+	for ((i = 1; i <= n; i++)); do
+		lcores+=",$i@$(((i - 1) % (ncpu > 1 ? ncpu - 1 : 1) + (ncpu > 1 ? 1 : 0)))"
+	done
+	local vdev
+	case "$pmd" in
+	af_xdp) vdev="net_af_xdp0,iface=dp0,start_queue=0,queue_count=$n" ;;
+	af_packet) vdev="net_af_packet0,iface=dp0,qpairs=$n" ;;
+	*)
+		echo "pc_eal_args: unknown PMD '$pmd' (af_xdp or af_packet)" >&2
+		return 2
+		;;
+	esac
+	echo "--lcores $lcores --no-pci --in-memory --no-telemetry --vdev=$vdev"
+}
