@@ -148,7 +148,7 @@ void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m)
 	/* Never learn a multicast MAC, a claim on our address, or a
 	 * broadcast/multicast IP: each would poison the cache. */
 	if (rte_is_multicast_ether_addr(sha) || rte_is_zero_ether_addr(sha) ||
-	    sip == lc->ifc->addr || hsip == 0xffffffff || RTE_IS_IPV4_MCAST(hsip) ||
+	    sip == lc->ifc->addr || hsip == 0xffffffff || pc_ipv4_is_mcast(hsip) ||
 	    (sip & ~lc->ifc->mask) == ~lc->ifc->mask) {
 		pc_drop(lc, m, PC_DROP_arp_bad_sender);
 		return;

@@ -110,6 +110,13 @@ static inline void pc_drop(struct pc_lcore *lc, struct rte_mbuf *m, enum pc_drop
 	rte_pktmbuf_free(m);
 }
 
+/* 224.0.0.0/4, host order. (DPDK's RTE_IS_IPV4_MCAST shifts a signed int
+ * into its sign bit, which UBSan rightly reports.) */
+static inline bool pc_ipv4_is_mcast(uint32_t host_addr)
+{
+	return (host_addr >> 28) == 0xe;
+}
+
 /* Context set-up shared by the real port and the test harnesses. */
 void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 		   struct rte_mempool *pool, const struct pc_iface *ifc,

@@ -33,7 +33,7 @@ static inline bool ipv4_martian_src(const struct pc_iface *ifc, uint32_t src)
 {
 	uint32_t h = rte_be_to_cpu_32(src);
 
-	return h == 0 || (h >> 24) == 127 || RTE_IS_IPV4_MCAST(h) || h == 0xffffffff ||
+	return h == 0 || (h >> 24) == 127 || pc_ipv4_is_mcast(h) || h == 0xffffffff ||
 	       src == ifc->addr ||
 	       ((src & ifc->mask) == (ifc->addr & ifc->mask) &&
 		(src & ~ifc->mask) == ~ifc->mask);
@@ -71,7 +71,7 @@ void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m)
 	}
 	if (unlikely(ip->dst_addr != lc->ifc->addr)) {
 		uint32_t d = rte_be_to_cpu_32(ip->dst_addr);
-		bool bcast = d == 0xffffffff || RTE_IS_IPV4_MCAST(d) ||
+		bool bcast = d == 0xffffffff || pc_ipv4_is_mcast(d) ||
 			     (ip->dst_addr & ~lc->ifc->mask) == ~lc->ifc->mask;
 
 		pc_drop(lc, m, bcast ? PC_DROP_ipv4_bcast_mcast : PC_DROP_ipv4_not_for_us);

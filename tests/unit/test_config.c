@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* The command language: good and bad lines, and config files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pc_mgmt.h"
+
+struct line_case {
+	const char *line;
+	int ok;
+	const char *err_has; /* part of the message for bad lines */
+};
+
+static const struct line_case cases[] = {
+	{"", 1, NULL},
+	{"   # only a comment", 1, NULL},
+	{"ip address 198.18.0.1/24", 1, NULL},
+	{"ip address 198.18.0.1/24 # trailing comment", 1, NULL},
+	{"  ip\taddress   198.18.0.1/24\r\n", 1, NULL},
+	{"ip address 198.18.0.1", 0, "not A.B.C.D/LEN"},
+	{"ip address 198.18.0.1/33", 0, "out of range"},
+	{"ip address 198.18.0.1/0", 0, "out of range"},
+	{"ip address 198.18.0.1/", 0, "not a number"},
+	{"ip address 198.18.0.1/24x", 0, "not a number"},
+	{"ip address 198.18.0.256/24", 0, "not an IPv4 address"},
+	{"ip address 198.18.0.0/24", 0, "network or broadcast"},
+	{"ip address 198.18.0.255/24", 0, "network or broadcast"},
+	{"ip address 198.18.0.1/24 extra", 0, "too many arguments"},
+	{"ip address", 0, "missing arguments"},
+	{"ip gateway 198.18.0.254", 1, NULL},
+	{"ip gateway nowhere", 0, "not an IPv4 address"},
+	{"ip ttl 0", 0, "out of range"},
+	{"ip ttl 255", 1, NULL},
+	{"ip ttl -1", 0, "not a number"},
+	{"ip ttl 99999999999999999999999", 0, "not a number"},
+	{"arp timeout 60", 1, NULL},
+	{"arp timeout 0", 0, "out of range"},
+	{"worker idle busy", 1, NULL},
+	{"worker idle backoff 10 100 20", 1, NULL},
+	{"worker idle backoff 100 10 20", 0, "out of range"},
+	{"worker idle backoff 10 100", 0, "expected"},
+	{"worker idle sometimes", 0, "expected"},
+	{"port mbufs 16384", 1, NULL},
+	{"port mbufs 10", 0, "out of range"},
+	{"port descriptors 512 512", 1, NULL},
+	{"port descriptors 512", 0, "missing"},
+	{"ip", 0, "unknown command"},
+	{"frobnicate now", 0, "unknown command 'frobnicate'"},
+	{"a b c d e f g h i j k l m n o p q", 0, "too many words"},
+};
+
+static void test_lines(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pc_dp_config dp;
+		struct pc_cmd_ctx ctx = {.dp = &dp};
+		char line[256];
+
+		pc_dp_config_defaults(&dp);
+		snprintf(line, sizeof(line), "%s", cases[i].line);
+		int rc = pc_cmd_exec(&ctx, line);
+
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("'%s': expected %s, got rc %d (%s)", cases[i].line,
+				 cases[i].ok ? "success" : "an error", rc, ctx.err);
+		if (!cases[i].ok && strstr(ctx.err, cases[i].err_has) == NULL)
+			fail_msg("'%s': message '%s' lacks '%s'", cases[i].line, ctx.err,
+				 cases[i].err_has);
+	}
+}
+
+static void test_values(void **state)
+{
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp};
+	char l1[] = "ip address 198.18.0.1/24", l2[] = "ip gateway 198.18.0.254",
+	     l3[] = "worker idle backoff 10 100 20", l4[] = "arp timeout 60";
+
+	(void)state;
+	pc_dp_config_defaults(&dp);
+	assert_int_equal(pc_cmd_exec(&ctx, l1), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l2), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l3), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l4), 0);
+	assert_int_equal(dp.addr, 0xc6120001);
+	assert_int_equal(dp.prefix_len, 24);
+	assert_int_equal(dp.gateway, 0xc61200fe);
+	assert_false(dp.idle.busy);
+	assert_int_equal(dp.idle.pause_after_us, 10);
+	assert_int_equal(dp.idle.sleep_after_us, 100);
+	assert_int_equal(dp.idle.sleep_us, 20);
+	assert_int_equal(dp.arp_timeout_s, 60);
+}
+
+/* Write a temp file, load it, and return the result; stderr goes to a file
+ * so the message can be checked. */
+static int load_text(const char *text, size_t len, char *msg, size_t msglen)
+{
+	char path[] = "/tmp/pc-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp};
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	pc_dp_config_defaults(&dp);
+	fflush(stderr);
+	FILE *err = tmpfile();
+	int saved = dup(2);
+
+	dup2(fileno(err), 2);
+	int rc = pc_config_load(path, &ctx);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(err);
+	size_t n = fread(msg, 1, msglen - 1, err);
+
+	msg[n] = '\0';
+	fclose(err);
+	unlink(path);
+	return rc;
+}
+
+static void test_files(void **state)
+{
+	char msg[512];
+	static const char good[] = "# demo\nip address 198.18.0.1/24\n\nworker idle busy\n";
+	static const char bad[] = "ip address 198.18.0.1/24\nip ttl 300\n";
+	static const char nul[] = "ip address 198.18.0.1/24\nip ttl\0 3\n";
+	char *longline = malloc(5000);
+
+	(void)state;
+	assert_int_equal(load_text(good, sizeof(good) - 1, msg, sizeof(msg)), 0);
+	assert_int_equal(load_text(bad, sizeof(bad) - 1, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, ":2: ip ttl: ttl 300 out of range"));
+	assert_int_equal(load_text(nul, sizeof(nul) - 1, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, ":2: NUL byte"));
+	memset(longline, 'x', 4999);
+	longline[4999] = '\n';
+	assert_int_equal(load_text(longline, 5000, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, ":1: line longer"));
+	free(longline);
+
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp};
+
+	assert_int_equal(pc_config_load("/nonexistent/pc.conf", &ctx), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
