@@ -13,9 +13,14 @@
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ip.h>
+#include <rte_ring_elem.h>
 
 #include "dp.h"
 
+struct rte_ring *pc_arp_inboxes[RTE_MAX_LCORE];
+unsigned int pc_nb_arp_inboxes;
+
+_Static_assert(sizeof(struct pc_arp_notice) % 4 == 0, "ring elements are 4-byte multiples");
 _Static_assert((PC_ARP_BUCKETS & (PC_ARP_BUCKETS - 1)) == 0,
 	       "PC_ARP_BUCKETS must be a power of two");
 
@@ -120,6 +125,35 @@ static void arp_update(struct pc_lcore *lc, struct pc_arp_entry *e,
 	}
 }
 
+/* Tell the other workers what this one learned from an ARP frame. */
+static void arp_share(struct pc_lcore *lc, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct pc_arp_notice n = {.ip = ip, .mac = *mac};
+
+	for (unsigned int i = 0; i < pc_nb_arp_inboxes; i++) {
+		if (pc_arp_inboxes[i] == lc->arp_inbox)
+			continue;
+		if (rte_ring_mp_enqueue_elem(pc_arp_inboxes[i], &n, sizeof(n)) != 0)
+			lc->cnt.arp_notices_lost++;
+	}
+}
+
+void pc_arp_drain_inbox(struct pc_lcore *lc)
+{
+	struct pc_arp_notice n[16];
+	unsigned int got = rte_ring_sc_dequeue_burst_elem(lc->arp_inbox, n, sizeof(n[0]),
+							  RTE_DIM(n), NULL);
+	uint64_t now = got != 0 ? rte_rdtsc() : 0;
+
+	for (unsigned int i = 0; i < got; i++) {
+		struct pc_arp_entry *e = arp_find(lc, n[i].ip);
+
+		if (e == NULL)
+			e = arp_alloc(lc, n[i].ip);
+		arp_update(lc, e, &n[i].mac, now);
+	}
+}
+
 void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m)
 {
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_arp_hdr))) {
@@ -158,8 +192,10 @@ void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m)
 	struct pc_arp_entry *e = sip != 0 ? arp_find(lc, sip) : NULL;
 
 	if (tip != lc->ifc->addr) {
-		if (e != NULL)
+		if (e != NULL) {
 			arp_update(lc, e, sha, now);
+			arp_share(lc, sip, sha);
+		}
 		pc_drop(lc, m, PC_DROP_arp_not_for_us);
 		return;
 	}
@@ -167,6 +203,7 @@ void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m)
 		if (e == NULL)
 			e = arp_alloc(lc, sip);
 		arp_update(lc, e, sha, now);
+		arp_share(lc, sip, sha);
 	}
 	if (op == RTE_ARP_OP_REQUEST) {
 		/* Turn the request around in place. */

@@ -29,6 +29,7 @@ const char *const pc_drop_help[PC_DROP__MAX] = {
 	X(arp_replies_sent)           \
 	X(icmp_echo_replies)          \
 	X(ipv4_with_options)          \
+	X(arp_notices_lost)           \
 	X(polls)                      \
 	X(busy_cycles)                \
 	X(idle_cycles)                \

@@ -36,6 +36,7 @@ struct pc_counters {
 	uint64_t arp_replies_sent;
 	uint64_t icmp_echo_replies;
 	uint64_t ipv4_with_options;
+	uint64_t arp_notices_lost;  /* a peer's inbox was full */
 	uint64_t polls;
 	uint64_t busy_cycles;     /* cycles of loop passes that found work */
 	uint64_t idle_cycles;     /* cycles of empty passes, sleeps included */
@@ -70,6 +71,20 @@ struct pc_arp_table {
 	struct pc_arp_entry e[PC_ARP_BUCKETS][PC_ARP_WAYS];
 };
 
+/* With several workers, RSS or the PMD's fanout sends an ARP reply to
+ * whichever queue its hash picks, not to the worker that asked. So a
+ * worker that learns a neighbour from an ARP frame tells the others
+ * through their inboxes (multi-producer, single-consumer rings), and each
+ * worker drains its inbox once per loop pass. ARP is rare: the rings are
+ * small and a full one only costs a later re-request (counted). */
+struct pc_arp_notice {
+	uint32_t ip;              /* network order */
+	struct rte_ether_addr mac;
+	uint16_t pad;
+};
+
+#define PC_ARP_INBOX 256
+
 /* The interface as configured: shared, read-only after init. */
 struct pc_iface {
 	uint32_t addr;            /* network order */
@@ -98,11 +113,16 @@ struct pc_lcore {
 	uint64_t tsc_pause_after;
 	uint64_t tsc_sleep_after;
 	struct pc_arp_table arp;
+	struct rte_ring *arp_inbox; /* NULL with a single worker */
 	struct pc_counters cnt;
 } __rte_cache_aligned;
 
 /* Contexts indexed by lcore id; NULL for lcores that are not workers. */
 extern struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
+
+/* Every worker's ARP inbox, set before the workers start. */
+extern struct rte_ring *pc_arp_inboxes[RTE_MAX_LCORE];
+extern unsigned int pc_nb_arp_inboxes;
 
 static inline void pc_drop(struct pc_lcore *lc, struct rte_mbuf *m, enum pc_drop why)
 {
@@ -146,6 +166,8 @@ void pc_tx_flush(struct pc_lcore *lc);
  * and count). */
 const struct rte_ether_addr *pc_arp_resolve(struct pc_lcore *lc, uint32_t nh,
 					    struct rte_mbuf *m);
+/* Learn what the other workers told this one. */
+void pc_arp_drain_inbox(struct pc_lcore *lc);
 /* Retries, timeouts and expiry; called from the worker loop's timer pass. */
 void pc_arp_tick(struct pc_lcore *lc, uint64_t now);
 void pc_arp_flush(struct pc_lcore *lc);

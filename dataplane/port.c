@@ -11,6 +11,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_ring_elem.h>
 
 #include "dp.h"
 
@@ -161,7 +162,8 @@ int pc_dp_init(const struct pc_dp_config *cfg)
 	if (nb_ports == 0) {
 		fprintf(stderr, "portcullis: no DPDK port: give one with "
 				"--vdev=net_af_xdp0,iface=IF or --vdev=net_af_packet0,iface=IF "
-				"(or bind a NIC to vfio-pci)\n");
+				"(or bind a NIC to vfio-pci); a --vdev that failed to probe "
+				"is explained by EAL above\n");
 		return -ENODEV;
 	}
 	if (nb_ports > 1)
@@ -200,6 +202,21 @@ int pc_dp_init(const struct pc_dp_config *cfg)
 			return -ENOMEM;
 		}
 		pc_lcore_init(pc_lcores[id], pc_port, q++, pc_pools[s], &pc_ifc, &cfg->idle);
+		if (nb_workers > 1) {
+			char name[RTE_RING_NAMESIZE];
+			struct rte_ring *r;
+
+			snprintf(name, sizeof(name), "pc_arp_inbox%u", id);
+			r = rte_ring_create_elem(name, sizeof(struct pc_arp_notice),
+						 PC_ARP_INBOX, (int)s, RING_F_SC_DEQ);
+			if (r == NULL) {
+				fprintf(stderr, "portcullis: no memory for lcore %u's ARP inbox\n",
+					id);
+				return -ENOMEM;
+			}
+			pc_lcores[id]->arp_inbox = r;
+			pc_arp_inboxes[pc_nb_arp_inboxes++] = r;
+		}
 	}
 	return setup_port(cfg, pc_port, (uint16_t)nb_workers);
 }
@@ -213,6 +230,9 @@ void pc_dp_fini(void)
 		rte_eth_dev_close(pc_port);
 		pc_port = RTE_MAX_ETHPORTS;
 	}
+	for (unsigned int i = 0; i < pc_nb_arp_inboxes; i++)
+		rte_ring_free(pc_arp_inboxes[i]);
+	pc_nb_arp_inboxes = 0;
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
 		rte_free(pc_lcores[i]);
 		pc_lcores[i] = NULL;

@@ -63,6 +63,9 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	}
 	lc->cnt.rx_packets += n;
 
+	if (lc->arp_inbox != NULL)
+		pc_arp_drain_inbox(lc);
+
 	uint64_t now = rte_rdtsc();
 
 	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain))

@@ -98,6 +98,10 @@ int main(int argc, char **argv)
 	struct pc_cmd_ctx ctx = {.dp = &dp};
 	const char *config = NULL;
 
+	/* Tests and operators read stdout through pipes and files: a line is
+	 * complete when it is written, even if the process dies next. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
 	pc_dp_config_defaults(&dp);
 	int eal_args = rte_eal_init(argc, argv);
 

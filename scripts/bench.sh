@@ -7,17 +7,21 @@
 # Scenarios:
 #   pmd   ICMP echo through the portcullis worker with each DPDK virtual
 #         device (net_af_xdp, net_af_packet), 64- and 1472-byte payloads
-#         (the latter fills a 1500-byte MTU), driven by pc_blast from
-#         pc-client; the Linux kernel of pc-backend answering the same load
-#         is the reference.
+#         (the latter fills a 1500-byte MTU), driven by pc_blast from the
+#         client namespace; the Linux kernel of the backend namespace
+#         answering the same load is the reference.
 #
-# Prints a table and writes bench-results/latest.json. Needs portcullis and
+# Prints a table and writes bench-results/latest.json (plus the counters
+# portcullis printed, bench-results/portcullis-*.log). Needs portcullis and
 # pc_blast built in $PC_BUILD (default build/release).
-# PC_BENCH_SECONDS sets the length of each measurement (default 5).
+#   PC_BENCH_SECONDS  length of each measurement (default 5)
+#   PC_BENCH_RUNS     measurements per point; the median is reported (default 3)
+#   PC_LAB            which lab (see scripts/lab.sh; default pc)
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
 # lcore and pc_blast on core 0. On a 2-core machine the kernel's share of
-# the packet path (veth, bridge) lands on whichever core makes the syscall.
+# the packet path (veth, bridge) runs on whichever core makes the syscall:
+# requests on core 0 (pc_blast's sends), replies on core 1 (the PMD's TX).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +32,14 @@ BUILD=${PC_BUILD:-$ROOT/build/release}
 PORTCULLIS=$BUILD/portcullis
 PC_BLAST=$BUILD/tests/perf/pc_blast
 SECONDS_EACH=${PC_BENCH_SECONDS:-5}
+RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
 SCENARIOS=(pmd)
+
+# The same names scripts/lab.sh gives the lab's namespaces.
+LAB=${PC_LAB:-pc}
+NS_DP=$LAB-dp
+NS_CL=$LAB-client
 
 PC_ADDR=198.18.0.1
 KERNEL_ADDR=198.18.0.3
@@ -48,18 +58,16 @@ TMP=
 
 stop_pid() {
 	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || {
-		wait "$pid" 2>/dev/null || true
-		return 0
-	}
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
 	if kill -0 "$pid" 2>/dev/null; then
-		log "PID $pid ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "PID $pid ignored SIGTERM for ${STOP_TIMEOUT}s: SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
 	fi
 	wait "$pid" 2>/dev/null || true
 }
@@ -67,9 +75,10 @@ stop_pid() {
 forget_pid() {
 	local pid=$1 i
 	for i in "${!STARTED[@]}"; do
-		[ "${STARTED[$i]}" = "$pid" ] && unset 'STARTED[i]'
+		if [ "${STARTED[$i]}" = "$pid" ]; then
+			unset 'STARTED[i]'
+		fi
 	done
-	return 0
 }
 
 cleanup() {
@@ -85,43 +94,73 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# record SCENARIO TARGET PAYLOAD JSON: one line of $TMP/results.jsonl; JSON
-# is pc_blast's result, or null when there is none.
-record() {
-	printf '{"scenario": "%s", "target": "%s", "size": %s, "blast": %s}\n' \
-		"$1" "$2" "$3" "$4" >>"$TMP/results.jsonl"
+# How long every task has run so far: one "path nanoseconds" line each.
+# (The scheduler's own accounting: /proc/stat's tick sampling misses a
+# thread that wakes every few microseconds, such as an idle portcullis
+# worker.)
+task_runtimes() {
+	grep -H '' /proc/[0-9]*/task/[0-9]*/schedstat 2>/dev/null | awk -F'[: ]' '{ print $1, $2 }'
 }
 
-# blast SCENARIO TARGET ADDR PAYLOAD: one pc_blast run from pc-client on
-# core 0, recorded. Run in the background and waited for, so that a signal
-# to this script stops it at once.
+# Another load on the machine (a build, a test run, a portcullis left
+# running elsewhere) moves the numbers more than any PMD does: say so
+# before measuring.
+check_quiet() {
+	local before busy
+	before=$(task_runtimes)
+	sleep 1
+	busy=$(task_runtimes | awk -v ncpu="$(nproc)" '
+		NR == FNR { t[$1] = $2; next }
+		{ s += $2 - ($1 in t ? t[$1] : 0) }
+		END { printf "%d", s / 1e7 / ncpu }' <(echo "$before") -)
+	if [ "$busy" -gt 5 ]; then
+		log "warning: the machine is already ${busy}% busy; the numbers will be low and noisy"
+		if pgrep -x portcullis >/dev/null; then
+			log "other portcullis processes (they share the cores):"
+			pgrep -a -x portcullis | sed 's/^/    /' >&2
+		fi
+	fi
+}
+
+# record SCENARIO TARGET PAYLOAD BLAST WORKER: one line of
+# $TMP/results.jsonl. BLAST is pc_blast's JSON result, WORKER portcullis's
+# counters; either is null when there is none.
+record() {
+	printf '{"scenario": "%s", "target": "%s", "size": %s, "blast": %s, "worker": %s}\n' \
+		"$1" "$2" "$3" "$4" "$5" >>"$TMP/results.jsonl"
+}
+
+# blast ADDR PAYLOAD: one pc_blast run from the client namespace on core 0;
+# sets BLAST_JSON (null if it failed). Run in the background and waited
+# for, so that a signal to this script stops it at once.
 blast() {
-	local scenario=$1 target=$2 addr=$3 size=$4 out pid rc=0
-	out="$TMP/blast.json"
-	ip netns exec pc-client taskset -c 0 "$PC_BLAST" --dst "$addr" --size "$size" \
+	local addr=$1 size=$2 out="$TMP/blast.json" pid rc=0
+	ip netns exec "$NS_CL" taskset -c 0 "$PC_BLAST" --dst "$addr" --size "$size" \
 		--seconds "$SECONDS_EACH" --json >"$out" &
 	pid=$!
 	STARTED+=("$pid")
 	wait "$pid" || rc=$?
 	forget_pid "$pid"
-	# Exit status 2: it ran, but some replies were wrong; the record's
-	# error count says so and the report refuses the number.
+	# Exit status 2: it ran, but some replies were wrong; the error count
+	# in the result says so and the report refuses the number.
 	if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then
-		record "$scenario" "$target" "$size" "$(cat "$out")"
+		BLAST_JSON=$(cat "$out")
 	else
-		log "pc_blast against $target ($addr) failed (exit $rc)"
-		record "$scenario" "$target" "$size" null
+		log "pc_blast against $addr failed (exit $rc)"
+		BLAST_JSON=null
 	fi
 }
 
-# start_portcullis PMD: starts it in pc-dp, waits for its ready line, sets
-# PC_PID. Returns non-zero (with the log shown) if it never gets ready.
+# start_portcullis PMD: starts it in the dataplane namespace, waits for its
+# ready line, sets PC_PID. Returns non-zero (with its output shown) if it
+# never gets ready.
 start_portcullis() {
 	local pmd=$1 logf="$TMP/portcullis-$1.log" i eal
 	eal=$(pc_eal_args "$pmd" 1) || return 1
+	: >"$logf"
 	# ip netns exec execs the command: $! is portcullis itself.
 	# shellcheck disable=SC2086
-	ip netns exec pc-dp "$PORTCULLIS" $eal -- -c "$TMP/bench.conf" >"$logf" 2>&1 &
+	ip netns exec "$NS_DP" "$PORTCULLIS" $eal -- -c "$TMP/bench.conf" >"$logf" 2>&1 &
 	PC_PID=$!
 	STARTED+=("$PC_PID")
 	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
@@ -133,44 +172,57 @@ start_portcullis() {
 		fi
 		sleep 0.1
 	done
-	log "portcullis ($pmd) did not get ready; its output:"
+	log "portcullis (net_$pmd) did not get ready; its output:"
 	sed 's/^/    /' "$logf" >&2
 	stop_pid "$PC_PID"
 	forget_pid "$PC_PID"
 	return 1
 }
 
-# stop_portcullis PMD: SIGTERM, wait; keeps its output (the counters) in
-# bench-results for a look after the run.
+# stop_portcullis PMD: SIGTERM, wait; sets WORKER_JSON from the counters it
+# prints on the way out (null if it did not stop cleanly) and keeps its
+# output in bench-results.
 stop_portcullis() {
 	local pmd=$1 logf="$TMP/portcullis-$1.log"
 	stop_pid "$PC_PID"
 	forget_pid "$PC_PID"
 	cp "$logf" "$RESULTS_DIR/portcullis-$pmd.log"
 	if ! grep -q '^portcullis: stopped' "$logf"; then
-		log "portcullis ($pmd) did not stop cleanly; last lines:"
+		log "portcullis (net_$pmd) did not stop cleanly; last lines:"
 		tail -n 5 "$logf" | sed 's/^/    /' >&2
+		WORKER_JSON=null
+		return
 	fi
+	WORKER_JSON=$(awk '/^portcullis: stopping/ { on = 1 }
+		on && $1 ~ /^(rx_packets|busy_cycles|idle_cycles)$/ && !seen[$1]++ {
+			printf "%s\"%s\": %s", n++ ? ", " : "{", $1, $2 }
+		END { print n ? "}" : "null" }' "$logf")
 }
 
 scenario_pmd() {
-	local size pmd
+	local size pmd run
 	for size in 64 1472; do
-		log "pmd: kernel $KERNEL_ADDR, $size-byte payload"
-		blast pmd kernel "$KERNEL_ADDR" "$size"
-	done
-	for pmd in af_xdp af_packet; do
-		if ! start_portcullis "$pmd"; then
-			for size in 64 1472; do
-				record pmd "$pmd" "$size" null
-			done
-			continue
-		fi
-		for size in 64 1472; do
-			log "pmd: portcullis net_$pmd, $size-byte payload"
-			blast pmd "$pmd" "$PC_ADDR" "$size"
+		for ((run = 1; run <= RUNS; run++)); do
+			log "pmd: kernel $KERNEL_ADDR, $size-byte payload, run $run/$RUNS"
+			blast "$KERNEL_ADDR" "$size"
+			record pmd kernel "$size" "$BLAST_JSON" null
 		done
-		stop_portcullis "$pmd"
+	done
+	# A fresh portcullis for every run: its exit counters then cover that
+	# run alone.
+	for pmd in af_xdp af_packet; do
+		for size in 64 1472; do
+			for ((run = 1; run <= RUNS; run++)); do
+				log "pmd: portcullis net_$pmd, $size-byte payload, run $run/$RUNS"
+				if ! start_portcullis "$pmd"; then
+					record pmd "$pmd" "$size" null null
+					continue
+				fi
+				blast "$PC_ADDR" "$size"
+				stop_portcullis "$pmd"
+				record pmd "$pmd" "$size" "$BLAST_JSON" "$WORKER_JSON"
+			done
+		done
 	done
 }
 
@@ -179,36 +231,64 @@ report() {
 	local machine when
 	machine="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
 	when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	python3 - "$TMP/results.jsonl" "$RESULTS_DIR/latest.json" "$machine" "$when" <<'EOF'
+	python3 - "$TMP/results.jsonl" "$RESULTS_DIR/latest.json" "$machine" "$when" "$RUNS" <<'EOF'
 import json, sys
 
-records_path, out_path, machine, when = sys.argv[1:5]
+records_path, out_path, machine, when, runs = sys.argv[1:6]
 records = [json.loads(line) for line in open(records_path)]
 
-def cell(b, key, fmt):
-    return fmt.format(b[key]) if b else "-"
-
-print(f"{'PMD':<10} {'payload':>7} {'replies/s':>10} {'Gbit/s':>7} {'loss':>7} "
-      f"{'errors':>6} {'RTT p50/p99 us':>15}")
+# Runs of one point, by (scenario, target, size), in order of appearance.
+points = {}
 for r in records:
-    b = r["blast"]
+    points.setdefault((r["scenario"], r["target"], r["size"]), []).append(r)
+
+def median(runs):
+    """The run with the median rate, or None if any run failed or saw a
+    wrong reply (then the point has no number)."""
+    if any(not r["blast"] or r["blast"]["errors"] for r in runs):
+        return None
+    ordered = sorted(runs, key=lambda r: r["blast"]["pps"])
+    return ordered[(len(ordered) - 1) // 2]
+
+notes = []
+print(f"median of {runs} run(s) per point")
+print(f"{'PMD':<10} {'payload':>7} {'replies/s':>10} {'Gbit/s':>7} {'loss':>7} "
+      f"{'errors':>6} {'RTT p50/p99 us':>15} {'worker busy':>11} {'cyc/pkt':>7}")
+for (scenario, target, size), runs in points.items():
+    m = median(runs)
+    b = m["blast"] if m else None
+    w = m["worker"] if m else None
+    errors = sum(r["blast"]["errors"] for r in runs if r["blast"])
     if b:
         loss = f"{100.0 * b['lost'] / b['sent']:.2f}%" if b["sent"] else "-"
-        rtt = f"{b['rtt_p50_us']:.0f}/{b['rtt_p99_us']:.0f}"
+        rtt = "-" if b["rtt_p50_us"] is None else \
+            f"{b['rtt_p50_us']:.0f}/{b['rtt_p99_us']:.0f}"
+        cells = [f"{b['pps']:.0f}", f"{b['gbps']:.3f}", loss, rtt]
     else:
-        loss = rtt = "-"
-    print(f"{r['target']:<10} {r['size']:>7} {cell(b, 'pps', '{:.0f}'):>10} "
-          f"{cell(b, 'gbps', '{:.3f}'):>7} {loss:>7} {cell(b, 'errors', '{}'):>6} "
-          f"{rtt:>15}")
-print("(Gbit/s counts IP bytes of the echo replies; 1472-byte payload = 1500-byte packets)")
+        cells = ["-"] * 4
+    busy = cyc = "-"
+    if w:
+        total = w["busy_cycles"] + w["idle_cycles"]
+        busy = f"{100.0 * w['busy_cycles'] / total:.0f}%" if total else "-"
+        cyc = f"{w['busy_cycles'] / w['rx_packets']:.0f}" if w["rx_packets"] else "-"
+        # The responder's own count against the generator's: a second
+        # responder on the port, or other traffic, shows here.
+        expected = b["sent"] + 1  # the warm-up echo
+        if not expected <= w["rx_packets"] <= expected + 16:
+            notes.append(f"{target} {size}: portcullis received {w['rx_packets']} "
+                         f"packets, pc_blast sent {expected}: not alone on the port?")
+    print(f"{target:<10} {size:>7} {cells[0]:>10} {cells[1]:>7} {cells[2]:>7} "
+          f"{errors:>6} {cells[3]:>15} {busy:>11} {cyc:>7}")
+print("Gbit/s: IP bytes of the echo replies (1472-byte payload = 1500-byte packets).")
+print("worker busy: share of TSC cycles in non-empty polls over portcullis' life;")
+print("cyc/pkt: those cycles per received packet (PMD syscalls and the kernel")
+print("work they trigger included).")
+for n in notes:
+    print("note:", n)
 
 def value(target, size, key):
-    for r in records:
-        if r["target"] == target and r["size"] == size and r["blast"]:
-            if r["blast"]["errors"]:
-                return None  # wrong replies: not a result
-            return r["blast"][key]
-    return None
+    m = median(points.get(("pmd", target, size), []))
+    return m["blast"][key] if m else None
 
 shapes = {
     "pmd-64": (64, "pps", "echo replies per second", "pps"),
@@ -216,7 +296,7 @@ shapes = {
 }
 latest = {}
 for name, (size, key, metric, unit) in shapes.items():
-    if not any(r["scenario"] == "pmd" and r["size"] == size for r in records):
+    if not any(s == "pmd" and z == size for s, _, z in points):
         continue
     results = {t: value(t, size, key) for t in ("af_xdp", "af_packet", "kernel")}
     latest[name] = {"metric": metric, "unit": unit, "higher_is_better": True,
@@ -243,15 +323,19 @@ main() {
 	for s in "${wanted[@]}"; do
 		[[ " ${SCENARIOS[*]} " == *" $s "* ]] || usage
 	done
+	[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "PC_BENCH_RUNS must be a positive integer"
 	[ -x "$PORTCULLIS" ] || die "no $PORTCULLIS: build first (meson setup $BUILD && ninja -C $BUILD)"
 	[ -x "$PC_BLAST" ] || die "no $PC_BLAST: build first (ninja -C $BUILD)"
 
 	"$ROOT/scripts/lab.sh" up
-	# A second responder on dp0 (another portcullis left running) would
-	# share the traffic and spoil both.
-	if ip netns exec pc-client ping -c 1 -W 1 "$PC_ADDR" >/dev/null 2>&1; then
-		die "something already answers at $PC_ADDR (another portcullis?); stop it first"
+	# A second responder on dp0 (a portcullis left running) would share
+	# the traffic and spoil both.
+	if ip netns exec "$NS_CL" ping -c 1 -W 1 "$PC_ADDR" >/dev/null 2>&1; then
+		die "something already answers at $PC_ADDR in lab $LAB (a portcullis left running?); stop it, or use another lab: PC_LAB=bench $0"
 	fi
+	# One worker: one queue pair on dp0 (AF_XDP sees only the queues it has
+	# sockets on).
+	"$ROOT/scripts/lab.sh" queues 1
 
 	TMP=$(mktemp -d /tmp/pc-bench.XXXXXX)
 	# The demo configuration with a busy-polling worker: a sleeping worker
@@ -261,6 +345,7 @@ main() {
 	: >"$TMP/results.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
+	check_quiet
 	for s in "${wanted[@]}"; do
 		"scenario_$s"
 	done

@@ -58,6 +58,14 @@ up() {
 	if ! in_dp ip link show pc-br >/dev/null 2>&1; then
 		in_dp ip link add pc-br type bridge forward_delay 0 stp_state 0
 	fi
+	# A plain switch: no bridge netfilter (it would validate and drop the
+	# malformed frames the tests send to portcullis on purpose).
+	local key
+	for key in bridge-nf-call-iptables bridge-nf-call-ip6tables bridge-nf-call-arptables; do
+		if [ -e "/proc/sys/net/bridge/$key" ]; then
+			in_dp sysctl -qw "net.bridge.$key=0"
+		fi
+	done
 	# Learn addresses immediately and never age them out during a test.
 	in_dp ip link set pc-br type bridge ageing_time 30000
 	in_dp ip link set pc-br up
@@ -72,6 +80,10 @@ up() {
 	fi
 	in_dp ip link set dp0-br master pc-br up
 	in_dp ip link set dp0 up
+	# VLAN tags stay in the frame (as on a wire) instead of moving into
+	# skb metadata that the DPDK port never sees.
+	in_dp ethtool -K dp0-br txvlan off rxvlan off
+	in_dp ethtool -K dp0 txvlan off rxvlan off
 
 	veth_to_bridge cl0-br "$NS_CL" cl0
 	veth_to_bridge be0-br "$NS_BE" be0

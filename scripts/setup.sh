@@ -20,7 +20,7 @@ PACKAGES=(
 	liburcu-dev libcmocka-dev libssl-dev
 	autoconf automake libtool dpkg-dev
 	iproute2 nftables iputils-ping iputils-arping ethtool procps psmisc
-	curl openssl python3 python3-scapy socat
+	curl openssl python3 python3-scapy python3-pytest socat
 )
 
 log() { printf 'setup: %s\n' "$*"; }

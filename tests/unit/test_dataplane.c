@@ -15,6 +15,8 @@
 #include <rte_cycles.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_ring_elem.h>
 
 #include "harness.h"
 
@@ -664,6 +666,71 @@ static void test_arp_eviction(void **state)
 	assert_int_equal(h_drops_total(), 0);
 }
 
+/* Two workers: B asks for a neighbour, the reply lands on A (as RSS or
+ * fanout may decide); A's notice lets B send what it was holding. */
+static void test_arp_shared_between_workers(void **state)
+{
+	static const struct pc_idle_cfg idle = {.busy = true};
+	static const struct rte_ether_addr stranger = {{0x02, 0, 0, 0, 0, 0x55}};
+	const uint32_t ip = H_IP4(198, 18, 0, 12);
+	struct rte_ring *ra = rte_ring_create_elem("h_inbox_a", sizeof(struct pc_arp_notice),
+						   PC_ARP_INBOX, 0, RING_F_SC_DEQ);
+	struct rte_ring *rb = rte_ring_create_elem("h_inbox_b", sizeof(struct pc_arp_notice),
+						   PC_ARP_INBOX, 0, RING_F_SC_DEQ);
+	struct pc_lcore *b = rte_zmalloc(NULL, sizeof(*b), RTE_CACHE_LINE_SIZE);
+	uint8_t e[256], a[64];
+	struct h_frame f;
+
+	(void)state;
+	assert_non_null(ra);
+	assert_non_null(rb);
+	assert_non_null(b);
+	pc_lcore_init(b, h_lc->port, 0, h_lc->pool, &h_ifc, &idle);
+	h_lc->arp_inbox = ra;
+	b->arp_inbox = rb;
+	pc_arp_inboxes[0] = ra;
+	pc_arp_inboxes[1] = rb;
+	pc_nb_arp_inboxes = 2;
+
+	uint16_t len = h_build_echo(e, ip, H_ADDR, NULL, 0, 12);
+
+	eth_of(e)->src_addr = stranger;
+	pc_eth_input(b, h_mbuf(e, len));
+	pc_tx_flush(b);
+	assert_int_equal(h_take(&f), 1); /* B's ARP request */
+	assert_int_equal(rte_be_to_cpu_16(eth_of(f.b)->ether_type), RTE_ETHER_TYPE_ARP);
+
+	h_inject(a, h_build_arp(a, RTE_ARP_OP_REPLY, &stranger, ip, H_ADDR, &h_mac));
+	h_run(); /* A learns it and tells B */
+	assert_int_equal(h_take(&f), 0);
+	pc_arp_drain_inbox(b);
+	pc_tx_flush(b);
+	assert_int_equal(h_take(&f), 1);
+	check_echo_reply(&f, e, len);
+	assert_int_equal(h_lc->cnt.arp_notices_lost, 0);
+
+	/* A full inbox costs a counted notice, nothing else. */
+	for (unsigned int i = 0; i < PC_ARP_INBOX; i++) {
+		struct rte_ether_addr mac = {{0x02, 0, 0, 0, 2, (uint8_t)i}};
+
+		h_inject(a, h_build_arp(a, RTE_ARP_OP_REQUEST, &mac, H_IP4(198, 18, 0, 100),
+					H_ADDR, &h_mac));
+		h_run();
+		while (h_take(&f))
+			;
+	}
+	assert_true(h_lc->cnt.arp_notices_lost >= 1);
+
+	pc_nb_arp_inboxes = 0;
+	h_lc->arp_inbox = NULL;
+	pc_lcore_fini(b);
+	while (h_take(&f))
+		;
+	rte_free(b);
+	rte_ring_free(ra);
+	rte_ring_free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arp_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arp_shared_between_workers, setup, teardown),
 	};
 
 	if (h_init() != 0)

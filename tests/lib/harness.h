@@ -41,6 +41,8 @@ void h_reset(void);
 int h_pool_full(void);
 void h_fini(void);
 
+/* A copy of the frame in an mbuf from the harness's pool. */
+struct rte_mbuf *h_mbuf(const void *frame, uint16_t len);
 /* Queue a copy of the frame on the port's RX ring. */
 void h_inject(const void *frame, uint16_t len);
 /* Run worker passes until RX is empty, then flush TX. */

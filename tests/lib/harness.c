@@ -109,16 +109,21 @@ void h_fini(void)
 	rte_eal_cleanup();
 }
 
-void h_inject(const void *frame, uint16_t len)
+struct rte_mbuf *h_mbuf(const void *frame, uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(h_pool);
 
 	if (m == NULL || len > rte_pktmbuf_tailroom(m)) {
-		fprintf(stderr, "harness: cannot inject %u bytes\n", len);
+		fprintf(stderr, "harness: cannot make an mbuf of %u bytes\n", len);
 		abort();
 	}
 	memcpy(rte_pktmbuf_append(m, len), frame, len);
-	if (rte_ring_enqueue(h_rx, m) != 0)
+	return m;
+}
+
+void h_inject(const void *frame, uint16_t len)
+{
+	if (rte_ring_enqueue(h_rx, h_mbuf(frame, len)) != 0)
 		abort();
 }
 

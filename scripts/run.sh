@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Sets up what is missing (packages, optimized wolfSSL, hugepages), builds
+# portcullis, brings the lab up and runs portcullis on the demo config in
+# the foreground; Ctrl-C stops it (the lab stays: scripts/lab.sh down).
+#
+# PC_PMD=af_xdp|af_packet picks the DPDK virtual device (default af_xdp).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=scripts/common.sh
+. "$ROOT/scripts/common.sh"
+
+bash scripts/setup.sh
+if [ ! -f build/release/build.ninja ]; then
+	meson setup build/release >/dev/null
+fi
+ninja -C build/release >/dev/null
+bash scripts/lab.sh up
+bash scripts/lab.sh queues 1
+
+cat <<MSG
+portcullis answers ARP and ping at 198.18.0.1 in the lab. From another shell:
+  ip netns exec pc-client ping 198.18.0.1
+  ip netns exec pc-client arping -I cl0 198.18.0.1
+  kill -USR1 $$              # counters on this terminal
+Ctrl-C stops portcullis and prints its counters.
+MSG
+# shellcheck disable=SC2046
+exec ip netns exec pc-dp build/release/portcullis $(pc_eal_args "$PC_PMD_DEFAULT" 1) \
+	-- -c conf/demo.conf

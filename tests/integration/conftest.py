@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: MIT
+"""Integration fixtures: a private lab (namespaces pct-dp, pct-client,
+pct-backend, so a demo or benchmark in the default lab is left alone) and
+portcullis started inside it. Everything is torn down even when a test
+fails; processes are stopped by PID."""
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = "pct"
+NS_DP, NS_CLIENT, NS_BACKEND = f"{LAB}-dp", f"{LAB}-client", f"{LAB}-backend"
+ADDR = "198.18.0.1"
+CLIENT_ADDR = "198.18.0.2"
+BUILD = Path(os.environ.get("PC_BUILD", ROOT / "build" / "release"))
+BINARY = BUILD / "portcullis"
+DEMO_CONF = ROOT / "conf" / "demo.conf"
+
+
+def lab(*args):
+    env = dict(os.environ, PC_LAB=LAB)
+    subprocess.run([str(ROOT / "scripts" / "lab.sh"), *args], check=True, env=env)
+
+
+def in_ns(ns, cmd, **kw):
+    """Run cmd inside namespace ns; returns CompletedProcess (text)."""
+    return subprocess.run(["ip", "netns", "exec", ns, *cmd], text=True,
+                          capture_output=True, **kw)
+
+
+def eal_args(pmd, workers=1):
+    out = subprocess.run(
+        ["bash", "-c", f'ROOT="{ROOT}"; . "$ROOT/scripts/common.sh"; '
+                       f'pc_eal_args {pmd} {workers}'],
+        check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+@pytest.fixture(scope="session")
+def netlab():
+    lab("down")
+    lab("up")
+    try:
+        yield
+    finally:
+        lab("down")
+
+
+class Portcullis:
+    """A running portcullis; its output is collected in a file."""
+
+    def __init__(self, tmp_path, pmd, config_text=None, workers=1):
+        self.log_path = tmp_path / f"portcullis-{pmd}.log"
+        conf = DEMO_CONF
+        if config_text is not None:
+            conf = tmp_path / "pc.conf"
+            conf.write_text(config_text)
+        lab("queues", str(workers))
+        self.log = open(self.log_path, "w+")
+        cmd = ["ip", "netns", "exec", NS_DP, str(BINARY), *eal_args(pmd, workers),
+               "--", "-c", str(conf)]
+        # ip netns exec execs the binary: the PID is portcullis's own.
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        self.output = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text()
+            if "portcullis: ready" in text:
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"portcullis exited {self.proc.returncode}:\n{text}")
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("portcullis did not become ready:\n" + self.log_path.read_text())
+
+    def counters(self):
+        """Ask for a dump (SIGUSR1) and parse the newest one."""
+        before = self.log_path.read_text().count("counters (all workers")
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            text = self.log_path.read_text()
+            if text.count("counters (all workers") > before:
+                time.sleep(0.1)  # let the dump finish
+                return parse_counters(self.log_path.read_text())
+            time.sleep(0.02)
+        raise RuntimeError("no counter dump after SIGUSR1")
+
+    def stop(self):
+        """SIGTERM, wait; returns the exit code and keeps the output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.output = self.log_path.read_text()
+        return self.proc.returncode
+
+
+def parse_counters(text):
+    """Counters of the last dump in text: {name: value} (totals only)."""
+    block = text.rsplit("counters (all workers", 1)[1]
+    out = {}
+    for line in block.splitlines()[1:]:
+        m = re.match(r"^([a-z_0-9]+) (\d+(?:\.\d+)?)", line)
+        if m:
+            out[m.group(1)] = float(m.group(2)) if "." in m.group(2) else int(m.group(2))
+        elif not line.startswith("lcore"):
+            break
+    return out
+
+
+@pytest.fixture
+def start_portcullis(netlab, tmp_path):
+    started = []
+
+    def start(pmd="af_xdp", config_text=None, workers=1):
+        pc = Portcullis(tmp_path, pmd, config_text, workers)
+        started.append(pc)
+        return pc
+
+    try:
+        yield start
+    finally:
+        for pc in started:
+            pc.stop()
