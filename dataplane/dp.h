@@ -107,6 +107,7 @@ struct pc_lcore {
 	uint64_t next_tick;       /* TSC of the next timer pass */
 	uint64_t tsc_tick;
 	uint64_t idle_since;      /* TSC of the first empty poll in a row, 0 = busy */
+	uint32_t sleep_cur_us;    /* next idle sleep, 0 = start from idle.sleep_us */
 	struct rte_mempool *pool;
 	const struct pc_iface *ifc;
 	struct pc_idle_cfg idle;

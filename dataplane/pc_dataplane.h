@@ -15,8 +15,10 @@
 
 /* How a worker waits when its queue is empty. The worker busy-polls for
  * pause_after_us of idleness, then polls with a CPU pause instruction
- * between polls until sleep_after_us, then sleeps sleep_us at a time
- * (RCU-offline while asleep). busy = true never pauses or sleeps. */
+ * between polls until sleep_after_us, then sleeps: sleep_us first, each
+ * further sleep twice as long up to 16 x sleep_us, back to sleep_us as
+ * soon as a packet comes (RCU-offline while asleep). busy = true never
+ * pauses or sleeps. */
 struct pc_idle_cfg {
 	bool busy;
 	uint32_t pause_after_us;

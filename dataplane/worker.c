@@ -24,6 +24,7 @@ static volatile bool pc_stop_flag;
 
 #define PC_TX_DRAIN_US 20
 #define PC_TICK_US 100000
+#define PC_SLEEP_GROWTH 16
 
 void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 		   struct rte_mempool *pool, const struct pc_iface *ifc,
@@ -67,19 +68,26 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 		pc_arp_drain_inbox(lc);
 
 	uint64_t now = rte_rdtsc();
+	bool work = n != 0;
 
-	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain))
+	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain)) {
 		pc_tx_flush(lc);
+		work = true;
+	}
 	if (unlikely(now >= lc->next_tick)) {
 		pc_arp_tick(lc, now);
 		pc_tx_flush(lc);
 		lc->next_tick = now + lc->tsc_tick;
 	}
+	/* A pass that sent is busy too: the TX burst is most of the cost of
+	 * a reply. */
+	uint64_t end = rte_rdtsc();
+
 	lc->cnt.polls++;
-	if (n != 0)
-		lc->cnt.busy_cycles += now - start;
+	if (work)
+		lc->cnt.busy_cycles += end - start;
 	else
-		lc->cnt.idle_cycles += now - start;
+		lc->cnt.idle_cycles += end - start;
 	return n;
 }
 
@@ -107,8 +115,15 @@ static void worker_idle(struct pc_lcore *lc)
 		rte_pause();
 		return;
 	}
-	struct timespec ts = {.tv_nsec = (long)lc->idle.sleep_us * 1000};
+	/* Sleeps grow from sleep_us to PC_SLEEP_GROWTH times that while the
+	 * queue stays empty: a long-idle worker wakes rarely, a briefly idle
+	 * one answers fast. */
+	if (lc->sleep_cur_us == 0)
+		lc->sleep_cur_us = lc->idle.sleep_us;
+	struct timespec ts = {.tv_nsec = (long)lc->sleep_cur_us * 1000};
 
+	if (lc->sleep_cur_us < lc->idle.sleep_us * PC_SLEEP_GROWTH)
+		lc->sleep_cur_us *= 2;
 	/* A sleeping worker holds no RCU references: it must not delay
 	 * grace periods. */
 	rcu_thread_offline();
@@ -130,9 +145,10 @@ static int worker_main(void *arg)
 	while (!pc_stop_flag) {
 		uint64_t start = rte_rdtsc();
 
-		if (worker_pass(lc, start) != 0)
+		if (worker_pass(lc, start) != 0) {
 			lc->idle_since = 0;
-		else
+			lc->sleep_cur_us = 0;
+		} else
 			worker_idle(lc);
 		rcu_quiescent_state();
 	}

@@ -11,17 +11,21 @@
 #         client namespace; the Linux kernel of the backend namespace
 #         answering the same load is the reference.
 #
-# Prints a table and writes bench-results/latest.json (plus the counters
-# portcullis printed, bench-results/portcullis-*.log). Needs portcullis and
-# pc_blast built in $PC_BUILD (default build/release).
+# Prints a table and writes bench-results/latest.json (and, per PMD, the
+# output of the last portcullis run, counters included:
+# bench-results/portcullis-*.log). Needs portcullis and pc_blast built in
+# $PC_BUILD (default build/release).
 #   PC_BENCH_SECONDS  length of each measurement (default 5)
 #   PC_BENCH_RUNS     measurements per point; the median is reported (default 3)
 #   PC_LAB            which lab (see scripts/lab.sh; default pc)
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
-# lcore and pc_blast on core 0. On a 2-core machine the kernel's share of
-# the packet path (veth, bridge) runs on whichever core makes the syscall:
-# requests on core 0 (pc_blast's sends), replies on core 1 (the PMD's TX).
+# lcore and pc_blast on core 0. The kernel's share of the packet path (veth,
+# bridge, the PMD's kernel half) runs on whichever core makes the syscall:
+# requests on core 0 (pc_blast's sends, up to and including the PMD's
+# receive side), replies on core 1 (the PMD's transmit). So on a 2-core
+# machine this measures the lab as a whole, both cores busy, not the
+# worker alone.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -280,9 +284,8 @@ for (scenario, target, size), runs in points.items():
     print(f"{target:<10} {size:>7} {cells[0]:>10} {cells[1]:>7} {cells[2]:>7} "
           f"{errors:>6} {cells[3]:>15} {busy:>11} {cyc:>7}")
 print("Gbit/s: IP bytes of the echo replies (1472-byte payload = 1500-byte packets).")
-print("worker busy: share of TSC cycles in non-empty polls over portcullis' life;")
-print("cyc/pkt: those cycles per received packet (PMD syscalls and the kernel")
-print("work they trigger included).")
+print("worker busy, cyc/pkt: portcullis' own busy_cycles/idle_cycles counters (busy")
+print("share over its life; busy TSC cycles per received packet).")
 for n in notes:
     print("note:", n)
 
