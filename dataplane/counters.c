@@ -30,6 +30,24 @@ const char *const pc_drop_help[PC_DROP__MAX] = {
 	X(icmp_echo_replies)          \
 	X(ipv4_with_options)          \
 	X(arp_notices_lost)           \
+	X(tcp_segs_out)               \
+	X(tcp_passive_opens)          \
+	X(tcp_active_opens)           \
+	X(tcp_conns_established)      \
+	X(tcp_conns_reset)            \
+	X(tcp_conns_timed_out)        \
+	X(tcp_syncookies_sent)        \
+	X(tcp_syncookies_ok)          \
+	X(tcp_retransmits)            \
+	X(tcp_fast_retransmits)       \
+	X(tcp_timeouts)               \
+	X(tcp_window_probes)          \
+	X(tcp_keepalives)             \
+	X(tcp_challenge_acks)         \
+	X(tcp_rsts_sent)              \
+	X(tcp_ooo_segments)           \
+	X(tcp_time_wait_skipped)      \
+	X(tcp_handoffs)               \
 	X(polls)                      \
 	X(busy_cycles)                \
 	X(idle_cycles)                \

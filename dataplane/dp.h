@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "pc_dataplane.h"
+#include "tcp/tcp.h"
 
 #define PC_BURST 32
 
@@ -37,6 +38,24 @@ struct pc_counters {
 	uint64_t icmp_echo_replies;
 	uint64_t ipv4_with_options;
 	uint64_t arp_notices_lost;  /* a peer's inbox was full */
+	uint64_t tcp_segs_out;
+	uint64_t tcp_passive_opens;
+	uint64_t tcp_active_opens;
+	uint64_t tcp_conns_established;
+	uint64_t tcp_conns_reset;
+	uint64_t tcp_conns_timed_out;
+	uint64_t tcp_syncookies_sent;
+	uint64_t tcp_syncookies_ok;
+	uint64_t tcp_retransmits;
+	uint64_t tcp_fast_retransmits;
+	uint64_t tcp_timeouts;
+	uint64_t tcp_window_probes;
+	uint64_t tcp_keepalives;
+	uint64_t tcp_challenge_acks;
+	uint64_t tcp_rsts_sent;
+	uint64_t tcp_ooo_segments;
+	uint64_t tcp_time_wait_skipped;
+	uint64_t tcp_handoffs;
 	uint64_t polls;
 	uint64_t busy_cycles;     /* cycles of loop passes that found work */
 	uint64_t idle_cycles;     /* cycles of empty passes, sleeps included */
@@ -84,6 +103,7 @@ struct pc_arp_notice {
 };
 
 #define PC_ARP_INBOX 256
+#define PC_PKT_INBOX 1024
 
 /* The interface as configured: shared, read-only after init. */
 struct pc_iface {
@@ -115,11 +135,19 @@ struct pc_lcore {
 	uint64_t tsc_sleep_after;
 	struct pc_arp_table arp;
 	struct rte_ring *arp_inbox; /* NULL with a single worker */
+	struct rte_ring *pkt_inbox; /* segments of our connections that reached
+				     * another worker; NULL with one worker */
+	uint16_t ip_id;
+	struct pc_tcp_lcore tcp;
 	struct pc_counters cnt;
 } __rte_cache_aligned;
 
 /* Contexts indexed by lcore id; NULL for lcores that are not workers. */
 extern struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
+
+/* Workers by index (0..n-1, the order of their queues). */
+extern struct pc_lcore *pc_workers[RTE_MAX_LCORE];
+extern unsigned int pc_nb_workers;
 
 /* Every worker's ARP inbox, set before the workers start. */
 extern struct rte_ring *pc_arp_inboxes[RTE_MAX_LCORE];
@@ -138,11 +166,16 @@ static inline bool pc_ipv4_is_mcast(uint32_t host_addr)
 	return (host_addr >> 28) == 0xe;
 }
 
+/* Fill pc_tcp_cfg from the operator's configuration (listeners, limits,
+ * a fresh SipHash key). Before the workers start. */
+int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers);
+
 /* Context set-up shared by the real port and the test harnesses. */
 void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 		   struct rte_mempool *pool, const struct pc_iface *ifc,
 		   const struct pc_idle_cfg *idle);
-/* Free what a context holds (ARP pending packets, buffered TX). */
+/* On the worker, as it stops: reset its TCP connections, free what the
+ * context holds (ARP pending packets) and send what is buffered. */
 void pc_lcore_fini(struct pc_lcore *lc);
 
 /* Input chain; each consumes the mbuf (sent on, or freed and counted).

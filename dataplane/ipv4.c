@@ -104,6 +104,9 @@ void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m)
 	case IPPROTO_ICMP:
 		pc_icmp_input(lc, m, hl);
 		return;
+	case IPPROTO_TCP:
+		pc_tcp_input(lc, m, hl);
+		return;
 	default:
 		pc_drop(lc, m, PC_DROP_ipv4_unhandled_proto);
 		return;

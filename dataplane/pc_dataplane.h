@@ -26,6 +26,38 @@ struct pc_idle_cfg {
 	uint32_t sleep_us;
 };
 
+#define PC_DP_MAX_LISTENERS 16
+
+/* A TCP listener served by a built-in application (echo, discard,
+ * source N). */
+struct pc_dp_listener {
+	uint16_t port;            /* host order */
+	char app[16];
+	uint64_t arg;             /* source: bytes to send */
+};
+
+struct pc_dp_tcp {
+	uint32_t max_conns;       /* per worker */
+	uint32_t rcvbuf;          /* bytes, power of two */
+	uint32_t sndbuf;          /* bytes, power of two */
+	uint32_t syn_backlog;     /* half-open connections before SYN cookies */
+	uint32_t rto_min_ms;
+	uint32_t rto_max_ms;
+	uint32_t rto_init_ms;
+	uint32_t delack_ms;
+	uint32_t max_retries;
+	uint32_t syn_retries;
+	uint32_t keepalive_idle_s;  /* 0 = off */
+	uint32_t keepalive_intvl_s;
+	uint32_t keepalive_probes;
+	uint32_t idle_timeout_s;    /* 0 = none */
+	uint32_t time_wait_ms;
+	uint32_t max_time_wait;
+	char cc[16];                /* "cubic" or "newreno" */
+	unsigned int nb_listeners;
+	struct pc_dp_listener listeners[PC_DP_MAX_LISTENERS];
+};
+
 struct pc_dp_config {
 	uint32_t addr;            /* host order */
 	uint8_t prefix_len;
@@ -35,8 +67,14 @@ struct pc_dp_config {
 	uint32_t mbufs;           /* mbufs per NUMA socket, 0 = sized from queues */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
+	uint16_t mtu;
 	struct pc_idle_cfg idle;
+	struct pc_dp_tcp tcp;
 };
+
+/* Whether a built-in TCP application of that name exists, and whether it
+ * takes a numeric argument. */
+bool pc_dp_app_exists(const char *name, bool *takes_arg);
 
 /* Defaults every config starts from. */
 void pc_dp_config_defaults(struct pc_dp_config *cfg);

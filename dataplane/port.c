@@ -6,6 +6,8 @@
  * (fini).
  */
 #include <errno.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -13,6 +15,7 @@
 #include <rte_malloc.h>
 #include <rte_ring_elem.h>
 
+#include "apps/apps.h"
 #include "dp.h"
 
 /* Flows we want RSS to spread; the device's capabilities mask them. */
@@ -35,6 +38,78 @@ void pc_dp_config_defaults(struct pc_dp_config *cfg)
 	cfg->idle.pause_after_us = 50;
 	cfg->idle.sleep_after_us = 500;
 	cfg->idle.sleep_us = 50;
+	cfg->mtu = 1500;
+	cfg->tcp = (struct pc_dp_tcp){
+		.max_conns = 1024,
+		.rcvbuf = 65536,
+		.sndbuf = 65536,
+		.syn_backlog = 256,
+		.rto_min_ms = 200,
+		.rto_max_ms = 60000,
+		.rto_init_ms = 1000,
+		.delack_ms = 40,
+		.max_retries = 15,
+		.syn_retries = 5,
+		.keepalive_idle_s = 0,
+		.keepalive_intvl_s = 75,
+		.keepalive_probes = 9,
+		.idle_timeout_s = 0,
+		.time_wait_ms = 60000,
+		.max_time_wait = 4096,
+		.cc = "cubic",
+	};
+}
+
+bool pc_dp_app_exists(const char *name, bool *takes_arg)
+{
+	*takes_arg = strcmp(name, "source") == 0;
+	return pc_app_find(name) != NULL;
+}
+
+/* The shared TCP configuration, from the operator's. */
+int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
+{
+	const struct pc_dp_tcp *t = &cfg->tcp;
+	struct pc_tcp_cfg *c = &pc_tcp_cfg;
+
+	memset(c, 0, sizeof(*c));
+	c->max_conns = t->max_conns;
+	c->rcvbuf = t->rcvbuf;
+	c->sndbuf = t->sndbuf;
+	c->syn_backlog = t->syn_backlog;
+	c->mss = (uint16_t)(cfg->mtu - 40);
+	c->rto_min_ms = t->rto_min_ms;
+	c->rto_max_ms = t->rto_max_ms;
+	c->rto_init_ms = t->rto_init_ms;
+	c->delack_ms = t->delack_ms;
+	c->max_retries = t->max_retries;
+	c->syn_retries = t->syn_retries;
+	c->keepalive_idle_s = t->keepalive_idle_s;
+	c->keepalive_intvl_s = t->keepalive_intvl_s;
+	c->keepalive_probes = t->keepalive_probes;
+	c->idle_timeout_s = t->idle_timeout_s;
+	c->time_wait_ms = t->time_wait_ms;
+	c->max_time_wait = t->max_time_wait;
+	c->cc = strcmp(t->cc, "newreno") == 0 ? &pc_tcp_newreno : &pc_tcp_cubic;
+	c->ephemeral_lo = 32768;
+	c->ephemeral_hi = 60999;
+	c->nb_workers = nb_workers;
+	if (getrandom(c->siphash_key, sizeof(c->siphash_key), 0) != sizeof(c->siphash_key)) {
+		fprintf(stderr, "portcullis: getrandom: %s\n", strerror(errno));
+		return -errno;
+	}
+	for (unsigned int i = 0; i < t->nb_listeners; i++) {
+		const struct pc_tcp_app *app = pc_app_find(t->listeners[i].app);
+
+		if (app == NULL) {
+			fprintf(stderr, "portcullis: no TCP application '%s'\n", t->listeners[i].app);
+			return -EINVAL;
+		}
+		c->listeners[i].port = rte_cpu_to_be_16(t->listeners[i].port);
+		c->listeners[i].app = app;
+		c->listeners[i].app_arg = (void *)(uintptr_t)t->listeners[i].arg;
+	}
+	return 0;
 }
 
 static int setup_pools(const struct pc_dp_config *cfg, unsigned int nb_workers)
@@ -186,6 +261,8 @@ int pc_dp_init(const struct pc_dp_config *cfg)
 	rte_ether_format_addr(pc_mac_text, sizeof(pc_mac_text), &pc_ifc.mac);
 
 	rc = setup_pools(cfg, nb_workers);
+	if (rc == 0)
+		rc = pc_tcp_configure(cfg, nb_workers);
 	if (rc != 0)
 		return rc;
 	uint16_t q = 0;
@@ -201,7 +278,13 @@ int pc_dp_init(const struct pc_dp_config *cfg)
 			fprintf(stderr, "portcullis: no memory for lcore %u's context\n", id);
 			return -ENOMEM;
 		}
-		pc_lcore_init(pc_lcores[id], pc_port, q++, pc_pools[s], &pc_ifc, &cfg->idle);
+		pc_lcore_init(pc_lcores[id], pc_port, q, pc_pools[s], &pc_ifc, &cfg->idle);
+		rc = pc_tcp_lcore_init(pc_lcores[id], q, (int)s);
+		if (rc != 0)
+			return rc;
+		pc_workers[q] = pc_lcores[id];
+		pc_nb_workers = q + 1u;
+		q++;
 		if (nb_workers > 1) {
 			char name[RTE_RING_NAMESIZE];
 			struct rte_ring *r;
@@ -216,6 +299,13 @@ int pc_dp_init(const struct pc_dp_config *cfg)
 			}
 			pc_lcores[id]->arp_inbox = r;
 			pc_arp_inboxes[pc_nb_arp_inboxes++] = r;
+			snprintf(name, sizeof(name), "pc_pkt_inbox%u", id);
+			r = rte_ring_create(name, PC_PKT_INBOX, (int)s, RING_F_SC_DEQ);
+			if (r == NULL) {
+				fprintf(stderr, "portcullis: no memory for lcore %u's inbox\n", id);
+				return -ENOMEM;
+			}
+			pc_lcores[id]->pkt_inbox = r;
 		}
 	}
 	return setup_port(cfg, pc_port, (uint16_t)nb_workers);
@@ -233,7 +323,18 @@ void pc_dp_fini(void)
 	for (unsigned int i = 0; i < pc_nb_arp_inboxes; i++)
 		rte_ring_free(pc_arp_inboxes[i]);
 	pc_nb_arp_inboxes = 0;
+	pc_nb_workers = 0;
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		if (pc_lcores[i] == NULL)
+			continue;
+		pc_tcp_lcore_fini(pc_lcores[i]);
+		if (pc_lcores[i]->pkt_inbox != NULL) {
+			struct rte_mbuf *m;
+
+			while (rte_ring_dequeue(pc_lcores[i]->pkt_inbox, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(pc_lcores[i]->pkt_inbox);
+		}
 		rte_free(pc_lcores[i]);
 		pc_lcores[i] = NULL;
 	}

@@ -14,10 +14,13 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include "dp.h"
 
 struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
+struct pc_lcore *pc_workers[RTE_MAX_LCORE];
+unsigned int pc_nb_workers;
 
 /* Set by the management thread, read by the workers. */
 static volatile bool pc_stop_flag;
@@ -47,8 +50,19 @@ void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 
 void pc_lcore_fini(struct pc_lcore *lc)
 {
+	pc_tcp_abort_all(lc);
 	pc_arp_flush(lc);
 	pc_tx_flush(lc);
+}
+
+/* Segments of this worker's connections that another worker received. */
+static void drain_pkt_inbox(struct pc_lcore *lc)
+{
+	struct rte_mbuf *m[PC_BURST];
+	unsigned int n = rte_ring_sc_dequeue_burst(lc->pkt_inbox, (void **)m, PC_BURST, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		pc_ipv4_input(lc, m[i]);
 }
 
 static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
@@ -66,6 +80,8 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 
 	if (lc->arp_inbox != NULL)
 		pc_arp_drain_inbox(lc);
+	if (lc->pkt_inbox != NULL)
+		drain_pkt_inbox(lc);
 
 	uint64_t now = rte_rdtsc();
 	bool work = n != 0;
@@ -74,6 +90,8 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 		pc_tx_flush(lc);
 		work = true;
 	}
+	if (now - lc->tcp.wheel.tsc_base >= (lc->tcp.wheel.tick + 1) * lc->tcp.wheel.tsc_per_tick)
+		pc_wheel_advance(&lc->tcp.wheel, now);
 	if (unlikely(now >= lc->next_tick)) {
 		pc_arp_tick(lc, now);
 		pc_tx_flush(lc);

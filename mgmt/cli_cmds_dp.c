@@ -91,7 +91,18 @@ static int cmd_port_descriptors(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_port_mtu(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	uint32_t v;
+
+	if (need_args(ctx, argc, 1) || pc_arg_u32(ctx, "mtu", argv[0], 576, 9000, &v))
+		return -1;
+	ctx->dp->mtu = (uint16_t)v;
+	return 0;
+}
+
 static const struct pc_cmd dp_cmds[] = {
+	{"port mtu", "port mtu 576..9000", cmd_port_mtu},
 	{"ip address", "ip address A.B.C.D/LEN", cmd_ip_address},
 	{"ip gateway", "ip gateway A.B.C.D", cmd_ip_gateway},
 	{"ip ttl", "ip ttl 1..255", cmd_ip_ttl},

@@ -11,6 +11,7 @@
 
 static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_dataplane,
+	&pc_cmds_tcp,
 };
 
 static int cmd_err(struct pc_cmd_ctx *ctx, const char *fmt, ...)

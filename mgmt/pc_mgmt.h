@@ -54,5 +54,6 @@ int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint3
 
 /* Per-module command tables. */
 extern const struct pc_cmd_table pc_cmds_dataplane;
+extern const struct pc_cmd_table pc_cmds_tcp;
 
 #endif

@@ -22,6 +22,8 @@ struct pc_iface h_ifc;
 const struct rte_ether_addr h_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const struct rte_ether_addr h_peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 
+struct pc_dp_config h_cfg;
+
 static struct rte_mempool *h_pool;
 static struct rte_ring *h_rx, *h_tx;
 static uint16_t h_port;
@@ -62,6 +64,15 @@ int h_init(void)
 	h_lc = rte_zmalloc(NULL, sizeof(*h_lc), RTE_CACHE_LINE_SIZE);
 	if (h_lc == NULL)
 		return -1;
+	pc_dp_config_defaults(&h_cfg);
+	h_cfg.tcp.max_conns = 64;
+	h_cfg.tcp.nb_listeners = 3;
+	h_cfg.tcp.listeners[0] = (struct pc_dp_listener){.port = H_PORT_ECHO, .app = "echo"};
+	h_cfg.tcp.listeners[1] = (struct pc_dp_listener){.port = H_PORT_DISCARD, .app = "discard"};
+	h_cfg.tcp.listeners[2] =
+		(struct pc_dp_listener){.port = H_PORT_SOURCE, .app = "source", .arg = 100000};
+	if (pc_tcp_configure(&h_cfg, 1) != 0)
+		return -1;
 	pc_lcores[rte_lcore_id()] = h_lc;
 	h_reset();
 	return 0;
@@ -73,8 +84,10 @@ void h_reset(void)
 	static const struct pc_idle_cfg idle = {.busy = true};
 	uint64_t hz = rte_get_tsc_hz();
 
-	if (h_lc->pool != NULL)
+	if (h_lc->pool != NULL) {
 		pc_lcore_fini(h_lc);
+		pc_tcp_lcore_fini(h_lc);
+	}
 	while (h_take(&f))
 		;
 	memset(&h_ifc, 0, sizeof(h_ifc));
@@ -85,6 +98,8 @@ void h_reset(void)
 	h_ifc.arp_timeout = hz * 300;
 	h_ifc.arp_retry = hz;
 	pc_lcore_init(h_lc, h_port, 0, h_pool, &h_ifc, &idle);
+	if (pc_tcp_lcore_init(h_lc, 0, 0) != 0)
+		abort();
 }
 
 int h_pool_full(void)
@@ -95,6 +110,7 @@ int h_pool_full(void)
 void h_fini(void)
 {
 	pc_lcore_fini(h_lc);
+	pc_tcp_lcore_fini(h_lc);
 	struct h_frame f;
 
 	while (h_take(&f))

@@ -26,6 +26,12 @@ struct h_frame {
 	uint16_t len;
 };
 
+/* Listeners the harness configures. */
+#define H_PORT_ECHO 7
+#define H_PORT_DISCARD 9
+#define H_PORT_SOURCE 19
+
+extern struct pc_dp_config h_cfg;
 extern struct pc_lcore *h_lc;
 extern struct pc_iface h_ifc;
 extern const struct rte_ether_addr h_mac;      /* the port's MAC */

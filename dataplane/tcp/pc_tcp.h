@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP callback API: what an application (the built-in test apps now,
+ * TLS next) sees of a connection. Everything runs on the worker that owns
+ * the connection, from inside its loop: callbacks are called from packet
+ * processing and timers, and the calls below may be made from callbacks.
+ *
+ * Back-pressure is explicit: pc_tcp_write() takes what fits in the send
+ * buffer and returns the count; when space frees up, on_writable() is
+ * called. pc_tcp_read() takes data out of the receive buffer, which opens
+ * the window; data not read stays and holds the window closed.
+ */
+#ifndef PC_TCP_H
+#define PC_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pc_tcb;
+
+enum pc_tcp_close_reason {
+	PC_TCP_CLOSED_NORMAL = 0, /* both FINs exchanged, or our close completed */
+	PC_TCP_CLOSED_RESET,      /* the peer sent RST */
+	PC_TCP_CLOSED_TIMEOUT,    /* retransmissions, keepalive or idle gave up */
+	PC_TCP_CLOSED_ABORTED,    /* we aborted (pc_tcp_abort or shutdown) */
+	PC_TCP_CLOSED_REFUSED,    /* active open: RST or no answer to SYN */
+};
+
+struct pc_tcp_app {
+	const char *name;
+	/* A connection reached ESTABLISHED (passive or active open). Return
+	 * the per-connection context, or NULL to refuse (RST). */
+	void *(*on_open)(struct pc_tcb *c, void *app_arg);
+	/* New in-order data can be read. */
+	void (*on_readable)(struct pc_tcb *c, void *ctx);
+	/* Send space opened after a pc_tcp_write() that did not take all. */
+	void (*on_writable)(struct pc_tcb *c, void *ctx);
+	/* The peer sent FIN: no more data will come (after what is buffered). */
+	void (*on_peer_fin)(struct pc_tcb *c, void *ctx);
+	/* The connection is gone; c is invalid after this returns. */
+	void (*on_closed)(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why);
+};
+
+size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len);
+size_t pc_tcp_readable(const struct pc_tcb *c);
+size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len);
+size_t pc_tcp_write_space(const struct pc_tcb *c);
+/* Ask for on_writable once send space opens (after a short write this
+ * is implied). */
+void pc_tcp_notify_writable(struct pc_tcb *c);
+/* Two words of per-connection storage for the application. */
+uint64_t *pc_tcp_scratch(struct pc_tcb *c);
+/* Send FIN after what is queued; reading continues until the peer's FIN. */
+void pc_tcp_shutdown(struct pc_tcb *c);
+/* Send RST and free the connection; on_closed(ABORTED) is called. */
+void pc_tcp_abort(struct pc_tcb *c);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to dataplane/: the TCP control block, the per-worker TCP context
+ * and the functions the TCP files share. Owner-only, like everything a
+ * worker holds: no locks anywhere here.
+ *
+ * Buffers are byte rings indexed by sequence number: the byte with
+ * sequence s lives at ring[s & (size - 1)]. The receive ring holds what
+ * the application has not read yet (from rcv_read to rcv_nxt) and the
+ * out-of-order data above rcv_nxt (tracked as ranges), so the advertised
+ * window is exactly the free space; the send ring holds the unacknowledged
+ * and unsent data (from snd_buf to snd_buf + snd_len), which is also the
+ * retransmission queue.
+ */
+#ifndef PC_TCP_PRIV_H
+#define PC_TCP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "pc_tcp.h"
+#include "tcp_seq.h"
+#include "timer.h"
+
+struct pc_lcore;
+
+enum pc_tcp_state {
+	PC_TCP_CLOSED = 0,
+	PC_TCP_SYN_SENT,
+	PC_TCP_SYN_RCVD,
+	PC_TCP_ESTABLISHED,
+	PC_TCP_FIN_WAIT_1,
+	PC_TCP_FIN_WAIT_2,
+	PC_TCP_CLOSING,
+	PC_TCP_TIME_WAIT,
+	PC_TCP_CLOSE_WAIT,
+	PC_TCP_LAST_ACK,
+	PC_TCP_NSTATES
+};
+
+extern const char *const pc_tcp_state_names[PC_TCP_NSTATES];
+
+#define PC_TCP_OOO_MAX 8   /* out-of-order ranges kept above rcv_nxt */
+#define PC_TCP_SACK_MAX 8  /* SACKed ranges remembered above snd_una */
+#define PC_TCP_MAX_LISTENERS 16
+
+/* Connection key, network order, as seen from us. */
+struct pc_tcp_key {
+	uint32_t laddr;
+	uint32_t raddr;
+	uint16_t lport;
+	uint16_t rport;
+};
+
+struct pc_seq_range {
+	uint32_t start; /* first byte */
+	uint32_t end;   /* one past the last */
+};
+
+/* Congestion control behind a small interface (RFC 5681 / 6582 NewReno,
+ * RFC 9438 CUBIC). */
+struct pc_tcb;
+struct pc_tcp_cc {
+	const char *name;
+	void (*on_ack)(struct pc_tcb *c, uint32_t acked, uint64_t now_us);
+	void (*on_loss)(struct pc_tcb *c, uint64_t now_us);   /* fast retransmit */
+	void (*on_timeout)(struct pc_tcb *c, uint64_t now_us);
+};
+
+extern const struct pc_tcp_cc pc_tcp_newreno;
+extern const struct pc_tcp_cc pc_tcp_cubic;
+
+struct pc_tcb {
+	struct pc_tcp_key key;
+	uint8_t state;
+	bool passive;
+	bool ts_ok;
+	bool sack_ok;
+	uint8_t snd_wscale;      /* peer's shift, applied to windows it sends */
+	uint8_t rcv_wscale;      /* our shift, applied to windows we send */
+	bool fin_queued;         /* app asked to close the send side */
+	bool fin_rcvd;
+	bool ack_now;
+	bool in_recovery;        /* fast recovery (NewReno/SACK) */
+	bool app_closed;         /* on_closed delivered or not wanted */
+	bool want_writable;      /* a write came short: tell the app */
+	uint8_t dupacks;
+	uint8_t rtx_count;       /* consecutive RTO expiries */
+	uint8_t keep_probes;
+	uint8_t nb_ooo;
+	uint8_t nb_sacked;
+	uint16_t mss;            /* segment size we send */
+	uint16_t segs_unacked;   /* full segments received since our last ACK */
+
+	struct pc_lcore *lc;
+
+	/* send side */
+	uint32_t iss;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_max;        /* highest sequence sent + 1 */
+	uint32_t snd_wnd;        /* peer's window, scaled */
+	uint32_t snd_wl1;
+	uint32_t snd_wl2;
+	uint32_t snd_buf;        /* sequence of the first byte in the send ring */
+	uint32_t snd_len;        /* bytes in the send ring */
+	uint32_t recover;        /* RFC 6582 */
+	uint32_t high_rxt;       /* RFC 6675 HighRxt */
+	struct pc_seq_range sacked[PC_TCP_SACK_MAX];
+
+	/* receive side */
+	uint32_t irs;
+	uint32_t rcv_nxt;
+	uint32_t rcv_read;       /* next byte the application reads */
+	uint32_t rcv_adv;        /* right edge of the window we advertised */
+	struct pc_seq_range ooo[PC_TCP_OOO_MAX];
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent;
+	uint64_t ts_recent_tick;
+	uint32_t last_ack_sent;
+
+	/* congestion control */
+	uint32_t cwnd;
+	uint32_t ssthresh;
+	uint64_t cc_epoch_us;    /* CUBIC: start of the current epoch */
+	uint32_t cc_wmax;        /* CUBIC: window before the last reduction */
+	uint32_t cc_k_ms;        /* CUBIC: time to reach wmax again */
+	uint32_t cc_west;        /* CUBIC: Reno-friendly estimate */
+
+	/* RTT (RFC 6298), microseconds */
+	uint32_t srtt_us;
+	uint32_t rttvar_us;
+	uint32_t rto_ms;
+	uint32_t rtt_seq;        /* timed segment (no timestamps) */
+	uint64_t rtt_start_us;
+
+	struct pc_timer t_rtx;   /* retransmit, persist, SYN retry, TIME_WAIT */
+	struct pc_timer t_delack;
+	struct pc_timer t_keep;  /* keepalive / idle / handshake lifetime */
+	uint64_t last_rx_tick;
+
+	uint8_t *rbuf;
+	uint8_t *sbuf;
+	uint32_t rbuf_mask;
+	uint32_t sbuf_mask;
+
+	uint64_t scratch[2];
+	const struct pc_tcp_cc *cc;
+	const struct pc_tcp_app *app;
+	void *app_arg;
+	void *app_ctx;
+	struct pc_tcb *free_next;
+};
+
+struct pc_tcp_listener {
+	uint16_t port;           /* network order; 0 = free slot */
+	const struct pc_tcp_app *app;
+	void *app_arg;
+};
+
+/* Configuration, shared and read-only while the workers run. */
+struct pc_tcp_cfg {
+	uint32_t max_conns;      /* per worker */
+	uint32_t rcvbuf;         /* power of two */
+	uint32_t sndbuf;         /* power of two */
+	uint32_t syn_backlog;    /* half-open connections before SYN cookies */
+	uint16_t mss;            /* our MSS (from the MTU) */
+	uint32_t rto_min_ms;
+	uint32_t rto_max_ms;
+	uint32_t rto_init_ms;
+	uint32_t delack_ms;
+	uint32_t max_retries;    /* RTO expiries before giving up */
+	uint32_t syn_retries;
+	uint32_t keepalive_idle_s;  /* 0 = no keepalive */
+	uint32_t keepalive_intvl_s;
+	uint32_t keepalive_probes;
+	uint32_t idle_timeout_s;    /* 0 = none */
+	uint32_t time_wait_ms;
+	uint32_t max_time_wait;     /* TIME_WAIT connections kept per worker */
+	const struct pc_tcp_cc *cc;
+	uint8_t siphash_key[16];    /* ISNs and SYN cookies */
+	uint16_t ephemeral_lo;      /* active opens: local ports, host order */
+	uint16_t ephemeral_hi;
+	uint32_t nb_workers;        /* local ports belong to worker port % n */
+	struct pc_tcp_listener listeners[PC_TCP_MAX_LISTENERS];
+};
+
+extern struct pc_tcp_cfg pc_tcp_cfg;
+
+/* Per-worker TCP state, inside struct pc_lcore. */
+struct pc_tcp_lcore {
+	struct rte_hash *table;
+	struct pc_tcb *tcbs;
+	struct pc_tcb *free_list;
+	uint8_t *bufs;
+	uint32_t nb_used;
+	uint32_t nb_half_open;
+	uint32_t nb_time_wait;
+	uint16_t worker_index;      /* 0..nb_workers-1 */
+	uint16_t next_port;
+	struct pc_wheel wheel;
+};
+
+/* tcp_conn.c */
+int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket);
+/* Free the TCP memory of a worker (its connections must be gone). */
+void pc_tcp_lcore_fini(struct pc_lcore *lc);
+/* Reset every connection of the worker (it is stopping). */
+void pc_tcp_abort_all(struct pc_lcore *lc);
+struct pc_tcb *pc_tcp_lookup(struct pc_lcore *lc, const struct pc_tcp_key *k);
+struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k);
+/* Unhash and return to the pool; calls on_closed first if the app knows
+ * the connection. */
+void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why);
+void pc_tcp_set_state(struct pc_tcb *c, enum pc_tcp_state s);
+/* Send RST and free, telling the app why. */
+void pc_tcp_reset(struct pc_tcb *c, enum pc_tcp_close_reason why);
+const struct pc_tcp_listener *pc_tcp_find_listener(uint16_t port);
+/* ESTABLISHED reached: tell the app (which may refuse). Returns false if
+ * the connection was refused and freed. */
+bool pc_tcp_established(struct pc_tcb *c);
+/* Copy between a byte ring and a flat buffer, starting at sequence seq. */
+void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n);
+void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n);
+
+/* tcp_input.c */
+void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);
+
+/* tcp_output.c */
+/* Send what the window, cwnd and buffer allow, and an ACK if one is due. */
+void pc_tcp_output(struct pc_tcb *c);
+/* Send one segment: flags, seq, data from the send ring at seq (len may
+ * be 0). Returns 0 or -1 (no mbuf). */
+int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t len);
+void pc_tcp_send_ack(struct pc_tcb *c);
+/* RST for a segment that has no connection (RFC 793 "reset generation"). */
+void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
+			 const struct rte_tcp_hdr *th, uint32_t seg_len);
+/* A SYN-ACK from a SYN cookie, without a control block. */
+void pc_tcp_send_cookie_synack(struct pc_lcore *lc, const struct pc_tcp_key *k,
+			       uint32_t iss, uint32_t ack, uint16_t mss, uint32_t tsval,
+			       uint32_t tsecr, bool ts, int wscale, bool sack);
+uint32_t pc_tcp_rcv_window(const struct pc_tcb *c);
+/* Payload bytes per segment: the peer's MSS less our options. */
+uint32_t pc_tcp_smss(const struct pc_tcb *c);
+
+/* tcp_timer.c */
+void pc_tcp_timers_init(struct pc_tcb *c);
+void pc_tcp_timers_cancel(struct pc_tcb *c);
+void pc_tcp_arm_rtx(struct pc_tcb *c);
+void pc_tcp_arm_keep(struct pc_tcb *c);
+void pc_tcp_rtt_sample(struct pc_tcb *c, uint32_t rtt_us);
+void pc_tcp_enter_time_wait(struct pc_tcb *c);
+uint64_t pc_tcp_now_us(void);
+uint32_t pc_tcp_tsval(void);
+
+/* tcp_cookie.c */
+uint32_t pc_tcp_isn(const struct pc_tcp_key *k);
+uint32_t pc_tcp_cookie_make(const struct pc_tcp_key *k, uint32_t peer_isn, uint16_t mss,
+			    uint16_t *mss_out);
+/* 0 and the MSS it encodes, or -1 if ack-1 is no valid cookie. */
+int pc_tcp_cookie_check(const struct pc_tcp_key *k, uint32_t peer_isn, uint32_t cookie,
+			uint16_t *mss);
+uint64_t pc_siphash(const uint8_t key[16], const void *data, size_t len);
+
+/* tcp_rss.c */
+uint32_t pc_toeplitz(const uint8_t *key, unsigned int key_len, const uint8_t *data,
+		     unsigned int len);
+
+/* SACK scoreboard (tcp_sack.c) */
+void pc_tcp_sack_update(struct pc_tcb *c, const uint8_t *blocks, unsigned int n);
+void pc_tcp_sack_trim(struct pc_tcb *c);
+bool pc_tcp_sack_is_sacked(const struct pc_tcb *c, uint32_t seq);
+/* Next hole to retransmit at or after seq (RFC 6675 NextSeg, simplified):
+ * returns its start and length, or false if none below snd_max. */
+bool pc_tcp_sack_next_hole(const struct pc_tcb *c, uint32_t from, uint32_t *start,
+			   uint32_t *len);
+uint32_t pc_tcp_sack_bytes(const struct pc_tcb *c);
+
+/* Receive reassembly (tcp_reass.c): ranges above rcv_nxt. */
+/* Record [s, e) received out of order; false if there is no room left. */
+bool pc_tcp_ooo_add(struct pc_tcb *c, uint32_t s, uint32_t e);
+/* Advance rcv_nxt over ranges now contiguous with it. */
+void pc_tcp_ooo_merge(struct pc_tcb *c);
+
+#endif

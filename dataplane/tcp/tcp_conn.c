@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection table, control-block pool, listeners, and the application
+ * API (read, write, shutdown, abort). Per worker, owner-only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "../dp.h"
+#include "tcp.h"
+
+struct pc_tcp_cfg pc_tcp_cfg;
+
+const char *const pc_tcp_state_names[PC_TCP_NSTATES] = {
+	"CLOSED",     "SYN_SENT", "SYN_RCVD",  "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+	"CLOSING",    "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK",
+};
+
+int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
+	char name[RTE_HASH_NAMESIZE];
+	size_t per_conn = (size_t)cfg->rcvbuf + cfg->sndbuf;
+
+	snprintf(name, sizeof(name), "pc_tcp_%p", (void *)lc);
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = RTE_MAX(cfg->max_conns * 2, 64u),
+		.key_len = sizeof(struct pc_tcp_key),
+		.hash_func = rte_jhash,
+		.socket_id = socket,
+	};
+
+	t->table = rte_hash_create(&hp);
+	t->tcbs = rte_zmalloc_socket("pc_tcbs", sizeof(struct pc_tcb) * cfg->max_conns,
+				     RTE_CACHE_LINE_SIZE, socket);
+	t->bufs = rte_malloc_socket("pc_tcp_bufs", per_conn * cfg->max_conns, 4096, socket);
+	if (t->table == NULL || t->tcbs == NULL || t->bufs == NULL) {
+		fprintf(stderr,
+			"portcullis: no memory for %u TCP connections of %zu buffer bytes "
+			"(tcp max-connections / tcp buffers; hugepages?)\n",
+			cfg->max_conns, per_conn);
+		pc_tcp_lcore_fini(lc);
+		return -ENOMEM;
+	}
+	t->free_list = NULL;
+	for (uint32_t i = cfg->max_conns; i-- > 0;) {
+		t->tcbs[i].free_next = t->free_list;
+		t->free_list = &t->tcbs[i];
+	}
+	t->worker_index = worker_index;
+	t->next_port = cfg->ephemeral_lo;
+	pc_wheel_init(&t->wheel, rte_rdtsc(), rte_get_tsc_hz());
+	return 0;
+}
+
+void pc_tcp_abort_all(struct pc_lcore *lc)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+
+	if (t->tcbs == NULL)
+		return;
+	/* The peers get a RST, the apps on_closed. */
+	for (uint32_t i = 0; i < pc_tcp_cfg.max_conns; i++)
+		if (t->tcbs[i].state != PC_TCP_CLOSED)
+			pc_tcp_abort(&t->tcbs[i]);
+}
+
+void pc_tcp_lcore_fini(struct pc_lcore *lc)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+
+	rte_hash_free(t->table);
+	rte_free(t->tcbs);
+	rte_free(t->bufs);
+	memset(t, 0, sizeof(*t));
+}
+
+struct pc_tcb *pc_tcp_lookup(struct pc_lcore *lc, const struct pc_tcp_key *k)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(lc->tcp.table, k, &data) < 0)
+		return NULL;
+	return data;
+}
+
+struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+	struct pc_tcb *c = t->free_list;
+
+	if (c == NULL)
+		return NULL;
+	if (rte_hash_add_key_data(t->table, k, c) < 0)
+		return NULL;
+	t->free_list = c->free_next;
+	t->nb_used++;
+
+	size_t idx = (size_t)(c - t->tcbs);
+	size_t per_conn = (size_t)pc_tcp_cfg.rcvbuf + pc_tcp_cfg.sndbuf;
+
+	memset(c, 0, sizeof(*c));
+	c->key = *k;
+	c->lc = lc;
+	c->rbuf = t->bufs + idx * per_conn;
+	c->sbuf = c->rbuf + pc_tcp_cfg.rcvbuf;
+	c->rbuf_mask = pc_tcp_cfg.rcvbuf - 1;
+	c->sbuf_mask = pc_tcp_cfg.sndbuf - 1;
+	c->cc = pc_tcp_cfg.cc;
+	c->mss = 536;
+	c->rto_ms = pc_tcp_cfg.rto_init_ms;
+	c->ssthresh = UINT32_MAX;
+	c->last_rx_tick = t->wheel.tick;
+	pc_tcp_timers_init(c);
+	return c;
+}
+
+void pc_tcp_set_state(struct pc_tcb *c, enum pc_tcp_state s)
+{
+	struct pc_tcp_lcore *t = &c->lc->tcp;
+
+	if (c->state == PC_TCP_SYN_RCVD)
+		t->nb_half_open--;
+	if (c->state == PC_TCP_TIME_WAIT)
+		t->nb_time_wait--;
+	if (s == PC_TCP_SYN_RCVD)
+		t->nb_half_open++;
+	if (s == PC_TCP_TIME_WAIT)
+		t->nb_time_wait++;
+	c->state = (uint8_t)s;
+}
+
+void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why)
+{
+	struct pc_lcore *lc = c->lc;
+	struct pc_tcp_lcore *t = &lc->tcp;
+
+	if (c->state == PC_TCP_CLOSED)
+		return;
+	pc_tcp_timers_cancel(c);
+	pc_tcp_set_state(c, PC_TCP_CLOSED);
+	rte_hash_del_key(t->table, &c->key);
+	if (why == PC_TCP_CLOSED_RESET)
+		lc->cnt.tcp_conns_reset++;
+	else if (why == PC_TCP_CLOSED_TIMEOUT)
+		lc->cnt.tcp_conns_timed_out++;
+	if (c->app_ctx != NULL && !c->app_closed) {
+		c->app_closed = true;
+		c->app->on_closed(c, c->app_ctx, why);
+	}
+	c->free_next = t->free_list;
+	t->free_list = c;
+	t->nb_used--;
+}
+
+const struct pc_tcp_listener *pc_tcp_find_listener(uint16_t port)
+{
+	for (unsigned int i = 0; i < PC_TCP_MAX_LISTENERS; i++)
+		if (pc_tcp_cfg.listeners[i].port == port && port != 0)
+			return &pc_tcp_cfg.listeners[i];
+	return NULL;
+}
+
+bool pc_tcp_established(struct pc_tcb *c)
+{
+	pc_tcp_set_state(c, PC_TCP_ESTABLISHED);
+	c->lc->cnt.tcp_conns_established++;
+	pc_tcp_arm_keep(c);
+	c->app_ctx = c->app->on_open(c, c->app_arg);
+	if (c->app_ctx == NULL) {
+		pc_tcp_abort(c);
+		return false;
+	}
+	return true;
+}
+
+void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n)
+{
+	uint32_t off = seq & mask, first = RTE_MIN(n, mask + 1 - off);
+
+	memcpy(dst, ring + off, first);
+	memcpy((uint8_t *)dst + first, ring, n - first);
+}
+
+void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n)
+{
+	uint32_t off = seq & mask, first = RTE_MIN(n, mask + 1 - off);
+
+	memcpy(ring + off, src, first);
+	memcpy(ring, (const uint8_t *)src + first, n - first);
+}
+
+size_t pc_tcp_readable(const struct pc_tcb *c)
+{
+	return c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0);
+}
+
+size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len)
+{
+	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_readable(c));
+
+	if (n == 0)
+		return 0;
+	uint32_t before = pc_tcp_rcv_window(c);
+
+	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
+	c->rcv_read += n;
+	/* Window update when reading opened at least two segments or half
+	 * the buffer beyond what the peer was last told (RFC 1122 4.2.3.3). */
+	uint32_t after = pc_tcp_rcv_window(c);
+	uint32_t adv = c->rcv_adv - c->rcv_nxt;
+
+	if (after - adv >= RTE_MIN(2u * c->mss, (c->rbuf_mask + 1) / 2) && after > before) {
+		c->ack_now = true;
+		pc_tcp_output(c);
+	}
+	return n;
+}
+
+size_t pc_tcp_write_space(const struct pc_tcb *c)
+{
+	if (c->fin_queued ||
+	    (c->state != PC_TCP_ESTABLISHED && c->state != PC_TCP_CLOSE_WAIT))
+		return 0;
+	return c->sbuf_mask + 1 - c->snd_len;
+}
+
+size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
+{
+	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_write_space(c));
+
+	if (n < len)
+		c->want_writable = true;
+	if (n == 0)
+		return 0;
+	pc_tcp_ring_put(c->sbuf, c->sbuf_mask, c->snd_buf + c->snd_len, buf, n);
+	c->snd_len += n;
+	pc_tcp_output(c);
+	return n;
+}
+
+void pc_tcp_notify_writable(struct pc_tcb *c)
+{
+	c->want_writable = true;
+}
+
+uint64_t *pc_tcp_scratch(struct pc_tcb *c)
+{
+	return c->scratch;
+}
+
+void pc_tcp_shutdown(struct pc_tcb *c)
+{
+	if (c->fin_queued || (c->state != PC_TCP_ESTABLISHED && c->state != PC_TCP_CLOSE_WAIT &&
+			      c->state != PC_TCP_SYN_RCVD))
+		return;
+	c->fin_queued = true;
+	pc_tcp_output(c);
+}
+
+void pc_tcp_reset(struct pc_tcb *c, enum pc_tcp_close_reason why)
+{
+	if (c->state == PC_TCP_CLOSED)
+		return;
+	if (c->state != PC_TCP_TIME_WAIT) {
+		c->lc->cnt.tcp_rsts_sent++;
+		pc_tcp_send_segment(c, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, c->snd_nxt, 0);
+	}
+	pc_tcp_free(c, why);
+}
+
+void pc_tcp_abort(struct pc_tcb *c)
+{
+	pc_tcp_reset(c, PC_TCP_CLOSED_ABORTED);
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP output: segment building (header, options, payload copied out of
+ * the send ring), the send loop (flow and congestion window, SACK-based
+ * retransmission of holes during recovery, FIN), ACKs and RSTs.
+ */
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "../dp.h"
+#include "tcp.h"
+
+#define TH_FIN RTE_TCP_FIN_FLAG
+#define TH_SYN RTE_TCP_SYN_FLAG
+#define TH_RST RTE_TCP_RST_FLAG
+#define TH_PSH RTE_TCP_PSH_FLAG
+#define TH_ACK RTE_TCP_ACK_FLAG
+
+#define PC_TCP_MAX_OPTS 40
+
+uint32_t pc_tcp_rcv_window(const struct pc_tcb *c)
+{
+	uint32_t used = c->rcv_nxt - c->rcv_read;
+	uint32_t size = c->rbuf_mask + 1;
+	/* Out-of-order data above rcv_nxt sits inside the window already. */
+	uint32_t free = used >= size ? 0 : size - used;
+
+	/* Never shrink the right edge we advertised (RFC 9293 3.8.6). */
+	if (seq_gt(c->rcv_adv, c->rcv_nxt) && c->rcv_adv - c->rcv_nxt > free)
+		free = c->rcv_adv - c->rcv_nxt;
+	return free;
+}
+
+uint32_t pc_tcp_smss(const struct pc_tcb *c)
+{
+	/* RFC 6691: the peer's MSS counts data only; our options on data
+	 * segments come out of it so the datagram stays within its MTU. */
+	uint32_t opts = c->ts_ok ? 12 : 0;
+
+	if (c->sack_ok && c->nb_ooo != 0) {
+		unsigned int room = (PC_TCP_MAX_OPTS - opts - 4) / 8;
+
+		opts += 4 + 8 * RTE_MIN((unsigned int)c->nb_ooo, room);
+	}
+	return c->mss > opts + 64 ? c->mss - opts : 64;
+}
+
+/* Options for a segment of this connection; returns their length (a
+ * multiple of 4). */
+static unsigned int build_options(const struct pc_tcb *c, uint8_t flags, uint8_t *o)
+{
+	unsigned int n = 0;
+
+	if (flags & TH_SYN) {
+		o[n++] = 2; /* MSS */
+		o[n++] = 4;
+		o[n++] = (uint8_t)(pc_tcp_cfg.mss >> 8);
+		o[n++] = (uint8_t)pc_tcp_cfg.mss;
+		/* On a SYN-ACK only what the peer offered; on our SYN all. */
+		bool syn_only = !(flags & TH_ACK);
+
+		if (syn_only || c->sack_ok) {
+			o[n++] = 1;
+			o[n++] = 1;
+			o[n++] = 4; /* SACK permitted */
+			o[n++] = 2;
+		}
+		if (syn_only || c->rcv_wscale != 0 || c->snd_wscale != 0) {
+			o[n++] = 1;
+			o[n++] = 3; /* window scale */
+			o[n++] = 3;
+			o[n++] = c->rcv_wscale;
+		}
+	}
+	if (c->ts_ok || ((flags & TH_SYN) && !(flags & TH_ACK))) {
+		uint32_t v = pc_tcp_tsval(), e = c->ts_recent;
+
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(v >> (8 * i));
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(e >> (8 * i));
+	}
+	if (c->sack_ok && c->nb_ooo != 0 && !(flags & TH_SYN) && (flags & TH_ACK)) {
+		unsigned int room = (PC_TCP_MAX_OPTS - n - 4) / 8;
+		unsigned int nb = RTE_MIN((unsigned int)c->nb_ooo, room);
+
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 5;
+		o[n++] = (uint8_t)(2 + 8 * nb);
+		for (unsigned int b = 0; b < nb; b++) {
+			uint32_t s = rte_cpu_to_be_32(c->ooo[b].start);
+			uint32_t e = rte_cpu_to_be_32(c->ooo[b].end);
+
+			memcpy(o + n, &s, 4);
+			memcpy(o + n + 4, &e, 4);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+/* An mbuf with IPv4 and TCP headers for the given addresses; returns the
+ * TCP header, with the options area of optlen bytes and len payload bytes
+ * appended (not filled). */
+static struct rte_tcp_hdr *seg_alloc(struct pc_lcore *lc, struct rte_mbuf **mp,
+				     const struct pc_tcp_key *k, unsigned int optlen,
+				     uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->pool);
+
+	if (unlikely(m == NULL)) {
+		lc->cnt.drop[PC_DROP_no_mbuf]++;
+		return NULL;
+	}
+	uint16_t tcphl = (uint16_t)(sizeof(struct rte_tcp_hdr) + optlen);
+	uint16_t total = (uint16_t)(sizeof(struct rte_ipv4_hdr) + tcphl + len);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, total);
+
+	if (unlikely(ip == NULL)) {
+		rte_pktmbuf_free(m);
+		lc->cnt.drop[PC_DROP_no_mbuf]++;
+		return NULL;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(total);
+	ip->packet_id = rte_cpu_to_be_16(lc->ip_id++);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = lc->ifc->ttl;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = k->laddr;
+	ip->dst_addr = k->raddr;
+	ip->hdr_checksum = 0;
+
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	th->src_port = k->lport;
+	th->dst_port = k->rport;
+	th->data_off = (uint8_t)((tcphl / 4) << 4);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	m->l3_len = sizeof(*ip);
+	m->l4_len = tcphl;
+	*mp = m;
+	return th;
+}
+
+/* Checksums (software; the PMDs of the lab offer no offload) and out. */
+static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	lc->cnt.tcp_segs_out++;
+	pc_ipv4_output(lc, m);
+}
+
+int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t len)
+{
+	struct pc_lcore *lc = c->lc;
+	uint8_t opts[PC_TCP_MAX_OPTS];
+	unsigned int optlen = build_options(c, flags, opts);
+	struct rte_mbuf *m;
+	struct rte_tcp_hdr *th = seg_alloc(lc, &m, &c->key, optlen, len);
+
+	if (th == NULL)
+		return -1;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->tcp_flags = flags;
+	if (flags & TH_ACK) {
+		th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+		c->last_ack_sent = c->rcv_nxt;
+	} else {
+		th->recv_ack = 0;
+	}
+	uint32_t wnd = pc_tcp_rcv_window(c);
+
+	if (flags & TH_SYN) {
+		th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(wnd, 65535u));
+	} else {
+		uint32_t scaled = RTE_MIN(wnd >> c->rcv_wscale, 65535u);
+
+		th->rx_win = rte_cpu_to_be_16((uint16_t)scaled);
+		wnd = scaled << c->rcv_wscale;
+	}
+	if (flags & TH_ACK) {
+		c->rcv_adv = seq_max(c->rcv_adv, c->rcv_nxt + wnd);
+		c->ack_now = false;
+		c->segs_unacked = 0;
+		pc_timer_cancel(&c->t_delack);
+	}
+	memcpy(th + 1, opts, optlen);
+	if (len != 0)
+		pc_tcp_ring_get(c->sbuf, c->sbuf_mask, seq, (uint8_t *)(th + 1) + optlen, len);
+	seg_send(lc, m);
+	return 0;
+}
+
+void pc_tcp_send_ack(struct pc_tcb *c)
+{
+	pc_tcp_send_segment(c, TH_ACK, c->snd_nxt, 0);
+}
+
+void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
+			 const struct rte_tcp_hdr *th, uint32_t seg_len)
+{
+	struct rte_mbuf *m;
+	struct rte_tcp_hdr *r = seg_alloc(lc, &m, k, 0, 0);
+
+	if (r == NULL)
+		return;
+	/* RFC 9293 3.10.7.1: answer an ACK with its ack number as our
+	 * sequence; otherwise sequence 0 and ACK everything it occupied. */
+	if (th->tcp_flags & TH_ACK) {
+		r->sent_seq = th->recv_ack;
+		r->recv_ack = 0;
+		r->tcp_flags = TH_RST;
+	} else {
+		uint32_t occupied = seg_len + ((th->tcp_flags & TH_SYN) ? 1 : 0) +
+				    ((th->tcp_flags & TH_FIN) ? 1 : 0);
+
+		r->sent_seq = 0;
+		r->recv_ack = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + occupied);
+		r->tcp_flags = TH_RST | TH_ACK;
+	}
+	r->rx_win = 0;
+	lc->cnt.tcp_rsts_sent++;
+	seg_send(lc, m);
+}
+
+void pc_tcp_send_cookie_synack(struct pc_lcore *lc, const struct pc_tcp_key *k,
+			       uint32_t iss, uint32_t ack, uint16_t mss, uint32_t tsval,
+			       uint32_t tsecr, bool ts, int wscale, bool sack)
+{
+	uint8_t o[PC_TCP_MAX_OPTS];
+	unsigned int n = 0;
+
+	o[n++] = 2;
+	o[n++] = 4;
+	o[n++] = (uint8_t)(mss >> 8);
+	o[n++] = (uint8_t)mss;
+	if (sack) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4;
+		o[n++] = 2;
+	}
+	if (wscale >= 0) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = (uint8_t)wscale;
+	}
+	if (ts) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(tsval >> (8 * i));
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(tsecr >> (8 * i));
+	}
+	struct rte_mbuf *m;
+	struct rte_tcp_hdr *th = seg_alloc(lc, &m, k, n, 0);
+
+	if (th == NULL)
+		return;
+	th->sent_seq = rte_cpu_to_be_32(iss);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->tcp_flags = TH_SYN | TH_ACK;
+	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u));
+	memcpy(th + 1, o, n);
+	seg_send(lc, m);
+}
+
+/* Bytes in flight by RFC 6675's estimate: sent, not acked, not SACKed. */
+static uint32_t pipe_bytes(const struct pc_tcb *c)
+{
+	uint32_t out = c->snd_max - c->snd_una;
+	uint32_t sacked = pc_tcp_sack_bytes(c);
+
+	return out > sacked ? out - sacked : 0;
+}
+
+void pc_tcp_output(struct pc_tcb *c)
+{
+	struct pc_lcore *lc = c->lc;
+	bool sent = false;
+
+	switch (c->state) {
+	case PC_TCP_ESTABLISHED:
+	case PC_TCP_CLOSE_WAIT:
+	case PC_TCP_FIN_WAIT_1:
+	case PC_TCP_CLOSING:
+	case PC_TCP_LAST_ACK:
+		break;
+	case PC_TCP_SYN_RCVD:
+	case PC_TCP_FIN_WAIT_2:
+	case PC_TCP_TIME_WAIT:
+		if (c->ack_now)
+			pc_tcp_send_ack(c);
+		return;
+	default:
+		return;
+	}
+
+	uint32_t data_end = c->snd_buf + c->snd_len;
+	uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
+
+	/* Recovery with SACK: the holes below the highest SACKed byte first,
+	 * each once (HighRxt), as long as the pipe has room. */
+	if (c->in_recovery && c->sack_ok && c->nb_sacked != 0) {
+		uint32_t from = seq_max(c->high_rxt, c->snd_una), start, len;
+
+		while (pipe_bytes(c) + c->mss <= c->cwnd &&
+		       pc_tcp_sack_next_hole(c, from, &start, &len)) {
+			len = RTE_MIN(len, pc_tcp_smss(c));
+			len = RTE_MIN(len, data_end - start);
+			if (len == 0 || pc_tcp_send_segment(c, TH_ACK, start, len) != 0)
+				break;
+			lc->cnt.tcp_retransmits++;
+			c->high_rxt = start + len;
+			from = c->high_rxt;
+			sent = true;
+		}
+	}
+
+	/* New data within the peer's window and the congestion window. */
+	while (seq_lt(c->snd_nxt, data_end)) {
+		uint32_t in_flight = c->in_recovery ? pipe_bytes(c) : c->snd_nxt - c->snd_una;
+		uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+		/* Never beyond the peer's window, whatever the cwnd. */
+		uint32_t wnd_edge = c->snd_una + c->snd_wnd;
+		uint32_t by_wnd = seq_gt(wnd_edge, c->snd_nxt) ? wnd_edge - c->snd_nxt : 0;
+		uint32_t len = RTE_MIN(RTE_MIN(usable, by_wnd), data_end - c->snd_nxt);
+
+		uint32_t smss = pc_tcp_smss(c);
+
+		len = RTE_MIN(len, smss);
+		if (len == 0)
+			break;
+		/* Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a
+		 * partial segment only when it ends the data or nothing is in
+		 * flight. */
+		if (len < smss && len < data_end - c->snd_nxt && c->snd_nxt != c->snd_una)
+			break;
+		uint8_t flags = TH_ACK | (c->snd_nxt + len == data_end ? TH_PSH : 0);
+
+		if (pc_tcp_send_segment(c, flags, c->snd_nxt, len) != 0)
+			break;
+		if (c->rtt_seq == 0 && !c->ts_ok && c->snd_nxt == c->snd_max) {
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start_us = pc_tcp_now_us();
+		}
+		if (seq_lt(c->snd_nxt, c->snd_max))
+			lc->cnt.tcp_retransmits++; /* after a timeout: go-back-N */
+		c->snd_nxt += len;
+		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+		sent = true;
+	}
+
+	/* FIN once all data is out. */
+	if (c->fin_queued && c->snd_nxt == data_end &&
+	    (c->state == PC_TCP_ESTABLISHED || c->state == PC_TCP_CLOSE_WAIT ||
+	     seq_lt(c->snd_nxt, c->snd_max) /* retransmission after a timeout */)) {
+		if (pc_tcp_send_segment(c, TH_FIN | TH_ACK, c->snd_nxt, 0) == 0) {
+			c->snd_nxt++;
+			c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+			if (c->state == PC_TCP_ESTABLISHED)
+				pc_tcp_set_state(c, PC_TCP_FIN_WAIT_1);
+			else if (c->state == PC_TCP_CLOSE_WAIT)
+				pc_tcp_set_state(c, PC_TCP_LAST_ACK);
+			sent = true;
+		}
+	}
+
+	if (sent || (c->snd_max != c->snd_una && !pc_timer_armed(&c->t_rtx)))
+		if (!pc_timer_armed(&c->t_rtx))
+			pc_tcp_arm_rtx(c);
+	/* Data waiting, nothing in flight, no window: probe (persist). */
+	if (!sent && seq_lt(c->snd_nxt, data_end) && c->snd_max == c->snd_una &&
+	    !pc_timer_armed(&c->t_rtx))
+		pc_tcp_arm_rtx(c);
+	if (c->ack_now)
+		pc_tcp_send_ack(c);
+}
