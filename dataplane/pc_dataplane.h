@@ -29,11 +29,13 @@ struct pc_idle_cfg {
 #define PC_DP_MAX_LISTENERS 16
 
 /* A TCP listener served by a built-in application (echo, discard,
- * source N). */
+ * source N, forward ADDR PORT). */
 struct pc_dp_listener {
 	uint16_t port;            /* host order */
 	char app[16];
 	uint64_t arg;             /* source: bytes to send */
+	uint32_t fwd_addr;        /* forward: backend, host order */
+	uint16_t fwd_port;
 };
 
 struct pc_dp_tcp {
@@ -72,9 +74,10 @@ struct pc_dp_config {
 	struct pc_dp_tcp tcp;
 };
 
-/* Whether a built-in TCP application of that name exists, and whether it
- * takes a numeric argument. */
-bool pc_dp_app_exists(const char *name, bool *takes_arg);
+/* How many arguments the built-in TCP application of that name takes
+ * (source: a byte count; forward: address and port), or -1 if there is
+ * no such application. */
+int pc_dp_app_nb_args(const char *name);
 
 /* Defaults every config starts from. */
 void pc_dp_config_defaults(struct pc_dp_config *cfg);

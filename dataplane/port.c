@@ -60,10 +60,9 @@ void pc_dp_config_defaults(struct pc_dp_config *cfg)
 	};
 }
 
-bool pc_dp_app_exists(const char *name, bool *takes_arg)
+int pc_dp_app_nb_args(const char *name)
 {
-	*takes_arg = strcmp(name, "source") == 0;
-	return pc_app_find(name) != NULL;
+	return pc_app_nb_args(name);
 }
 
 /* The shared TCP configuration, from the operator's. */
@@ -108,6 +107,10 @@ int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
 		c->listeners[i].port = rte_cpu_to_be_16(t->listeners[i].port);
 		c->listeners[i].app = app;
 		c->listeners[i].app_arg = (void *)(uintptr_t)t->listeners[i].arg;
+		c->listeners[i].fwd_addr = rte_cpu_to_be_32(t->listeners[i].fwd_addr);
+		c->listeners[i].fwd_port = rte_cpu_to_be_16(t->listeners[i].fwd_port);
+		if (t->listeners[i].fwd_port != 0)
+			c->listeners[i].app_arg = &c->listeners[i];
 	}
 	return 0;
 }
@@ -142,6 +145,34 @@ static int setup_pools(const struct pc_dp_config *cfg, unsigned int nb_workers)
 		}
 	}
 	return 0;
+}
+
+/* The device's RSS key and redirection table, so that active opens can
+ * choose local ports that hash back to their worker's queue. Without
+ * them the workers share local ports by port number and hand each other
+ * what lands on the wrong queue. */
+static void read_rss(uint16_t port, const struct rte_eth_dev_info *info)
+{
+	struct pc_tcp_cfg *c = &pc_tcp_cfg;
+	struct rte_eth_rss_conf rc = {.rss_key = c->rss_key, .rss_key_len = sizeof(c->rss_key)};
+	struct rte_eth_rss_reta_entry64 reta[512 / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t size = info->reta_size;
+
+	if (info->hash_key_size == 0 || info->hash_key_size > sizeof(c->rss_key) || size == 0 ||
+	    size > RTE_DIM(c->reta) || rte_eth_dev_rss_hash_conf_get(port, &rc) != 0)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (unsigned int i = 0; i < size; i++)
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+	if (rte_eth_dev_rss_reta_query(port, reta, size) != 0)
+		return;
+	for (unsigned int i = 0; i < size; i++)
+		c->reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	c->rss_key_len = info->hash_key_size;
+	c->reta_size = size;
+	c->rss = true;
+	printf("portcullis: port %u: RSS key and %u-entry table read: active opens pick "
+	       "ports that hash back to their worker\n", port, size);
 }
 
 static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq)
@@ -208,6 +239,8 @@ static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq
 		}
 		q++;
 	}
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
+		read_rss(port, &info);
 	rc = rte_eth_dev_start(port);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis: port %u: start: %s\n", port, rte_strerror(-rc));

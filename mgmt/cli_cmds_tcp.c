@@ -32,21 +32,29 @@ static int pow2(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_
 static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct pc_dp_tcp *t = &ctx->dp->tcp;
-	uint32_t port, arg = 0;
-	bool takes_arg;
+	uint32_t port, arg = 0, fwd_addr = 0, fwd_port = 0;
 
-	if (argc < 2 || argc > 3)
-		return fail(ctx, argc < 2 ? "missing arguments" : "too many arguments");
+	if (argc < 2)
+		return fail(ctx, "missing arguments");
 	if (pc_arg_u32(ctx, "port", argv[0], 1, 65535, &port))
 		return -1;
-	if (!pc_dp_app_exists(argv[1], &takes_arg)) {
-		snprintf(ctx->err, sizeof(ctx->err), "no application '%s' (echo, discard, source)",
-			 argv[1]);
+	int nargs = pc_dp_app_nb_args(argv[1]);
+
+	if (nargs < 0) {
+		snprintf(ctx->err, sizeof(ctx->err),
+			 "no application '%s' (echo, discard, source, forward)", argv[1]);
 		return -1;
 	}
-	if (takes_arg != (argc == 3))
-		return fail(ctx, takes_arg ? "source needs a byte count" : "this app takes no argument");
-	if (takes_arg && pc_arg_u32(ctx, "bytes", argv[2], 0, UINT32_MAX, &arg))
+	if (argc - 2 != nargs) {
+		snprintf(ctx->err, sizeof(ctx->err), "%s takes %d argument(s)", argv[1], nargs);
+		return -1;
+	}
+	if (strcmp(argv[1], "source") == 0 &&
+	    pc_arg_u32(ctx, "bytes", argv[2], 0, UINT32_MAX, &arg))
+		return -1;
+	if (strcmp(argv[1], "forward") == 0 &&
+	    (pc_arg_ipv4(ctx, "backend", argv[2], &fwd_addr) ||
+	     pc_arg_u32(ctx, "backend port", argv[3], 1, 65535, &fwd_port)))
 		return -1;
 	for (unsigned int i = 0; i < t->nb_listeners; i++)
 		if (t->listeners[i].port == port) {
@@ -60,6 +68,8 @@ static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	l->port = (uint16_t)port;
 	snprintf(l->app, sizeof(l->app), "%s", argv[1]);
 	l->arg = arg;
+	l->fwd_addr = fwd_addr;
+	l->fwd_port = (uint16_t)fwd_port;
 	return 0;
 }
 
@@ -146,7 +156,8 @@ static int cmd_retries(struct pc_cmd_ctx *ctx, int argc, char **argv)
 }
 
 static const struct pc_cmd tcp_cmds[] = {
-	{"tcp listen", "tcp listen PORT echo|discard|source BYTES", cmd_listen},
+	{"tcp listen", "tcp listen PORT echo | discard | source BYTES | forward A.B.C.D PORT",
+	 cmd_listen},
 	{"tcp max-connections", "tcp max-connections COUNT  (per worker)", cmd_max_conns},
 	{"tcp buffers", "tcp buffers RECEIVE SEND  (bytes, powers of two)", cmd_buffers},
 	{"tcp syn-backlog", "tcp syn-backlog COUNT  (half-open before SYN cookies)",

@@ -8,7 +8,10 @@
 
 #include <stdint.h>
 
-#include "../tcp/pc_tcp.h"
+#include "../tcp/tcp.h"
+
+/* How many arguments the app named name takes, -1 if there is none. */
+int pc_app_nb_args(const char *name);
 
 /* The app named name, or NULL. */
 const struct pc_tcp_app *pc_app_find(const char *name);

@@ -37,7 +37,8 @@ struct pc_tcp_app {
 	void (*on_writable)(struct pc_tcb *c, void *ctx);
 	/* The peer sent FIN: no more data will come (after what is buffered). */
 	void (*on_peer_fin)(struct pc_tcb *c, void *ctx);
-	/* The connection is gone; c is invalid after this returns. */
+	/* The connection is gone; c is invalid after this returns. Also
+	 * called, with ctx NULL, for an active open that never completed. */
 	void (*on_closed)(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why);
 };
 

@@ -161,6 +161,8 @@ struct pc_tcp_listener {
 	uint16_t port;           /* network order; 0 = free slot */
 	const struct pc_tcp_app *app;
 	void *app_arg;
+	uint32_t fwd_addr;       /* forward: the backend, network order */
+	uint16_t fwd_port;
 };
 
 /* Configuration, shared and read-only while the workers run. */
@@ -187,6 +189,13 @@ struct pc_tcp_cfg {
 	uint16_t ephemeral_lo;      /* active opens: local ports, host order */
 	uint16_t ephemeral_hi;
 	uint32_t nb_workers;        /* local ports belong to worker port % n */
+	/* The device's RSS, when it spreads flows itself: active opens pick a
+	 * local port whose reply hashes to their own queue. */
+	bool rss;
+	uint8_t rss_key[64];
+	uint8_t rss_key_len;
+	uint16_t reta_size;
+	uint16_t reta[512];
 	struct pc_tcp_listener listeners[PC_TCP_MAX_LISTENERS];
 };
 
@@ -224,12 +233,24 @@ const struct pc_tcp_listener *pc_tcp_find_listener(uint16_t port);
 /* ESTABLISHED reached: tell the app (which may refuse). Returns false if
  * the connection was refused and freed. */
 bool pc_tcp_established(struct pc_tcb *c);
+/* Active open from this worker to raddr:rport (network order). Returns
+ * the connection in SYN_SENT, or NULL (no local port or no memory). The
+ * app's on_open comes when the handshake completes, on_closed(REFUSED) if
+ * it does not. */
+struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
+			      const struct pc_tcp_app *app, void *app_arg);
+/* Whether local port lport (host order) of an active open to raddr:rport
+ * comes back to this worker. */
+bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
+			 uint16_t lport);
 /* Copy between a byte ring and a flat buffer, starting at sequence seq. */
 void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n);
 void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n);
 
 /* tcp_input.c */
 void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);
+/* The window scale we offer: enough for the receive buffer. */
+uint8_t pc_tcp_our_wscale(void);
 
 /* tcp_output.c */
 /* Send what the window, cwnd and buffer allow, and an ACK if one is due. */

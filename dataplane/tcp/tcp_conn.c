@@ -12,6 +12,8 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include <rte_tcp.h>
+
 #include "../dp.h"
 #include "tcp.h"
 
@@ -123,6 +125,69 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
 	return c;
 }
 
+bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
+			 uint16_t lport)
+{
+	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
+
+	if (cfg->rss) {
+		/* The tuple of the reply as the device hashes it: source
+		 * address, destination address, source port, destination port. */
+		uint8_t in[12];
+		uint16_t lp = rte_cpu_to_be_16(lport);
+
+		memcpy(in, &raddr, 4);
+		memcpy(in + 4, &lc->ifc->addr, 4);
+		memcpy(in + 8, &rport, 2);
+		memcpy(in + 10, &lp, 2);
+		uint32_t h = pc_toeplitz(cfg->rss_key, cfg->rss_key_len, in, sizeof(in));
+
+		return cfg->reta[h % cfg->reta_size] == lc->queue;
+	}
+	return cfg->nb_workers <= 1 || lport % cfg->nb_workers == lc->tcp.worker_index;
+}
+
+struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
+			      const struct pc_tcp_app *app, void *app_arg)
+{
+	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
+	struct pc_tcp_lcore *t = &lc->tcp;
+	uint32_t span = (uint32_t)cfg->ephemeral_hi - cfg->ephemeral_lo + 1;
+	struct pc_tcp_key k = {.laddr = lc->ifc->addr, .raddr = raddr, .rport = rport};
+
+	for (uint32_t tries = 0; tries < span; tries++) {
+		uint16_t p = t->next_port;
+
+		t->next_port = p >= cfg->ephemeral_hi ? cfg->ephemeral_lo : (uint16_t)(p + 1);
+		if (!pc_tcp_port_is_mine(lc, raddr, rport, p))
+			continue;
+		k.lport = rte_cpu_to_be_16(p);
+		if (pc_tcp_lookup(lc, &k) != NULL)
+			continue;
+		struct pc_tcb *c = pc_tcp_alloc(lc, &k);
+
+		if (c == NULL) {
+			lc->cnt.drop[PC_DROP_tcp_conn_limit]++;
+			return NULL;
+		}
+		c->app = app;
+		c->app_arg = app_arg;
+		c->iss = pc_tcp_isn(&k);
+		c->snd_una = c->iss;
+		c->snd_nxt = c->iss + 1;
+		c->snd_max = c->snd_nxt;
+		c->snd_buf = c->snd_nxt;
+		c->rcv_wscale = pc_tcp_our_wscale();
+		c->mss = cfg->mss;
+		pc_tcp_set_state(c, PC_TCP_SYN_SENT);
+		lc->cnt.tcp_active_opens++;
+		pc_tcp_send_segment(c, RTE_TCP_SYN_FLAG, c->iss, 0);
+		pc_tcp_arm_rtx(c);
+		return c;
+	}
+	return NULL;
+}
+
 void pc_tcp_set_state(struct pc_tcb *c, enum pc_tcp_state s)
 {
 	struct pc_tcp_lcore *t = &c->lc->tcp;
@@ -152,7 +217,7 @@ void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why)
 		lc->cnt.tcp_conns_reset++;
 	else if (why == PC_TCP_CLOSED_TIMEOUT)
 		lc->cnt.tcp_conns_timed_out++;
-	if (c->app_ctx != NULL && !c->app_closed) {
+	if ((c->app_ctx != NULL || !c->passive) && c->app != NULL && !c->app_closed) {
 		c->app_closed = true;
 		c->app->on_closed(c, c->app_ctx, why);
 	}

@@ -110,7 +110,7 @@ static bool parse_options(const uint8_t *p, unsigned int len, bool syn, struct t
 	return true;
 }
 
-static uint8_t our_wscale(void)
+uint8_t pc_tcp_our_wscale(void)
 {
 	uint8_t s = 0;
 
@@ -129,7 +129,7 @@ static void take_syn_options(struct pc_tcb *c, const struct tcp_opts *o)
 		c->mss = 64;
 	if (o->wscale >= 0) {
 		c->snd_wscale = (uint8_t)o->wscale;
-		c->rcv_wscale = our_wscale();
+		c->rcv_wscale = pc_tcp_our_wscale();
 	}
 	c->sack_ok = o->sack_ok;
 	if (o->ts) {
@@ -154,7 +154,7 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 		/* Under pressure: answer statelessly. */
 		uint16_t mss = (uint16_t)RTE_MIN(s->o.mss != 0 ? s->o.mss : 536, pc_tcp_cfg.mss);
 		uint32_t iss = pc_tcp_cookie_make(k, s->seq, mss, &mss);
-		int ws = s->o.wscale >= 0 ? our_wscale() : -1;
+		int ws = s->o.wscale >= 0 ? pc_tcp_our_wscale() : -1;
 		uint32_t tsval = pc_tcp_tsval() & ~0x1fu;
 
 		if (s->o.ts)
@@ -393,7 +393,7 @@ static bool process_ack(struct pc_tcb *c, const struct tcp_seg *s)
 	/* Duplicate ACK (RFC 5681 2): nothing new acked, no data, no
 	 * window change, data outstanding. */
 	if (s->ack == c->snd_una && s->len == 0 && !(s->flags & (TH_SYN | TH_FIN)) &&
-	    c->snd_wnd == old_wnd && c->snd_max != c->snd_una) {
+	    c->snd_wnd == old_wnd && c->snd_wnd != 0 && c->snd_max != c->snd_una) {
 		c->dupacks++;
 		if (c->in_recovery) {
 			c->cwnd += c->mss; /* inflation: one segment left the network */
@@ -610,8 +610,6 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		break;
 	}
 
-	bool had_data = c->rcv_nxt - c->rcv_read != 0;
-
 	if (c->state == PC_TCP_ESTABLISHED || c->state == PC_TCP_FIN_WAIT_1 ||
 	    c->state == PC_TCP_FIN_WAIT_2) {
 		uint32_t before = c->rcv_nxt;
@@ -633,8 +631,13 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN. */
 		c->ack_now = true;
 	}
-	(void)had_data;
 	pc_tcp_output(c);
+	/* In TIME_WAIT the application is done with the connection: tell it
+	 * now (after its last data and the peer's FIN), not in 2 MSL. */
+	if (c->state == PC_TCP_TIME_WAIT && c->app_ctx != NULL && !c->app_closed) {
+		c->app_closed = true;
+		c->app->on_closed(c, c->app_ctx, PC_TCP_CLOSED_NORMAL);
+	}
 }
 
 static void syn_sent_input(struct pc_tcb *c, struct tcp_seg *s)
@@ -703,7 +706,7 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 	/* Local ports of active opens belong to worker (port % workers): a
 	 * device that cannot be steered by us delivers their replies to any
 	 * queue, so hand them to their owner. */
-	if (pc_nb_workers > 1) {
+	if (pc_nb_workers > 1 && !pc_tcp_cfg.rss) {
 		uint16_t lport = rte_be_to_cpu_16(th->dst_port);
 
 		if (lport >= pc_tcp_cfg.ephemeral_lo && lport <= pc_tcp_cfg.ephemeral_hi &&

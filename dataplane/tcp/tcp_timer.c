@@ -117,11 +117,6 @@ void pc_tcp_enter_time_wait(struct pc_tcb *c)
 		return;
 	}
 	pc_tcp_set_state(c, PC_TCP_TIME_WAIT);
-	/* The application is done with it: tell it now, not in 2 MSL. */
-	if (c->app_ctx != NULL && !c->app_closed) {
-		c->app_closed = true;
-		c->app->on_closed(c, c->app_ctx, PC_TCP_CLOSED_NORMAL);
-	}
 	pc_timer_arm(&t->wheel, &c->t_rtx, pc_tcp_cfg.time_wait_ms);
 }
 
@@ -153,21 +148,23 @@ static void on_rtx(struct pc_timer *t)
 	}
 	uint32_t data_end = c->snd_buf + c->snd_len;
 
+	if (c->snd_wnd == 0 && seq_lt(c->snd_una, data_end)) {
+		/* The peer's window is closed: persist (RFC 9293 3.8.6.1).
+		 * Probe with the first unacknowledged byte; its ACK carries the
+		 * window. Probing never gives up: a dead peer is the business
+		 * of keepalive and the idle timeout, not of a full buffer. */
+		lc->cnt.tcp_window_probes++;
+		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una, 1);
+		c->snd_nxt = seq_max(c->snd_nxt, c->snd_una + 1);
+		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+		if (c->rtx_count < 6)
+			c->rtx_count++;
+		pc_tcp_arm_rtx(c);
+		return;
+	}
 	if (c->snd_max == c->snd_una) {
-		/* Nothing in flight: the persist timer. Probe the zero window
-		 * with one byte (RFC 9293 3.8.6.1); the peer's ACK carries its
-		 * window. */
-		if (seq_lt(c->snd_nxt, data_end) && c->snd_wnd == 0) {
-			lc->cnt.tcp_window_probes++;
-			pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_nxt, 1);
-			c->snd_nxt++;
-			c->snd_max = c->snd_nxt;
-			if (c->rtx_count < 16)
-				c->rtx_count++;
-			pc_tcp_arm_rtx(c);
-		} else {
-			pc_tcp_output(c);
-		}
+		/* Nothing in flight and the window open: send. */
+		pc_tcp_output(c);
 		return;
 	}
 	if (++c->rtx_count > pc_tcp_cfg.max_retries) {
@@ -175,8 +172,7 @@ static void on_rtx(struct pc_timer *t)
 		return;
 	}
 	/* RTO: back to slow start, resend from snd_una (RFC 5681 3.1, RFC
-	 * 6298 5.4-5.6); the SACK scoreboard is kept as a hint but recovery
-	 * restarts. */
+	 * 6298 5.4-5.6); recovery restarts. */
 	lc->cnt.tcp_timeouts++;
 	c->cc->on_timeout(c, pc_tcp_now_us());
 	c->in_recovery = false;
@@ -185,14 +181,6 @@ static void on_rtx(struct pc_timer *t)
 	c->nb_sacked = 0;
 	c->rtt_seq = 0;
 	c->snd_nxt = c->snd_una;
-	/* A zero-window probe that went unanswered is not lost data. */
-	if (c->snd_wnd == 0 && seq_lt(c->snd_una, data_end)) {
-		lc->cnt.tcp_window_probes++;
-		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una, 1);
-		c->snd_nxt = c->snd_una + 1;
-		pc_tcp_arm_rtx(c);
-		return;
-	}
 	pc_tcp_output(c);
 	if (!pc_timer_armed(&c->t_rtx))
 		pc_tcp_arm_rtx(c);
