@@ -136,3 +136,10 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 		dump_one(out, prefix, &pc_lcores[i]->cnt);
 	}
 }
+
+void pc_dp_dump_connections(FILE *out)
+{
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		if (pc_lcores[i] != NULL)
+			pc_tcp_dump(out, pc_lcores[i], i);
+}

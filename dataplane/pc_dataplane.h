@@ -105,6 +105,10 @@ unsigned int pc_dp_worker_poll(void);
  * text of drop reasons as a comment; per-worker lines when per_lcore. */
 void pc_dp_dump_counters(FILE *out, bool per_lcore);
 
+/* One line per TCP connection of every worker: a snapshot read while the
+ * workers run (values may be mid-update), for diagnostics. */
+void pc_dp_dump_connections(FILE *out);
+
 /* Sum of one named counter over all workers; -1 if the name is unknown. */
 int64_t pc_dp_counter(const char *name);
 

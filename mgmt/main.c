@@ -2,7 +2,8 @@
 /*
  * portcullis: process life cycle. The main lcore is the management thread:
  * it loads the config, sets up the dataplane, launches the workers, then
- * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters) until
+ * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters, SIGUSR2
+ * the TCP connections) until
  * shutdown, when it stops the workers, prints the counters and returns
  * every resource so that a new instance can start at once.
  */
@@ -24,11 +25,14 @@
 
 static volatile sig_atomic_t pc_sig_stop;
 static volatile sig_atomic_t pc_sig_dump;
+static volatile sig_atomic_t pc_sig_conns;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		pc_sig_dump = 1;
+	else if (sig == SIGUSR2)
+		pc_sig_conns = 1;
 	else
 		pc_sig_stop = 1;
 }
@@ -128,6 +132,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 
 	int rc = pc_dp_init(&dp);
 
@@ -150,6 +155,12 @@ int main(int argc, char **argv)
 		if (pc_sig_dump) {
 			pc_sig_dump = 0;
 			pc_dp_dump_counters(stdout, true);
+			fflush(stdout);
+		}
+		if (pc_sig_conns) {
+			pc_sig_conns = 0;
+			printf("connections:\n");
+			pc_dp_dump_connections(stdout);
 			fflush(stdout);
 		}
 	}

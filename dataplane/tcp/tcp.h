@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_hash.h>
 #include <rte_mbuf.h>
@@ -227,6 +228,12 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k);
  * the connection. */
 void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why);
 void pc_tcp_set_state(struct pc_tcb *c, enum pc_tcp_state s);
+/* One line per connection of worker lc (a racy snapshot: diagnostics
+ * only, from the management thread). */
+void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id);
+/* In TIME_WAIT the application is done with the connection once it has
+ * read everything: tell it then (on_closed NORMAL), not in 2 MSL. */
+void pc_tcp_close_if_drained(struct pc_tcb *c);
 /* Send RST and free, telling the app why. */
 void pc_tcp_reset(struct pc_tcb *c, enum pc_tcp_close_reason why);
 const struct pc_tcp_listener *pc_tcp_find_listener(uint16_t port);

@@ -278,6 +278,13 @@ size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len)
 
 	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
 	c->rcv_read += n;
+	if (c->state == PC_TCP_TIME_WAIT) {
+		/* Drained after the peer's FIN: on_closed comes on the next tick,
+		 * not from inside the application's own read. */
+		if (pc_tcp_readable(c) == 0)
+			pc_timer_arm(&c->lc->tcp.wheel, &c->t_delack, 0);
+		return n;
+	}
 	/* Window update when reading opened at least two segments or half
 	 * the buffer beyond what the peer was last told (RFC 1122 4.2.3.3). */
 	uint32_t after = pc_tcp_rcv_window(c);
@@ -310,6 +317,41 @@ size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 	c->snd_len += n;
 	pc_tcp_output(c);
 	return n;
+}
+
+void pc_tcp_close_if_drained(struct pc_tcb *c)
+{
+	if (c->state == PC_TCP_TIME_WAIT && c->app_ctx != NULL && !c->app_closed &&
+	    pc_tcp_readable(c) == 0) {
+		c->app_closed = true;
+		c->app->on_closed(c, c->app_ctx, PC_TCP_CLOSED_NORMAL);
+	}
+}
+
+void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
+{
+	const struct pc_tcp_lcore *t = &lc->tcp;
+
+	for (uint32_t i = 0; t->tcbs != NULL && i < pc_tcp_cfg.max_conns; i++) {
+		const struct pc_tcb *c = &t->tcbs[i];
+		uint8_t st = c->state;
+
+		if (st == PC_TCP_CLOSED || st >= PC_TCP_NSTATES)
+			continue;
+		fprintf(out,
+			"lcore%u %u.%u.%u.%u:%u %s una+%u nxt+%u max+%u wnd %u cwnd %u ssth %u "
+			"rto %u rtx %u rec %d sacked %u unsent %u rcv_wnd %u unread %u ooo %u%s%s\n",
+			lcore_id, rte_be_to_cpu_32(c->key.raddr) >> 24,
+			(rte_be_to_cpu_32(c->key.raddr) >> 16) & 0xff,
+			(rte_be_to_cpu_32(c->key.raddr) >> 8) & 0xff,
+			rte_be_to_cpu_32(c->key.raddr) & 0xff, rte_be_to_cpu_16(c->key.rport),
+			pc_tcp_state_names[st], c->snd_una - c->iss, c->snd_nxt - c->iss,
+			c->snd_max - c->iss, c->snd_wnd, c->cwnd, c->ssthresh, c->rto_ms,
+			c->rtx_count, c->in_recovery, c->nb_sacked,
+			c->snd_buf + c->snd_len - c->snd_nxt, pc_tcp_rcv_window(c),
+			c->rcv_nxt - c->rcv_read, c->nb_ooo, c->want_writable ? " want-writable" : "",
+			c->fin_queued ? " fin-queued" : "");
+	}
 }
 
 void pc_tcp_notify_writable(struct pc_tcb *c)

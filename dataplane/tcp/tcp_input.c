@@ -596,6 +596,12 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		break;
 	case PC_TCP_LAST_ACK:
 		if (our_fin_acked(c)) {
+			/* Done, unless the application still has data to read:
+			 * then the connection waits in TIME_WAIT for it. */
+			if (pc_tcp_readable(c) != 0 && c->app_ctx != NULL && !c->app_closed) {
+				pc_tcp_enter_time_wait(c);
+				return;
+			}
 			pc_tcp_free(c, PC_TCP_CLOSED_NORMAL);
 			return;
 		}
@@ -632,12 +638,7 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		c->ack_now = true;
 	}
 	pc_tcp_output(c);
-	/* In TIME_WAIT the application is done with the connection: tell it
-	 * now (after its last data and the peer's FIN), not in 2 MSL. */
-	if (c->state == PC_TCP_TIME_WAIT && c->app_ctx != NULL && !c->app_closed) {
-		c->app_closed = true;
-		c->app->on_closed(c, c->app_ctx, PC_TCP_CLOSED_NORMAL);
-	}
+	pc_tcp_close_if_drained(c);
 }
 
 static void syn_sent_input(struct pc_tcb *c, struct tcp_seg *s)

@@ -207,7 +207,13 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 
 void pc_tcp_send_ack(struct pc_tcb *c)
 {
-	pc_tcp_send_segment(c, TH_ACK, c->snd_nxt, 0);
+	/* The peer accepts (and so reads the ACK field of) a segment only
+	 * inside its window: when it shrank below what we sent, the sequence
+	 * number is its right edge, not snd_nxt (Linux's
+	 * tcp_acceptable_seq). */
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	pc_tcp_send_segment(c, TH_ACK, seq_lt(edge, c->snd_nxt) ? edge : c->snd_nxt, 0);
 }
 
 void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,

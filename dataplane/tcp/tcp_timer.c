@@ -149,14 +149,14 @@ static void on_rtx(struct pc_timer *t)
 	uint32_t data_end = c->snd_buf + c->snd_len;
 
 	if (c->snd_wnd == 0 && seq_lt(c->snd_una, data_end)) {
-		/* The peer's window is closed: persist (RFC 9293 3.8.6.1).
-		 * Probe with the first unacknowledged byte; its ACK carries the
-		 * window. Probing never gives up: a dead peer is the business
-		 * of keepalive and the idle timeout, not of a full buffer. */
+		/* The peer's window is closed: persist (RFC 9293 3.8.6.1). The
+		 * probe is an old, empty segment (sequence snd_una - 1, as
+		 * Linux does): the peer answers it with an ACK carrying its
+		 * window, and nothing is pushed beyond that window. Probing
+		 * never gives up: a dead peer is the business of keepalive and
+		 * the idle timeout, not of a full buffer. */
 		lc->cnt.tcp_window_probes++;
-		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una, 1);
-		c->snd_nxt = seq_max(c->snd_nxt, c->snd_una + 1);
-		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una - 1, 0);
 		if (c->rtx_count < 6)
 			c->rtx_count++;
 		pc_tcp_arm_rtx(c);
@@ -190,6 +190,10 @@ static void on_delack(struct pc_timer *t)
 {
 	struct pc_tcb *c = container_of(t, struct pc_tcb, t_delack);
 
+	if (c->state == PC_TCP_TIME_WAIT) {
+		pc_tcp_close_if_drained(c);
+		return;
+	}
 	pc_tcp_send_ack(c);
 }
 
