@@ -68,6 +68,12 @@ static void drain_pkt_inbox(struct pc_lcore *lc)
 static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 {
 	struct rte_mbuf *pkts[PC_BURST];
+
+	/* Segments handed over by other workers first: they are older than
+	 * what the queue holds now. */
+	if (lc->pkt_inbox != NULL)
+		drain_pkt_inbox(lc);
+
 	uint16_t n = rte_eth_rx_burst(lc->port, lc->queue, pkts, PC_BURST);
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -80,8 +86,6 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 
 	if (lc->arp_inbox != NULL)
 		pc_arp_drain_inbox(lc);
-	if (lc->pkt_inbox != NULL)
-		drain_pkt_inbox(lc);
 
 	uint64_t now = rte_rdtsc();
 	bool work = n != 0;

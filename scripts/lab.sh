@@ -10,9 +10,20 @@
 #   pc-client   cl0 198.18.0.2/24 (and 198.18.0.12/24, an address the tests
 #               use to make portcullis ARP for an unknown neighbour)
 #   pc-backend  be0 198.18.0.3/24
+#   pc-lossy    lc0 198.18.0.4/24, a second client whose only way to the
+#               bridge is the impairment relay (no relay, no connectivity)
+#   pc-impair   ia0 (peer of lc0) and ib0 (peer of lossy-br, a port of
+#               pc-br), no addresses; pc_impair relays frames between them
 #   portcullis  198.18.0.1/24 (configured in portcullis, not in the kernel)
 #
 # Usage: scripts/lab.sh up|down|status|queues N   (idempotent, as root)
+#        scripts/lab.sh impair [PC_IMPAIR_OPTION...] | impair-stop
+#
+# `impair ARGS` starts tests/impair/pc_impair (from ${PC_BUILD:-build/release})
+# in pc-impair as `pc_impair --a ia0 --b ib0 ARGS` (a = the lossy client's
+# side), in the background, and returns once it relays; its PID and output
+# go to /run/portcullis-lab-pc-impair.{pid,log}. `impair-stop` stops it by
+# that PID and prints its counters; `down` stops it too.
 #
 # dp0 is created with room for PC_LAB_MAX_QUEUES queue pairs and starts with
 # one. `queues N` sets both veth ends to N (one per portcullis worker) before
@@ -22,12 +33,19 @@
 set -euo pipefail
 
 # PC_LAB=NAME builds a second, independent lab (NAME-dp, NAME-client,
-# NAME-backend) so that the tests can run beside a demo or a benchmark.
+# NAME-backend, NAME-lossy, NAME-impair) so that the tests can run beside a
+# demo or a benchmark.
 LAB=${PC_LAB:-pc}
 NS_DP=$LAB-dp
 NS_CL=$LAB-client
 NS_BE=$LAB-backend
+NS_LO=$LAB-lossy
+NS_IM=$LAB-impair
 MAX_QUEUES=${PC_LAB_MAX_QUEUES:-4}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+IMPAIR_BIN=${PC_BUILD:-$ROOT/build/release}/tests/impair/pc_impair
+IMPAIR_PID=/run/portcullis-lab-$LAB-impair.pid
+IMPAIR_LOG=/run/portcullis-lab-$LAB-impair.log
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 in_dp() { ip netns exec "$NS_DP" "$@"; }
@@ -46,6 +64,10 @@ veth_to_bridge() {
 	fi
 	in_dp ip link set "$br_end" master pc-br up
 	ip -n "$ns" link set "$end" up
+	# Hosts hand the wire complete frames: a veth would otherwise pass on
+	# unfinished checksums (CHECKSUM_PARTIAL) and 64 KiB TSO/GSO frames,
+	# which a NIC never delivers and the DPDK port would see as they are.
+	ip netns exec "$ns" ethtool -K "$end" tx off tso off gso off >/dev/null
 }
 
 up() {
@@ -92,6 +114,35 @@ up() {
 	ip -n "$NS_CL" addr replace 198.18.0.2/24 dev cl0
 	ip -n "$NS_CL" addr replace 198.18.0.12/24 dev cl0
 	ip -n "$NS_BE" addr replace 198.18.0.3/24 dev be0
+
+	# The lossy client, behind the impairment relay: lc0 <-> ia0 ... ib0
+	# <-> lossy-br. IPv6 off before the links exist, so that neither side
+	# sends its own chatter (DAD, router solicitations) through the relay.
+	local ns
+	for ns in "$NS_LO" "$NS_IM"; do
+		ns_add "$ns"
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
+	if ! ip -n "$NS_LO" link show lc0 >/dev/null 2>&1; then
+		ip link add lc0 netns "$NS_LO" type veth peer name ia0 netns "$NS_IM"
+	fi
+	if ! in_dp ip link show lossy-br >/dev/null 2>&1; then
+		ip link add lossy-br netns "$NS_DP" type veth peer name ib0 netns "$NS_IM"
+	fi
+	in_dp ip link set lossy-br master pc-br up
+	ip -n "$NS_IM" link set ia0 up
+	ip -n "$NS_IM" link set ib0 up
+	ip -n "$NS_LO" link set lc0 up
+	# Frames the size of a wire's, both ways through the relay: no TCP
+	# segmentation offload or GSO on the ends that send into it (so the
+	# kernel segments before the veth), no GRO on any end (so nothing is
+	# merged into a super-frame, which pc_impair would drop as oversize).
+	in_dp ethtool -K lossy-br gro off gso off tso off >/dev/null
+	ip netns exec "$NS_LO" ethtool -K lc0 gro off gso off tso off >/dev/null
+	ip netns exec "$NS_IM" ethtool -K ia0 gro off gso off tso off >/dev/null
+	ip netns exec "$NS_IM" ethtool -K ib0 gro off gso off tso off >/dev/null
+	ip -n "$NS_LO" addr replace 198.18.0.4/24 dev lc0
 }
 
 queues() {
@@ -104,9 +155,96 @@ queues() {
 	in_dp ethtool -L dp0-br rx "$n" tx "$n"
 }
 
+# relay_pid: prints the relay's PID if the PID file names a live
+# pc_impair (not a process that has since reused the PID, nor a zombie
+# waiting for a parent that does not reap it).
+relay_pid() {
+	local pid exe state
+	[ -f "$IMPAIR_PID" ] || return 1
+	pid=$(<"$IMPAIR_PID")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	case "$exe" in
+	*/pc_impair | */pc_impair" (deleted)") ;;
+	*) return 1 ;;
+	esac
+	read -r _ _ state _ <"/proc/$pid/stat" || return 1
+	[ "$state" != Z ] || return 1
+	echo "$pid"
+}
+
+impair() {
+	local pid i
+	if ! ns_exists "$NS_IM"; then
+		echo "lab: no $NS_IM namespace (run: $0 up)" >&2
+		exit 1
+	fi
+	if pid=$(relay_pid); then
+		echo "lab: the relay is already running (pid $pid); stop it first: $0 impair-stop" >&2
+		exit 1
+	fi
+	if [ ! -x "$IMPAIR_BIN" ]; then
+		echo "lab: no $IMPAIR_BIN (build it: ninja -C ${PC_BUILD:-build/release})" >&2
+		exit 1
+	fi
+	# ip netns exec execs pc_impair: $! is the relay's own PID.
+	ip netns exec "$NS_IM" "$IMPAIR_BIN" --a ia0 --b ib0 "$@" \
+		>"$IMPAIR_LOG" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$IMPAIR_PID"
+	# Return once its sockets are bound, so that what is sent next is relayed.
+	for ((i = 0; i < 100; i++)); do
+		if grep -qx 'pc_impair: ready' "$IMPAIR_LOG"; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rm -f "$IMPAIR_PID"
+			echo "lab: pc_impair did not start:" >&2
+			cat "$IMPAIR_LOG" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	echo "lab: pc_impair did not become ready in 5 s" >&2
+	relay_stop
+	exit 1
+}
+
+# relay_stop: SIGTERM to the relay's PID (SIGKILL after 5 s), and wait until
+# it is gone. Nothing to do when no relay runs.
+relay_stop() {
+	local pid i
+	if pid=$(relay_pid); then
+		kill -TERM "$pid"
+		for ((i = 0; i < 100; i++)); do
+			relay_pid >/dev/null || break
+			sleep 0.05
+		done
+		if relay_pid >/dev/null; then
+			kill -KILL "$pid"
+		fi
+	fi
+	rm -f "$IMPAIR_PID"
+}
+
+impair_stop() {
+	if ! relay_pid >/dev/null; then
+		echo "lab: no impairment relay running" >&2
+		rm -f "$IMPAIR_PID"
+		return 0
+	fi
+	relay_stop
+	# The last counter dump: the one pc_impair printed on its way out.
+	awk '/^pc_impair: counters$/ { n = 0; found = 1 } found { block[n++] = $0 }
+		END { for (i = 0; i < n; i++) print block[i] }' "$IMPAIR_LOG"
+}
+
 down() {
 	local ns
-	for ns in "$NS_CL" "$NS_BE" "$NS_DP"; do
+	# First: the relay holds its namespace (and its veths) alive.
+	relay_stop
+	rm -f "$IMPAIR_LOG"
+	for ns in "$NS_LO" "$NS_IM" "$NS_CL" "$NS_BE" "$NS_DP"; do
 		if ns_exists "$ns"; then
 			ip netns delete "$ns"
 		fi
@@ -114,8 +252,8 @@ down() {
 }
 
 status() {
-	local ns rc=0
-	for ns in "$NS_DP" "$NS_CL" "$NS_BE"; do
+	local ns pid rc=0
+	for ns in "$NS_DP" "$NS_CL" "$NS_BE" "$NS_LO" "$NS_IM"; do
 		if ns_exists "$ns"; then
 			echo "== $ns"
 			ip -n "$ns" -br addr
@@ -124,6 +262,11 @@ status() {
 			rc=1
 		fi
 	done
+	if pid=$(relay_pid); then
+		echo "== relay: pid $pid, log $IMPAIR_LOG"
+	else
+		echo "== relay: not running"
+	fi
 	return $rc
 }
 
@@ -136,8 +279,13 @@ up) up ;;
 down) down ;;
 status) status ;;
 queues) queues "${2:-}" ;;
+impair)
+	shift
+	impair "$@"
+	;;
+impair-stop) impair_stop ;;
 *)
-	echo "usage: $0 up|down|status|queues N" >&2
+	echo "usage: $0 up|down|status|queues N|impair [PC_IMPAIR_OPTION...]|impair-stop" >&2
 	exit 2
 	;;
 esac

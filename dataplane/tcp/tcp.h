@@ -246,6 +246,12 @@ bool pc_tcp_established(struct pc_tcb *c);
  * it does not. */
 struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
 			      const struct pc_tcp_app *app, void *app_arg);
+/* The worker that owns a flow when the device does not steer flows in a
+ * way we can reproduce (virtual devices: af_packet fanout even rolls
+ * flows over to another socket when one is full): active opens by their
+ * local port (port % workers), passive ones by a hash of the peer's
+ * address and port and our port. Network-order arguments. */
+unsigned int pc_tcp_owner(uint32_t raddr, uint16_t rport, uint16_t lport);
 /* Whether local port lport (host order) of an active open to raddr:rport
  * comes back to this worker. */
 bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rport,

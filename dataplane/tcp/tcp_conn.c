@@ -125,6 +125,16 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
 	return c;
 }
 
+unsigned int pc_tcp_owner(uint32_t raddr, uint16_t rport, uint16_t lport)
+{
+	uint16_t lp = rte_be_to_cpu_16(lport);
+
+	if (lp >= pc_tcp_cfg.ephemeral_lo && lp <= pc_tcp_cfg.ephemeral_hi &&
+	    pc_tcp_find_listener(lport) == NULL)
+		return lp % pc_tcp_cfg.nb_workers;
+	return rte_jhash_3words(raddr, rport, lport, 0) % pc_tcp_cfg.nb_workers;
+}
+
 bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
 			 uint16_t lport)
 {

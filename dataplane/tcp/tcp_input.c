@@ -517,8 +517,10 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 	struct pc_lcore *lc = c->lc;
 	uint32_t seglen = s->len + ((s->flags & TH_SYN) ? 1 : 0) + ((s->flags & TH_FIN) ? 1 : 0);
 
-	/* PAWS (RFC 7323 5.3). */
-	if (c->ts_ok && s->o.ts && !(s->flags & TH_RST) && seq_lt(s->o.tsval, c->ts_recent)) {
+	/* PAWS (RFC 7323 5.3), with Linux's one-tick tolerance: segments
+	 * reordered on the way (or by a hand-off between workers) within a
+	 * millisecond are not old duplicates. */
+	if (c->ts_ok && s->o.ts && !(s->flags & TH_RST) && seq_lt(s->o.tsval + 1, c->ts_recent)) {
 		lc->cnt.drop[PC_DROP_tcp_paws]++;
 		pc_tcp_send_ack(c);
 		return;
@@ -704,17 +706,14 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		pc_drop(lc, m, PC_DROP_tcp_bad_offset);
 		return;
 	}
-	/* Local ports of active opens belong to worker (port % workers): a
-	 * device that cannot be steered by us delivers their replies to any
-	 * queue, so hand them to their owner. */
+	/* Without device RSS that we can reproduce, flows are owned in
+	 * software and a segment that lands on another worker's queue is
+	 * handed to its owner (see pc_tcp_owner). */
 	if (pc_nb_workers > 1 && !pc_tcp_cfg.rss) {
-		uint16_t lport = rte_be_to_cpu_16(th->dst_port);
+		unsigned int owner = pc_tcp_owner(ip->src_addr, th->src_port, th->dst_port);
 
-		if (lport >= pc_tcp_cfg.ephemeral_lo && lport <= pc_tcp_cfg.ephemeral_hi &&
-		    lport % pc_nb_workers != lc->tcp.worker_index) {
-			struct pc_lcore *owner = pc_workers[lport % pc_nb_workers];
-
-			if (rte_ring_mp_enqueue(owner->pkt_inbox, m) != 0) {
+		if (owner != lc->tcp.worker_index) {
+			if (rte_ring_mp_enqueue(pc_workers[owner]->pkt_inbox, m) != 0) {
 				pc_drop(lc, m, PC_DROP_tcp_handoff_full);
 				return;
 			}
