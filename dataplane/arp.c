@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ARP (RFC 826): answers requests for our address, learns neighbours, asks
- * for next hops and holds one packet per unresolved neighbour.
+ * for next hops and holds a few packets per unresolved neighbour.
  *
  * The cache is per worker (no sharing, no locks). A worker learns from the
  * ARP frames it receives: requests and replies addressed to us (RFC 826's
@@ -45,8 +45,8 @@ static struct pc_arp_entry *arp_find(struct pc_lcore *lc, uint32_t ip)
 
 static void arp_forget(struct pc_lcore *lc, struct pc_arp_entry *e)
 {
-	if (e->pending != NULL)
-		pc_drop(lc, e->pending, PC_DROP_arp_unresolved);
+	for (unsigned int i = 0; i < e->nb_pending; i++)
+		pc_drop(lc, e->pending[i], PC_DROP_arp_unresolved);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -117,12 +117,9 @@ static void arp_update(struct pc_lcore *lc, struct pc_arp_entry *e,
 	e->tries = 0;
 	e->expires = now + lc->ifc->arp_timeout;
 	e->used = now;
-	if (e->pending != NULL) {
-		struct rte_mbuf *m = e->pending;
-
-		e->pending = NULL;
-		pc_eth_output(lc, m, &e->mac, RTE_ETHER_TYPE_IPV4);
-	}
+	for (unsigned int i = 0; i < e->nb_pending; i++)
+		pc_eth_output(lc, e->pending[i], &e->mac, RTE_ETHER_TYPE_IPV4);
+	e->nb_pending = 0;
 }
 
 /* Tell the other workers what this one learned from an ARP frame. */
@@ -240,9 +237,13 @@ const struct rte_ether_addr *pc_arp_resolve(struct pc_lcore *lc, uint32_t nh,
 		e->used = now;
 		arp_request(lc, e, now);
 	}
-	if (e->pending != NULL)
-		pc_drop(lc, e->pending, PC_DROP_arp_pending_replaced);
-	e->pending = m;
+	if (e->nb_pending == PC_ARP_PENDING) {
+		/* Full: the oldest goes (its sender will retransmit). */
+		pc_drop(lc, e->pending[0], PC_DROP_arp_pending_replaced);
+		memmove(&e->pending[0], &e->pending[1], (PC_ARP_PENDING - 1) * sizeof(e->pending[0]));
+		e->nb_pending--;
+	}
+	e->pending[e->nb_pending++] = m;
 	return NULL;
 }
 

@@ -68,6 +68,8 @@ struct pc_counters {
 #define PC_ARP_BUCKETS 64
 #define PC_ARP_WAYS 4
 #define PC_ARP_RETRIES 3
+#define PC_ARP_PENDING 4 /* packets held per unresolved neighbour (a burst of
+			  * SYNs to a backend, say) */
 
 enum pc_arp_state {
 	PC_ARP_FREE = 0,
@@ -83,7 +85,8 @@ struct pc_arp_entry {
 	uint64_t expires;         /* TSC: fresh until; stale entries re-ask */
 	uint64_t last_req;        /* TSC of the last request sent */
 	uint64_t used;            /* TSC of the last update, for eviction */
-	struct rte_mbuf *pending; /* one packet held until resolution */
+	uint8_t nb_pending;
+	struct rte_mbuf *pending[PC_ARP_PENDING]; /* held until resolution */
 };
 
 struct pc_arp_table {
