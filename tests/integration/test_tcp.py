@@ -3,13 +3,16 @@
 namespaces: the built-in echo/discard/source apps, the forward proxy,
 limits, and hostile input."""
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ADDR, NS_BACKEND, NS_CLIENT, in_ns
+from conftest import ADDR, BUILD, LAB, NS_BACKEND, NS_CLIENT, ROOT, in_ns
+
+NS_LOSSY = f"{LAB}-lossy"
 
 CLIENT = Path(__file__).with_name("tcp_client.py")
 RAW = Path(__file__).with_name("raw_tcp.py")
@@ -189,4 +192,41 @@ def test_two_workers_tcp(start_portcullis, backend_echo):
     opens = [int(line.split()[1]) for line in text.splitlines()
              if line.startswith("lcore") and ".tcp_passive_opens " in line]
     assert len(opens) == 2 and all(o > 0 for o in opens), opens
+    assert pc.stop() == 0
+
+
+@pytest.fixture
+def relay(netlab):
+    """Start pc_impair (scripts/lab.sh impair) in the test lab; always
+    stopped by its PID afterwards."""
+    env = dict(os.environ, PC_LAB=LAB, PC_BUILD=str(BUILD))
+    started = []
+
+    def start(*args):
+        subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair", *args], env=env,
+                       check=True, timeout=60)
+        started.append(True)
+
+    try:
+        yield start
+    finally:
+        if started:
+            subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair-stop"], env=env,
+                           timeout=60, capture_output=True)
+
+
+@pytest.mark.parametrize("loss,size", [(0.01, 20_000_000), (0.03, 8_000_000),
+                                       (0.10, 2_000_000)])
+def test_transfer_through_loss(start_portcullis, relay, loss, size):
+    """From the lossy client through the impairment relay (random loss both
+    ways, reordering, duplication): echo each way with identical hashes,
+    bounded in time, and the source stream intact."""
+    pc = start_portcullis(config_text=conf(source=size))
+    relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", "7")
+    r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY)
+    assert r["match"], r
+    r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY)
+    assert r["match"], r
+    c = pc.counters()
+    assert c["tcp_retransmits"] > 0 and c["tcp_ooo_segments"] > 0, c
     assert pc.stop() == 0
