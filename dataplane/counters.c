@@ -125,6 +125,7 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 
 	if (all != 0)
 		fprintf(out, "busy_percent %.1f\n", 100.0 * (double)busy / (double)all);
+	fprintf(out, "tsc_hz %" PRIu64 "\n", rte_get_tsc_hz());
 	if (!per_lcore)
 		return;
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {

@@ -10,6 +10,12 @@
 #         (the latter fills a 1500-byte MTU), driven by pc_blast from the
 #         client namespace; the Linux kernel of the backend namespace
 #         answering the same load is the reference.
+#   tcp-cps   connect, 64 bytes echoed, close, with 32 connections kept
+#         busy by pc_load (tests/perf/load), against portcullis's echo app
+#         and against pc_kecho (a one-thread epoll echo server) on the
+#         backend's Linux stack pinned to the same core.
+#   tcp-bulk  64 MiB echoed each way on 1 and on 8 connections, same two
+#         servers: Gbit/s counts both directions.
 #
 # Prints a table and writes bench-results/latest.json (and, per PMD, the
 # output of the last portcullis run, counters included:
@@ -35,15 +41,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${PC_BUILD:-$ROOT/build/release}
 PORTCULLIS=$BUILD/portcullis
 PC_BLAST=$BUILD/tests/perf/pc_blast
+PC_LOAD=$BUILD/tests/perf/pc_load
+PC_KECHO=$BUILD/tests/perf/pc_kecho
 SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
-SCENARIOS=(pmd)
+SCENARIOS=(pmd tcp-cps tcp-bulk)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
 LAB=${PC_LAB:-pc}
 NS_DP=$LAB-dp
 NS_CL=$LAB-client
+NS_BE=$LAB-backend
 
 PC_ADDR=198.18.0.1
 KERNEL_ADDR=198.18.0.3
@@ -230,10 +239,94 @@ scenario_pmd() {
 	done
 }
 
+# cpu1_busy: jiffies core 1 spent working so far (user+nice+system+irq+
+# softirq), for servers that are not portcullis.
+cpu1_busy() {
+	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
+# load_run TARGET_ADDR PORT ARGS...: one pc_load run from the client
+# namespace on core 0; sets LOAD_JSON (null on failure).
+load_run() {
+	local addr=$1 port=$2 out="$TMP/load.json" pid rc=0
+	shift 2
+	ip netns exec "$NS_CL" taskset -c 0 "$PC_LOAD" --host "$addr" --port "$port" \
+		--mode tcp-echo --json "$out" "$@" >/dev/null 2>"$TMP/load.err" &
+	pid=$!
+	STARTED+=("$pid")
+	wait "$pid" || rc=$?
+	forget_pid "$pid"
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 2 ]; then
+		# One line: it goes into a JSON-lines record.
+		LOAD_JSON=$(python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$out")
+	else
+		log "pc_load against $addr:$port failed (exit $rc):"
+		sed 's/^/    /' "$TMP/load.err" >&2
+		LOAD_JSON=null
+	fi
+}
+
+# tcp_point SCENARIO LABEL ARGS...: the same pc_load run against portcullis
+# (echo app, busy-polling worker on core 1) and against pc_kecho (Linux,
+# pinned to core 1); one record each with the server's CPU time.
+tcp_point() {
+	local scenario=$1 label=$2 kpid before after hz
+	shift 2
+	log "$scenario $label: kernel (pc_kecho on core 1)"
+	ip netns exec "$NS_BE" taskset -c 1 "$PC_KECHO" --port 7007 >"$TMP/kecho.log" 2>&1 &
+	kpid=$!
+	STARTED+=("$kpid")
+	for ((hz = 0; hz < 50; hz++)); do
+		grep -q ready "$TMP/kecho.log" && break
+		sleep 0.1
+	done
+	before=$(cpu1_busy)
+	load_run "$KERNEL_ADDR" 7007 "$@"
+	after=$(cpu1_busy)
+	stop_pid "$kpid"
+	forget_pid "$kpid"
+	record_tcp "$scenario" kernel "$label" "$LOAD_JSON" \
+		"{\"cpu_s\": $(((after - before)))e-2}"
+
+	log "$scenario $label: portcullis (echo app, worker on core 1)"
+	if start_portcullis "$PC_PMD_DEFAULT"; then
+		load_run "$PC_ADDR" 7 "$@"
+		stop_portcullis "$PC_PMD_DEFAULT"
+		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
+		record_tcp "$scenario" portcullis "$label" "$LOAD_JSON" \
+			"$(printf '{"busy_cycles": %s, "tsc_hz": %s}' \
+				"$(echo "$WORKER_JSON" | python3 -c 'import json,sys; print((json.load(sys.stdin) or {}).get("busy_cycles", 0))')" \
+				"${hz:-0}")"
+	else
+		record_tcp "$scenario" portcullis "$label" null null
+	fi
+}
+
+record_tcp() {
+	printf '{"scenario": "%s", "target": "%s", "label": "%s", "load": %s, "cpu": %s}\n' \
+		"$1" "$2" "$3" "$4" "$5" >>"$TMP/tcp.jsonl"
+}
+
+scenario_tcp-cps() {
+	tcp_point tcp-cps 32conns --conns 32 --threads 1 --duration "$SECONDS_EACH" --bytes 64
+}
+
+scenario_tcp-bulk() {
+	tcp_point tcp-bulk 1conn --conns 1 --threads 1 --duration "$SECONDS_EACH" \
+		--bytes 67108864 --reqs-per-conn 1000000
+	tcp_point tcp-bulk 8conns --conns 8 --threads 1 --duration "$SECONDS_EACH" \
+		--bytes 67108864 --reqs-per-conn 1000000
+}
+
 # Prints the table and writes latest.json from the records.
+machine_name() {
+	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
+}
+
 report() {
 	local machine when
-	machine="$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
+	[ -s "$TMP/results.jsonl" ] || return 0
+	machine=$(machine_name)
 	when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	python3 - "$TMP/results.jsonl" "$RESULTS_DIR/latest.json" "$machine" "$when" "$RUNS" <<'EOF'
 import json, sys
@@ -329,6 +422,8 @@ main() {
 	[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "PC_BENCH_RUNS must be a positive integer"
 	[ -x "$PORTCULLIS" ] || die "no $PORTCULLIS: build first (meson setup $BUILD && ninja -C $BUILD)"
 	[ -x "$PC_BLAST" ] || die "no $PC_BLAST: build first (ninja -C $BUILD)"
+	[ -x "$PC_LOAD" ] || die "no $PC_LOAD: build first (ninja -C $BUILD)"
+	[ -x "$PC_KECHO" ] || die "no $PC_KECHO: build first (ninja -C $BUILD)"
 
 	"$ROOT/scripts/lab.sh" up
 	# A second responder on dp0 (a portcullis left running) would share
@@ -346,6 +441,7 @@ main() {
 	grep -v '^worker idle ' "$ROOT/conf/demo.conf" >"$TMP/bench.conf"
 	echo 'worker idle busy' >>"$TMP/bench.conf"
 	: >"$TMP/results.jsonl"
+	: >"$TMP/tcp.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
 	check_quiet
@@ -353,6 +449,10 @@ main() {
 		"scenario_$s"
 	done
 	report
+	if [ -s "$TMP/tcp.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_report_tcp.py" "$TMP/tcp.jsonl" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
 }
 
 main "$@"
