@@ -208,6 +208,20 @@ static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq
 		if (conf.rx_adv_conf.rss_conf.rss_hf == 0)
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
 	}
+	/* Checksums in hardware where the device offers them (the lab's
+	 * virtual devices do not: software then). */
+	uint64_t tx_ck = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	uint64_t rx_ck = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+
+	if ((info.tx_offload_capa & tx_ck) == tx_ck) {
+		conf.txmode.offloads |= tx_ck;
+		pc_tcp_cfg.tx_cksum_offload = true;
+	}
+	if ((info.rx_offload_capa & rx_ck) == rx_ck)
+		conf.rxmode.offloads |= rx_ck;
+	printf("portcullis: port %u (%s): checksums: TX %s, RX %s\n", port, info.driver_name,
+	       pc_tcp_cfg.tx_cksum_offload ? "offloaded" : "software",
+	       conf.rxmode.offloads & rx_ck ? "offloaded" : "software");
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis: port %u: configure with %u queue pairs: %s\n",

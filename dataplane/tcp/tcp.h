@@ -190,6 +190,7 @@ struct pc_tcp_cfg {
 	uint16_t ephemeral_lo;      /* active opens: local ports, host order */
 	uint16_t ephemeral_hi;
 	uint32_t nb_workers;        /* local ports belong to worker port % n */
+	bool tx_cksum_offload;      /* the device fills IPv4 and TCP checksums */
 	/* The device's RSS, when it spreads flows itself: active opens pick a
 	 * local port whose reply hashes to their own queue. */
 	bool rss;

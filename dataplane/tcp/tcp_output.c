@@ -152,14 +152,20 @@ static struct rte_tcp_hdr *seg_alloc(struct pc_lcore *lc, struct rte_mbuf **mp,
 	return th;
 }
 
-/* Checksums (software; the PMDs of the lab offer no offload) and out. */
+/* Checksums (by the device when it offers them) and out. */
 static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	if (pc_tcp_cfg.tx_cksum_offload) {
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	}
 	lc->cnt.tcp_segs_out++;
 	pc_ipv4_output(lc, m);
 }
