@@ -13,6 +13,7 @@
  *       reset or failure on one side resets the other.
  * Per-connection state lives in the connection's scratch words.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -37,25 +38,32 @@ static void app_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why
 	(void)why;
 }
 
-static void echo_pump(struct pc_tcb *c)
+/* Move what from has received to to, as far as to takes it (reading
+ * stops there, so from's window closes); pass the FIN on once from's
+ * data is all through. Echo is the case from == to. */
+static void pipe_through(struct pc_tcb *from, struct pc_tcb *to, bool peer_fin)
 {
 	uint8_t buf[APP_CHUNK];
 
 	for (;;) {
-		size_t avail = pc_tcp_readable(c);
-		size_t space = pc_tcp_write_space(c);
-		size_t n = RTE_MIN(RTE_MIN(avail, space), sizeof(buf));
+		size_t avail = pc_tcp_readable(from);
+		size_t n = RTE_MIN(RTE_MIN(avail, pc_tcp_write_space(to)), sizeof(buf));
 
 		if (n == 0) {
 			if (avail != 0)
-				pc_tcp_notify_writable(c);
+				pc_tcp_notify_writable(to);
 			break;
 		}
-		pc_tcp_read(c, buf, n);
-		pc_tcp_write(c, buf, n);
+		pc_tcp_read(from, buf, n);
+		pc_tcp_write(to, buf, n);
 	}
-	if (pc_tcp_scratch(c)[S_PEER_FIN] && pc_tcp_readable(c) == 0)
-		pc_tcp_shutdown(c);
+	if (peer_fin && pc_tcp_readable(from) == 0)
+		pc_tcp_shutdown(to);
+}
+
+static void echo_pump(struct pc_tcb *c)
+{
+	pipe_through(c, c, pc_tcp_scratch(c)[S_PEER_FIN]);
 }
 
 static void echo_event(struct pc_tcb *c, void *ctx)
@@ -161,28 +169,13 @@ static struct pc_tcb *fwd_peer(struct pc_tcb *c)
 	return (struct pc_tcb *)(uintptr_t)pc_tcp_scratch(c)[F_PEER];
 }
 
-/* Move what from has received to its peer, as far as the peer takes it. */
+/* Move what from has received to its peer. */
 static void fwd_pump(struct pc_tcb *from)
 {
 	struct pc_tcb *to = fwd_peer(from);
-	uint8_t buf[APP_CHUNK];
 
-	if (to == NULL)
-		return;
-	for (;;) {
-		size_t avail = pc_tcp_readable(from);
-		size_t n = RTE_MIN(RTE_MIN(avail, pc_tcp_write_space(to)), sizeof(buf));
-
-		if (n == 0) {
-			if (avail != 0)
-				pc_tcp_notify_writable(to);
-			break;
-		}
-		pc_tcp_read(from, buf, n);
-		pc_tcp_write(to, buf, n);
-	}
-	if (pc_tcp_scratch(from)[F_FIN] && pc_tcp_readable(from) == 0)
-		pc_tcp_shutdown(to);
+	if (to != NULL)
+		pipe_through(from, to, pc_tcp_scratch(from)[F_FIN]);
 }
 
 static void fwd_readable(struct pc_tcb *c, void *ctx)

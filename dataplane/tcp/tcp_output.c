@@ -33,6 +33,22 @@ uint32_t pc_tcp_rcv_window(const struct pc_tcb *c)
 	return free;
 }
 
+/* NOP, NOP, timestamps (RFC 7323): 12 bytes. */
+static unsigned int put_timestamps(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+	unsigned int n = 0;
+
+	o[n++] = 1;
+	o[n++] = 1;
+	o[n++] = 8;
+	o[n++] = 10;
+	for (int i = 3; i >= 0; i--)
+		o[n++] = (uint8_t)(tsval >> (8 * i));
+	for (int i = 3; i >= 0; i--)
+		o[n++] = (uint8_t)(tsecr >> (8 * i));
+	return n;
+}
+
 uint32_t pc_tcp_smss(const struct pc_tcb *c)
 {
 	/* RFC 6691: the peer's MSS counts data only; our options on data
@@ -49,44 +65,53 @@ uint32_t pc_tcp_smss(const struct pc_tcb *c)
 
 /* Options for a segment of this connection; returns their length (a
  * multiple of 4). */
+/* The options of a SYN or SYN-ACK: MSS, then SACK-permitted, window
+ * scale (wscale < 0: none) and timestamps as asked, NOP-padded to 4-byte
+ * boundaries. Returns their length. */
+static unsigned int put_syn_options(uint8_t *o, uint16_t mss, bool sack, int wscale, bool ts,
+				    uint32_t tsval, uint32_t tsecr)
+{
+	unsigned int n = 0;
+
+	o[n++] = 2; /* MSS */
+	o[n++] = 4;
+	o[n++] = (uint8_t)(mss >> 8);
+	o[n++] = (uint8_t)mss;
+	if (sack) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4; /* SACK permitted */
+		o[n++] = 2;
+	}
+	if (wscale >= 0) {
+		o[n++] = 1;
+		o[n++] = 3; /* window scale */
+		o[n++] = 3;
+		o[n++] = (uint8_t)wscale;
+	}
+	if (ts)
+		n += put_timestamps(o + n, tsval, tsecr);
+	return n;
+}
+
+/* Options for a segment of this connection; returns their length (a
+ * multiple of 4). */
 static unsigned int build_options(const struct pc_tcb *c, uint8_t flags, uint8_t *o)
 {
 	unsigned int n = 0;
 
 	if (flags & TH_SYN) {
-		o[n++] = 2; /* MSS */
-		o[n++] = 4;
-		o[n++] = (uint8_t)(pc_tcp_cfg.mss >> 8);
-		o[n++] = (uint8_t)pc_tcp_cfg.mss;
-		/* On a SYN-ACK only what the peer offered; on our SYN all. */
+		/* On our SYN everything; on a SYN-ACK only what the peer offered. */
 		bool syn_only = !(flags & TH_ACK);
+		bool ws = syn_only || c->rcv_wscale != 0 || c->snd_wscale != 0;
 
-		if (syn_only || c->sack_ok) {
-			o[n++] = 1;
-			o[n++] = 1;
-			o[n++] = 4; /* SACK permitted */
-			o[n++] = 2;
-		}
-		if (syn_only || c->rcv_wscale != 0 || c->snd_wscale != 0) {
-			o[n++] = 1;
-			o[n++] = 3; /* window scale */
-			o[n++] = 3;
-			o[n++] = c->rcv_wscale;
-		}
+		return put_syn_options(o, pc_tcp_cfg.mss, syn_only || c->sack_ok,
+				       ws ? c->rcv_wscale : -1, syn_only || c->ts_ok,
+				       pc_tcp_tsval(), c->ts_recent);
 	}
-	if (c->ts_ok || ((flags & TH_SYN) && !(flags & TH_ACK))) {
-		uint32_t v = pc_tcp_tsval(), e = c->ts_recent;
-
-		o[n++] = 1;
-		o[n++] = 1;
-		o[n++] = 8;
-		o[n++] = 10;
-		for (int i = 3; i >= 0; i--)
-			o[n++] = (uint8_t)(v >> (8 * i));
-		for (int i = 3; i >= 0; i--)
-			o[n++] = (uint8_t)(e >> (8 * i));
-	}
-	if (c->sack_ok && c->nb_ooo != 0 && !(flags & TH_SYN) && (flags & TH_ACK)) {
+	if (c->ts_ok)
+		n += put_timestamps(o, pc_tcp_tsval(), c->ts_recent);
+	if (c->sack_ok && c->nb_ooo != 0 && (flags & TH_ACK)) {
 		unsigned int room = (PC_TCP_MAX_OPTS - n - 4) / 8;
 		unsigned int nb = RTE_MIN((unsigned int)c->nb_ooo, room);
 
@@ -254,34 +279,7 @@ void pc_tcp_send_cookie_synack(struct pc_lcore *lc, const struct pc_tcp_key *k,
 			       uint32_t tsecr, bool ts, int wscale, bool sack)
 {
 	uint8_t o[PC_TCP_MAX_OPTS];
-	unsigned int n = 0;
-
-	o[n++] = 2;
-	o[n++] = 4;
-	o[n++] = (uint8_t)(mss >> 8);
-	o[n++] = (uint8_t)mss;
-	if (sack) {
-		o[n++] = 1;
-		o[n++] = 1;
-		o[n++] = 4;
-		o[n++] = 2;
-	}
-	if (wscale >= 0) {
-		o[n++] = 1;
-		o[n++] = 3;
-		o[n++] = 3;
-		o[n++] = (uint8_t)wscale;
-	}
-	if (ts) {
-		o[n++] = 1;
-		o[n++] = 1;
-		o[n++] = 8;
-		o[n++] = 10;
-		for (int i = 3; i >= 0; i--)
-			o[n++] = (uint8_t)(tsval >> (8 * i));
-		for (int i = 3; i >= 0; i--)
-			o[n++] = (uint8_t)(tsecr >> (8 * i));
-	}
+	unsigned int n = put_syn_options(o, mss, sack, wscale, ts, tsval, tsecr);
 	struct rte_mbuf *m;
 	struct rte_tcp_hdr *th = seg_alloc(lc, &m, k, n, 0);
 
