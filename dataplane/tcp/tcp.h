@@ -119,6 +119,7 @@ struct pc_tcb {
 	uint32_t rcv_read;       /* next byte the application reads */
 	uint32_t rcv_adv;        /* right edge of the window we advertised */
 	struct pc_seq_range ooo[PC_TCP_OOO_MAX];
+	uint32_t ooo_recent;     /* a byte of the latest out-of-order segment */
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent;

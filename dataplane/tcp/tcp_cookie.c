@@ -11,7 +11,7 @@
  * SYN-ACK. Layout, 32 bits:
  *   [31..27] time counter, 64-second units, mod 32 (valid for 2 units)
  *   [26..24] index of the MSS in a table of 8
- *   [23..0]  SipHash(key, 4-tuple, peer ISN, counter), low 24 bits
+ *   [23..0]  SipHash(key, 4-tuple, peer ISN, counter, MSS index), low 24 bits
  * Window scale and SACK-permitted ride in the low 5 bits of the SYN-ACK's
  * timestamp (echoed back in TSecr) when the peer uses timestamps; without
  * timestamps a cookie connection has neither (as in Linux).
@@ -86,18 +86,23 @@ static uint32_t cookie_counter(void)
 	return (uint32_t)(pc_tcp_now_us() / 1000000 / 64);
 }
 
-static uint32_t cookie_hash(const struct pc_tcp_key *k, uint32_t peer_isn, uint32_t t)
+/* Covers everything the cookie carries: a flipped counter or MSS bit
+ * fails like a forged hash. */
+static uint32_t cookie_hash(const struct pc_tcp_key *k, uint32_t peer_isn, uint32_t t,
+			    uint32_t mss_idx)
 {
 	struct {
 		struct pc_tcp_key k;
 		uint32_t isn;
 		uint32_t t;
+		uint32_t mss_idx;
 	} in;
 
 	memset(&in, 0, sizeof(in));
 	in.k = *k;
 	in.isn = peer_isn;
 	in.t = t & 0x1f;
+	in.mss_idx = mss_idx & 7;
 	return (uint32_t)pc_siphash(pc_tcp_cfg.siphash_key, &in, sizeof(in)) & 0xffffff;
 }
 
@@ -111,7 +116,7 @@ uint32_t pc_tcp_cookie_make(const struct pc_tcp_key *k, uint32_t peer_isn, uint1
 		if (cookie_mss[i] <= mss)
 			idx = i;
 	*mss_out = cookie_mss[idx];
-	return (t << 27) | ((uint32_t)idx << 24) | cookie_hash(k, peer_isn, t);
+	return (t << 27) | ((uint32_t)idx << 24) | cookie_hash(k, peer_isn, t, idx);
 }
 
 int pc_tcp_cookie_check(const struct pc_tcp_key *k, uint32_t peer_isn, uint32_t cookie,
@@ -121,7 +126,7 @@ int pc_tcp_cookie_check(const struct pc_tcp_key *k, uint32_t peer_isn, uint32_t 
 
 	if (((now - t) & 0x1f) > 1)
 		return -1;
-	if ((cookie & 0xffffff) != cookie_hash(k, peer_isn, t))
+	if ((cookie & 0xffffff) != cookie_hash(k, peer_isn, t, (cookie >> 24) & 7))
 		return -1;
 	*mss = cookie_mss[(cookie >> 24) & 7];
 	return 0;

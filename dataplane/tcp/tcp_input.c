@@ -195,13 +195,17 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 	pc_tcp_arm_keep(c);
 }
 
-/* The ACK of a cookie SYN-ACK: rebuild the connection from it. */
+/* The ACK of a cookie SYN-ACK: rebuild the connection from it. Returns
+ * the connection, or NULL with *valid saying whether the cookie was good
+ * (and the refusal already answered) or not. */
 static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
-				  const struct tcp_seg *s, const struct pc_tcp_listener *l)
+				  const struct tcp_seg *s, const struct pc_tcp_listener *l,
+				  bool *valid)
 {
 	uint16_t mss;
 
-	if (pc_tcp_cookie_check(k, s->seq - 1, s->ack - 1, &mss) != 0)
+	*valid = pc_tcp_cookie_check(k, s->seq - 1, s->ack - 1, &mss) == 0;
+	if (!*valid)
 		return NULL;
 	struct pc_tcb *c = pc_tcp_alloc(lc, k);
 
@@ -217,7 +221,8 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
 	c->rcv_read = s->seq;
-	c->rcv_adv = s->seq;
+	/* What the stateless SYN-ACK advertised. */
+	c->rcv_adv = s->seq + RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u);
 	c->iss = s->ack - 1;
 	c->snd_una = s->ack;
 	c->snd_nxt = s->ack;
@@ -470,12 +475,15 @@ static void process_data(struct pc_tcb *c, const struct tcp_seg *s)
 				pc_tcp_ooo_merge(c);
 				c->ack_now = true; /* a hole filled: tell the sender now */
 			}
-			if (len >= c->mss)
+			/* ACK every second full-sized segment (RFC 5681 4.2), a
+			 * short one (the end of a message) at once. */
+			if (len >= c->mss - (c->ts_ok ? 12u : 0u))
 				c->segs_unacked++;
 			else
-				c->segs_unacked += 2; /* small segments: ACK promptly */
+				c->segs_unacked += 2;
 		} else if (pc_tcp_ooo_add(c, seq, seq + len)) {
 			pc_tcp_ring_put(c->rbuf, c->rbuf_mask, seq, data, len);
+			c->ooo_recent = seq;
 			lc->cnt.tcp_ooo_segments++;
 			c->ack_now = true; /* duplicate ACK with SACK blocks */
 			fin = false;       /* accepted once it is in order */
@@ -488,6 +496,7 @@ static void process_data(struct pc_tcb *c, const struct tcp_seg *s)
 	if (fin && seq + len == c->rcv_nxt && !c->fin_rcvd) {
 		c->rcv_nxt++;
 		c->fin_rcvd = true;
+		c->nb_ooo = 0; /* nothing can follow a FIN: data beyond it is bogus */
 		c->ack_now = true;
 		switch (c->state) {
 		case PC_TCP_ESTABLISHED:
@@ -531,12 +540,34 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		pc_tcp_send_segment(c, TH_SYN | TH_ACK, c->iss, 0);
 		return;
 	}
+	if (c->state == PC_TCP_TIME_WAIT) {
+		/* RFC 9293 3.10.7.4: only a retransmitted FIN matters; ACK it and
+		 * restart 2 MSL. A RST is ignored (RFC 1337). */
+		if ((s->flags & TH_FIN) && !(s->flags & TH_RST)) {
+			lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
+			pc_tcp_send_ack(c);
+			pc_tcp_enter_time_wait(c);
+		}
+		return;
+	}
 	if (!seq_acceptable(c, s, seglen)) {
 		if (s->flags & TH_RST) {
 			lc->cnt.drop[PC_DROP_tcp_rst_out_of_window]++;
 			return;
 		}
 		lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
+		/* RFC 9293 3.10.7.4: with our window closed no segment is
+		 * acceptable, but its ACK still counts (a zero-window probe
+		 * carries the peer's news). */
+		if (rcv_wnd_now(c) == 0 && s->seq == c->rcv_nxt && (s->flags & TH_ACK) &&
+		    c->state != PC_TCP_SYN_RCVD) {
+			struct tcp_seg ack_only = *s;
+
+			ack_only.len = 0;
+			ack_only.flags &= (uint8_t)~(TH_FIN | TH_SYN);
+			if (!process_ack(c, &ack_only))
+				return;
+		}
 		pc_tcp_send_ack(c);
 		return;
 	}
@@ -608,12 +639,6 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 			return;
 		}
 		break;
-	case PC_TCP_TIME_WAIT:
-		if (s->flags & TH_FIN) {
-			pc_tcp_send_ack(c); /* the peer lost our ACK of its FIN */
-			pc_tcp_enter_time_wait(c);
-		}
-		return;
 	default:
 		break;
 	}
@@ -761,11 +786,14 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 	if (c == NULL) {
 		const struct pc_tcp_listener *l = pc_tcp_find_listener(k.lport);
 
+		bool cookie_ok = false;
+
 		if (l != NULL && (s.flags & (TH_SYN | TH_ACK)) == TH_SYN) {
 			passive_open(lc, &k, &s, l);
 		} else if (l != NULL && (s.flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK &&
-			   (c = cookie_open(lc, &k, &s, l)) != NULL) {
-			tcp_established_input(c, &s);
+			   ((c = cookie_open(lc, &k, &s, l, &cookie_ok)) != NULL || cookie_ok)) {
+			if (c != NULL)
+				tcp_established_input(c, &s);
 		} else if (!(s.flags & TH_RST)) {
 			lc->cnt.drop[l != NULL ? PC_DROP_tcp_bad_cookie : PC_DROP_tcp_no_conn]++;
 			pc_tcp_send_rst_for(lc, &k, th, s.len);

@@ -115,13 +115,26 @@ static unsigned int build_options(const struct pc_tcb *c, uint8_t flags, uint8_t
 		unsigned int room = (PC_TCP_MAX_OPTS - n - 4) / 8;
 		unsigned int nb = RTE_MIN((unsigned int)c->nb_ooo, room);
 
+		/* RFC 2018 4: the block holding the latest segment first, then
+		 * the others (lowest first: they are the holes that matter). */
+		unsigned int first = 0;
+
+		for (unsigned int b = 0; b < c->nb_ooo; b++)
+			if (seq_in(c->ooo_recent, c->ooo[b].start, c->ooo[b].end))
+				first = b;
 		o[n++] = 1;
 		o[n++] = 1;
 		o[n++] = 5;
 		o[n++] = (uint8_t)(2 + 8 * nb);
-		for (unsigned int b = 0; b < nb; b++) {
-			uint32_t s = rte_cpu_to_be_32(c->ooo[b].start);
-			uint32_t e = rte_cpu_to_be_32(c->ooo[b].end);
+		unsigned int order[PC_TCP_OOO_MAX], k = 0;
+
+		order[k++] = first;
+		for (unsigned int b = 0; b < c->nb_ooo; b++)
+			if (b != first)
+				order[k++] = b;
+		for (k = 0; k < nb; k++) {
+			uint32_t s = rte_cpu_to_be_32(c->ooo[order[k]].start);
+			uint32_t e = rte_cpu_to_be_32(c->ooo[order[k]].end);
 
 			memcpy(o + n, &s, 4);
 			memcpy(o + n + 4, &e, 4);
