@@ -78,8 +78,8 @@ done
 
 echo "== fuzz targets (${FUZZ_SECONDS}s each)"
 corpus=$ROOT/build/fuzz/corpus
-"$PY" tests/fuzz/seeds.py "$corpus/eth_input-seeds"
-for target in eth_input; do
+for target in eth_input tcp_input; do
+	"$PY" tests/fuzz/seeds.py "$corpus/$target-seeds" "$target"
 	mkdir -p "$corpus/$target"
 	if "build/fuzz/tests/fuzz/fuzz_$target" -max_total_time="$FUZZ_SECONDS" \
 		-print_final_stats=1 -artifact_prefix="$RESULTS/fuzz_$target-" \

@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Write seed inputs for fuzz_eth_input into a directory: each seed is a
-sequence of [2-byte length][frame] (see the target)."""
+"""Write seed inputs for a fuzz target into a directory:
+    seeds.py DIR [eth_input|tcp_input]    (eth_input by default)
+fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
+fuzz_tcp_input: a configuration byte, then segment and timer records
+(the formats are described in the targets)."""
 import struct
 import sys
 from pathlib import Path
@@ -19,9 +22,7 @@ def seq(*frames):
     return out
 
 
-def main(outdir):
-    d = Path(outdir)
-    d.mkdir(parents=True, exist_ok=True)
+def eth_input_seeds():
     eth = Ether(dst=MAC, src=PEER_MAC)
     arp_req = Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER_MAC) / ARP(psrc=PEER, pdst=US)
     echo = eth / IP(src=PEER, dst=US) / ICMP() / Raw(b"abcdefgh")
@@ -34,9 +35,104 @@ def main(outdir):
                        / ICMP()),
         "udp": seq(eth / IP(src=PEER, dst=US) / UDP(dport=53) / Raw(b"q")),
     }
-    for name, data in seeds.items():
+    return seeds
+
+
+# fuzz_tcp_input. Flows: 4 peers x (echo, discard, source, forward, closed
+# port), then the backend connections of the forward app.
+ECHO, DISCARD, SOURCE, FORWARD, CLOSED = 0, 1, 2, 3, 4
+BACKEND = 20
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def flow(peer, port):
+    return peer * 5 + port
+
+
+def seg(fl, flags, seq=None, ack=None, win=65535, mss=None, ws=None, sack_ok=False,
+        ts=True, sacks=(), payload=0):
+    """A segment record; seq/ack are deltas (-128..127 or 16-bit) from
+    what the target tracks, or None for exactly that."""
+    mode, operands = 0, b""
+    for shift, delta in ((0, seq), (2, ack)):
+        if delta is None:
+            continue
+        if -128 <= delta < 128:
+            mode |= 1 << shift
+            operands += struct.pack(">b", delta)
+        else:
+            mode |= 2 << shift
+            operands += struct.pack(">h", delta)
+    tmpl, values = 0, b""
+    if mss is not None:
+        tmpl |= 1
+        values += struct.pack(">H", mss)
+    if ws is not None:
+        tmpl |= 2
+        values += bytes([ws])
+    if sack_ok:
+        tmpl |= 4
+    if ts:
+        tmpl |= 8
+        values += bytes([65])  # the peer's clock: +1
+    tmpl |= len(sacks) << 4
+    for start, length in sacks:
+        values += struct.pack(">Hh", start, length)
+    return (bytes([fl, flags, mode]) + operands + struct.pack(">H", win) + bytes([tmpl]) +
+            values + struct.pack(">H", payload))
+
+
+def wait(ms):
+    """A timer record: ms rounded down to what the encoding can say."""
+    scale = 0
+    while ms >> (2 * scale) > 255:
+        scale += 1
+    return bytes([0x80 | scale << 4, ms >> (2 * scale)])
+
+
+def handshake(fl, **syn):
+    return seg(fl, SYN, mss=1460, ws=7, sack_ok=True, **syn) + seg(fl, ACK)
+
+
+def tcp_input_seeds():
+    e, d, s = flow(0, ECHO), flow(1, DISCARD), flow(0, SOURCE)
+    return {
+        "echo-close": bytes([0]) + handshake(e) + seg(e, ACK | PSH, payload=100) +
+        seg(e, ACK) + seg(e, FIN | ACK) + seg(e, ACK),
+        "echo-plain": bytes([0]) + seg(e, SYN, ts=False) + seg(e, ACK, ts=False) +
+        seg(e, ACK | PSH, ts=False, payload=1460) + seg(e, RST, ts=False),
+        "source-close": bytes([64]) + handshake(s) + seg(s, ACK) + seg(s, ACK) +
+        seg(s, FIN | ACK) + wait(60000),
+        "ooo-sack": bytes([0]) + handshake(d) + seg(d, ACK, seq=300, payload=100) +
+        seg(d, ACK, seq=100, payload=100) + seg(d, ACK | PSH, payload=500),
+        "sack-recovery": bytes([0]) + handshake(s) +
+        seg(s, ACK, ack=-14480, sacks=((1448, 4344),)) + wait(300) + seg(s, ACK),
+        "cookies": bytes([1]) + handshake(e) + seg(e, ACK | PSH, payload=10),
+        "zero-window": bytes([2 | 64]) + seg(s, SYN, mss=1460) + seg(s, ACK, win=0) +
+        wait(250) + wait(500) + seg(s, ACK, win=4096),
+        "handshake-timeout": bytes([0]) + seg(e, SYN) + wait(1000) + wait(2000) +
+        wait(4000) + wait(30000),
+        "keepalive": bytes([16]) + handshake(d) + wait(1000) + wait(1000) + wait(5000),
+        "closed-port": bytes([0]) + seg(flow(2, CLOSED), SYN) + seg(flow(2, CLOSED), ACK),
+        "conn-limit": bytes([4 | 1]) + handshake(flow(0, ECHO)) + handshake(flow(1, ECHO)) +
+        handshake(flow(2, ECHO)),
+        "forward": bytes([0]) + handshake(flow(3, FORWARD)) +
+        seg(BACKEND, SYN | ACK, mss=1460, sack_ok=True) + seg(BACKEND, ACK) +
+        seg(flow(3, FORWARD), ACK | PSH, payload=200) + seg(BACKEND, ACK | PSH, payload=300) +
+        seg(flow(3, FORWARD), ACK) + seg(BACKEND, FIN | ACK) + seg(flow(3, FORWARD), FIN | ACK) +
+        seg(BACKEND, ACK) + seg(flow(3, FORWARD), ACK),
+    }
+
+
+TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds}
+
+
+def main(outdir, target="eth_input"):
+    d = Path(outdir)
+    d.mkdir(parents=True, exist_ok=True)
+    for name, data in TARGETS[target]().items():
         (d / name).write_bytes(data)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -11,6 +11,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 
 #include "harness.h"
 
@@ -23,6 +24,7 @@ const struct rte_ether_addr h_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const struct rte_ether_addr h_peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
 
 struct pc_dp_config h_cfg;
+struct pc_tcp_cfg h_tcp_defaults;
 
 static struct rte_mempool *h_pool;
 static struct rte_ring *h_rx, *h_tx;
@@ -66,23 +68,30 @@ int h_init(void)
 		return -1;
 	pc_dp_config_defaults(&h_cfg);
 	h_cfg.tcp.max_conns = 64;
-	h_cfg.tcp.nb_listeners = 3;
+	h_cfg.tcp.nb_listeners = 4;
 	h_cfg.tcp.listeners[0] = (struct pc_dp_listener){.port = H_PORT_ECHO, .app = "echo"};
 	h_cfg.tcp.listeners[1] = (struct pc_dp_listener){.port = H_PORT_DISCARD, .app = "discard"};
 	h_cfg.tcp.listeners[2] =
 		(struct pc_dp_listener){.port = H_PORT_SOURCE, .app = "source", .arg = 100000};
+	h_cfg.tcp.listeners[3] = (struct pc_dp_listener){
+		.port = H_PORT_FORWARD,
+		.app = "forward",
+		.fwd_addr = H_BACKEND,
+		.fwd_port = H_BACKEND_PORT,
+	};
 	if (pc_tcp_configure(&h_cfg, 1) != 0)
 		return -1;
+	h_tcp_defaults = pc_tcp_cfg;
 	pc_lcores[rte_lcore_id()] = h_lc;
 	h_reset();
 	return 0;
 }
 
-void h_reset(void)
+/* Tear the worker context down (its connections reset) and drop what it
+ * sent. */
+static void h_teardown(void)
 {
 	struct h_frame f;
-	static const struct pc_idle_cfg idle = {.busy = true};
-	uint64_t hz = rte_get_tsc_hz();
 
 	if (h_lc->pool != NULL) {
 		pc_lcore_fini(h_lc);
@@ -90,6 +99,13 @@ void h_reset(void)
 	}
 	while (h_take(&f))
 		;
+}
+
+static void h_build(void)
+{
+	static const struct pc_idle_cfg idle = {.busy = true};
+	uint64_t hz = rte_get_tsc_hz();
+
 	memset(&h_ifc, 0, sizeof(h_ifc));
 	h_ifc.addr = rte_cpu_to_be_32(H_ADDR);
 	h_ifc.mask = rte_cpu_to_be_32(0xffffff00);
@@ -100,6 +116,19 @@ void h_reset(void)
 	pc_lcore_init(h_lc, h_port, 0, h_pool, &h_ifc, &idle);
 	if (pc_tcp_lcore_init(h_lc, 0, 0) != 0)
 		abort();
+}
+
+void h_reset(void)
+{
+	h_teardown();
+	h_build();
+}
+
+void h_reset_tcp(const struct pc_tcp_cfg *cfg)
+{
+	h_teardown();
+	pc_tcp_cfg = *cfg;
+	h_build();
 }
 
 int h_pool_full(void)
@@ -170,6 +199,18 @@ int h_take(struct h_frame *out)
 unsigned int h_pending(void)
 {
 	return rte_ring_count(h_tx);
+}
+
+void h_arp_learn(uint32_t ip, const struct rte_ether_addr *mac)
+{
+	static const struct rte_ether_addr bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+	uint8_t b[64];
+	struct h_frame f;
+
+	h_inject(b, h_build_arp(b, RTE_ARP_OP_REQUEST, mac, ip, H_ADDR, &bcast));
+	h_run();
+	while (h_take(&f))
+		;
 }
 
 uint16_t h_build_echo(uint8_t *b, uint32_t src, uint32_t dst, const uint8_t *opts,
@@ -246,6 +287,93 @@ uint16_t h_build_arp(uint8_t *b, uint16_t op, const struct rte_ether_addr *sha,
 	/* Pad to the Ethernet minimum, as a NIC would. */
 	memset(a + 1, 0, 60 - sizeof(*eh) - sizeof(*a));
 	return 60;
+}
+
+uint16_t h_build_tcp(uint8_t *b, const struct h_tcp *t)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)b;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	uint16_t tcphl = (uint16_t)(sizeof(*th) + t->optlen);
+	uint8_t *data = (uint8_t *)th + tcphl;
+
+	eh->dst_addr = h_mac;
+	eh->src_addr = h_peer_mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + tcphl + t->len);
+	ip->packet_id = rte_cpu_to_be_16(0x2345);
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(t->src);
+	ip->dst_addr = rte_cpu_to_be_32(t->dst);
+	th->src_port = rte_cpu_to_be_16(t->sport);
+	th->dst_port = rte_cpu_to_be_16(t->dport);
+	th->sent_seq = rte_cpu_to_be_32(t->seq);
+	th->recv_ack = rte_cpu_to_be_32(t->ack);
+	th->data_off = (uint8_t)((tcphl / 4) << 4);
+	th->tcp_flags = t->flags;
+	th->rx_win = rte_cpu_to_be_16(t->win);
+	th->tcp_urp = 0;
+	if (t->optlen != 0)
+		memcpy(th + 1, t->opts, t->optlen);
+	if (t->data != NULL)
+		memcpy(data, t->data, t->len);
+	else
+		for (uint16_t i = 0; i < t->len; i++)
+			data[i] = (uint8_t)(i * 13 + 5);
+	h_fix_ip_cksum(b);
+	h_fix_tcp_cksum(b);
+	return (uint16_t)(sizeof(*eh) + sizeof(*ip) + tcphl + t->len);
+}
+
+void h_fix_tcp_cksum(uint8_t *b)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(b + sizeof(struct rte_ether_hdr));
+	struct rte_tcp_hdr *th =
+		(struct rte_tcp_hdr *)((uint8_t *)ip + (ip->version_ihl & 0xf) * 4);
+
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+}
+
+int h_parse_tcp(const struct h_frame *f, struct h_tcp *t)
+{
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)f->b;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+
+	if (f->len < sizeof(*eh) + sizeof(*ip) + sizeof(*th) ||
+	    !rte_is_same_ether_addr(&eh->src_addr, &h_mac) ||
+	    eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return -1;
+	uint16_t total = rte_be_to_cpu_16(ip->total_length);
+
+	if (ip->version_ihl != RTE_IPV4_VHL_DEF || total != f->len - sizeof(*eh) ||
+	    rte_raw_cksum(ip, sizeof(*ip)) != 0xffff || ip->next_proto_id != IPPROTO_TCP ||
+	    ip->src_addr != h_ifc.addr ||
+	    (ip->fragment_offset & ~rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0)
+		return -1;
+	uint16_t tcp_len = (uint16_t)(total - sizeof(*ip));
+	uint16_t tcphl = (uint16_t)((th->data_off >> 4) * 4);
+
+	if (tcphl < sizeof(*th) || tcphl > tcp_len || rte_ipv4_udptcp_cksum_verify(ip, th) != 0)
+		return -1;
+	t->src = rte_be_to_cpu_32(ip->src_addr);
+	t->dst = rte_be_to_cpu_32(ip->dst_addr);
+	t->sport = rte_be_to_cpu_16(th->src_port);
+	t->dport = rte_be_to_cpu_16(th->dst_port);
+	t->seq = rte_be_to_cpu_32(th->sent_seq);
+	t->ack = rte_be_to_cpu_32(th->recv_ack);
+	t->flags = th->tcp_flags;
+	t->win = rte_be_to_cpu_16(th->rx_win);
+	t->opts = (const uint8_t *)(th + 1);
+	t->optlen = (uint8_t)(tcphl - sizeof(*th));
+	t->data = (const uint8_t *)th + tcphl;
+	t->len = (uint16_t)(tcp_len - tcphl);
+	return 0;
 }
 
 uint64_t h_drop(enum pc_drop why)

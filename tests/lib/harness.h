@@ -26,10 +26,14 @@ struct h_frame {
 	uint16_t len;
 };
 
-/* Listeners the harness configures. */
+/* Listeners the harness configures: echo, discard, source 100000 bytes,
+ * and forward to a backend at H_BACKEND:H_BACKEND_PORT. */
 #define H_PORT_ECHO 7
 #define H_PORT_DISCARD 9
 #define H_PORT_SOURCE 19
+#define H_PORT_FORWARD 8080
+#define H_BACKEND H_IP4(198, 18, 0, 3)
+#define H_BACKEND_PORT 8000
 
 extern struct pc_dp_config h_cfg;
 extern struct pc_lcore *h_lc;
@@ -57,12 +61,44 @@ void h_run(void);
 int h_take(struct h_frame *out);
 /* Frames sent and not taken yet. */
 unsigned int h_pending(void);
+/* Make the worker know ip at mac, as an ARP request from it would (our
+ * reply is taken and dropped). */
+void h_arp_learn(uint32_t ip, const struct rte_ether_addr *mac);
+
+/* pc_tcp_cfg as h_init() set it up. */
+extern struct pc_tcp_cfg h_tcp_defaults;
+/* h_reset() with another TCP configuration: the worker context is torn
+ * down under the one it was built with (connection pool and buffer sizes
+ * included), then rebuilt under *cfg, which becomes pc_tcp_cfg. */
+void h_reset_tcp(const struct pc_tcp_cfg *cfg);
 
 /* Builders, in network order inside; addresses in host order. */
 uint16_t h_build_echo(uint8_t *b, uint32_t src, uint32_t dst, const uint8_t *opts,
 		      uint8_t optlen, uint16_t payload);
 uint16_t h_build_arp(uint8_t *b, uint16_t op, const struct rte_ether_addr *sha,
 		     uint32_t sip, uint32_t tip, const struct rte_ether_addr *eth_dst);
+
+/* A TCP segment, fields in host order. */
+struct h_tcp {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;            /* RTE_TCP_*_FLAG */
+	uint16_t win;
+	const uint8_t *opts;      /* option bytes, optlen a multiple of 4 (<= 40) */
+	uint8_t optlen;
+	const uint8_t *data;      /* payload (NULL: len bytes of a pattern) */
+	uint16_t len;
+};
+/* Ethernet (peer MAC to ours) + IPv4 + TCP with both checksums right;
+ * returns the frame's length. */
+uint16_t h_build_tcp(uint8_t *b, const struct h_tcp *t);
+/* Recompute the TCP checksum of a frame built above. */
+void h_fix_tcp_cksum(uint8_t *b);
+/* A frame the worker sent, as TCP: 0 if it is a well-formed IPv4/TCP
+ * frame from our MAC and address with both checksums right (t filled in,
+ * opts and data pointing into f), -1 if not. */
+int h_parse_tcp(const struct h_frame *f, struct h_tcp *t);
 /* Recompute the IPv4 header checksum of a frame built above. */
 void h_fix_ip_cksum(uint8_t *b);
 void h_fix_icmp_cksum(uint8_t *b);
