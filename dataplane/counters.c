@@ -67,30 +67,9 @@ static uint64_t read_u64(const struct pc_counters *c, size_t off)
 	return *(const volatile uint64_t *)((const char *)c + off);
 }
 
-static uint64_t sum(size_t off)
-{
-	uint64_t t = 0;
-
-	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
-		if (pc_lcores[i] != NULL)
-			t += read_u64(&pc_lcores[i]->cnt, off);
-	return t;
-}
-
 static size_t drop_off(unsigned int d)
 {
 	return offsetof(struct pc_counters, drop) + d * sizeof(uint64_t);
-}
-
-int64_t pc_dp_counter(const char *name)
-{
-	for (size_t i = 0; i < RTE_DIM(pc_stats); i++)
-		if (strcmp(name, pc_stats[i].name) == 0)
-			return (int64_t)sum(pc_stats[i].off);
-	for (unsigned int d = 0; d < PC_DROP__MAX; d++)
-		if (strcmp(name, pc_drop_names[d]) == 0)
-			return (int64_t)sum(drop_off(d));
-	return -1;
 }
 
 static void dump_one(FILE *out, const char *prefix, const struct pc_counters *c)

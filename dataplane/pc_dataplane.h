@@ -109,9 +109,6 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore);
  * workers run (values may be mid-update), for diagnostics. */
 void pc_dp_dump_connections(FILE *out);
 
-/* Sum of one named counter over all workers; -1 if the name is unknown. */
-int64_t pc_dp_counter(const char *name);
-
 /* Port's MAC address as text (valid after pc_dp_init). */
 const char *pc_dp_mac_str(void);
 

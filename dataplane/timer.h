@@ -31,6 +31,13 @@ struct pc_wheel {
 };
 
 void pc_wheel_init(struct pc_wheel *w, uint64_t tsc_now, uint64_t tsc_hz);
+/* Whether a tick has passed since the last advance (cheap: the worker
+ * asks on every loop pass). */
+static inline bool pc_wheel_due(const struct pc_wheel *w, uint64_t tsc_now)
+{
+	return tsc_now - w->tsc_base >= (w->tick + 1) * w->tsc_per_tick;
+}
+
 /* Fire every timer due up to tsc_now. Callbacks may arm and cancel. */
 void pc_wheel_advance(struct pc_wheel *w, uint64_t tsc_now);
 

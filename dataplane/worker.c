@@ -94,7 +94,7 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 		pc_tx_flush(lc);
 		work = true;
 	}
-	if (now - lc->tcp.wheel.tsc_base >= (lc->tcp.wheel.tick + 1) * lc->tcp.wheel.tsc_per_tick)
+	if (pc_wheel_due(&lc->tcp.wheel, now))
 		pc_wheel_advance(&lc->tcp.wheel, now);
 	if (unlikely(now >= lc->next_tick)) {
 		pc_arp_tick(lc, now);

@@ -4,28 +4,17 @@
 
 #include "pc_mgmt.h"
 
-static int need_args(struct pc_cmd_ctx *ctx, int argc, int want)
-{
-	if (argc == want)
-		return 0;
-	snprintf(ctx->err, sizeof(ctx->err), "%s arguments", argc < want ? "missing" : "too many");
-	return -1;
-}
-
 static int cmd_ip_address(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	uint32_t a;
 	uint8_t len;
 
-	if (need_args(ctx, argc, 1) || pc_arg_prefix(ctx, "address", argv[0], &a, &len))
+	if (pc_arg_count(ctx, argc, 1) || pc_arg_prefix(ctx, "address", argv[0], &a, &len))
 		return -1;
 	uint32_t mask = len == 32 ? ~0u : ~(~0u >> len);
 
-	if (len < 31 && ((a & ~mask) == 0 || (a & ~mask) == ~mask)) {
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "%s is the network or broadcast address of its prefix", argv[0]);
-		return -1;
-	}
+	if (len < 31 && ((a & ~mask) == 0 || (a & ~mask) == ~mask))
+		return pc_cmd_fail(ctx, "%s is the network or broadcast address of its prefix", argv[0]);
 	ctx->dp->addr = a;
 	ctx->dp->prefix_len = len;
 	return 0;
@@ -33,14 +22,14 @@ static int cmd_ip_address(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_ip_gateway(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return need_args(ctx, argc, 1) || pc_arg_ipv4(ctx, "gateway", argv[0], &ctx->dp->gateway);
+	return pc_arg_count(ctx, argc, 1) || pc_arg_ipv4(ctx, "gateway", argv[0], &ctx->dp->gateway);
 }
 
 static int cmd_ip_ttl(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	uint32_t v;
 
-	if (need_args(ctx, argc, 1) || pc_arg_u32(ctx, "ttl", argv[0], 1, 255, &v))
+	if (pc_arg_count(ctx, argc, 1) || pc_arg_u32(ctx, "ttl", argv[0], 1, 255, &v))
 		return -1;
 	ctx->dp->ttl = (uint8_t)v;
 	return 0;
@@ -48,7 +37,7 @@ static int cmd_ip_ttl(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_arp_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return need_args(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "seconds", argv[0], 1, 86400, &ctx->dp->arp_timeout_s);
 }
 
@@ -60,10 +49,8 @@ static int cmd_worker_idle(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		idle->busy = true;
 		return 0;
 	}
-	if (argc != 4 || strcmp(argv[0], "backoff") != 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "expected 'busy' or 'backoff' and 3 numbers");
-		return -1;
-	}
+	if (argc != 4 || strcmp(argv[0], "backoff") != 0)
+		return pc_cmd_fail(ctx, "expected 'busy' or 'backoff' and 3 numbers");
 	if (pc_arg_u32(ctx, "pause-after-us", argv[1], 0, 1000000, &idle->pause_after_us) ||
 	    pc_arg_u32(ctx, "sleep-after-us", argv[2], idle->pause_after_us, 10000000,
 		       &idle->sleep_after_us) ||
@@ -75,7 +62,7 @@ static int cmd_worker_idle(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_port_mbufs(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return need_args(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "count", argv[0], 1024, 16u << 20, &ctx->dp->mbufs);
 }
 
@@ -83,7 +70,7 @@ static int cmd_port_descriptors(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	uint32_t rx, tx;
 
-	if (need_args(ctx, argc, 2) || pc_arg_u32(ctx, "rx", argv[0], 64, 32768, &rx) ||
+	if (pc_arg_count(ctx, argc, 2) || pc_arg_u32(ctx, "rx", argv[0], 64, 32768, &rx) ||
 	    pc_arg_u32(ctx, "tx", argv[1], 64, 32768, &tx))
 		return -1;
 	ctx->dp->rx_desc = (uint16_t)rx;
@@ -95,7 +82,7 @@ static int cmd_port_mtu(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	uint32_t v;
 
-	if (need_args(ctx, argc, 1) || pc_arg_u32(ctx, "mtu", argv[0], 576, 9000, &v))
+	if (pc_arg_count(ctx, argc, 1) || pc_arg_u32(ctx, "mtu", argv[0], 576, 9000, &v))
 		return -1;
 	ctx->dp->mtu = (uint16_t)v;
 	return 0;

@@ -5,27 +5,12 @@
 
 #include "pc_mgmt.h"
 
-static int fail(struct pc_cmd_ctx *ctx, const char *msg)
-{
-	snprintf(ctx->err, sizeof(ctx->err), "%s", msg);
-	return -1;
-}
-
-static int want(struct pc_cmd_ctx *ctx, int argc, int n)
-{
-	if (argc == n)
-		return 0;
-	return fail(ctx, argc < n ? "missing arguments" : "too many arguments");
-}
-
 static int pow2(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *out)
 {
 	if (pc_arg_u32(ctx, what, s, 4096, 1u << 30, out))
 		return -1;
-	if ((*out & (*out - 1)) != 0) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s %u is not a power of two", what, *out);
-		return -1;
-	}
+	if ((*out & (*out - 1)) != 0)
+		return pc_cmd_fail(ctx, "%s %u is not a power of two", what, *out);
 	return 0;
 }
 
@@ -35,20 +20,15 @@ static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	uint32_t port, arg = 0, fwd_addr = 0, fwd_port = 0;
 
 	if (argc < 2)
-		return fail(ctx, "missing arguments");
+		return pc_cmd_fail(ctx, "missing arguments");
 	if (pc_arg_u32(ctx, "port", argv[0], 1, 65535, &port))
 		return -1;
 	int nargs = pc_dp_app_nb_args(argv[1]);
 
-	if (nargs < 0) {
-		snprintf(ctx->err, sizeof(ctx->err),
-			 "no application '%s' (echo, discard, source, forward)", argv[1]);
-		return -1;
-	}
-	if (argc - 2 != nargs) {
-		snprintf(ctx->err, sizeof(ctx->err), "%s takes %d argument(s)", argv[1], nargs);
-		return -1;
-	}
+	if (nargs < 0)
+		return pc_cmd_fail(ctx, "no application '%s' (echo, discard, source, forward)", argv[1]);
+	if (argc - 2 != nargs)
+		return pc_cmd_fail(ctx, "%s takes %d argument(s)", argv[1], nargs);
 	if (strcmp(argv[1], "source") == 0 &&
 	    pc_arg_u32(ctx, "bytes", argv[2], 0, UINT32_MAX, &arg))
 		return -1;
@@ -57,12 +37,10 @@ static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	     pc_arg_u32(ctx, "backend port", argv[3], 1, 65535, &fwd_port)))
 		return -1;
 	for (unsigned int i = 0; i < t->nb_listeners; i++)
-		if (t->listeners[i].port == port) {
-			snprintf(ctx->err, sizeof(ctx->err), "port %u already has a listener", port);
-			return -1;
-		}
+		if (t->listeners[i].port == port)
+			return pc_cmd_fail(ctx, "port %u already has a listener", port);
 	if (t->nb_listeners == PC_DP_MAX_LISTENERS)
-		return fail(ctx, "too many listeners");
+		return pc_cmd_fail(ctx, "too many listeners");
 	struct pc_dp_listener *l = &t->listeners[t->nb_listeners++];
 
 	l->port = (uint16_t)port;
@@ -75,28 +53,28 @@ static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_max_conns(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "count", argv[0], 1, 1u << 20, &ctx->dp->tcp.max_conns);
 }
 
 static int cmd_buffers(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 2) || pow2(ctx, "receive buffer", argv[0], &ctx->dp->tcp.rcvbuf) ||
+	return pc_arg_count(ctx, argc, 2) || pow2(ctx, "receive buffer", argv[0], &ctx->dp->tcp.rcvbuf) ||
 	       pow2(ctx, "send buffer", argv[1], &ctx->dp->tcp.sndbuf);
 }
 
 static int cmd_syn_backlog(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "count", argv[0], 0, 1u << 20, &ctx->dp->tcp.syn_backlog);
 }
 
 static int cmd_congestion(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	if (want(ctx, argc, 1))
+	if (pc_arg_count(ctx, argc, 1))
 		return -1;
 	if (strcmp(argv[0], "cubic") != 0 && strcmp(argv[0], "newreno") != 0)
-		return fail(ctx, "expected cubic or newreno");
+		return pc_cmd_fail(ctx, "expected cubic or newreno");
 	snprintf(ctx->dp->tcp.cc, sizeof(ctx->dp->tcp.cc), "%s", argv[0]);
 	return 0;
 }
@@ -109,7 +87,7 @@ static int cmd_keepalive(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		t->keepalive_idle_s = 0;
 		return 0;
 	}
-	return want(ctx, argc, 3) ||
+	return pc_arg_count(ctx, argc, 3) ||
 	       pc_arg_u32(ctx, "idle seconds", argv[0], 1, 86400, &t->keepalive_idle_s) ||
 	       pc_arg_u32(ctx, "interval seconds", argv[1], 1, 3600, &t->keepalive_intvl_s) ||
 	       pc_arg_u32(ctx, "probes", argv[2], 1, 100, &t->keepalive_probes);
@@ -121,13 +99,13 @@ static int cmd_idle_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		ctx->dp->tcp.idle_timeout_s = 0;
 		return 0;
 	}
-	return want(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "seconds", argv[0], 1, 7 * 86400, &ctx->dp->tcp.idle_timeout_s);
 }
 
 static int cmd_time_wait(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 2) ||
+	return pc_arg_count(ctx, argc, 2) ||
 	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 240000, &ctx->dp->tcp.time_wait_ms) ||
 	       pc_arg_u32(ctx, "max", argv[1], 0, 1u << 20, &ctx->dp->tcp.max_time_wait);
 }
@@ -136,7 +114,7 @@ static int cmd_rto(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct pc_dp_tcp *t = &ctx->dp->tcp;
 
-	return want(ctx, argc, 3) || pc_arg_u32(ctx, "min ms", argv[0], 1, 60000, &t->rto_min_ms) ||
+	return pc_arg_count(ctx, argc, 3) || pc_arg_u32(ctx, "min ms", argv[0], 1, 60000, &t->rto_min_ms) ||
 	       pc_arg_u32(ctx, "max ms", argv[1], t->rto_min_ms, 600000, &t->rto_max_ms) ||
 	       pc_arg_u32(ctx, "initial ms", argv[2], t->rto_min_ms, t->rto_max_ms,
 			  &t->rto_init_ms);
@@ -144,13 +122,13 @@ static int cmd_rto(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_delack(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 1) ||
+	return pc_arg_count(ctx, argc, 1) ||
 	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 500, &ctx->dp->tcp.delack_ms);
 }
 
 static int cmd_retries(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return want(ctx, argc, 2) ||
+	return pc_arg_count(ctx, argc, 2) ||
 	       pc_arg_u32(ctx, "data", argv[0], 1, 30, &ctx->dp->tcp.max_retries) ||
 	       pc_arg_u32(ctx, "syn", argv[1], 1, 30, &ctx->dp->tcp.syn_retries);
 }

@@ -14,10 +14,7 @@ static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_tcp,
 };
 
-static int cmd_err(struct pc_cmd_ctx *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int cmd_err(struct pc_cmd_ctx *ctx, const char *fmt, ...)
+int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +57,7 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line)
 	for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
 	     t = strtok_r(NULL, " \t\r\n", &save)) {
 		if (argc == PC_CMD_MAX_ARGS)
-			return cmd_err(ctx, "too many words (at most %d)", PC_CMD_MAX_ARGS);
+			return pc_cmd_fail(ctx, "too many words (at most %d)", PC_CMD_MAX_ARGS);
 		argv[argc++] = t;
 	}
 	if (argc == 0)
@@ -81,12 +78,12 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line)
 		}
 	}
 	if (best == NULL)
-		return cmd_err(ctx, "unknown command '%s'", argv[0]);
+		return pc_cmd_fail(ctx, "unknown command '%s'", argv[0]);
 	if (best->handler(ctx, argc - best_n, argv + best_n) != 0) {
 		char msg[PC_CMD_ERR_LEN];
 
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
-		return cmd_err(ctx, "%s: %s (usage: %s)", best->words, msg, best->usage);
+		return pc_cmd_fail(ctx, "%s: %s (usage: %s)", best->words, msg, best->usage);
 	}
 	return 0;
 }
@@ -98,6 +95,13 @@ void pc_cmd_usage(FILE *out)
 			fprintf(out, "  %s\n", pc_tables[t]->rows[r].usage);
 }
 
+int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want)
+{
+	if (argc == want)
+		return 0;
+	return pc_cmd_fail(ctx, "%s arguments", argc < want ? "missing" : "too many");
+}
+
 int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t min,
 	       uint32_t max, uint32_t *out)
 {
@@ -106,14 +110,14 @@ int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t
 
 	errno = 0;
 	if (s == NULL)
-		return cmd_err(ctx, "missing %s", what);
+		return pc_cmd_fail(ctx, "missing %s", what);
 	if (*s < '0' || *s > '9')
-		return cmd_err(ctx, "%s '%s' is not a number", what, s);
+		return pc_cmd_fail(ctx, "%s '%s' is not a number", what, s);
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || *end != '\0')
-		return cmd_err(ctx, "%s '%s' is not a number", what, s);
+		return pc_cmd_fail(ctx, "%s '%s' is not a number", what, s);
 	if (v < min || v > max)
-		return cmd_err(ctx, "%s %llu out of range %" PRIu32 "..%" PRIu32, what, v, min,
+		return pc_cmd_fail(ctx, "%s %llu out of range %" PRIu32 "..%" PRIu32, what, v, min,
 			       max);
 	*out = (uint32_t)v;
 	return 0;
@@ -124,9 +128,9 @@ int pc_arg_ipv4(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_
 	struct in_addr a;
 
 	if (s == NULL)
-		return cmd_err(ctx, "missing %s", what);
+		return pc_cmd_fail(ctx, "missing %s", what);
 	if (inet_pton(AF_INET, s, &a) != 1)
-		return cmd_err(ctx, "%s '%s' is not an IPv4 address", what, s);
+		return pc_cmd_fail(ctx, "%s '%s' is not an IPv4 address", what, s);
 	*out = ntohl(a.s_addr);
 	return 0;
 }
@@ -138,11 +142,11 @@ int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint3
 	uint32_t l;
 
 	if (s == NULL)
-		return cmd_err(ctx, "missing %s", what);
+		return pc_cmd_fail(ctx, "missing %s", what);
 	const char *slash = strchr(s, '/');
 
 	if (slash == NULL || (size_t)(slash - s) >= sizeof(buf))
-		return cmd_err(ctx, "%s '%s' is not A.B.C.D/LEN", what, s);
+		return pc_cmd_fail(ctx, "%s '%s' is not A.B.C.D/LEN", what, s);
 	memcpy(buf, s, (size_t)(slash - s));
 	buf[slash - s] = '\0';
 	if (pc_arg_ipv4(ctx, what, buf, addr) != 0 ||

@@ -45,7 +45,12 @@ int pc_config_load(const char *path, struct pc_cmd_ctx *ctx);
 /* Print every command's usage. */
 void pc_cmd_usage(FILE *out);
 
+/* Set ctx->err (printf-style) and return -1: the way handlers fail. */
+int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Argument parsers for handlers: 0 on success, -1 with ctx->err set. */
+/* Exactly want arguments, or "missing/too many arguments". */
+int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want);
 int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t min,
 	       uint32_t max, uint32_t *out);
 int pc_arg_ipv4(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *out);

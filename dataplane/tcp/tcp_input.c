@@ -261,15 +261,10 @@ static void challenge_ack(struct pc_tcb *c)
 	pc_tcp_send_ack(c);
 }
 
-static uint32_t rcv_wnd_now(const struct pc_tcb *c)
-{
-	return pc_tcp_rcv_window(c);
-}
-
 /* RFC 9293 3.10.7.4 "first: check sequence number". */
 static bool seq_acceptable(const struct pc_tcb *c, const struct tcp_seg *s, uint32_t seglen)
 {
-	uint32_t wnd = rcv_wnd_now(c);
+	uint32_t wnd = pc_tcp_rcv_window(c);
 
 	if (seglen == 0) {
 		if (wnd == 0)
@@ -559,7 +554,7 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		/* RFC 9293 3.10.7.4: with our window closed no segment is
 		 * acceptable, but its ACK still counts (a zero-window probe
 		 * carries the peer's news). */
-		if (rcv_wnd_now(c) == 0 && s->seq == c->rcv_nxt && (s->flags & TH_ACK) &&
+		if (pc_tcp_rcv_window(c) == 0 && s->seq == c->rcv_nxt && (s->flags & TH_ACK) &&
 		    c->state != PC_TCP_SYN_RCVD) {
 			struct tcp_seg ack_only = *s;
 

@@ -407,12 +407,10 @@ void pc_tcp_output(struct pc_tcb *c)
 		}
 	}
 
-	if (sent || (c->snd_max != c->snd_una && !pc_timer_armed(&c->t_rtx)))
-		if (!pc_timer_armed(&c->t_rtx))
-			pc_tcp_arm_rtx(c);
-	/* Data waiting, nothing in flight, no window: probe (persist). */
-	if (!sent && seq_lt(c->snd_nxt, data_end) && c->snd_max == c->snd_una &&
-	    !pc_timer_armed(&c->t_rtx))
+	/* The timer covers data in flight (retransmission) and data waiting
+	 * with nothing in flight and no window (persist). */
+	if (!pc_timer_armed(&c->t_rtx) &&
+	    (sent || c->snd_max != c->snd_una || seq_lt(c->snd_nxt, data_end)))
 		pc_tcp_arm_rtx(c);
 	if (c->ack_now)
 		pc_tcp_send_ack(c);
