@@ -28,11 +28,14 @@ struct pc_idle_cfg {
 
 #define PC_DP_MAX_LISTENERS 16
 
+struct pc_tcp_app;
+
 /* A TCP listener served by a built-in application (echo, discard,
- * source N, forward ADDR PORT). */
+ * source N, forward ADDR PORT), or by one from outside dataplane/ (TLS). */
 struct pc_dp_listener {
 	uint16_t port;            /* host order */
 	char app[16];
+	const struct pc_tcp_app *ext_app; /* when set, app is only its name */
 	uint64_t arg;             /* source: bytes to send */
 	uint32_t fwd_addr;        /* forward: backend, host order */
 	uint16_t fwd_port;

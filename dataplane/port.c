@@ -98,7 +98,9 @@ int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
 		return -errno;
 	}
 	for (unsigned int i = 0; i < t->nb_listeners; i++) {
-		const struct pc_tcp_app *app = pc_app_find(t->listeners[i].app);
+		const struct pc_tcp_app *app = t->listeners[i].ext_app != NULL
+							? t->listeners[i].ext_app
+							: pc_app_find(t->listeners[i].app);
 
 		if (app == NULL) {
 			fprintf(stderr, "portcullis: no TCP application '%s'\n", t->listeners[i].app);

@@ -12,6 +12,7 @@
 static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_dataplane,
 	&pc_cmds_tcp,
+	&pc_cmds_tls,
 };
 
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...)

@@ -7,6 +7,7 @@
  * shutdown, when it stops the workers, prints the counters and returns
  * every resource so that a new instance can start at once.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,10 +19,12 @@
 #include <rte_lcore.h>
 #include <rte_version.h>
 
+#include "pc_alog.h"
 #include "pc_build.h"
 #include "pc_crypto.h"
 #include "pc_dataplane.h"
 #include "pc_mgmt.h"
+#include "pc_verify.h"
 
 static volatile sig_atomic_t pc_sig_stop;
 static volatile sig_atomic_t pc_sig_dump;
@@ -85,8 +88,42 @@ static int parse_app_args(int argc, char **argv, const char **config)
 	return 0;
 }
 
+/* TLS set-up when a TLS listener is configured: wolfSSL's memory and
+ * connection pools, then the staged hosts built and published. */
+static int start_tls(const struct pc_cmd_ctx *ctx)
+{
+	char err[PC_CMD_ERR_LEN];
+
+	if (ctx->tls_listeners == 0)
+		return 0;
+	if (ctx->tls->nb_hosts == 0) {
+		fprintf(stderr, "portcullis: tls listen needs at least one host "
+			"(host default cert CHAIN KEY)\n");
+		return -EINVAL;
+	}
+	if (pc_tls_init(ctx->tls, ctx->dp->tcp.max_conns) != 0)
+		return -ENOMEM;
+	if (pc_tls_commit(ctx->tls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "portcullis: TLS configuration: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void dump_counters(void)
+{
+	pc_dp_dump_counters(stdout, true);
+	pc_tls_dump_counters(stdout);
+	pc_alog_dump_counters(stdout);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
+	/* The offline verifier needs no EAL: it runs before anything else. */
+	if (argc > 1 && strcmp(argv[1], "verify") == 0)
+		return pc_verify_main(argc - 1, argv + 1);
+
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--version") == 0) {
 			print_version();
@@ -98,8 +135,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	static struct pc_tls_spec tls;
 	struct pc_dp_config dp;
-	struct pc_cmd_ctx ctx = {.dp = &dp};
+	struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls};
 	const char *config = NULL;
 
 	/* Tests and operators read stdout through pipes and files: a line is
@@ -107,6 +145,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	pc_dp_config_defaults(&dp);
+	pc_tls_spec_defaults(&tls);
+	if (pc_tls_route_memory() != 0) {
+		fprintf(stderr, "portcullis: wolfSSL refused the allocator\n");
+		return 2;
+	}
 	int eal_args = rte_eal_init(argc, argv);
 
 	if (eal_args < 0) {
@@ -134,12 +177,18 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 
-	int rc = pc_dp_init(&dp);
+	int rc = start_tls(&ctx);
 
+	if (rc == 0 && ctx.access_log[0] != '\0')
+		rc = pc_alog_start(ctx.access_log, ctx.access_log_ring);
+	if (rc == 0)
+		rc = pc_dp_init(&dp);
 	if (rc == 0)
 		rc = pc_dp_launch();
 	if (rc != 0) {
 		pc_dp_fini();
+		pc_alog_stop();
+		pc_tls_fini();
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -154,9 +203,9 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		if (pc_sig_dump) {
 			pc_sig_dump = 0;
-			pc_dp_dump_counters(stdout, true);
-			fflush(stdout);
+			dump_counters();
 		}
+		pc_tls_reclaim();
 		if (pc_sig_conns) {
 			pc_sig_conns = 0;
 			printf("connections:\n");
@@ -166,8 +215,10 @@ int main(int argc, char **argv)
 	}
 	printf("portcullis: stopping\n");
 	pc_dp_stop();
-	pc_dp_dump_counters(stdout, true);
+	pc_alog_stop();
+	dump_counters();
 	pc_dp_fini();
+	pc_tls_fini();
 	rte_eal_cleanup();
 	printf("portcullis: stopped\n");
 	return 0;

@@ -9,13 +9,18 @@
 #include <stdio.h>
 
 #include "pc_dataplane.h"
+#include "pc_tls.h"
 
 #define PC_CMD_MAX_ARGS 16
-#define PC_CMD_ERR_LEN 256
+#define PC_CMD_ERR_LEN 512
 
 /* What a command acts on. Before start, commands fill the configuration. */
 struct pc_cmd_ctx {
 	struct pc_dp_config *dp;
+	struct pc_tls_spec *tls;
+	unsigned int tls_listeners;
+	char access_log[PC_TLS_PATH_MAX]; /* "" = off */
+	uint32_t access_log_ring;         /* records per worker */
 	char err[PC_CMD_ERR_LEN];
 };
 
@@ -60,5 +65,6 @@ int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint3
 /* Per-module command tables. */
 extern const struct pc_cmd_table pc_cmds_dataplane;
 extern const struct pc_cmd_table pc_cmds_tcp;
+extern const struct pc_cmd_table pc_cmds_tls;
 
 #endif

@@ -10,7 +10,7 @@ WOLFSSL_PREFIX="$ROOT/build/wolfssl/prefix"
 WOLFSSL_CONFIGURE_FLAGS="--enable-intelasm --enable-aesni --enable-sp --enable-sp-asm \
 --enable-tls13 --enable-sni --enable-alpn --enable-session-ticket --enable-crl \
 --enable-ocsp --enable-certext --enable-opensslextra --enable-curve25519 \
---enable-ed25519 --enable-sessioncerts --enable-altcertchains \
+--enable-ed25519 --enable-altcertchains \
 --enable-static --disable-shared --disable-examples --disable-crypttests"
 
 # The DPDK virtual device on the lab's dp0 that portcullis drives by default

@@ -44,6 +44,10 @@ struct pc_tcp_app {
 
 size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len);
 size_t pc_tcp_readable(const struct pc_tcb *c);
+/* Copy up to len bytes from the receive buffer without taking them. */
+size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len);
+/* The peer's address and port, network order. */
+void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port);
 size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len);
 size_t pc_tcp_write_space(const struct pc_tcb *c);
 /* Ask for on_writable once send space opens (after a short write this
@@ -53,6 +57,10 @@ void pc_tcp_notify_writable(struct pc_tcb *c);
 uint64_t *pc_tcp_scratch(struct pc_tcb *c);
 /* Send FIN after what is queued; reading continues until the peer's FIN. */
 void pc_tcp_shutdown(struct pc_tcb *c);
+/* Reset the connection (on_closed(TIMEOUT)) if it is still open ms
+ * milliseconds from now, whatever traffic it sees (a handshake's time
+ * limit); 0 cancels. */
+void pc_tcp_set_deadline(struct pc_tcb *c, uint32_t ms);
 /* Send RST and free the connection; on_closed(ABORTED) is called. */
 void pc_tcp_abort(struct pc_tcb *c);
 

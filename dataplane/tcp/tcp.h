@@ -145,6 +145,7 @@ struct pc_tcb {
 	struct pc_timer t_delack;
 	struct pc_timer t_keep;  /* keepalive / idle / handshake lifetime */
 	uint64_t last_rx_tick;
+	uint64_t deadline_tick;   /* pc_tcp_set_deadline(), 0 = none */
 
 	uint8_t *rbuf;
 	uint8_t *sbuf;

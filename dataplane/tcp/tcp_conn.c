@@ -278,6 +278,26 @@ size_t pc_tcp_readable(const struct pc_tcb *c)
 	return c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0);
 }
 
+size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len)
+{
+	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_readable(c));
+
+	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
+	return n;
+}
+
+void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)
+{
+	*addr = c->key.raddr;
+	*port = c->key.rport;
+}
+
+void pc_tcp_set_deadline(struct pc_tcb *c, uint32_t ms)
+{
+	c->deadline_tick = ms != 0 ? c->lc->tcp.wheel.tick + ms : 0;
+	pc_tcp_arm_keep(c);
+}
+
 size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len)
 {
 	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_readable(c));

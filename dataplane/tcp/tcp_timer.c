@@ -74,6 +74,14 @@ void pc_tcp_arm_keep(struct pc_tcb *c)
 		if (cfg->idle_timeout_s != 0 &&
 		    (ms == 0 || (uint64_t)cfg->idle_timeout_s * 1000 < ms))
 			ms = (uint64_t)cfg->idle_timeout_s * 1000;
+		if (c->deadline_tick != 0) {
+			uint64_t left = c->deadline_tick > c->lc->tcp.wheel.tick
+						? c->deadline_tick - c->lc->tcp.wheel.tick
+						: 0;
+
+			if (ms == 0 || left < ms)
+				ms = RTE_MAX(left, (uint64_t)1);
+		}
 		break;
 	}
 	if (ms != 0)
@@ -211,7 +219,8 @@ static void on_keep(struct pc_timer *t)
 	uint64_t idle_limit = (uint64_t)cfg->idle_timeout_s * 1000;
 	uint64_t keep_limit = (uint64_t)cfg->keepalive_idle_s * 1000;
 
-	if (idle_limit != 0 && idle_ms >= idle_limit) {
+	if ((idle_limit != 0 && idle_ms >= idle_limit) ||
+	    (c->deadline_tick != 0 && tl->wheel.tick >= c->deadline_tick)) {
 		pc_tcp_reset(c, PC_TCP_CLOSED_TIMEOUT);
 		return;
 	}
@@ -235,6 +244,8 @@ static void on_keep(struct pc_timer *t)
 		wait = idle_limit - idle_ms;
 	if (keep_limit != 0 && keep_limit - idle_ms < wait)
 		wait = keep_limit - idle_ms;
+	if (c->deadline_tick != 0 && c->deadline_tick - tl->wheel.tick < wait)
+		wait = c->deadline_tick - tl->wheel.tick;
 	if (wait != UINT64_MAX)
 		pc_timer_arm(&tl->wheel, &c->t_keep, wait);
 }

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input]    (eth_input by default)
+    seeds.py DIR [eth_input|tcp_input|http]    (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
-fuzz_tcp_input: a configuration byte, then segment and timer records
+fuzz_tcp_input: a configuration byte, then segment and timer records;
+fuzz_http: a configuration byte, then [control byte][piece] records
 (the formats are described in the targets)."""
 import struct
 import sys
@@ -124,7 +125,87 @@ def tcp_input_seeds():
     }
 
 
-TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds}
+# fuzz_http. Configuration bits: 1 verify failed, 2 Host must match,
+# 4 identity, 8 protected prefixes, 16 no SNI.
+HOST = b"Host: example.com\r\n"
+
+
+def pieces(data, size=62, cap=3):
+    """data fed size bytes at a time (1..62), output pulled through
+    buffers of the cap-th size (0..3: 1, 7, 100, 16384 bytes)."""
+    out = b""
+    for i in range(0, len(data), size):
+        piece = data[i:i + size]
+        out += bytes([cap << 6 | len(piece)]) + piece
+    return out
+
+
+def http_seeds():
+    get = b"GET / HTTP/1.1\r\n" + HOST + b"\r\n"
+    upload = (b"POST /upload HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n"
+              b"5;x=y\r\nhello\r\n0\r\nX-T: 1\r\n\r\n")
+    return {
+        "get": bytes([0]) + pieces(get),
+        "pipeline": bytes([4]) + pieces(get + b"HEAD /bytes/100 HTTP/1.1\r\n" + HOST +
+                                        b"Connection: keep-alive, close\r\n\r\n" + get, 1, 1),
+        "upload-chunked": bytes([0]) + pieces(upload, 7, 2),
+        "upload-length": bytes([0]) + pieces(b"PUT /upload HTTP/1.1\r\n" + HOST +
+                                             b"Content-Length: 10\r\n\r\n0123456789" + get),
+        "bytes": bytes([8 | 4]) + pieces(b"GET /bytes/70000?x HTTP/1.1\r\n" + HOST + b"\r\n", 62, 0),
+        "policy": bytes([2]) + pieces(b"GET /a HTTP/1.0\r\nHost: EXAMPLE.com:443\r\n"
+                                      b"Connection: keep-alive\r\n\r\n" + get),
+        "refused": bytes([0]) + pieces(b"POST /upload HTTP/1.1\r\n" + HOST +
+                                       b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        "peer-close": bytes([0]) + pieces(get) + bytes([3 << 6]),
+        "options": bytes([16 | 2]) + pieces(b"\r\nOPTIONS * HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"),
+        "long-line": bytes([0]) + pieces(b"GET /" + b"a" * 8180 + b" HTTP/1.1\r\n" + HOST + b"\r\n"),
+        "many-fields": bytes([0]) + pieces(b"GET / HTTP/1.1\r\n" + HOST + b"X: y\r\n" * 64 + b"\r\n"),
+        "long-field": bytes([0]) + pieces(b"GET / HTTP/1.1\r\n" + HOST + b"X: " + b"v" * 16360 +
+                                          b"\r\n\r\n"),
+    }
+
+
+def verify_seeds():
+    """fuzz_verify: records [kind][2-byte length][bytes] (kind 0 CA PEM,
+    1 CRL, 2 peer DER certificate, 3 allowlist pattern, 4 time) built from
+    the test PKI of scripts/pki_cases.py."""
+    import base64
+    import subprocess
+    import tempfile
+    import time
+
+    def rec(kind, data):
+        return bytes([kind]) + struct.pack(">H", len(data)) + data
+
+    def ders(pem):
+        # "-----BEGIN X-----", body, "-----END X-----": every 4th piece.
+        return [base64.b64decode(b"".join(b.split())) for b in pem.split(b"-----")[2::4]]
+
+    def der(pem):
+        return ders(pem)[0]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(__file__).resolve().parents[2]
+        subprocess.run(["/usr/bin/python3", str(root / "scripts" / "pki_cases.py"), tmp],
+                       check=True)
+        f = {p.name: p.read_bytes() for p in Path(tmp).iterdir()}
+    now = rec(4, struct.pack(">q", int(time.time())))
+    crls = rec(1, f["a-root.crl"]) + rec(1, f["a-int.crl"])
+    seeds = {}
+    for case in ["good", "rsa", "revoked", "deep", "pathlen", "bad-signature", "expired",
+                 "identity-denied", "no-ku-ds", "self-signed"]:
+        chain = f.get(case + ".chain.pem", f[case + ".crt"])
+        certs = b"".join(rec(2, d) for d in ders(chain))
+        seeds[case] = (now + rec(0, f["a-root.crt"]) + certs +
+                       rec(3, b"uri:spiffe://tenant-a.test/svc/*"))
+    seeds["crls"] = now + rec(0, f["a-bundle.pem"]) + crls + rec(2, der(f["revoked.crt"]))
+    seeds["crl-der"] = (now + rec(0, f["a-bundle.pem"]) + rec(1, der(f["a-int.crl"])) +
+                        rec(1, der(f["a-root.crl"])) + rec(2, der(f["good.crt"])))
+    return seeds
+
+
+TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
+           "verify": verify_seeds}
 
 
 def main(outdir, target="eth_input"):

@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A TLS connection over our TCP: the TCP application of TLS listeners.
+ *
+ *   HELLO      the first record (the ClientHello) is peeked at in the TCP
+ *              receive buffer for its SNI, which picks the host, hence the
+ *              WOLFSSL_CTX (certificate, verification mode)
+ *   HANDSHAKE  wolfSSL_accept() driven by TCP events through the IO
+ *              callbacks, which return WANT_READ / WANT_WRITE (VPP's
+ *              tls_bio.c shape); the client's chain is checked by
+ *              pc_verify_chain() in wolfSSL's verify callback, where a
+ *              failure is counted and, with action "alert", answered with
+ *              the reason's alert
+ *   APP        decrypted bytes go to the HTTP responder; its output is
+ *              encrypted only when the TCP send buffer can take the whole
+ *              record, so wolfSSL never holds half-sent application data
+ *   CLOSED     close_notify/FIN sent or the handshake failed: input is
+ *              discarded until TCP is done
+ *
+ * Everything runs on the worker that owns the TCP connection; connection
+ * objects come from that worker's pool, wolfSSL's memory from its arena.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu-qsbr.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
+
+#include "pc_alog.h"
+#include "pc_http.h"
+#include "tls.h"
+
+/* wolfSSL's own alert sender (internal API, linked from the static
+ * library): wolfSSL only knows a handful of certificate alerts, and our
+ * reasons need the precise one (certificate_revoked, access_denied...). */
+int SendAlert(WOLFSSL *ssl, int severity, int type);
+#define TLS_ALERT_FATAL 2
+#define TLS_ALERT_HANDSHAKE_FAILURE 40
+#define TLS_ALERT_UNRECOGNIZED_NAME 112
+
+#define TLS_REC_HDR 5
+#define TLS_MAX_PLAINTEXT 16384
+#define TLS_HELLO_MAX (TLS_REC_HDR + TLS_MAX_PLAINTEXT)
+/* More than any record's expansion (TLS 1.2 GCM: 29 bytes). */
+#define TLS_REC_OVERHEAD 64
+/* Don't encrypt tiny records when the send buffer is nearly full. */
+#define TLS_MIN_SEND 1024
+
+enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
+
+struct pc_tls_conn {
+	struct pc_tcb *tcp;
+	WOLFSSL *ssl;
+	struct pc_tls_config *cfg;       /* a reference held (cfg->refs) */
+	const struct pc_tls_host *host;
+	struct pc_tls_conn *next_free;
+	uint8_t state;
+	bool peer_fin;
+	bool swallow;                    /* our alert went out: drop wolfSSL's */
+	bool verified_done;              /* the verify callback saw the chain */
+	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
+	bool logged;                     /* a record for this connection was pushed */
+	enum pc_verify_reason vreason;
+	uint64_t start_tsc;
+	uint64_t bytes_in, bytes_out;
+	uint16_t in_len;
+	char sni[PC_TLS_NAME_MAX + 1];
+	char verify_str[32];
+	struct pc_verify_result vres;
+	struct pc_http_env env;
+	struct pc_http_conn http;
+	uint8_t in[2048];                /* plaintext the responder has not taken */
+};
+
+struct tls_pool {
+	struct pc_tls_conn *objs;
+	struct pc_tls_conn *free;
+	uint32_t in_use;
+} __rte_cache_aligned;
+
+static struct tls_pool pools[RTE_MAX_LCORE];
+struct pc_tls_counters pc_tls_cnt[RTE_MAX_LCORE];
+
+static struct pc_tls_counters *cnt(void)
+{
+	return &pc_tls_cnt[rte_lcore_id() % RTE_MAX_LCORE];
+}
+
+/* IO callbacks: wolfSSL's records go straight to and from the TCP buffers. */
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct pc_tls_conn *t = ctx;
+	size_t n = pc_tcp_read(t->tcp, buf, (size_t)sz);
+
+	(void)ssl;
+	if (n == 0)
+		return t->peer_fin ? WOLFSSL_CBIO_ERR_CONN_CLOSE : WOLFSSL_CBIO_ERR_WANT_READ;
+	t->bytes_in += n;
+	return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	struct pc_tls_conn *t = ctx;
+	size_t n;
+
+	(void)ssl;
+	if (t->swallow)
+		return sz;
+	n = pc_tcp_write(t->tcp, buf, (size_t)sz);
+	if (n == 0) {
+		pc_tcp_notify_writable(t->tcp);
+		return WOLFSSL_CBIO_ERR_WANT_WRITE;
+	}
+	t->bytes_out += n;
+	return (int)n;
+}
+
+void pc_tls_set_io(WOLFSSL_CTX *ctx)
+{
+	wolfSSL_CTX_SetIORecv(ctx, io_recv);
+	wolfSSL_CTX_SetIOSend(ctx, io_send);
+}
+
+static uint64_t elapsed_us(const struct pc_tls_conn *t)
+{
+	return (rte_rdtsc() - t->start_tsc) * 1000000 / rte_get_tsc_hz();
+}
+
+static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, const char *event)
+{
+	struct timespec ts;
+	uint32_t addr;
+	uint16_t port;
+
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	r->duration_us = elapsed_us(t);
+	r->bytes_in = t->bytes_in;
+	r->bytes_out = t->bytes_out;
+	pc_tcp_peer(t->tcp, &addr, &port);
+	r->client_addr = addr;
+	r->client_port = rte_be_to_cpu_16(port);
+	snprintf(r->event, sizeof(r->event), "%s", event);
+	snprintf(r->sni, sizeof(r->sni), "%s", t->sni);
+	snprintf(r->verify, sizeof(r->verify), "%s", t->verify_str);
+	if (t->ssl != NULL && t->state >= TLS_APP) {
+		r->tls_version = (uint16_t)wolfSSL_version(t->ssl);
+		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
+	}
+	snprintf(r->subject, sizeof(r->subject), "%s", t->vres.subject);
+	snprintf(r->serial, sizeof(r->serial), "%s", t->vres.serial);
+	snprintf(r->identity, sizeof(r->identity), "%s", t->vres.identity);
+}
+
+static void log_conn(struct pc_tls_conn *t, const char *event, const char *error)
+{
+	struct pc_alog_rec r;
+
+	fill_record(t, &r, event);
+	if (error != NULL)
+		snprintf(r.error, sizeof(r.error), "%s", error);
+	pc_alog_push(&r);
+	t->logged = true;
+}
+
+static void on_http_done(void *arg, const struct pc_http_log *h)
+{
+	struct pc_tls_conn *t = arg;
+	struct pc_alog_rec r;
+
+	fill_record(t, &r, "request");
+	snprintf(r.method, sizeof(r.method), "%s", h->method);
+	snprintf(r.path, sizeof(r.path), "%s", h->path);
+	r.status = h->status;
+	r.bytes_out = h->body_bytes;
+	pc_alog_push(&r);
+	t->logged = true;
+	cnt()->http_requests++;
+}
+
+static const char *const tls_err_names[PC_TLS_ERR__MAX] = {
+#define PC_TLS_ERR(name, help) #name,
+#include "tls_errors.def"
+#undef PC_TLS_ERR
+};
+static const char *const tls_err_help[PC_TLS_ERR__MAX] = {
+#define PC_TLS_ERR(name, help) help,
+#include "tls_errors.def"
+#undef PC_TLS_ERR
+};
+
+/* The connection cannot go on: count why, log it, close TCP after what is
+ * queued (an alert, say), discard what comes after. */
+static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
+{
+	cnt()->err[why]++;
+	if (!t->logged)
+		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed", tls_err_names[why]);
+	t->state = TLS_CLOSED;
+	pc_tcp_set_deadline(t->tcp, 0);
+	pc_tcp_shutdown(t->tcp);
+}
+
+int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+	struct pc_tls_conn *t = store->userCtx;
+	const uint8_t *der[PC_TLS_MAX_PEER_CHAIN];
+	uint32_t len[PC_TLS_MAX_PEER_CHAIN];
+	unsigned int n = 0;
+	enum pc_verify_reason r;
+
+	(void)preverify;
+	/* wolfSSL calls back per certificate it could not verify (all of them:
+	 * it holds no CA); the leaf's call comes last and sees the chain. */
+	if (store->error_depth != 0)
+		return 1;
+	if (store->totalCerts == 0) {
+		/* TLS 1.2's empty Certificate message (TLS 1.3 fails it before
+		 * calling back). Without a certificate the handshake goes on
+		 * unless one is required and refusal is by alert. */
+		if (t->host->verify != PC_TLS_VERIFY_REQUIRED ||
+		    t->host->on_failure != PC_TLS_FAIL_ALERT)
+			return 1;
+		t->no_cert = true;
+		SendAlert(t->ssl, TLS_ALERT_FATAL, TLS_ALERT_HANDSHAKE_FAILURE);
+		t->swallow = true;
+		cnt()->alerts_sent++;
+		return 0;
+	}
+	for (int i = 0; i < store->totalCerts && n < RTE_DIM(der); i++, n++) {
+		der[n] = store->certs[i].buffer;
+		len[n] = store->certs[i].length;
+	}
+	r = pc_verify_chain(t->host->trust, &t->host->policy, der, len, n, time(NULL), &t->vres);
+	t->verified_done = true;
+	t->vreason = r;
+	cnt()->verify[r]++;
+	if (r == PC_VERIFY_OK)
+		return 1;
+	snprintf(t->verify_str, sizeof(t->verify_str), "FAILED:%s", pc_verify_reason_name(r));
+	if (t->host->verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
+	    t->host->on_failure == PC_TLS_FAIL_HTTP403)
+		return 1;
+	/* Our alert, then nothing more from wolfSSL (it would add its own
+	 * bad_certificate). */
+	SendAlert(t->ssl, TLS_ALERT_FATAL, pc_verify_reason_alert(r));
+	t->swallow = true;
+	cnt()->alerts_sent++;
+	return 0;
+}
+
+static void app_pump(struct pc_tls_conn *t);
+
+static void handshake_done(struct pc_tls_conn *t)
+{
+	const struct pc_tls_host *h = t->host;
+	bool verified = false;
+
+	pc_tcp_set_deadline(t->tcp, 0);
+	cnt()->handshakes++;
+	if (wolfSSL_version(t->ssl) == TLS1_3_VERSION)
+		cnt()->handshakes_tls13++;
+	else
+		cnt()->handshakes_tls12++;
+	if (wolfSSL_session_reused(t->ssl))
+		cnt()->resumed++;
+	if (h->verify != PC_TLS_VERIFY_NONE) {
+		if (!t->verified_done) {
+			t->vreason = PC_VERIFY_NO_CERT;
+			cnt()->verify[PC_VERIFY_NO_CERT]++;
+		}
+		verified = t->verified_done && t->vreason == PC_VERIFY_OK;
+		if (verified)
+			snprintf(t->verify_str, sizeof(t->verify_str), "SUCCESS");
+		else if (!t->verified_done)
+			snprintf(t->verify_str, sizeof(t->verify_str), "NONE");
+	}
+	t->env.sni = t->sni;
+	t->env.identity = verified ? t->vres.identity : NULL;
+	t->env.verify_failed_403 =
+		h->on_failure == PC_TLS_FAIL_HTTP403 &&
+		((t->verified_done && t->vreason != PC_VERIFY_OK &&
+		  h->verify != PC_TLS_VERIFY_OPTIONAL_NO_CA) ||
+		 (!t->verified_done && h->verify == PC_TLS_VERIFY_REQUIRED));
+	if (t->env.verify_failed_403)
+		cnt()->http403_sessions++;
+	t->env.host_must_match = h->verify != PC_TLS_VERIFY_NONE;
+	t->env.nb_protected = h->nb_protected;
+	for (unsigned int i = 0; i < h->nb_protected; i++)
+		t->env.protected[i] = h->protected[i];
+	pc_http_init(&t->http, &t->env, on_http_done, t);
+	t->state = TLS_APP;
+	app_pump(t);
+}
+
+static void handshake(struct pc_tls_conn *t)
+{
+	int ret = wolfSSL_accept(t->ssl);
+	int err;
+
+	if (ret == WOLFSSL_SUCCESS) {
+		handshake_done(t);
+		return;
+	}
+	err = wolfSSL_get_error(t->ssl, ret);
+	if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) {
+		if (t->peer_fin && pc_tcp_readable(t->tcp) == 0)
+			fail(t, PC_TLS_ERR_peer_closed);
+		return;
+	}
+	if (t->swallow && !t->no_cert) {
+		/* Refused in the verify callback (counted there). */
+		fail(t, PC_TLS_ERR_client_cert_refused);
+		return;
+	}
+	if (err == NO_PEER_CERT || t->no_cert) {
+		cnt()->verify[PC_VERIFY_NO_CERT]++;
+		snprintf(t->verify_str, sizeof(t->verify_str), "FAILED:%s",
+			 pc_verify_reason_name(PC_VERIFY_NO_CERT));
+		fail(t, PC_TLS_ERR_no_client_cert);
+	} else if (err == MEMORY_E) {
+		fail(t, PC_TLS_ERR_no_memory);
+	} else if (err == SOCKET_PEER_CLOSED_E || err == SOCKET_ERROR_E) {
+		fail(t, PC_TLS_ERR_peer_closed);
+	} else {
+		fail(t, PC_TLS_ERR_handshake);
+	}
+}
+
+/* An alert before any TLS state exists: plaintext, like a ClientHello. */
+static void plain_alert(struct pc_tls_conn *t, uint8_t desc)
+{
+	const uint8_t rec[] = {21, 3, 3, 0, 2, TLS_ALERT_FATAL, desc};
+
+	pc_tcp_write(t->tcp, rec, sizeof(rec));
+}
+
+/* HELLO: wait for the whole first record, take its SNI, pick the host. */
+static void hello(struct pc_tls_conn *t)
+{
+	uint8_t rec[TLS_HELLO_MAX];
+	size_t n = pc_tcp_peek(t->tcp, rec, sizeof(rec));
+	unsigned int sni_len = sizeof(t->sni) - 1;
+	unsigned int id = rte_lcore_id();
+	size_t rec_len;
+
+	if (n < TLS_REC_HDR) {
+		if (t->peer_fin)
+			fail(t, n == 0 ? PC_TLS_ERR_peer_closed : PC_TLS_ERR_not_tls);
+		return;
+	}
+	/* A handshake record, version 3.x, at most 2^14 bytes. */
+	rec_len = (size_t)rec[3] << 8 | rec[4];
+	if (rec[0] != 22 || rec[1] != 3 || rec_len > TLS_MAX_PLAINTEXT || rec_len == 0) {
+		fail(t, PC_TLS_ERR_not_tls);
+		return;
+	}
+	if (n < TLS_REC_HDR + rec_len) {
+		if (t->peer_fin)
+			fail(t, PC_TLS_ERR_peer_closed);
+		return;
+	}
+	/* A ClientHello split over several records has its SNI looked for in
+	 * the first one only; without it, the default host answers. */
+	if (wolfSSL_SNI_GetFromBuffer(rec, (unsigned int)(TLS_REC_HDR + rec_len),
+				      WOLFSSL_SNI_HOST_NAME, (uint8_t *)t->sni,
+				      &sni_len) == WOLFSSL_SUCCESS)
+		t->sni[sni_len] = '\0';
+	else
+		t->sni[0] = '\0';
+	t->cfg = rcu_dereference(pc_tls_active);
+	t->host = t->cfg != NULL ? pc_tls_find_host(t->cfg, t->sni) : NULL;
+	if (t->host == NULL) {
+		plain_alert(t, TLS_ALERT_UNRECOGNIZED_NAME);
+		t->cfg = NULL;
+		fail(t, PC_TLS_ERR_unknown_host);
+		return;
+	}
+	/* Held until the connection closes, across quiescent states. */
+	t->cfg->refs[id]++;
+	t->ssl = wolfSSL_new(t->host->ctx[id]);
+	if (t->ssl == NULL) {
+		fail(t, PC_TLS_ERR_no_memory);
+		return;
+	}
+	wolfSSL_SetIOReadCtx(t->ssl, t);
+	wolfSSL_SetIOWriteCtx(t->ssl, t);
+	wolfSSL_SetCertCbCtx(t->ssl, t);
+	wolfSSL_UseALPN(t->ssl, (char *)"http/1.1", 8, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH);
+	t->state = TLS_HANDSHAKE;
+	handshake(t);
+}
+
+static void send_close_notify(struct pc_tls_conn *t)
+{
+	wolfSSL_shutdown(t->ssl);
+	t->state = TLS_CLOSED;
+	pc_tcp_shutdown(t->tcp);
+}
+
+/* Move responses out while TCP can take whole records, requests in while
+ * the responder takes them. */
+static void app_pump(struct pc_tls_conn *t)
+{
+	uint8_t buf[TLS_MAX_PLAINTEXT];
+	bool progress = true;
+
+	while (progress && t->state == TLS_APP) {
+		progress = false;
+		for (;;) {
+			size_t space = pc_tcp_write_space(t->tcp);
+			size_t n;
+			int w;
+
+			if (space < TLS_MIN_SEND + TLS_REC_OVERHEAD) {
+				pc_tcp_notify_writable(t->tcp);
+				break;
+			}
+			n = pc_http_output(&t->http, buf,
+					   RTE_MIN(sizeof(buf), space - TLS_REC_OVERHEAD));
+			if (n == 0)
+				break;
+			w = wolfSSL_write(t->ssl, buf, (int)n);
+			if (w != (int)n) {
+				fail(t, PC_TLS_ERR_record);
+				return;
+			}
+			progress = true;
+		}
+		if (pc_http_done(&t->http)) {
+			send_close_notify(t);
+			return;
+		}
+		if (t->in_len != 0) {
+			size_t used = pc_http_input(&t->http, t->in, t->in_len);
+
+			if (used != 0) {
+				memmove(t->in, t->in + used, t->in_len - used);
+				t->in_len = (uint16_t)(t->in_len - used);
+				progress = true;
+			}
+			continue;
+		}
+		int r = wolfSSL_read(t->ssl, t->in, sizeof(t->in));
+
+		if (r > 0) {
+			t->in_len = (uint16_t)r;
+			progress = true;
+			continue;
+		}
+		int err = wolfSSL_get_error(t->ssl, r);
+
+		if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+			break;
+		if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E) {
+			if (err != WOLFSSL_ERROR_ZERO_RETURN)
+				cnt()->err[PC_TLS_ERR_no_close_notify]++;
+			/* Finish the response in progress, then close. */
+			if (!pc_http_peer_closed(&t->http))
+				send_close_notify(t);
+			else
+				progress = true;
+			continue;
+		}
+		fail(t, PC_TLS_ERR_record);
+		return;
+	}
+}
+
+static void drive(struct pc_tls_conn *t)
+{
+	uint8_t sink[4096];
+
+	switch (t->state) {
+	case TLS_HELLO:
+		hello(t);
+		break;
+	case TLS_HANDSHAKE:
+		handshake(t);
+		break;
+	case TLS_APP:
+		app_pump(t);
+		break;
+	default:
+		while (pc_tcp_read(t->tcp, sink, sizeof(sink)) != 0)
+			;
+		break;
+	}
+}
+
+static void *tls_open(struct pc_tcb *c, void *arg)
+{
+	struct tls_pool *p = &pools[rte_lcore_id() % RTE_MAX_LCORE];
+	struct pc_tls_conn *t = p->free;
+	const struct pc_tls_config *cfg;
+
+	(void)arg;
+	if (t == NULL) {
+		cnt()->err[PC_TLS_ERR_conn_pool_empty]++;
+		return NULL;
+	}
+	p->free = t->next_free;
+	p->in_use++;
+	memset(t, 0, offsetof(struct pc_tls_conn, vres));
+	memset(&t->vres, 0, sizeof(t->vres));
+	t->vres.depth = -1;
+	snprintf(t->verify_str, sizeof(t->verify_str), "NONE");
+	t->tcp = c;
+	t->start_tsc = rte_rdtsc();
+	cfg = rcu_dereference(pc_tls_active);
+	if (cfg != NULL)
+		pc_tcp_set_deadline(c, cfg->handshake_timeout_ms);
+	return t;
+}
+
+static void tls_readable(struct pc_tcb *c, void *ctx)
+{
+	(void)c;
+	drive(ctx);
+}
+
+static void tls_writable(struct pc_tcb *c, void *ctx)
+{
+	struct pc_tls_conn *t = ctx;
+
+	(void)c;
+	if (t->state == TLS_HANDSHAKE || t->state == TLS_APP)
+		drive(t);
+}
+
+static void tls_peer_fin(struct pc_tcb *c, void *ctx)
+{
+	struct pc_tls_conn *t = ctx;
+
+	(void)c;
+	t->peer_fin = true;
+	drive(t);
+	if (t->state == TLS_CLOSED)
+		pc_tcp_shutdown(t->tcp);
+}
+
+static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why)
+{
+	struct pc_tls_conn *t = ctx;
+	struct tls_pool *p = &pools[rte_lcore_id() % RTE_MAX_LCORE];
+
+	(void)c;
+	if (t == NULL)
+		return;
+	if (!t->logged) {
+		if (why == PC_TCP_CLOSED_TIMEOUT && t->state < TLS_APP) {
+			cnt()->err[PC_TLS_ERR_handshake_timeout]++;
+			log_conn(t, "handshake-failed", tls_err_names[PC_TLS_ERR_handshake_timeout]);
+		} else if (t->state < TLS_APP) {
+			cnt()->err[PC_TLS_ERR_peer_closed]++;
+			log_conn(t, "handshake-failed", tls_err_names[PC_TLS_ERR_peer_closed]);
+		} else {
+			log_conn(t, "closed", why == PC_TCP_CLOSED_NORMAL ? NULL : "reset or timeout");
+		}
+	}
+	if (t->ssl != NULL)
+		wolfSSL_free(t->ssl);
+	if (t->cfg != NULL)
+		t->cfg->refs[rte_lcore_id()]--;
+	t->ssl = NULL;
+	t->next_free = p->free;
+	p->free = t;
+	p->in_use--;
+}
+
+const struct pc_tcp_app pc_tls_http_app = {
+	.name = "tls-http",
+	.on_open = tls_open,
+	.on_readable = tls_readable,
+	.on_writable = tls_writable,
+	.on_peer_fin = tls_peer_fin,
+	.on_closed = tls_closed,
+};
+
+int pc_tls_conn_init(uint32_t per_lcore)
+{
+	unsigned int id;
+
+	RTE_LCORE_FOREACH(id) {
+		struct tls_pool *p = &pools[id];
+
+		p->objs = rte_zmalloc_socket("tls_conns", sizeof(p->objs[0]) * per_lcore,
+					     RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(id));
+		if (p->objs == NULL)
+			return -1;
+		for (uint32_t i = 0; i < per_lcore; i++) {
+			p->objs[i].next_free = p->free;
+			p->free = &p->objs[i];
+		}
+	}
+	return 0;
+}
+
+void pc_tls_conn_fini(void)
+{
+	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
+		rte_free(pools[id].objs);
+		memset(&pools[id], 0, sizeof(pools[id]));
+	}
+}
+
+size_t pc_tls_conn_size(void)
+{
+	return sizeof(struct pc_tls_conn);
+}
+
+void pc_tls_dump_counters(FILE *out)
+{
+	struct pc_tls_counters sum = {0};
+	struct pc_tls_mem_stats ms, mtot = {0};
+	uint64_t active = 0;
+
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		const struct pc_tls_counters *c = &pc_tls_cnt[l];
+
+		sum.handshakes += c->handshakes;
+		sum.handshakes_tls12 += c->handshakes_tls12;
+		sum.handshakes_tls13 += c->handshakes_tls13;
+		sum.resumed += c->resumed;
+		sum.alerts_sent += c->alerts_sent;
+		sum.http403_sessions += c->http403_sessions;
+		sum.http_requests += c->http_requests;
+		for (int i = 0; i < PC_TLS_ERR__MAX; i++)
+			sum.err[i] += c->err[i];
+		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
+			sum.verify[i] += c->verify[i];
+		active += pools[l].in_use;
+		if (pc_tls_mem_stats(l, &ms)) {
+			mtot.reserved += ms.reserved;
+			mtot.in_use += ms.in_use;
+			mtot.peak += ms.peak;
+			mtot.allocs += ms.allocs;
+			mtot.failures += ms.failures;
+		}
+	}
+	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
+	fprintf(out, "tls_handshakes %" PRIu64 "\n", sum.handshakes);
+	fprintf(out, "tls_handshakes_tls12 %" PRIu64 "\n", sum.handshakes_tls12);
+	fprintf(out, "tls_handshakes_tls13 %" PRIu64 "\n", sum.handshakes_tls13);
+	fprintf(out, "tls_resumed %" PRIu64 "\n", sum.resumed);
+	fprintf(out, "tls_alerts_sent %" PRIu64 "\n", sum.alerts_sent);
+	fprintf(out, "tls_http403_sessions %" PRIu64 "\n", sum.http403_sessions);
+	fprintf(out, "tls_http_requests %" PRIu64 "\n", sum.http_requests);
+	for (int i = 0; i < PC_TLS_ERR__MAX; i++)
+		fprintf(out, "tls_err_%s %" PRIu64 "  # %s\n", tls_err_names[i], sum.err[i],
+			tls_err_help[i]);
+	for (int i = 0; i < PC_VERIFY_NB_REASONS; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s", pc_verify_reason_name(i));
+		for (char *p = name; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+		fprintf(out, "tls_verify_%s %" PRIu64 "  # %s\n", name, sum.verify[i],
+			pc_verify_reason_help(i));
+	}
+	fprintf(out, "tls_mem_reserved_bytes %" PRIu64 "\n", mtot.reserved);
+	fprintf(out, "tls_mem_in_use_bytes %" PRIu64 "\n", mtot.in_use);
+	fprintf(out, "tls_mem_alloc_failures %" PRIu64 "\n", mtot.failures);
+}

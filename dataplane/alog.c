@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Access log: per-worker rings of fixed-size records (single producer:
+ * the worker; single consumer: the logging thread), a thread that drains
+ * them to a file. Lines are logfmt (key=value, values with spaces or
+ * quotes quoted), one per record.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "pc_alog.h"
+
+#define ALOG_DRAIN_BURST 64
+#define ALOG_IDLE_SLEEP_US 20000
+
+/* Per-lcore ring and drop count (the count written only by the worker
+ * that owns the ring). */
+struct alog_lcore {
+	struct rte_ring *ring;
+	uint64_t dropped;
+} __rte_cache_aligned;
+
+static struct alog_lcore alog_lcores[RTE_MAX_LCORE];
+static FILE *alog_out;
+static bool alog_out_close;
+static pthread_t alog_thread;
+static atomic_bool alog_running;
+static atomic_uint_fast64_t alog_written;
+
+/* Append s to the line, quoted when it is empty or has spaces, quotes,
+ * '=' or control bytes (which become '?': a log line stays one line). */
+static size_t put_value(char *buf, size_t len, size_t at, const char *s)
+{
+	bool quote = s[0] == '\0' || strpbrk(s, " \"=\\") != NULL;
+
+	if (at + 1 >= len)
+		return at;
+	if (quote)
+		buf[at++] = '"';
+	for (const char *p = s; *p != '\0' && at + 3 < len; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '"' || ch == '\\')
+			buf[at++] = '\\';
+		buf[at++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	if (quote && at + 1 < len)
+		buf[at++] = '"';
+	buf[at] = '\0';
+	return at;
+}
+
+static size_t put_kv(char *buf, size_t len, size_t at, const char *key, const char *val)
+{
+	int n = snprintf(buf + at, len - at, "%s%s=", at == 0 ? "" : " ", key);
+
+	if (n < 0 || (size_t)n >= len - at)
+		return len - 1;
+	return put_value(buf, len, at + (size_t)n, val);
+}
+
+int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
+{
+	char tmp[64], when[80];
+	struct tm tm;
+	time_t secs = (time_t)(r->time_ns / 1000000000);
+	struct in_addr a = {.s_addr = r->client_addr};
+	size_t at = 0;
+
+	gmtime_r(&secs, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when, sizeof(when), "%s.%03dZ", tmp, (int)(r->time_ns / 1000000 % 1000));
+	buf[0] = '\0';
+	at = put_kv(buf, len, at, "time", when);
+	at = put_kv(buf, len, at, "event", r->event);
+	snprintf(tmp, sizeof(tmp), "%s:%u", inet_ntoa(a), r->client_port);
+	at = put_kv(buf, len, at, "client", tmp);
+	at = put_kv(buf, len, at, "sni", r->sni[0] != '\0' ? r->sni : "-");
+	at = put_kv(buf, len, at, "tls",
+		    r->tls_version == 0x0304   ? "TLSv1.3"
+		    : r->tls_version == 0x0303 ? "TLSv1.2"
+					       : "-");
+	at = put_kv(buf, len, at, "cipher", r->cipher[0] != '\0' ? r->cipher : "-");
+	at = put_kv(buf, len, at, "verify", r->verify[0] != '\0' ? r->verify : "NONE");
+	at = put_kv(buf, len, at, "subject", r->subject[0] != '\0' ? r->subject : "-");
+	at = put_kv(buf, len, at, "serial", r->serial[0] != '\0' ? r->serial : "-");
+	at = put_kv(buf, len, at, "identity", r->identity[0] != '\0' ? r->identity : "-");
+	at = put_kv(buf, len, at, "method", r->method[0] != '\0' ? r->method : "-");
+	at = put_kv(buf, len, at, "path", r->path[0] != '\0' ? r->path : "-");
+	snprintf(tmp, sizeof(tmp), "%u", r->status);
+	at = put_kv(buf, len, at, "status", r->status != 0 ? tmp : "-");
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, r->bytes_in);
+	at = put_kv(buf, len, at, "bytes_in", tmp);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, r->bytes_out);
+	at = put_kv(buf, len, at, "bytes_out", tmp);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%03u", r->duration_us / 1000,
+		 (unsigned int)(r->duration_us % 1000));
+	at = put_kv(buf, len, at, "duration_ms", tmp);
+	if (r->error[0] != '\0')
+		at = put_kv(buf, len, at, "error", r->error);
+	return (int)at;
+}
+
+/* Write what every ring holds; returns the number of records. */
+static unsigned int drain_all(void)
+{
+	struct pc_alog_rec recs[ALOG_DRAIN_BURST];
+	char line[4096];
+	unsigned int total = 0;
+
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		struct rte_ring *ring = alog_lcores[i].ring;
+		unsigned int n;
+
+		if (ring == NULL)
+			continue;
+		while ((n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]),
+							   ALOG_DRAIN_BURST, NULL)) != 0) {
+			for (unsigned int k = 0; k < n; k++) {
+				pc_alog_format(&recs[k], line, sizeof(line));
+				fputs(line, alog_out);
+				fputc('\n', alog_out);
+			}
+			total += n;
+		}
+	}
+	if (total != 0) {
+		fflush(alog_out);
+		atomic_fetch_add(&alog_written, total);
+	}
+	return total;
+}
+
+static void *alog_main(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&alog_running))
+		if (drain_all() == 0)
+			usleep(ALOG_IDLE_SLEEP_US);
+	drain_all();
+	return NULL;
+}
+
+int pc_alog_start(const char *path, unsigned int ring_size)
+{
+	unsigned int id;
+	int err;
+
+	if (strcmp(path, "stdout") == 0) {
+		alog_out = stdout;
+		alog_out_close = false;
+	} else {
+		alog_out = fopen(path, "a");
+		if (alog_out == NULL) {
+			err = errno;
+			fprintf(stderr, "portcullis: access log %s: %s\n", path, strerror(err));
+			return -err;
+		}
+		alog_out_close = true;
+	}
+	RTE_LCORE_FOREACH_WORKER(id) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "alog_%u", id);
+		alog_lcores[id].ring = rte_ring_create_elem(name, sizeof(struct pc_alog_rec),
+							    ring_size, (int)rte_lcore_to_socket_id(id),
+							    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (alog_lcores[id].ring == NULL) {
+			err = rte_errno;
+			fprintf(stderr, "portcullis: access log ring for lcore %u (%u records): %s\n",
+				id, ring_size, rte_strerror(err));
+			pc_alog_stop();
+			return -err;
+		}
+	}
+	atomic_store(&alog_running, true);
+	err = pthread_create(&alog_thread, NULL, alog_main, NULL);
+	if (err != 0) {
+		atomic_store(&alog_running, false);
+		fprintf(stderr, "portcullis: access log thread: %s\n", strerror(err));
+		pc_alog_stop();
+		return -err;
+	}
+	pthread_setname_np(alog_thread, "pc-alog");
+	return 0;
+}
+
+void pc_alog_stop(void)
+{
+	if (atomic_exchange(&alog_running, false))
+		pthread_join(alog_thread, NULL);
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		rte_ring_free(alog_lcores[i].ring);
+		alog_lcores[i].ring = NULL;
+	}
+	if (alog_out_close)
+		fclose(alog_out);
+	alog_out = NULL;
+	alog_out_close = false;
+}
+
+void pc_alog_push(const struct pc_alog_rec *r)
+{
+	struct alog_lcore *l = &alog_lcores[rte_lcore_id() % RTE_MAX_LCORE];
+
+	if (l->ring == NULL)
+		return;
+	if (rte_ring_sp_enqueue_elem(l->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0)
+		l->dropped++;
+}
+
+void pc_alog_dump_counters(FILE *out)
+{
+	uint64_t dropped = 0;
+
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+		dropped += alog_lcores[i].dropped;
+	fprintf(out, "alog_records_written %" PRIu64 "\n", (uint64_t)atomic_load(&alog_written));
+	fprintf(out, "alog_records_dropped %" PRIu64 "  # the access-log ring was full\n",
+		dropped);
+}

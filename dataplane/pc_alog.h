@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The access log: one record per HTTP request, and one per connection that
+ * ended without a request (handshake failures included). Workers push
+ * fixed-size records into their own single-producer ring; a logging thread
+ * (not a worker) drains every ring and writes one text line per record to
+ * a file or stdout. A full ring drops the record and counts it: a worker
+ * never waits for the log.
+ */
+#ifndef PC_ALOG_H
+#define PC_ALOG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct pc_alog_rec {
+	int64_t time_ns;          /* CLOCK_REALTIME when the record was made */
+	uint64_t duration_us;     /* since the connection was accepted */
+	uint64_t bytes_in;        /* TCP payload bytes received on the connection so far */
+	uint64_t bytes_out;       /* HTTP response body bytes (request) or TCP bytes sent */
+	uint32_t client_addr;     /* network order */
+	uint16_t client_port;     /* host order */
+	uint16_t status;          /* HTTP status, 0 = none */
+	uint16_t tls_version;     /* 0x0303, 0x0304, 0 = no handshake */
+	char verify[32];          /* nginx's $ssl_client_verify: NONE, SUCCESS, FAILED:<reason> */
+	char event[24];           /* "request", "handshake-failed", "closed" ... */
+	char error[48];           /* handshake error ("" if none) */
+	char sni[256];
+	char cipher[48];
+	char subject[256];
+	char serial[66];
+	char identity[256];
+	char method[8];
+	char path[128];
+};
+
+/* Main lcore, after rte_eal_init(): create the workers' rings and start the
+ * logging thread writing to path ("stdout" for the standard output).
+ * Returns 0 or a negative errno with the reason on stderr. */
+int pc_alog_start(const char *path, unsigned int ring_size);
+/* Main lcore, after the workers stopped: write what is left, stop the
+ * thread, free the rings. */
+void pc_alog_stop(void);
+/* Worker: queue a record (copied); a full ring drops it and counts. Does
+ * nothing when no access log is configured. */
+void pc_alog_push(const struct pc_alog_rec *r);
+/* "alog_records_written N" and "alog_records_dropped N". Any thread. */
+void pc_alog_dump_counters(FILE *out);
+/* Format one record as the logging thread writes it (tests). */
+int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len);
+
+#endif
