@@ -16,14 +16,38 @@
 #         backend's Linux stack pinned to the same core.
 #   tcp-bulk  64 MiB echoed each way on 1 and on 8 connections, same two
 #         servers: Gbit/s counts both directions.
+#   tls-full  full mutual-TLS handshakes/s (TLS 1.3, ECDSA P-256 server and
+#         client certificates from scripts/pki.sh, X25519, no resumption;
+#         pc_load handshake mode) at 1, 4, 16 and 64 concurrent connections
+#         (16 is the headline, the others draw bench-results/tls-full.png).
+#   tls-resumed  the same with session-ticket resumption (pc_load --resume),
+#         16 connections.
+#   tls-bulk  Gbit/s of 1 MiB downloads (16 KiB TLS records) on kept-alive
+#         connections, 1 and 4 connections.
+#   The TLS scenarios run portcullis (its TLS listener, 198.18.0.1:443),
+#   nginx (ssl_verify_client on) and HAProxy (verify required) in turn, each
+#   alone on core 1 (the two kernel-based ones in the backend namespace,
+#   198.18.0.3:443), with the same certificates and the same pc_load command
+#   from the client namespace on core 0; see "TLS scenarios" below for each
+#   server's configuration. Server CPU per operation (CPU-us per handshake,
+#   per GiB): portcullis from its worker's busy_cycles (SIGUSR1 dumps before
+#   and after each run), the others from core 1's busy time in /proc/stat.
+#   pc_crypto_limit (tests/perf) times the crypto one handshake or one
+#   16 KiB record needs with wolfCrypt on core 1: the `limit` column.
+#   A server that fails (does not start, or any error in a run) shows as
+#   "failed" with the reason and is left out of latest.json.
 #
-# Prints a table and writes bench-results/latest.json (and, per PMD, the
-# output of the last portcullis run, counters included:
-# bench-results/portcullis-*.log). Needs portcullis and pc_blast built in
-# $PC_BUILD (default build/release).
+# Prints a table per scenario and writes bench-results/latest.json, merged
+# with the entries already there (and, per PMD or TLS scenario, the output
+# of the last portcullis run, counters included:
+# bench-results/portcullis-*.log). Needs portcullis, pc_blast, pc_load,
+# pc_kecho and pc_crypto_limit built in $PC_BUILD (default build/release);
+# the TLS scenarios also nginx, haproxy and gnuplot (scripts/setup.sh).
 #   PC_BENCH_SECONDS  length of each measurement (default 5)
-#   PC_BENCH_RUNS     measurements per point; the median is reported (default 3)
+#   PC_BENCH_RUNS     measurements per point; the median is reported (default 3;
+#                     the TLS concurrency points off the headline run once)
 #   PC_LAB            which lab (see scripts/lab.sh; default pc)
+#   PC_BENCH_SERVERS  TLS scenarios: which servers (default "portcullis nginx haproxy")
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
 # lcore and pc_blast on core 0. The kernel's share of the packet path (veth,
@@ -46,7 +70,8 @@ PC_KECHO=$BUILD/tests/perf/pc_kecho
 SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
-SCENARIOS=(pmd tcp-cps tcp-bulk)
+PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
+SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-resumed tls-bulk)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
 LAB=${PC_LAB:-pc}
@@ -111,8 +136,10 @@ trap 'exit 143' TERM
 # (The scheduler's own accounting: /proc/stat's tick sampling misses a
 # thread that wakes every few microseconds, such as an idle portcullis
 # worker.)
+# (grep fails when a task exits between the glob and its read: not an error.)
 task_runtimes() {
-	grep -H '' /proc/[0-9]*/task/[0-9]*/schedstat 2>/dev/null | awk -F'[: ]' '{ print $1, $2 }'
+	{ grep -H '' /proc/[0-9]*/task/[0-9]*/schedstat 2>/dev/null || true; } |
+		awk -F'[: ]' '{ print $1, $2 }'
 }
 
 # Another load on the machine (a build, a test run, a portcullis left
@@ -164,16 +191,17 @@ blast() {
 	fi
 }
 
-# start_portcullis PMD: starts it in the dataplane namespace, waits for its
-# ready line, sets PC_PID. Returns non-zero (with its output shown) if it
-# never gets ready.
+# start_portcullis PMD [CONF [TAG]]: starts it in the dataplane namespace
+# on CONF (default the busy-polling demo configuration), output in
+# $TMP/portcullis-TAG.log (TAG default PMD), waits for its ready line, sets
+# PC_PID. Returns non-zero (with its output shown) if it never gets ready.
 start_portcullis() {
-	local pmd=$1 logf="$TMP/portcullis-$1.log" i eal
+	local pmd=$1 conf=${2:-$TMP/bench.conf} logf="$TMP/portcullis-${3:-$1}.log" i eal
 	eal=$(pc_eal_args "$pmd" 1) || return 1
 	: >"$logf"
 	# ip netns exec execs the command: $! is portcullis itself.
 	# shellcheck disable=SC2086
-	ip netns exec "$NS_DP" "$PORTCULLIS" $eal -- -c "$TMP/bench.conf" >"$logf" 2>&1 &
+	ip netns exec "$NS_DP" "$PORTCULLIS" $eal -- -c "$conf" >"$logf" 2>&1 &
 	PC_PID=$!
 	STARTED+=("$PC_PID")
 	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
@@ -192,9 +220,9 @@ start_portcullis() {
 	return 1
 }
 
-# stop_portcullis PMD: SIGTERM, wait; sets WORKER_JSON from the counters it
-# prints on the way out (null if it did not stop cleanly) and keeps its
-# output in bench-results.
+# stop_portcullis PMD|TAG: SIGTERM, wait; sets WORKER_JSON from the
+# counters it prints on the way out (null if it did not stop cleanly) and
+# keeps its output in bench-results.
 stop_portcullis() {
 	local pmd=$1 logf="$TMP/portcullis-$1.log"
 	stop_pid "$PC_PID"
@@ -245,13 +273,13 @@ cpu1_busy() {
 	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 
-# load_run TARGET_ADDR PORT ARGS...: one pc_load run from the client
-# namespace on core 0; sets LOAD_JSON (null on failure).
+# load_run TARGET_ADDR PORT ARGS...: one pc_load run (ARGS include --mode)
+# from the client namespace on core 0; sets LOAD_JSON (null on failure).
 load_run() {
 	local addr=$1 port=$2 out="$TMP/load.json" pid rc=0
 	shift 2
 	ip netns exec "$NS_CL" taskset -c 0 "$PC_LOAD" --host "$addr" --port "$port" \
-		--mode tcp-echo --json "$out" "$@" >/dev/null 2>"$TMP/load.err" &
+		--json "$out" "$@" >/dev/null 2>"$TMP/load.err" &
 	pid=$!
 	STARTED+=("$pid")
 	wait "$pid" || rc=$?
@@ -281,16 +309,16 @@ tcp_point() {
 		sleep 0.1
 	done
 	before=$(cpu1_busy)
-	load_run "$KERNEL_ADDR" 7007 "$@"
+	load_run "$KERNEL_ADDR" 7007 --mode tcp-echo "$@"
 	after=$(cpu1_busy)
 	stop_pid "$kpid"
 	forget_pid "$kpid"
 	record_tcp "$scenario" kernel "$label" "$LOAD_JSON" \
-		"{\"cpu_s\": $(((after - before)))e-2}"
+		"{\"cpu_s\": $((after - before))e-2}"
 
 	log "$scenario $label: portcullis (echo app, worker on core 1)"
 	if start_portcullis "$PC_PMD_DEFAULT"; then
-		load_run "$PC_ADDR" 7 "$@"
+		load_run "$PC_ADDR" 7 --mode tcp-echo "$@"
 		stop_portcullis "$PC_PMD_DEFAULT"
 		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
 		record_tcp "$scenario" portcullis "$label" "$LOAD_JSON" \
@@ -318,6 +346,314 @@ scenario_tcp-bulk() {
 		--bytes 67108864 --reqs-per-conn 1000000
 }
 
+# --- TLS scenarios ----------------------------------------------------------
+# Three servers in turn, each alone on core 1, all with the same test PKI
+# (scripts/pki.sh: ECDSA P-256 CA, server and client certificates), client
+# certificates required, TLS 1.3 only, and the same pc_load command from the
+# client namespace on core 0 (X25519, TLS_AES_128_GCM_SHA256, server
+# certificate verified):
+#   portcullis  the busy-polling worker (lcore 1 on core 1), its TLS
+#               listener on 198.18.0.1:443 in HTTP mode (built-in responder:
+#               GET / a tiny body, GET /bytes/N N bytes).
+#   nginx       the Debian package, one worker, ssl_verify_client on,
+#               `return 200` for / and a file for /bytes/N, in the backend
+#               namespace (198.18.0.3:443), master and worker on core 1.
+#   haproxy     the Debian package (2.6), one thread, verify required,
+#               `http-request return` for / and for /bytes/N (the body is a
+#               file HAProxy loads at start; it must fit one buffer, so
+#               tls-bulk raises tune.bufsize and the body stays at 1 MiB).
+# A server that cannot start, or whose every attempt fails, is "failed"
+# (with the reason) in the table and left out of latest.json; so is a point
+# with any error.
+read -ra TLS_SERVERS <<<"${PC_BENCH_SERVERS:-portcullis nginx haproxy}"
+TLS_PORT=443
+TLS_FULL_CONNS=(1 4 16 64) # tls-full: the plot's concurrency points
+TLS_CONNS=16               # tls-full (headline) and tls-resumed
+TLS_BULK_CONNS=(1 4)       # tls-bulk: one connection and several
+TLS_BULK_BYTES=1048576     # tls-bulk body (see haproxy above)
+TLS_LOAD_ARGS=()
+PKI=
+
+# tls_setup: the PKI, the files the servers serve, the crypto limit; once.
+tls_setup() {
+	[ -z "$PKI" ] || return 0
+	PKI=$TMP/pki
+	"$ROOT/scripts/pki.sh" "$PKI" 2>/dev/null
+	# SNI and Host portcullis.test (one of the server certificate's names):
+	# portcullis answers 421 to a request whose Host does not match the SNI.
+	TLS_LOAD_ARGS=(--tls 1.3 --groups X25519 --ciphersuites TLS_AES_128_GCM_SHA256
+		--sni portcullis.test --cert "$PKI/client.crt" --key "$PKI/client.key"
+		--cacert "$PKI/ca.crt")
+	mkdir -p "$TMP/www/bytes"
+	printf 'ok\n' >"$TMP/www/ok"
+	head -c "$TLS_BULK_BYTES" /dev/urandom >"$TMP/www/bytes/$TLS_BULK_BYTES"
+	# The crypto-only ceiling of the servers' core.
+	log "crypto limit (pc_crypto_limit on core 1)"
+	if ! taskset -c 1 "$PC_CRYPTO_LIMIT" --json "$TMP/limit.json" >&2; then
+		log "pc_crypto_limit failed: no limit column"
+		rm -f "$TMP/limit.json"
+	fi
+}
+
+nginx_conf() {
+	cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	default_type application/octet-stream;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	ssl_protocols TLSv1.3;
+	ssl_certificate $PKI/server.crt;
+	ssl_certificate_key $PKI/server.key;
+	ssl_client_certificate $PKI/ca.crt;
+	ssl_verify_client on;
+	ssl_session_tickets on;
+	server {
+		listen $KERNEL_ADDR:$TLS_PORT ssl;
+		root $TMP/www;
+		location = / { return 200 "ok\n"; }
+		location /bytes/ { }
+	}
+}
+EOF
+}
+
+# haproxy_conf SCENARIO. `http-request return` sends a body only if it fits
+# one buffer: tls-bulk raises tune.bufsize above the bulk body, the others
+# keep the default and do not serve /bytes/N (HAProxy refuses the file).
+haproxy_conf() {
+	local bufsize=16384 bulk="# no /bytes/N: its body would not fit the buffer"
+	if [ "$1" = tls-bulk ]; then
+		bufsize=$((TLS_BULK_BYTES + 65536))
+		bulk="http-request return status 200 content-type application/octet-stream file $TMP/www/bytes/$TLS_BULK_BYTES if { path /bytes/$TLS_BULK_BYTES }"
+	fi
+	cat <<EOF
+global
+	nbthread 1
+	maxconn 4096
+	tune.bufsize $bufsize
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+	timeout http-keep-alive 60s
+frontend tls
+	bind $KERNEL_ADDR:$TLS_PORT ssl crt $PKI/server.pem ca-file $PKI/ca.crt verify required ssl-min-ver TLSv1.3
+	http-request return status 200 content-type text/plain file $TMP/www/ok if { path / }
+	$bulk
+	http-request return status 404
+EOF
+}
+
+portcullis_tls_conf() {
+	cat "$TMP/bench.conf"
+	cat <<EOF
+tls listen $TLS_PORT http
+tls versions 1.3 1.3
+host default cert $PKI/server.crt $PKI/server.key
+host default verify required
+host default ca $PKI/ca.crt
+EOF
+}
+
+# tls_start SERVER SCENARIO: starts SERVER on core 1; sets SRV_PID and
+# SRV_ADDR, or SRV_FAIL (the reason) and returns non-zero.
+tls_start() {
+	local server=$1 scenario=$2 logf="$TMP/$1.log" i
+	SRV_FAIL=
+	if [ "$server" = portcullis ]; then
+		portcullis_tls_conf >"$TMP/tls.conf"
+		if ! start_portcullis "$PC_PMD_DEFAULT" "$TMP/tls.conf" "$scenario"; then
+			SRV_FAIL="did not start: $(grep -v '^EAL' "$TMP/portcullis-$scenario.log" | grep . | tail -n 1)"
+			return 1
+		fi
+		SRV_PID=$PC_PID
+		SRV_ADDR=$PC_ADDR
+		return 0
+	fi
+	if ip netns exec "$NS_BE" ss -Hltn "sport = :$TLS_PORT" | grep -q .; then
+		SRV_FAIL="something already listens on port $TLS_PORT in $NS_BE"
+		return 1
+	fi
+	case $server in
+	nginx)
+		nginx_conf >"$TMP/nginx.conf"
+		ip netns exec "$NS_BE" taskset -c 1 nginx -e "$TMP/nginx-error.log" \
+			-c "$TMP/nginx.conf" >"$logf" 2>&1 &
+		;;
+	haproxy)
+		haproxy_conf "$scenario" >"$TMP/haproxy.conf"
+		ip netns exec "$NS_BE" taskset -c 1 haproxy -db -f "$TMP/haproxy.conf" >"$logf" 2>&1 &
+		;;
+	esac
+	SRV_PID=$!
+	SRV_ADDR=$KERNEL_ADDR
+	STARTED+=("$SRV_PID")
+	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+		if ip netns exec "$NS_BE" ss -Hltn "sport = :$TLS_PORT" | grep -q .; then
+			return 0
+		fi
+		kill -0 "$SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SRV_FAIL="did not start: $(cat "$logf" "$TMP/nginx-error.log" 2>/dev/null |
+		grep -E -m 1 'ALERT|emerg|rror' || tail -n 1 "$logf")"
+	stop_pid "$SRV_PID"
+	forget_pid "$SRV_PID"
+	return 1
+}
+
+tls_stop() {
+	local server=$1 scenario=$2
+	if [ "$server" = portcullis ]; then
+		stop_portcullis "$scenario"
+	else
+		stop_pid "$SRV_PID"
+		forget_pid "$SRV_PID"
+	fi
+}
+
+# tls_cpu_mark SERVER SCENARIO: "COUNT HZ", the server's CPU use so far:
+# portcullis' busy_cycles and TSC rate (from a SIGUSR1 dump); for the
+# others core 1's busy jiffies (/proc/stat) and their rate. Empty if there
+# is none.
+tls_cpu_mark() {
+	local logf="$TMP/portcullis-$2.log" n i
+	if [ "$1" != portcullis ]; then
+		echo "$(cpu1_busy) $(getconf CLK_TCK)"
+		return
+	fi
+	n=$(grep -c '^tsc_hz ' "$logf" || true)
+	kill -USR1 "$SRV_PID" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c '^tsc_hz ' "$logf" || true)" -le "$n" ] || break
+		sleep 0.1
+	done
+	awk '/^counters \(all workers/ { b = "" }
+		$1 == "busy_cycles" && b == "" { b = $2 }
+		$1 == "tsc_hz" { h = $2 }
+		END { if (b != "" && h) print b, h }' "$logf"
+}
+
+# tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
+# running server, one record in $TMP/tls.jsonl. Returns non-zero if the
+# server died or not a single attempt succeeded (the server's remaining
+# points are skipped).
+tls_point() {
+	local scenario=$1 server=$2 conns=$3 run=$4 before after cpu=null err=null
+	shift 4
+	log "$scenario: $server, $conns connection(s), run $run"
+	before=$(tls_cpu_mark "$server" "$scenario")
+	load_run "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
+		--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}" "$@"
+	after=$(tls_cpu_mark "$server" "$scenario")
+	if [ -n "$before" ] && [ -n "$after" ]; then
+		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
+	fi
+	if ! kill -0 "$SRV_PID" 2>/dev/null; then
+		err="$server exited during the run or its counter dump"
+		[ "$server" != portcullis ] || err+=" (its output: bench-results/portcullis-$scenario.log)"
+	elif [ "$LOAD_JSON" = null ]; then
+		err="pc_load failed: $(grep . "$TMP/load.err" | tail -n 1)"
+	fi
+	[ "$err" = null ] || err=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$err")
+	printf '{"scenario": "%s", "server": "%s", "conns": %s, "run": %s, "load": %s, "cpu": %s, "error": %s}\n' \
+		"$scenario" "$server" "$conns" "$run" "$LOAD_JSON" "$cpu" "$err" >>"$TMP/tls.jsonl"
+	kill -0 "$SRV_PID" 2>/dev/null && [ "$LOAD_JSON" != null ] &&
+		python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["connections"]["ok"] and (d["requests"]["ok"] or d["config"]["mode"] == "handshake") else 1)' "$LOAD_JSON"
+}
+
+tls_fail() {
+	local err
+	err=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$3")
+	printf '{"scenario": "%s", "server": "%s", "conns": null, "run": 0, "load": null, "cpu": null, "error": %s}\n' \
+		"$1" "$2" "$err" >>"$TMP/tls.jsonl"
+}
+
+# tls_refuses_anonymous: the running server must not answer a client that
+# has no certificate (nginx completes that handshake and answers 400, the
+# others refuse the handshake); if it does, verification is off and its
+# figures would not be mutual TLS.
+tls_refuses_anonymous() {
+	local args=() skip=0 a
+	for a in "${TLS_LOAD_ARGS[@]}"; do
+		if [ "$skip" -eq 1 ]; then
+			skip=0
+			continue
+		fi
+		case $a in
+		--cert | --key) skip=1 ;;
+		*) args+=("$a") ;;
+		esac
+	done
+	! ip netns exec "$NS_CL" taskset -c 0 "$PC_LOAD" --host "$SRV_ADDR" --port "$TLS_PORT" \
+		--mode request --conns 1 --count 1 --duration 5 "${args[@]}" >/dev/null 2>&1
+}
+
+# tls_scenario SCENARIO POINTS: for every server, start it, run POINTS
+# SCENARIO SERVER (which calls tls_point), stop it.
+tls_scenario() {
+	local scenario=$1 points=$2 server
+	tls_setup
+	for server in "${TLS_SERVERS[@]}"; do
+		log "$scenario: starting $server"
+		if ! tls_start "$server" "$scenario"; then
+			log "$scenario: $server $SRV_FAIL"
+			tls_fail "$scenario" "$server" "$SRV_FAIL"
+			continue
+		fi
+		if ! tls_refuses_anonymous; then
+			log "$scenario: $server answered a client without a certificate"
+			tls_fail "$scenario" "$server" "answered a client without a certificate: verification is off"
+		else
+			"$points" "$scenario" "$server" ||
+				log "$scenario: $server failed every attempt; skipping its other points"
+		fi
+		tls_stop "$server" "$scenario"
+	done
+}
+
+# The headline point gets PC_BENCH_RUNS runs (the median is reported), the
+# other concurrency points, for the plot, one each.
+tls_full_points() {
+	local c run runs
+	for c in "${TLS_FULL_CONNS[@]}"; do
+		runs=1
+		[ "$c" -ne "$TLS_CONNS" ] || runs=$RUNS
+		for ((run = 1; run <= runs; run++)); do
+			tls_point "$1" "$2" "$c" "$run" --mode handshake || return
+		done
+	done
+}
+
+tls_resumed_points() {
+	local run
+	for ((run = 1; run <= RUNS; run++)); do
+		tls_point "$1" "$2" "$TLS_CONNS" "$run" --mode handshake --resume || return
+	done
+}
+
+tls_bulk_points() {
+	local c run
+	for c in "${TLS_BULK_CONNS[@]}"; do
+		for ((run = 1; run <= RUNS; run++)); do
+			tls_point "$1" "$2" "$c" "$run" --mode download --bytes "$TLS_BULK_BYTES" || return
+		done
+	done
+}
+
+scenario_tls-full() { tls_scenario tls-full tls_full_points; }
+scenario_tls-resumed() { tls_scenario tls-resumed tls_resumed_points; }
+scenario_tls-bulk() { tls_scenario tls-bulk tls_bulk_points; }
+
 # Prints the table and writes latest.json from the records.
 machine_name() {
 	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
@@ -329,7 +665,7 @@ report() {
 	machine=$(machine_name)
 	when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	python3 - "$TMP/results.jsonl" "$RESULTS_DIR/latest.json" "$machine" "$when" "$RUNS" <<'EOF'
-import json, sys
+import json, os, sys
 
 records_path, out_path, machine, when, runs = sys.argv[1:6]
 records = [json.loads(line) for line in open(records_path)]
@@ -390,7 +726,8 @@ shapes = {
     "pmd-64": (64, "pps", "echo replies per second", "pps"),
     "pmd-1500": (1472, "gbps", "echo reply throughput, 1500-byte packets", "Gbit/s"),
 }
-latest = {}
+# Merged with what the other scenarios (and earlier runs) wrote.
+latest = json.load(open(out_path)) if os.path.exists(out_path) else {}
 for name, (size, key, metric, unit) in shapes.items():
     if not any(s == "pmd" and z == size for s, _, z in points):
         continue
@@ -424,6 +761,11 @@ main() {
 	[ -x "$PC_BLAST" ] || die "no $PC_BLAST: build first (ninja -C $BUILD)"
 	[ -x "$PC_LOAD" ] || die "no $PC_LOAD: build first (ninja -C $BUILD)"
 	[ -x "$PC_KECHO" ] || die "no $PC_KECHO: build first (ninja -C $BUILD)"
+	[ -x "$PC_CRYPTO_LIMIT" ] || die "no $PC_CRYPTO_LIMIT: build first (ninja -C $BUILD)"
+	if [[ " ${wanted[*]} " == *" tls-"* ]]; then
+		command -v nginx >/dev/null || log "no nginx: its TLS rows will fail (scripts/setup.sh installs it)"
+		command -v haproxy >/dev/null || log "no haproxy: its TLS rows will fail (scripts/setup.sh installs it)"
+	fi
 
 	"$ROOT/scripts/lab.sh" up
 	# A second responder on dp0 (a portcullis left running) would share
@@ -442,6 +784,7 @@ main() {
 	echo 'worker idle busy' >>"$TMP/bench.conf"
 	: >"$TMP/results.jsonl"
 	: >"$TMP/tcp.jsonl"
+	: >"$TMP/tls.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
 	check_quiet
@@ -452,6 +795,11 @@ main() {
 	if [ -s "$TMP/tcp.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_report_tcp.py" "$TMP/tcp.jsonl" \
 			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
+	if [ -s "$TMP/tls.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_report_tls.py" "$TMP/tls.jsonl" "$TMP/limit.json" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+			"$RESULTS_DIR"
 	fi
 }
 

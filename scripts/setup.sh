@@ -20,7 +20,8 @@ PACKAGES=(
 	liburcu-dev libcmocka-dev libssl-dev
 	autoconf automake libtool dpkg-dev
 	iproute2 nftables iputils-ping iputils-arping ethtool procps psmisc
-	curl openssl python3 python3-scapy python3-pytest socat
+	curl openssl python3 python3-scapy python3-pytest python3-cryptography socat
+	nginx haproxy gnuplot-nox
 )
 
 log() { printf 'setup: %s\n' "$*"; }
