@@ -1,8 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Sets up what is missing (packages, optimized wolfSSL, hugepages), builds
-# portcullis, brings the lab up and runs portcullis on the demo config in
-# the foreground; Ctrl-C stops it (the lab stays: scripts/lab.sh down).
+# portcullis, makes the demo PKI (build/demo-pki: a CA, a server certificate
+# for portcullis.test, a client certificate), brings the lab up and runs
+# portcullis on the demo config in the foreground: mutual TLS on 443 with
+# the access log on this terminal. Ctrl-C stops it (the lab stays:
+# scripts/lab.sh down).
 #
 # PC_PMD=af_xdp|af_packet picks the DPDK virtual device (default af_xdp).
 set -euo pipefail
@@ -17,13 +20,19 @@ if [ ! -f build/release/build.ninja ]; then
 	meson setup build/release >/dev/null
 fi
 ninja -C build/release >/dev/null
+bash scripts/pki.sh build/demo-pki
 bash scripts/lab.sh up
 bash scripts/lab.sh queues 1
 
+CURL="ip netns exec pc-client curl --resolve portcullis.test:443:198.18.0.1 --cacert build/demo-pki/ca.crt"
 cat <<MSG
-portcullis answers ARP and ping at 198.18.0.1 in the lab. From another shell:
+portcullis serves mutual TLS at https://portcullis.test/ (198.18.0.1) in the lab.
+From another shell, in $ROOT:
+  # 200, "identity: spiffe://portcullis.test/client":
+  $CURL --cert build/demo-pki/client.crt --key build/demo-pki/client.key https://portcullis.test/
+  # refused: the handshake ends with the certificate_required alert:
+  $CURL https://portcullis.test/
   ip netns exec pc-client ping 198.18.0.1
-  ip netns exec pc-client arping -I cl0 198.18.0.1
   kill -USR1 $$              # counters on this terminal
 Ctrl-C stops portcullis and prints its counters.
 MSG

@@ -43,6 +43,9 @@ def eal_args(pmd, workers=1):
 
 @pytest.fixture(scope="session")
 def netlab():
+    # The demo config's TLS host needs the demo PKI (made at run time).
+    subprocess.run([str(ROOT / "scripts" / "pki.sh"), str(ROOT / "build" / "demo-pki")],
+                   check=True, capture_output=True)
     lab("down")
     lab("up")
     try:
@@ -65,7 +68,8 @@ class Portcullis:
         cmd = ["ip", "netns", "exec", NS_DP, str(BINARY), *eal_args(pmd, workers),
                "--", "-c", str(conf)]
         # ip netns exec execs the binary: the PID is portcullis's own.
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+        # cwd: the demo config names its PKI relative to the repository.
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
                                      stdin=subprocess.DEVNULL)
         self.output = ""
         deadline = time.monotonic() + 30

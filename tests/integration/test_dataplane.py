@@ -120,7 +120,7 @@ def run_pc(args, netlab_ns=True, timeout=60):
     if netlab_ns:
         cmd = ["ip", "netns", "exec", NS_DP, *cmd]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, cwd=ROOT)
 
 
 def test_config_error_is_precise(netlab, tmp_path):

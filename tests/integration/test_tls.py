@@ -74,7 +74,9 @@ def pc(netlab, pki, tmp_path_factory):
     try:
         yield p
     finally:
-        p.stop()
+        rc = p.stop()
+    assert rc == 0, p.output[-3000:]
+    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
 
 
 def client(pki, sni, cert=None, chain=True, tls=None, paths=("/",), cafile="server-ca.crt",

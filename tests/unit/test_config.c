@@ -54,17 +54,48 @@ static const struct line_case cases[] = {
 	{"ip", 0, "unknown command"},
 	{"frobnicate now", 0, "unknown command 'frobnicate'"},
 	{"a b c d e f g h i j k l m n o p q", 0, "too many words"},
+	{"tls listen 443 http", 1, NULL},
+	{"tls listen 443 ftp", 0, "no TLS application 'ftp'"},
+	{"tls listen 0 http", 0, "out of range"},
+	{"tls versions 1.2 1.3", 1, NULL},
+	{"tls versions 1.3 1.2", 0, "above maximum"},
+	{"tls versions 1.1 1.3", 0, "expected 1.2 or 1.3"},
+	{"tls groups X25519:P-256", 1, NULL},
+	{"tls groups X25519:P-999", 0, "unknown group 'P-999'"},
+	{"tls memory 2", 0, "out of range"},
+	{"tls handshake-timeout 50", 0, "out of range"},
+	{"host default verify required", 1, NULL},
+	{"host default verify maybe", 0, "expected none, optional"},
+	{"host bad_name! verify none", 0, "is not default, a DNS name"},
+	{"host *.example.com eku any", 1, NULL},
+	{"host a.example.com eku web", 0, "expected client, server or any"},
+	{"host a.example.com allow dns:*.example.com", 1, NULL},
+	{"host a.example.com allow uri:spiffe://example.org/ns/*", 1, NULL},
+	{"host a.example.com allow ip:1.2.3.4", 0, "ip:1.2.3.4"},
+	{"host a.example.com max-depth 9", 0, "out of range"},
+	{"host a.example.com on-failure drop", 0, "expected alert or http403"},
+	{"host a.example.com protect admin", 0, "must start with /"},
+	{"host a.example.com cert /nonexistent.pem /nonexistent.key", 0, "/nonexistent.pem"},
+	{"host a.example.com ca /nonexistent.pem", 0, "/nonexistent.pem"},
+	{"host a.example.com crl /nonexistent.crl", 0, "/nonexistent.crl"},
+	{"host a.example.com frob x", 0, "unknown host setting 'frob'"},
+	{"host a.example.com", 0, "missing arguments"},
+	{"access-log stdout 100", 0, "not a power of two"},
+	{"access-log /var/log/pc.log 4096", 1, NULL},
+	{"access-log off", 1, NULL},
 };
 
 static void test_lines(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		static struct pc_tls_spec tls;
 		struct pc_dp_config dp;
-		struct pc_cmd_ctx ctx = {.dp = &dp};
+		struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls};
 		char line[256];
 
 		pc_dp_config_defaults(&dp);
+		pc_tls_spec_defaults(&tls);
 		snprintf(line, sizeof(line), "%s", cases[i].line);
 		int rc = pc_cmd_exec(&ctx, line);
 
