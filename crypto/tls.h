@@ -71,6 +71,8 @@ int pc_tls_conn_init(uint32_t per_lcore);
 void pc_tls_conn_fini(void);
 void pc_tls_set_io(WOLFSSL_CTX *ctx);
 size_t pc_tls_conn_size(void);
+/* The name of the host (as configured) a connection's ssl serves. */
+const char *pc_tls_conn_host_name(WOLFSSL *ssl);
 
 /* tls_ticket.c: a fresh random key; contexts sealing tickets with it. */
 int pc_tls_ticket_key_init(struct pc_tls_ticket_key *k);

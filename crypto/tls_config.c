@@ -229,17 +229,18 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 	/* Stateless resumption only: wolfSSL's session cache is one table
 	 * behind a lock for every thread. */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
-	if (pc_tls_ticket_setup(ctx, &cfg->ticket) != 0) {
-		snprintf(err, errlen, "session tickets refused by wolfSSL");
-		goto fail;
-	}
 	/* A host that verifies clients checks every connection's certificate
 	 * against its current trust and CRLs: a resumed session would skip
-	 * that, and a ticket cannot carry the verified identity. */
-	if (hs->verify != PC_TLS_VERIFY_NONE &&
-	    (wolfSSL_CTX_NoTicketTLSv12(ctx) != WOLFSSL_SUCCESS ||
-	     wolfSSL_CTX_no_ticket_TLSv13(ctx) != 0)) {
-		snprintf(err, errlen, "wolfSSL refused to turn session tickets off");
+	 * that, and a ticket cannot carry the verified identity. Without a
+	 * ticket callback wolfSSL accepts no ticket either. */
+	if (hs->verify != PC_TLS_VERIFY_NONE) {
+		if (wolfSSL_CTX_NoTicketTLSv12(ctx) != WOLFSSL_SUCCESS ||
+		    wolfSSL_CTX_no_ticket_TLSv13(ctx) != 0) {
+			snprintf(err, errlen, "wolfSSL refused to turn session tickets off");
+			goto fail;
+		}
+	} else if (pc_tls_ticket_setup(ctx, &cfg->ticket) != 0) {
+		snprintf(err, errlen, "session tickets refused by wolfSSL");
 		goto fail;
 	}
 	/* Certificates are checked by pc_verify_chain() in the callback, with

@@ -48,10 +48,16 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 #define TLS_REC_HDR 5
 #define TLS_MAX_PLAINTEXT 16384
 #define TLS_HELLO_MAX (TLS_REC_HDR + TLS_MAX_PLAINTEXT)
-/* More than any record's expansion (TLS 1.2 GCM: 29 bytes). */
-#define TLS_REC_OVERHEAD 64
 /* Don't encrypt tiny records when the send buffer is nearly full. */
 #define TLS_MIN_SEND 1024
+/* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
+#define TLS_SPARE 64
+/* A closing connection (our alert or close_notify and FIN queued) gets
+ * this long to drain, whatever the peer's window says. */
+#define TLS_CLOSE_MS 10000
+/* An established connection with no traffic either way is reset after
+ * this (nginx's keepalive_timeout is 75 s). */
+#define TLS_IDLE_MS 60000
 
 enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
 
@@ -66,6 +72,9 @@ struct pc_tls_conn {
 	bool swallow;                    /* our alert went out: drop wolfSSL's */
 	bool verified_done;              /* the verify callback saw the chain */
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
+	bool eof;                        /* the client ended its side (close_notify or FIN) */
+	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
+	uint16_t rec_overhead;           /* bytes a full record adds (cipher suite) */
 	bool logged;                     /* a record for this connection was pushed */
 	enum pc_verify_reason vreason;
 	uint64_t start_tsc;
@@ -116,9 +125,11 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 		return sz;
 	n = pc_tcp_write(t->tcp, buf, (size_t)sz);
 	if (n == 0) {
+		t->out_blocked = true;
 		pc_tcp_notify_writable(t->tcp);
 		return WOLFSSL_CBIO_ERR_WANT_WRITE;
 	}
+	t->out_blocked = n < (size_t)sz;
 	t->bytes_out += n;
 	return (int)n;
 }
@@ -206,7 +217,7 @@ static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
 	if (!t->logged)
 		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed", tls_err_names[why]);
 	t->state = TLS_CLOSED;
-	pc_tcp_set_deadline(t->tcp, 0);
+	pc_tcp_set_deadline(t->tcp, TLS_CLOSE_MS);
 	pc_tcp_shutdown(t->tcp);
 }
 
@@ -265,7 +276,17 @@ static void handshake_done(struct pc_tls_conn *t)
 	const struct pc_tls_host *h = t->host;
 	bool verified = false;
 
-	pc_tcp_set_deadline(t->tcp, 0);
+	/* A resumed session skips the certificate: a host that requires one
+	 * and refuses by alert must never get here without it (its contexts
+	 * take no tickets; this is the last line). */
+	if (h->verify == PC_TLS_VERIFY_REQUIRED && h->on_failure == PC_TLS_FAIL_ALERT &&
+	    (!t->verified_done || t->vreason != PC_VERIFY_OK)) {
+		fail(t, PC_TLS_ERR_client_cert_refused);
+		return;
+	}
+	t->rec_overhead = (uint16_t)(wolfSSL_GetOutputSize(t->ssl, TLS_MAX_PLAINTEXT) -
+				     TLS_MAX_PLAINTEXT);
+	pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 	cnt()->handshakes++;
 	if (wolfSSL_version(t->ssl) == TLS1_3_VERSION)
 		cnt()->handshakes_tls13++;
@@ -347,8 +368,10 @@ static void plain_alert(struct pc_tls_conn *t, uint8_t desc)
 /* HELLO: wait for the whole first record, take its SNI, pick the host. */
 static void hello(struct pc_tls_conn *t)
 {
-	uint8_t rec[TLS_HELLO_MAX];
-	size_t n = pc_tcp_peek(t->tcp, rec, sizeof(rec));
+	/* Zeroed tail: wolfSSL's SNI parser may read two bytes past a
+	 * truncated extension list. */
+	uint8_t rec[TLS_HELLO_MAX + 8];
+	size_t n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR);
 	unsigned int sni_len = sizeof(t->sni) - 1;
 	unsigned int id = rte_lcore_id();
 	size_t rec_len;
@@ -364,11 +387,15 @@ static void hello(struct pc_tls_conn *t)
 		fail(t, PC_TLS_ERR_not_tls);
 		return;
 	}
-	if (n < TLS_REC_HDR + rec_len) {
+	/* Copy the record only once it is all there (a ClientHello sent a
+	 * byte at a time must not cost a copy per byte). */
+	if (pc_tcp_readable(t->tcp) < TLS_REC_HDR + rec_len) {
 		if (t->peer_fin)
 			fail(t, PC_TLS_ERR_peer_closed);
 		return;
 	}
+	n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR + rec_len);
+	memset(rec + n, 0, sizeof(rec) - n);
 	/* A ClientHello split over several records has its SNI looked for in
 	 * the first one only; without it, the default host answers. */
 	if (wolfSSL_SNI_GetFromBuffer(rec, (unsigned int)(TLS_REC_HDR + rec_len),
@@ -404,6 +431,7 @@ static void send_close_notify(struct pc_tls_conn *t)
 {
 	wolfSSL_shutdown(t->ssl);
 	t->state = TLS_CLOSED;
+	pc_tcp_set_deadline(t->tcp, TLS_CLOSE_MS);
 	pc_tcp_shutdown(t->tcp);
 }
 
@@ -412,29 +440,27 @@ static void send_close_notify(struct pc_tls_conn *t)
 static void app_pump(struct pc_tls_conn *t)
 {
 	uint8_t buf[TLS_MAX_PLAINTEXT];
-	bool progress = true;
+	bool progress = true, moved = false;
 
 	while (progress && t->state == TLS_APP) {
 		progress = false;
 		for (;;) {
 			size_t space = pc_tcp_write_space(t->tcp);
+			size_t room = t->rec_overhead + TLS_SPARE;
 			size_t n;
-			int w;
 
-			if (space < TLS_MIN_SEND + TLS_REC_OVERHEAD) {
+			if (t->out_blocked || space < TLS_MIN_SEND + room) {
 				pc_tcp_notify_writable(t->tcp);
 				break;
 			}
-			n = pc_http_output(&t->http, buf,
-					   RTE_MIN(sizeof(buf), space - TLS_REC_OVERHEAD));
+			n = pc_http_output(&t->http, buf, RTE_MIN(sizeof(buf), space - room));
 			if (n == 0)
 				break;
-			w = wolfSSL_write(t->ssl, buf, (int)n);
-			if (w != (int)n) {
+			if (wolfSSL_write(t->ssl, buf, (int)n) != (int)n) {
 				fail(t, PC_TLS_ERR_record);
 				return;
 			}
-			progress = true;
+			progress = moved = true;
 		}
 		if (pc_http_done(&t->http)) {
 			send_close_notify(t);
@@ -450,11 +476,15 @@ static void app_pump(struct pc_tls_conn *t)
 			}
 			continue;
 		}
+		/* Nothing is read after the client's end, nor while wolfSSL's own
+		 * records (a KeyUpdate answer) wait for send space. */
+		if (t->eof || t->out_blocked)
+			break;
 		int r = wolfSSL_read(t->ssl, t->in, sizeof(t->in));
 
 		if (r > 0) {
 			t->in_len = (uint16_t)r;
-			progress = true;
+			progress = moved = true;
 			continue;
 		}
 		int err = wolfSSL_get_error(t->ssl, r);
@@ -462,18 +492,23 @@ static void app_pump(struct pc_tls_conn *t)
 		if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 			break;
 		if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E) {
+			t->eof = true;
 			if (err != WOLFSSL_ERROR_ZERO_RETURN)
 				cnt()->err[PC_TLS_ERR_no_close_notify]++;
-			/* Finish the response in progress, then close. */
-			if (!pc_http_peer_closed(&t->http))
+			/* A response in progress is finished (on_writable resumes
+			 * it), then the connection closes. */
+			if (!pc_http_peer_closed(&t->http)) {
 				send_close_notify(t);
-			else
-				progress = true;
+				return;
+			}
+			progress = true;
 			continue;
 		}
 		fail(t, PC_TLS_ERR_record);
 		return;
 	}
+	if (moved)
+		pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 }
 
 static void drive(struct pc_tls_conn *t)
@@ -613,6 +648,13 @@ void pc_tls_conn_fini(void)
 	}
 }
 
+const char *pc_tls_conn_host_name(WOLFSSL *ssl)
+{
+	const struct pc_tls_conn *t = wolfSSL_GetIOReadCtx(ssl);
+
+	return t->host->name;
+}
+
 size_t pc_tls_conn_size(void)
 {
 	return sizeof(struct pc_tls_conn);
@@ -648,6 +690,8 @@ void pc_tls_dump_counters(FILE *out)
 		}
 	}
 	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
+	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
+		sizeof(struct pc_tls_conn));
 	fprintf(out, "tls_handshakes %" PRIu64 "\n", sum.handshakes);
 	fprintf(out, "tls_handshakes_tls12 %" PRIu64 "\n", sum.handshakes_tls12);
 	fprintf(out, "tls_handshakes_tls13 %" PRIu64 "\n", sum.handshakes_tls13);

@@ -4,7 +4,10 @@
  * ChaCha20-Poly1305 under the configuration's ticket key. One key for all
  * workers: a client resumes on whichever worker RSS sends it to (wolfSSL's
  * own callback keeps a key per WOLFSSL_CTX, and our contexts are per
- * worker). A new key comes with each committed configuration.
+ * worker). A new key comes with each committed configuration. The host's
+ * name is part of the authenticated data: a ticket resumes only on the
+ * host that issued it. Hosts that verify clients take no tickets at all
+ * (no callback: wolfSSL then refuses every ticket).
  *
  * Nonces: lcore id and a per-lcore counter, unique per key without a
  * random-number call on the handshake path.
@@ -17,7 +20,7 @@
 
 #include "tls.h"
 
-#define TICKET_AAD_LEN (WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2)
+#define TICKET_AAD_LEN (WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2 + PC_TLS_NAME_MAX)
 
 static uint64_t nonce_ctr[RTE_MAX_LCORE];
 
@@ -36,8 +39,9 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	const struct pc_tls_ticket_key *k = arg;
 	uint8_t aad[TICKET_AAD_LEN];
 	unsigned int id = rte_lcore_id() % RTE_MAX_LCORE;
+	const char *host = pc_tls_conn_host_name(ssl);
+	size_t host_len = strlen(host), aad_len;
 
-	(void)ssl;
 	if (len <= 0)
 		return WOLFSSL_TICKET_RET_REJECT;
 	if (enc) {
@@ -53,15 +57,18 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	}
 	memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
 	memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
-	aad[TICKET_AAD_LEN - 2] = (uint8_t)(len >> 8);
-	aad[TICKET_AAD_LEN - 1] = (uint8_t)len;
+	aad_len = WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ;
+	aad[aad_len++] = (uint8_t)(len >> 8);
+	aad[aad_len++] = (uint8_t)len;
+	memcpy(aad + aad_len, host, host_len);
+	aad_len += host_len;
 	if (enc) {
-		if (wc_ChaCha20Poly1305_Encrypt(k->key, iv, aad, sizeof(aad), ticket, (word32)len,
+		if (wc_ChaCha20Poly1305_Encrypt(k->key, iv, aad, (word32)aad_len, ticket, (word32)len,
 						ticket, mac) != 0)
 			return WOLFSSL_TICKET_RET_REJECT;
 		memset(mac + CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE, 0,
 		       WOLFSSL_TICKET_MAC_SZ - CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE);
-	} else if (wc_ChaCha20Poly1305_Decrypt(k->key, iv, aad, sizeof(aad), ticket, (word32)len,
+	} else if (wc_ChaCha20Poly1305_Decrypt(k->key, iv, aad, (word32)aad_len, ticket, (word32)len,
 					       mac, ticket) != 0) {
 		return WOLFSSL_TICKET_RET_REJECT;
 	}

@@ -234,7 +234,11 @@ static void on_keep(struct pc_timer *t)
 		c->keep_probes++;
 		c->lc->cnt.tcp_keepalives++;
 		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una - 1, 0);
-		pc_timer_arm(&tl->wheel, &c->t_keep, (uint64_t)cfg->keepalive_intvl_s * 1000);
+		uint64_t next = (uint64_t)cfg->keepalive_intvl_s * 1000;
+
+		if (c->deadline_tick != 0 && c->deadline_tick - tl->wheel.tick < next)
+			next = c->deadline_tick - tl->wheel.tick;
+		pc_timer_arm(&tl->wheel, &c->t_keep, next);
 		return;
 	}
 	/* Activity since arming: wait for the rest of the nearer period. */

@@ -398,6 +398,46 @@ print(round(waited, 2))
     assert after["tls_err_handshake_timeout"] == before["tls_err_handshake_timeout"] + 1
 
 
+def test_client_closing_during_a_download_does_not_stall_the_worker(pc, pki):
+    """A client that asks for a large body, half-closes (FIN, no
+    close_notify) and stops reading: the response stays pending while
+    other connections are served, and the connection goes away once the
+    client does."""
+    code = f"""
+import socket, ssl, time
+ctx = ssl.create_default_context(cafile="{pki}/server-ca.crt")
+ctx.load_cert_chain("{pki}/good.chain.pem", "{pki}/good.key")
+def conn():
+    return ctx.wrap_socket(socket.create_connection(("{ADDR}", 443), timeout=10),
+                           server_hostname="tenant-a.test")
+big = conn()
+big.sendall(b"GET /bytes/200000000 HTTP/1.1\\r\\nHost: tenant-a.test\\r\\n\\r\\n")
+big.recv(1000)
+big.shutdown(socket.SHUT_WR)
+t0 = time.monotonic()
+for i in range(5):
+    t = conn()
+    t.sendall(b"GET / HTTP/1.1\\r\\nHost: tenant-a.test\\r\\nConnection: close\\r\\n\\r\\n")
+    d = b""
+    while True:
+        c = t.recv(4096)
+        if not c:
+            break
+        d += c
+    assert d.startswith(b"HTTP/1.1 200"), d
+    t.close()
+print(round(time.monotonic() - t0, 2))
+big.close()
+"""
+    r = in_ns(NS_CLIENT, [PY, "-c", code], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout) < 5, r.stdout
+    deadline = time.monotonic() + 10
+    while pc.counters()["tls_connections_active"] != 0:
+        assert time.monotonic() < deadline, "the half-closed connection stayed"
+        time.sleep(0.2)
+
+
 def test_idle_connection_memory(pc, pki):
     """wolfSSL memory held per idle TLS 1.3 connection after a request,
     measured from the worker's arena (printed for the record)."""
@@ -420,9 +460,13 @@ sys.stdin.readline()
 """
     before = pc.counters()["tls_mem_in_use_bytes"]
     p = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, PY, "-c", code],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
     try:
-        assert p.stdout.readline().strip() == "open"
+        line = p.stdout.readline().strip()
+        if line != "open":
+            p.kill()
+            pytest.fail(f"client failed: {p.stderr.read()}")
         c = pc.counters()
         per_conn = (c["tls_mem_in_use_bytes"] - before) / n
         assert c["tls_connections_active"] >= n
