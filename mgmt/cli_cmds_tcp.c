@@ -16,7 +16,6 @@ static int pow2(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_
 
 static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct pc_dp_tcp *t = &ctx->dp->tcp;
 	uint32_t port, arg = 0, fwd_addr = 0, fwd_port = 0;
 
 	if (argc < 2)
@@ -36,19 +35,36 @@ static int cmd_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	    (pc_arg_ipv4(ctx, "backend", argv[2], &fwd_addr) ||
 	     pc_arg_u32(ctx, "backend port", argv[3], 1, 65535, &fwd_port)))
 		return -1;
-	for (unsigned int i = 0; i < t->nb_listeners; i++)
-		if (t->listeners[i].port == port)
-			return pc_cmd_fail(ctx, "port %u already has a listener", port);
-	if (t->nb_listeners == PC_DP_MAX_LISTENERS)
-		return pc_cmd_fail(ctx, "too many listeners");
-	struct pc_dp_listener *l = &t->listeners[t->nb_listeners++];
+	struct pc_dp_listener *l = pc_cmd_add_listener(ctx, port, argv[1]);
 
-	l->port = (uint16_t)port;
-	snprintf(l->app, sizeof(l->app), "%s", argv[1]);
+	if (l == NULL)
+		return -1;
 	l->arg = arg;
 	l->fwd_addr = fwd_addr;
 	l->fwd_port = (uint16_t)fwd_port;
 	return 0;
+}
+
+struct pc_dp_listener *pc_cmd_add_listener(struct pc_cmd_ctx *ctx, uint32_t port,
+					   const char *app)
+{
+	struct pc_dp_tcp *t = &ctx->dp->tcp;
+	struct pc_dp_listener *l;
+
+	for (unsigned int i = 0; i < t->nb_listeners; i++)
+		if (t->listeners[i].port == port) {
+			pc_cmd_fail(ctx, "port %u already has a listener", port);
+			return NULL;
+		}
+	if (t->nb_listeners == PC_DP_MAX_LISTENERS) {
+		pc_cmd_fail(ctx, "too many listeners");
+		return NULL;
+	}
+	l = &t->listeners[t->nb_listeners++];
+	memset(l, 0, sizeof(*l));
+	l->port = (uint16_t)port;
+	snprintf(l->app, sizeof(l->app), "%s", app);
+	return l;
 }
 
 static int cmd_max_conns(struct pc_cmd_ctx *ctx, int argc, char **argv)

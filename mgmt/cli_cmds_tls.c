@@ -14,23 +14,16 @@
 
 static int cmd_tls_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	struct pc_dp_tcp *t = &ctx->dp->tcp;
+	struct pc_dp_listener *l;
 	uint32_t port;
 
 	if (pc_arg_count(ctx, argc, 2) || pc_arg_u32(ctx, "port", argv[0], 1, 65535, &port))
 		return -1;
 	if (strcmp(argv[1], "http") != 0)
 		return pc_cmd_fail(ctx, "no TLS application '%s' (http)", argv[1]);
-	for (unsigned int i = 0; i < t->nb_listeners; i++)
-		if (t->listeners[i].port == port)
-			return pc_cmd_fail(ctx, "port %u already has a listener", port);
-	if (t->nb_listeners == PC_DP_MAX_LISTENERS)
-		return pc_cmd_fail(ctx, "too many listeners");
-	struct pc_dp_listener *l = &t->listeners[t->nb_listeners++];
-
-	memset(l, 0, sizeof(*l));
-	l->port = (uint16_t)port;
-	snprintf(l->app, sizeof(l->app), "%s", pc_tls_http_app.name);
+	l = pc_cmd_add_listener(ctx, port, pc_tls_http_app.name);
+	if (l == NULL)
+		return -1;
 	l->ext_app = &pc_tls_http_app;
 	ctx->tls_listeners++;
 	return 0;

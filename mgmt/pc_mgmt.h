@@ -62,6 +62,11 @@ int pc_arg_ipv4(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_
 int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *addr,
 		  uint8_t *len);
 
+/* A new listener on port for the application named app (zeroed besides),
+ * or NULL with ctx->err set (port taken, table full). */
+struct pc_dp_listener *pc_cmd_add_listener(struct pc_cmd_ctx *ctx, uint32_t port,
+					   const char *app);
+
 /* Per-module command tables. */
 extern const struct pc_cmd_table pc_cmds_dataplane;
 extern const struct pc_cmd_table pc_cmds_tcp;
