@@ -41,6 +41,9 @@ enum pc_tls_fail_action {
 #define PC_TLS_MAX_HOSTS 64
 #define PC_TLS_MAX_PROTECTED 8
 #define PC_TLS_MAX_TRUST_FILES 8
+/* The first record (the ClientHello, up to 16 KiB + 5) must fit in the TCP
+ * receive buffer. */
+#define PC_TLS_MIN_RCVBUF 32768u
 
 /* What the management thread stages: one per hostname. */
 struct pc_tls_host_spec {

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http]    (eth_input by default)
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input]    (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
+fuzz_tls_input: a configuration byte, a schedule, the client's stream
 (the formats are described in the targets)."""
 import struct
 import sys
@@ -204,8 +205,96 @@ def verify_seeds():
     return seeds
 
 
+def tls_input_seeds():
+    """fuzz_tls_input: [config][N][N schedule bytes][the client's stream]
+    (see the target). Real ClientHellos from Python's ssl module (through
+    memory BIOs: no network), with and without SNI, TLS 1.2 and 1.3, for
+    each host of the target's configuration; a TLS 1.2 client's second
+    flight sent blindly (Certificate with a throwaway certificate, or
+    empty, then garbage); truncated and malformed records."""
+    import ssl
+    import subprocess
+    import tempfile
+
+    def hello(sni=None, version=None):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if version is not None:
+            ctx.minimum_version = ctx.maximum_version = version
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, out, server_hostname=sni)
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return out.read()
+
+    def record(ctype, body, version=b"\x03\x03"):
+        return bytes([ctype]) + version + struct.pack(">H", len(body)) + body
+
+    def handshake_msg(htype, body):
+        return bytes([htype]) + struct.pack(">I", len(body))[1:] + body
+
+    def seed(stream, config=0, sched=b""):
+        return bytes([config, len(sched)]) + sched + stream
+
+    with tempfile.TemporaryDirectory() as tmp:
+        key, crt = Path(tmp) / "k.pem", Path(tmp) / "c.der"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                        "-subj", "/CN=seed.fuzz.test", "-days", "3650", "-outform", "DER",
+                        "-out", str(crt)], check=True, capture_output=True)
+        cert = crt.read_bytes()
+    v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
+    ch13 = hello("fuzz.test", v13)
+    ch12_mtls = hello("mtls.fuzz.test", v12)
+    certs = struct.pack(">I", len(cert) + 3)[1:] + struct.pack(">I", len(cert))[1:] + cert
+    second_flight = (record(22, handshake_msg(16, bytes([65, 4]) + bytes(range(64)))) +
+                     record(20, b"\x01") + record(22, bytes(40)))
+    seeds = {
+        "tls13-sni": seed(ch13),
+        "tls13-nosni": seed(hello(None, v13)),
+        "tls12-sni": seed(hello("fuzz.test", v12)),
+        "tls12-nosni": seed(hello(None, v12), config=1),
+        "any-version": seed(hello("fuzz.test")),
+        "mtls13": seed(hello("mtls.fuzz.test", v13)),
+        "mtls12": seed(ch12_mtls),
+        "wildcard12": seed(hello("a.opt.fuzz.test", v12)),
+        "wildcard13": seed(hello("a.opt.fuzz.test", v13), config=3),
+        # Certificate (16 bytes into the message: a DER certificate), then
+        # ClientKeyExchange, ChangeCipherSpec, "Finished".
+        "mtls12-cert": seed(ch12_mtls + record(22, handshake_msg(11, certs)) +
+                            second_flight, sched=b"\x80\xc4\x80"),
+        "mtls12-empty-cert": seed(ch12_mtls + record(22, handshake_msg(11, b"\0\0\0")) +
+                                  second_flight, sched=b"\x80\xc4\x80"),
+        "wildcard12-cert": seed(hello("b.opt.fuzz.test", v12) +
+                                record(22, handshake_msg(11, certs)) + second_flight,
+                                sched=b"\x80\xc4\x80"),
+        "tls13-garbage-after": seed(ch13 + record(20, b"\x01") + record(23, bytes(64)) +
+                                    record(21, b"\x01\x00")),
+        # Cut into small segments, timers and windows in between.
+        "tiny-segments": seed(ch13, sched=bytes([0, 0, 0, 0, 0, 3, 0xc2, 0x1f, 0x7f, 0xd5])),
+        "zero-window": seed(ch13, config=8, sched=bytes([0x0a, 0xd4, 0x40, 0xc8, 0xd4, 0xd3])),
+        "small-buffers": seed(hello("fuzz.test", v12), config=4 | 2),
+        "fin-midway": seed(ch13, sched=bytes([0x7f, 0xd0])),
+        "rst-midway": seed(ch13, sched=bytes([0x7f, 0xd1])),
+        "handshake-timeout": seed(ch13[:200], config=2, sched=bytes([0x80, 0xcc])),
+        "server-flight-timeout": seed(ch13, config=8 | 2, sched=bytes([0x80, 0xcc, 0xcc])),
+        # Malformed: truncated, split over two records, not TLS at all,
+        # too long, SSLv2-style.
+        "truncated": seed(ch13[:len(ch13) // 2]),
+        "split-records": seed(record(22, ch13[5:100]) + record(22, ch13[100:])),
+        "not-tls": seed(b"GET / HTTP/1.1\r\nHost: fuzz.test\r\n\r\n"),
+        "too-long": seed(b"\x16\x03\x01\x40\x01" + bytes(100)),
+        "sslv2": seed(b"\x80\x2e\x01\x00\x02\x00\x15\x00\x00\x00\x10" + bytes(37)),
+        "alert-first": seed(record(21, b"\x02\x28")),
+    }
+    return seeds
+
+
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
-           "verify": verify_seeds}
+           "verify": verify_seeds, "tls_input": tls_input_seeds}
 
 
 def main(outdir, target="eth_input"):

@@ -30,11 +30,17 @@ static struct rte_mempool *h_pool;
 static struct rte_ring *h_rx, *h_tx;
 static uint16_t h_port;
 
+const char *h_lcores = "0";
+
 int h_init(void)
 {
+	char lcores[64];
 	char *argv[] = {"pc-test", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-			"--no-telemetry", "--lcores=0", "--log-level=*:error", NULL};
-	int rc = rte_eal_init(RTE_DIM(argv) - 1, argv);
+			"--no-telemetry", lcores, "--log-level=*:error", NULL};
+	int rc;
+
+	snprintf(lcores, sizeof(lcores), "--lcores=%s", h_lcores);
+	rc = rte_eal_init(RTE_DIM(argv) - 1, argv);
 
 	if (rc < 0) {
 		fprintf(stderr, "harness: EAL init failed\n");

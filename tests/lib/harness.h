@@ -41,6 +41,10 @@ extern struct pc_iface h_ifc;
 extern const struct rte_ether_addr h_mac;      /* the port's MAC */
 extern const struct rte_ether_addr h_peer_mac; /* the peer's */
 
+/* EAL --lcores for h_init(): "0" unless set before. A target that needs
+ * a worker lcore (the TLS arenas exist on workers only) asks for "0,1"
+ * and runs the worker context there (pc_lcores[1] = h_lc). */
+extern const char *h_lcores;
 /* EAL (--no-huge) + pool + ring port + one worker context on this lcore.
  * Returns 0 or -1 with a message on stderr. */
 int h_init(void);
