@@ -109,8 +109,12 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	size_t n = pc_tcp_read(t->tcp, buf, (size_t)sz);
 
 	(void)ssl;
+	/* After the handshake the client's FIN is found by app_pump(): told
+	 * CONN_CLOSE, wolfSSL marks the connection closed and wolfSSL_shutdown()
+	 * would send no close_notify after the response. */
 	if (n == 0)
-		return t->peer_fin ? WOLFSSL_CBIO_ERR_CONN_CLOSE : WOLFSSL_CBIO_ERR_WANT_READ;
+		return t->peer_fin && t->state != TLS_APP ? WOLFSSL_CBIO_ERR_CONN_CLOSE
+							  : WOLFSSL_CBIO_ERR_WANT_READ;
 	t->bytes_in += n;
 	return (int)n;
 }
@@ -489,6 +493,9 @@ static void app_pump(struct pc_tls_conn *t)
 		}
 		int err = wolfSSL_get_error(t->ssl, r);
 
+		/* All read and the client's FIN came: its end, no close_notify. */
+		if (err == WOLFSSL_ERROR_WANT_READ && t->peer_fin && pc_tcp_readable(t->tcp) == 0)
+			err = SOCKET_PEER_CLOSED_E;
 		if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 			break;
 		if (err == WOLFSSL_ERROR_ZERO_RETURN || err == SOCKET_PEER_CLOSED_E) {

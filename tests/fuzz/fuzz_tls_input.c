@@ -21,18 +21,43 @@
  * 443 to the peer, within the MTU; the server's byte stream has no gap
  * and no byte after its FIN, and is a sequence of well-formed TLS records
  * (type 20-23, version 3.x, length within 2^14 + 2048, no record cut by
- * the FIN); no handshake ever completes (the peer holds no keys); once
+ * the FIN); in raw mode no handshake ever completes (the peer holds no
+ * keys); once
  * the peer has closed (FIN, everything acknowledged, or RST) and enough
  * time has passed (handshake timeout, FIN_WAIT_2, TIME_WAIT), the TLS
  * connection is released on its own (tls_connections_active back to 0,
  * wolfSSL's arena bytes back to what they were before the input); after
  * the worker context is torn down every mbuf is back in the pool.
  *
+ * Client mode (configuration bit 4): the peer's bytes are those of an
+ * in-process wolfSSL client (TLS 1.2, 1.3 or either, an SNI, with or
+ * without the client certificate, all chosen by the input) that
+ * handshakes with the server, writes the input's plaintext (HTTP
+ * requests, garbage) and reads the responses. Its records still go
+ * through the schedule (segments cut from what it has written so far).
+ * Also checked then: a handshake the client completed and the server
+ * received whole is counted once (unless mtls.fuzz.test refuses a client
+ * without certificate); responses decrypt (wolfSSL_read fails only after
+ * the input closed or the server reset); the first response to a
+ * "GET /bytes/N HTTP/1.1" the server got whole, if 200, says
+ * Content-Length: N, and once the server has ended (close_notify, or its
+ * FIN read to the end) has N bytes of body (exactly, if it was the only
+ * request); the server's FIN, read to the end with nobody resetting,
+ * comes after its close_notify. The client's wolfSSL calls run with no
+ * lcore id (see client_enter()): its memory comes from malloc, not the
+ * worker's arena, whose check stays exact for the server's objects.
+ *
  * Input: a configuration byte, a schedule length byte N, N schedule
  * bytes, then the client's byte stream. Configuration: bits 0-1 how the
  * peer ends (0 FIN, 1 RST, 2 nothing: the worker context is torn down
  * with the connection open, 3 FIN, then RST); bit 2: 4 KiB TCP buffers;
- * bit 3: the peer does not acknowledge the server's data until told.
+ * bit 3: the peer does not acknowledge the server's data until told;
+ * bit 4: client mode; bit 5 (client mode): the peer ends right after the
+ * schedule (mid-exchange), not once the exchange has run its course (and
+ * the client's close_notify if asked for). In client mode the stream is
+ * [params][plaintext]: params bits 0-1 TLS 1.2, 1.3, either (2, 3);
+ * bits 2-4 the SNI (see client_start()); bit 5 the client certificate;
+ * bit 6 close_notify before the end; bit 7 plaintext in 61-byte records.
  * Schedule bytes, in order, then the rest of the stream in MSS-sized
  * segments:
  *   0x00-0x3f  a segment of b + 1 bytes of the stream
@@ -41,9 +66,11 @@
  *   0xc0-0xcf  advance the timers by 1 << (b & 15) ms
  *   0xd0 FIN   0xd1 RST   0xd2 toggle automatic ACKs   0xd3 ACK now
  *   0xd4 toggle a zero receive window   0xd5 send the last segment again
+ *   0xd6 client mode: close_notify   0xd7 client mode: a TLS 1.3 KeyUpdate
  *   others: one more worker pass
  * A segment is cut to the server's receive window (not sent when it is
- * closed) and to the stream's end.
+ * closed) and to the stream's end (in client mode: to what the client has
+ * written so far, the client running before every operation).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -67,6 +94,10 @@
 #endif
 #endif
 
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+
 #include "harness.h"
 #include "pc_tls.h"
 
@@ -86,6 +117,46 @@
 	} while (0)
 
 static void check_failed(int line, const char *what);
+
+/* Client mode: an in-process wolfSSL client whose records are the
+ * peer's byte stream. Its output is appended to out[] (never moved: the
+ * 0xd5 resend points into it), the server's bytes to in[]. */
+#define CLIENT_OUT (512 * 1024)
+#define CLIENT_IN (1024 * 1024)
+#define CLIENT_RESP (256 * 1024)
+
+struct client {
+	bool on;
+	WOLFSSL *ssl;
+	bool hs_done, hs_failed, dead;
+	bool cert, close_notify_at_end;
+	bool shut_wanted, shut_sent;     /* close_notify asked for, written */
+	bool closed;                     /* the input closed: close_notify, FIN or RST */
+	bool tcp_closed;                 /* ... FIN or RST (or the input's end) */
+	bool got_close_notify;
+	int read_err, write_err;         /* fatal wolfSSL errors after the handshake */
+	bool read_err_after_close;       /* ... and whether the input had closed first */
+	size_t hs_out;                   /* out_len when the handshake completed */
+	size_t chunk;                    /* plaintext per wolfSSL_write */
+	const uint8_t *pt;
+	size_t pt_len, pt_off;
+	size_t pt_sent_at_close;         /* plaintext written before the input closed */
+	size_t out_len, out_off;
+	size_t in_len, in_off;
+	uint64_t in_total;
+	bool in_dropped;                 /* the server's bytes a dead client left */
+	size_t resp_len;
+	bool resp_overflow;
+	const char *sni;
+	uint8_t out[CLIENT_OUT];
+	uint8_t in[CLIENT_IN];
+	uint8_t resp[CLIENT_RESP];
+};
+
+static struct client cl;
+/* [version][with a client certificate]: made on the main lcore, from malloc. */
+static WOLFSSL_CTX *client_ctx[3][2];
+static unsigned int saved_lcore;
 
 struct peer {
 	uint32_t nxt;           /* our next sequence number */
@@ -161,6 +232,283 @@ static void read_counters(struct counters *c)
 			c->pool_empty = v;
 	}
 	free(buf);
+}
+
+/* --- client mode -------------------------------------------------------- */
+
+/* The client's calls run with no lcore id: wolfSSL's allocator (ours,
+ * pc_tls_route_memory()) then takes its memory from malloc, not from the
+ * worker's arena, so the arena accounting sees the server's objects
+ * only. The worker's state is not touched in between. */
+static void client_enter(void)
+{
+	saved_lcore = RTE_PER_LCORE(_lcore_id);
+	RTE_PER_LCORE(_lcore_id) = LCORE_ID_ANY;
+}
+
+static void client_leave(void)
+{
+	RTE_PER_LCORE(_lcore_id) = saved_lcore;
+}
+
+static int cio_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	size_t n = RTE_MIN((size_t)sz, cl.in_len - cl.in_off);
+
+	(void)ssl;
+	(void)ctx;
+	if (n == 0)
+		return p.srv_fin || p.srv_rst ? WOLFSSL_CBIO_ERR_CONN_CLOSE
+					      : WOLFSSL_CBIO_ERR_WANT_READ;
+	memcpy(buf, cl.in + cl.in_off, n);
+	cl.in_off += n;
+	return (int)n;
+}
+
+static int cio_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+	size_t n = RTE_MIN((size_t)sz, sizeof(cl.out) - cl.out_len);
+
+	(void)ssl;
+	(void)ctx;
+	if (p.rst_sent || p.fin_sent)
+		return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+	if (n == 0)
+		return WOLFSSL_CBIO_ERR_WANT_WRITE;
+	memcpy(cl.out + cl.out_len, buf, n);
+	cl.out_len += n;
+	return (int)n;
+}
+
+static void client_pump(void);
+
+static void client_compact(void)
+{
+	memmove(cl.in, cl.in + cl.in_off, cl.in_len - cl.in_off);
+	cl.in_len -= cl.in_off;
+	cl.in_off = 0;
+}
+
+/* The server's new bytes, for the client (which reads them now if they
+ * would not fit: its calls touch nothing but its buffers). */
+static void client_take(const uint8_t *d, uint32_t n)
+{
+	if (!cl.on)
+		return;
+	if (sizeof(cl.in) - cl.in_len < n) {
+		client_compact();
+		if (sizeof(cl.in) - cl.in_len < n) {
+			client_pump();
+			client_compact();
+		}
+	}
+	if (sizeof(cl.in) - cl.in_len < n) {
+		/* Only a client that stopped reading leaves a record's worth. */
+		CHECK(cl.dead);
+		cl.in_dropped = true;
+		cl.in_total += n;
+		return;
+	}
+	memcpy(cl.in + cl.in_len, d, n);
+	cl.in_len += n;
+	cl.in_total += n;
+}
+
+/* The client does what it can: handshake, plaintext out, responses in,
+ * close_notify when asked. */
+static void client_pump(void)
+{
+	uint8_t buf[4096];
+	int r, err;
+
+	if (!cl.on || cl.ssl == NULL || cl.dead)
+		return;
+	client_enter();
+	if (!cl.hs_done) {
+		r = wolfSSL_connect(cl.ssl);
+		if (r == WOLFSSL_SUCCESS) {
+			cl.hs_done = true;
+			cl.hs_out = cl.out_len;
+		} else {
+			err = wolfSSL_get_error(cl.ssl, r);
+			if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE) {
+				cl.hs_failed = cl.dead = true;
+				if (debug)
+					fprintf(stderr, "fuzz_tls_input: client handshake: %d\n", err);
+			}
+		}
+	}
+	if (cl.hs_done) {
+		while (cl.pt_off < cl.pt_len && !cl.shut_sent && cl.write_err == 0) {
+			size_t k = RTE_MIN(cl.pt_len - cl.pt_off, cl.chunk);
+
+			r = wolfSSL_write(cl.ssl, cl.pt + cl.pt_off, (int)k);
+			if (r > 0) {
+				cl.pt_off += (size_t)r;
+				continue;
+			}
+			err = wolfSSL_get_error(cl.ssl, r);
+			if (err != WOLFSSL_ERROR_WANT_WRITE && err != WOLFSSL_ERROR_WANT_READ)
+				cl.write_err = err;
+			break;
+		}
+		for (;;) {
+			r = wolfSSL_read(cl.ssl, buf, sizeof(buf));
+			if (r > 0) {
+				size_t k = RTE_MIN((size_t)r, sizeof(cl.resp) - cl.resp_len);
+
+				memcpy(cl.resp + cl.resp_len, buf, k);
+				cl.resp_len += k;
+				cl.resp_overflow |= k < (size_t)r;
+				continue;
+			}
+			err = wolfSSL_get_error(cl.ssl, r);
+			if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+				break;
+			if (err == WOLFSSL_ERROR_ZERO_RETURN) {
+				cl.got_close_notify = true;
+			} else {
+				cl.read_err = err;
+				cl.read_err_after_close = cl.closed;
+				if (debug)
+					fprintf(stderr, "fuzz_tls_input: client read: %d\n", err);
+			}
+			cl.dead = true;
+			break;
+		}
+		if (cl.shut_wanted && !cl.shut_sent && !cl.dead) {
+			cl.shut_sent = true;
+			wolfSSL_shutdown(cl.ssl);
+		}
+	}
+	client_leave();
+}
+
+static void client_close_notify(void)
+{
+	if (!cl.on || cl.shut_wanted)
+		return;
+	cl.shut_wanted = true;
+	cl.closed = true;
+	client_pump();
+}
+
+/* A TLS 1.3 KeyUpdate asking for the server's (its answer is a record
+ * wolfSSL writes on its own). */
+static void client_key_update(void)
+{
+	if (!cl.on || !cl.hs_done || cl.dead || cl.shut_sent || cl.ssl == NULL)
+		return;
+	client_enter();
+	if (wolfSSL_version(cl.ssl) == TLS1_3_VERSION)
+		wolfSSL_update_keys(cl.ssl);
+	client_leave();
+	client_pump();
+}
+
+/* The client's stream: [params][plaintext]. Params: bits 0-1 the version
+ * (TLS 1.2, 1.3, either), bits 2-4 the SNI, bit 5 a client certificate,
+ * bit 6 close_notify before the end, bit 7 plaintext in 61-byte records. */
+static void client_start(const uint8_t *d, size_t n)
+{
+	static const char *const snis[8] = {NULL, "fuzz.test", "mtls.fuzz.test",
+					    "a.opt.fuzz.test", "unknown.example",
+					    "b.opt.fuzz.test", "FUZZ.TEST", "x.mtls.fuzz.test"};
+	uint8_t c = n != 0 ? d[0] : 0;
+	unsigned int v = RTE_MIN(c & 3u, 2u);
+
+	memset(&cl, 0, offsetof(struct client, out));
+	cl.on = true;
+	cl.cert = (c & 0x20) != 0;
+	cl.close_notify_at_end = (c & 0x40) != 0;
+	cl.chunk = (c & 0x80) ? 61 : 16384;
+	cl.sni = snis[(c >> 2) & 7];
+	cl.pt = n != 0 ? d + 1 : d;
+	cl.pt_len = n != 0 ? n - 1 : 0;
+	client_enter();
+	cl.ssl = wolfSSL_new(client_ctx[v][cl.cert]);
+	CHECK(cl.ssl != NULL);
+	if (cl.sni != NULL)
+		CHECK(wolfSSL_UseSNI(cl.ssl, WOLFSSL_SNI_HOST_NAME, cl.sni,
+				     (unsigned short)strlen(cl.sni)) == WOLFSSL_SUCCESS);
+	client_leave();
+}
+
+static void client_end(void)
+{
+	if (cl.ssl != NULL) {
+		client_enter();
+		wolfSSL_free(cl.ssl);
+		client_leave();
+	}
+	cl.ssl = NULL;
+	cl.on = false;
+}
+
+/* Is the request at the start of pt "GET /bytes/N HTTP/1.x" with a whole
+ * head? Returns the head's length, N in *n. */
+static size_t bytes_request(const uint8_t *d, size_t len, uint64_t *n)
+{
+	const char *s = (const char *)d;
+	size_t i = 11;
+	uint64_t v = 0;
+
+	if (len < 11 || memcmp(s, "GET /bytes/", 11) != 0)
+		return 0;
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return 0;
+	for (; i < len && s[i] >= '0' && s[i] <= '9' && i < 11 + 12; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	if (i + 10 > len || memcmp(s + i, " HTTP/1.1\r", 10) != 0)
+		return 0;
+	for (size_t j = i; j + 4 <= len; j++)
+		if (memcmp(s + j, "\r\n\r\n", 4) == 0) {
+			*n = v;
+			return j + 4;
+		}
+	return 0;
+}
+
+/* The first response, to a GET /bytes/N the server got whole: a 200 says
+ * Content-Length: N, and once the server has said all (close_notify, or
+ * its FIN read to the end, nobody reset) its body has N bytes (the one
+ * request: exactly). */
+static void check_bytes_response(void)
+{
+	const char *r = (const char *)cl.resp;
+	uint64_t n, clen = UINT64_MAX;
+	size_t req = bytes_request(cl.pt, cl.pt_len, &n), head = 0;
+
+	bool done = cl.got_close_notify ||
+		    (p.srv_fin && !p.srv_rst && !p.rst_sent && cl.read_err == SOCKET_PEER_CLOSED_E &&
+		     cl.in_off == cl.in_len && !cl.in_dropped);
+
+	if (req == 0 || cl.resp_overflow || cl.pt_sent_at_close < req)
+		return;
+	for (size_t j = 0; j + 4 <= cl.resp_len; j++)
+		if (memcmp(r + j, "\r\n\r\n", 4) == 0) {
+			head = j + 4;
+			break;
+		}
+	if (head == 0) {
+		/* Nothing or part of the head: only if the exchange was cut. */
+		CHECK(!done || cl.resp_len == 0);
+		return;
+	}
+	if (cl.resp_len < 12 || memcmp(r, "HTTP/1.1 200", 12) != 0)
+		return;
+	for (size_t j = 0; j + 17 < head; j++)
+		if (strncasecmp(r + j, "\r\nContent-Length:", 17) == 0) {
+			clen = strtoull(r + j + 17, NULL, 10);
+			break;
+		}
+	CHECK(clen == n);
+	if (done && req == cl.pt_len)
+		CHECK(cl.resp_len - head == n);
+	else if (req == cl.pt_len)
+		CHECK(cl.resp_len - head <= n);
+	if (done)
+		CHECK(cl.resp_len - head >= n);
 }
 
 /* The server's stream, record by record. */
@@ -253,6 +601,7 @@ static void take_sent(void)
 		if (t.len > dup) {
 			CHECK(!p.srv_fin);
 			feed_records(t.data + dup, t.len - dup);
+			client_take(t.data + dup, t.len - dup);
 			p.srv_nxt += t.len - dup;
 		} else if (t.len != 0 || (t.flags & RTE_TCP_FIN_FLAG)) {
 			/* Data or a FIN seen before: our ACK was lost or dropped
@@ -384,12 +733,75 @@ static void configure(uint8_t c)
 		h_reset_tcp(&cfg);
 }
 
+/* The bytes to send next: the raw stream, or what the client wrote. */
+static const uint8_t *raw;
+static size_t raw_left;
+
+static size_t avail(const uint8_t **d)
+{
+	if (cl.on) {
+		client_pump();
+		*d = cl.out + cl.out_off;
+		return cl.out_len - cl.out_off;
+	}
+	*d = raw;
+	return raw_left;
+}
+
+static void consume(size_t n)
+{
+	if (cl.on) {
+		cl.out_off += n;
+	} else {
+		raw += n;
+		raw_left -= n;
+	}
+}
+
+/* The input ends the TCP connection (FIN or RST): what plaintext reached
+ * the server whole. */
+static void mark_closed(void)
+{
+	if (!cl.on || cl.tcp_closed)
+		return;
+	cl.closed = cl.tcp_closed = true;
+	cl.pt_sent_at_close = cl.out_off == cl.out_len ? cl.pt_off : 0;
+}
+
+/* Client mode: send what the client writes, read what the server sends,
+ * until neither moves. */
+static void client_flush(void)
+{
+	bool idle_once = false;
+
+	for (int i = 0; i < 512 && can_send(); i++) {
+		const uint8_t *d;
+		uint64_t in = cl.in_total;
+		size_t l = avail(&d), n = 0;
+
+		if (l != 0)
+			n = send_data(d, l);
+		consume(n);
+		client_pump();
+		if (n == 0 && cl.in_total == in && cl.out_off == cl.out_len) {
+			if (idle_once)
+				break;
+			idle_once = true;
+			advance(1);
+			ack_all(true);
+			client_pump();
+		} else {
+			idle_once = false;
+		}
+	}
+}
+
 static void run_input(const uint8_t *data, size_t size)
 {
 	static const uint8_t syn_opts[12] = {2, 4, MSS >> 8, MSS & 0xff, 1, 3, 3, 7, 1, 1, 4, 2};
 	struct counters before, after;
-	const uint8_t *sched, *stream;
-	size_t nsched, left;
+	const uint8_t *sched;
+	size_t nsched;
 	uint8_t cfg;
 
 	if (size < 2)
@@ -397,8 +809,8 @@ static void run_input(const uint8_t *data, size_t size)
 	cfg = data[0];
 	nsched = RTE_MIN((size_t)data[1], size - 2);
 	sched = data + 2;
-	stream = sched + nsched;
-	left = size - 2 - nsched;
+	raw = sched + nsched;
+	raw_left = size - 2 - nsched;
 
 	configure(cfg);
 	h_lc->tcp.wheel.tsc_per_tick = rte_get_tsc_hz() * 60;
@@ -408,6 +820,9 @@ static void run_input(const uint8_t *data, size_t size)
 	CHECK(before.active == 0);
 
 	memset(&p, 0, sizeof(p));
+	cl.on = false;
+	if (cfg & 0x10)
+		client_start(raw, raw_left);
 	p.nxt = 0x10000000u;
 	p.auto_ack = !(cfg & 8);
 	inject(RTE_TCP_SYN_FLAG, p.nxt, NULL, 0, syn_opts, sizeof(syn_opts));
@@ -418,7 +833,8 @@ static void run_input(const uint8_t *data, size_t size)
 
 	for (size_t i = 0; i < nsched; i++) {
 		uint8_t b = sched[i];
-		size_t n = 0;
+		const uint8_t *stream;
+		size_t n = 0, left = avail(&stream);
 
 		if (b < 0x40) {
 			n = send_data(stream, RTE_MIN(left, (size_t)b + 1));
@@ -435,8 +851,10 @@ static void run_input(const uint8_t *data, size_t size)
 		} else if (b < 0xd0) {
 			advance(1u << (b & 15));
 		} else if (b == 0xd0) {
+			mark_closed();
 			send_fin();
 		} else if (b == 0xd1) {
+			mark_closed();
 			send_rst();
 		} else if (b == 0xd2) {
 			p.auto_ack = !p.auto_ack;
@@ -453,29 +871,50 @@ static void run_input(const uint8_t *data, size_t size)
 				       p.last_len, NULL, 0);
 				settle();
 			}
+		} else if (b == 0xd6) {
+			client_close_notify();
+		} else if (b == 0xd7) {
+			client_key_update();
 		} else {
 			h_run();
 			settle();
 		}
-		stream += n;
-		left -= n;
+		consume(n);
 	}
-	/* The rest of the stream, as far as the window lets it. */
-	while (left != 0) {
-		size_t n = send_data(stream, left);
 
-		if (n == 0)
-			break;
-		stream += n;
-		left -= n;
+	unsigned int end = cfg & 3;
+
+	if (cl.on) {
+		/* Unless the input closes mid-way (bit 5), the exchange runs to
+		 * its end first; then close_notify if the client asks. */
+		if (!(cfg & 0x20)) {
+			p.zero_wnd = false;
+			p.auto_ack = true;
+			if (p.synack && !p.srv_rst && !p.rst_sent)
+				ack_all(true);
+			client_flush();
+			if (cl.close_notify_at_end) {
+				client_close_notify();
+				client_flush();
+			}
+		}
+	} else {
+		/* The rest of the stream, as far as the window lets it. */
+		while (raw_left != 0) {
+			size_t n = send_data(raw, raw_left);
+
+			if (n == 0)
+				break;
+			consume(n);
+		}
 	}
 
 	/* The peer closes, acknowledges everything from now on, and time
 	 * passes: the handshake timeout, FIN_WAIT_2, TIME_WAIT. */
-	unsigned int end = cfg & 3;
-
 	p.zero_wnd = false;
 	p.auto_ack = true;
+	if (end != 2)
+		mark_closed();
 	if (end == 0 || end == 3)
 		send_fin();
 	if (end == 1 || end == 3)
@@ -485,9 +924,11 @@ static void run_input(const uint8_t *data, size_t size)
 						 61000, 5000, 5000};
 
 		settle();
+		client_pump();
 		for (unsigned int i = 0; i < RTE_DIM(steps); i++) {
 			advance(steps[i]);
 			ack_all(false);
+			client_pump();
 			if (debug) {
 				read_counters(&after);
 				fprintf(stderr, "fuzz_tls_input: +%u ms: %" PRIu64 " active\n",
@@ -509,10 +950,46 @@ static void run_input(const uint8_t *data, size_t size)
 	read_counters(&after);
 	CHECK(after.active == 0);
 	CHECK(after.mem_in_use == before.mem_in_use);
-	/* Nobody completes a handshake without keys. */
-	CHECK(after.handshakes == before.handshakes);
 	CHECK(after.handshakes == after.tls12 + after.tls13);
 	CHECK(after.pool_empty == before.pool_empty);
+	if (!cl.on) {
+		/* Nobody completes a handshake without keys. */
+		CHECK(after.handshakes == before.handshakes);
+		return;
+	}
+	if (debug)
+		fprintf(stderr,
+			"fuzz_tls_input: client: sni %s cert %d hs %d/%d (server %" PRIu64
+			") pt %zu/%zu out %zu/%zu (handshake %zu) resp %zu close_notify %d read_err %d%s\n",
+			cl.sni ? cl.sni : "-", cl.cert, cl.hs_done, cl.hs_failed,
+			after.handshakes - before.handshakes, cl.pt_off, cl.pt_len, cl.out_off,
+			cl.out_len, cl.hs_out, cl.resp_len,
+			cl.got_close_notify, cl.read_err, cl.read_err_after_close ? " (after close)" : "");
+	CHECK(after.handshakes - before.handshakes <= 1);
+	/* The client's handshake is done and the server got all of it (sent
+	 * and acknowledged: the ACK alone may count our FIN): the
+	 * server counts it, unless it requires a certificate the client does
+	 * not have (refused after the client's Finished, TLS 1.3). */
+	bool refused = !cl.cert && cl.sni != NULL && strcmp(cl.sni, "mtls.fuzz.test") == 0;
+
+	if (cl.hs_done && !refused && !p.srv_rst && cl.out_off >= cl.hs_out &&
+	    (int32_t)(p.srv_ack - (0x10000001u + (uint32_t)cl.hs_out)) >= 0)
+		CHECK(after.handshakes == before.handshakes + 1);
+	if (after.handshakes > before.handshakes) {
+		/* Responses decrypt: an error only after the input closed or
+		 * the server reset (idle timeout). */
+		CHECK(cl.read_err == 0 || cl.read_err_after_close || p.srv_rst);
+		CHECK(cl.write_err == 0 || cl.closed || p.srv_rst);
+		/* The server's FIN, read to the end with no reset either way,
+		 * comes after its close_notify. */
+		if (p.srv_fin && !p.srv_rst && !p.rst_sent && cl.in_off == cl.in_len &&
+		    !cl.in_dropped)
+			CHECK(cl.read_err != SOCKET_PEER_CLOSED_E);
+		if (!cl.tcp_closed)
+			cl.pt_sent_at_close = cl.out_off == cl.out_len ? cl.pt_off : 0;
+		check_bytes_response();
+	}
+	client_end();
 }
 
 static void dump_counters(void)
@@ -580,6 +1057,39 @@ static void remove_pki(void)
 	pki_dir[0] = '\0';
 }
 
+/* The client's contexts: TLS 1.2, 1.3 or either, without and with the
+ * client certificate; the server's chain is checked against the CA. */
+static void setup_client(void)
+{
+	char ca[128], crt[128], key[128];
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", pki_dir);
+	snprintf(crt, sizeof(crt), "%s/client.crt", pki_dir);
+	snprintf(key, sizeof(key), "%s/client.key", pki_dir);
+	for (int v = 0; v < 3; v++)
+		for (int c = 0; c < 2; c++) {
+			WOLFSSL_METHOD *m = v == 0 ? wolfTLSv1_2_client_method()
+					    : v == 1 ? wolfTLSv1_3_client_method()
+						     : wolfSSLv23_client_method();
+			WOLFSSL_CTX *ctx = wolfSSL_CTX_new(m);
+
+			if (ctx == NULL ||
+			    wolfSSL_CTX_load_verify_locations(ctx, ca, NULL) != WOLFSSL_SUCCESS ||
+			    (c && (wolfSSL_CTX_use_certificate_file(ctx, crt, WOLFSSL_FILETYPE_PEM) !=
+					   WOLFSSL_SUCCESS ||
+				   wolfSSL_CTX_use_PrivateKey_file(ctx, key, WOLFSSL_FILETYPE_PEM) !=
+					   WOLFSSL_SUCCESS))) {
+				fprintf(stderr, "fuzz_tls_input: client context %d/%d\n", v, c);
+				abort();
+			}
+			wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, NULL);
+			wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+			wolfSSL_CTX_SetIORecv(ctx, cio_recv);
+			wolfSSL_CTX_SetIOSend(ctx, cio_send);
+			client_ctx[v][c] = ctx;
+		}
+}
+
 static void setup_tls(void)
 {
 	static struct pc_tls_spec s;
@@ -612,6 +1122,7 @@ static void setup_tls(void)
 		fprintf(stderr, "fuzz_tls_input: pc_tls_commit: %s\n", err);
 		abort();
 	}
+	setup_client();
 	/* Everything is loaded: no key stays on disk. */
 	remove_pki();
 }

@@ -5,6 +5,7 @@ fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
 fuzz_tls_input: a configuration byte, a schedule, the client's stream
+(raw, or in client mode the target's TLS client's parameters and plaintext)
 (the formats are described in the targets)."""
 import struct
 import sys
@@ -290,6 +291,59 @@ def tls_input_seeds():
         "sslv2": seed(b"\x80\x2e\x01\x00\x02\x00\x15\x00\x00\x00\x10" + bytes(37)),
         "alert-first": seed(record(21, b"\x02\x28")),
     }
+    # Client mode (config bit 4): the stream is [params][plaintext] for the
+    # target's wolfSSL client. Params: bits 0-1 TLS 1.2, 1.3, either; bits
+    # 2-4 the SNI (0 none, 1 fuzz.test, 2 mtls.fuzz.test, 3 a.opt.fuzz.test,
+    # 4 unknown.example); bit 5 client certificate; bit 6 close_notify at
+    # the end; bit 7 plaintext in 61-byte records. Config bit 5: close at
+    # the end of the schedule (mid-response), not after the exchange.
+    # Schedule 0xd6: the client's close_notify; 0xd7: a KeyUpdate.
+    CLIENT, CUT = 0x10, 0x20
+    T12, T13, ANY = 0, 1, 2
+    SNI_FUZZ, SNI_MTLS, SNI_OPT, SNI_UNKNOWN = 1 << 2, 2 << 2, 3 << 2, 4 << 2
+    CERT, NOTIFY, SMALL = 0x20, 0x40, 0x80
+
+    def get(path, host="fuzz.test", extra=b""):
+        return (b"GET " + path + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n" + extra +
+                b"\r\n")
+
+    def client(params, plaintext, config=0, sched=b""):
+        return seed(bytes([params]) + plaintext, config=CLIENT | config, sched=sched)
+
+    flight = bytes([0xbf, 0xd3] * 4)
+    seeds.update({
+        "client13-bytes": client(T13 | SNI_FUZZ, get(b"/bytes/100")),
+        "client12-bytes-notify": client(T12 | SNI_FUZZ | NOTIFY, get(b"/bytes/1000")),
+        "client-any-root": client(ANY, get(b"/", "unknown.example"), config=3),
+        "client13-pipelined": client(T13 | SNI_FUZZ | SMALL | NOTIFY,
+                                     get(b"/bytes/10") + get(b"/") + get(b"/bytes/0") +
+                                     get(b"/nope", extra=b"Connection: close\r\n")),
+        "client13-mtls-cert": client(T13 | SNI_MTLS | CERT, get(b"/bytes/5000",
+                                                                "mtls.fuzz.test")),
+        "client12-mtls-cert": client(T12 | SNI_MTLS | CERT | NOTIFY,
+                                     get(b"/", "mtls.fuzz.test"), config=1),
+        "client13-mtls-nocert": client(T13 | SNI_MTLS, get(b"/", "mtls.fuzz.test")),
+        "client12-opt-nocert": client(T12 | SNI_OPT, get(b"/", "a.opt.fuzz.test")),
+        "client13-opt-cert": client(T13 | SNI_OPT | CERT, get(b"/bytes/7", "a.opt.fuzz.test")),
+        "client13-garbage": client(T13 | SNI_FUZZ, b"\x00\xffGARBAGE\r\n\r\n" * 4),
+        "client13-upload": client(T13 | SNI_FUZZ, b"POST /upload HTTP/1.1\r\nHost: fuzz.test"
+                                  b"\r\nContent-Length: 3000\r\n\r\n" + bytes(3000)),
+        # Closed mid-response: FIN, RST, close_notify with TCP held back.
+        "client-fin-midway": client(T13 | SNI_FUZZ, get(b"/bytes/200000"),
+                                    config=CUT | 4 | 8, sched=flight + b"\xbf\xd0"),
+        "client-rst-midway": client(T12 | SNI_FUZZ, get(b"/bytes/200000"),
+                                    config=CUT | 4 | 8 | 1, sched=flight + b"\xbf\xd1"),
+        "client-notify-midway": client(T13 | SNI_FUZZ, get(b"/bytes/50000"),
+                                       config=CUT | 8, sched=flight + b"\xd6\xbf\xd3"),
+        "client-tiny-segments": client(T13 | SNI_FUZZ, get(b"/bytes/3"), config=4,
+                                       sched=bytes([0, 3, 0xd5, 0x1f, 0xc2, 0x7f, 0xd4, 0xd4,
+                                                    0x80, 0x10, 0xd3, 0x80])),
+        "client-no-end": client(T12 | SNI_FUZZ, get(b"/bytes/20"), config=2),
+        # 0xd7: the client sends a KeyUpdate (update_requested), during a
+        # response, with small buffers.
+        "client13-keyupdate": client(T13 | SNI_FUZZ | NOTIFY, get(b"/bytes/30000"), config=4,
+                                     sched=flight + b"\xd7\xbf\xd3\xd7\xd7\xbf\xd3"),
+    })
     return seeds
 
 
