@@ -67,6 +67,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load/hist.h"
+
 /* Messages per sendmmsg/recvmmsg: enough to amortise the syscall, small
  * enough that a batch does not overrun the veth backlog (1000 packets). */
 #define BATCH 64
@@ -84,12 +86,6 @@
 /* Payload after the sequence number is a slice of this pattern starting at
  * an offset taken from the sequence, so consecutive requests differ. */
 #define PATTERN_PERIOD 256u
-
-/* RTT histogram: log-linear, 64 sub-buckets per power of two (error below
- * 1.6 %), exact below 64 ns, covering the whole uint64_t range. */
-#define HIST_SUB_BITS 6
-#define HIST_SUB (1u << HIST_SUB_BITS)
-#define HIST_BUCKETS ((64u - HIST_SUB_BITS + 1u) * HIST_SUB)
 
 enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_DONE, SLOT_LOST };
 
@@ -140,7 +136,7 @@ struct blast {
 	size_t frame_len; /* Ethernet + IPv4 + req_len */
 	size_t rx_cap;	  /* room per reply: larger than any good reply */
 	struct counters c;
-	uint64_t *hist;
+	struct pl_hist *hist; /* round-trip times */
 };
 
 static uint64_t now_ns(void)
@@ -164,49 +160,6 @@ static uint16_t inet_csum(const void *data, size_t len)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return htons((uint16_t)~sum);
-}
-
-static unsigned hist_index(uint64_t v)
-{
-	unsigned msb, shift;
-
-	if (v < HIST_SUB)
-		return (unsigned)v;
-	msb = 63u - (unsigned)__builtin_clzll(v);
-	shift = msb - HIST_SUB_BITS;
-	return (shift + 1u) * HIST_SUB + (unsigned)((v >> shift) & (HIST_SUB - 1u));
-}
-
-/* Middle of bucket i, the value reported for a percentile that falls in it. */
-static double hist_value(unsigned i)
-{
-	unsigned s = i / HIST_SUB;
-	uint64_t low, width;
-
-	if (s == 0)
-		return i;
-	low = (uint64_t)(HIST_SUB + i % HIST_SUB) << (s - 1u);
-	width = (uint64_t)1 << (s - 1u);
-	return (double)low + (double)(width - 1u) / 2.0;
-}
-
-/* Value at quantile q (0..1] in nanoseconds; count must be > 0. */
-static double hist_quantile(const uint64_t *hist, uint64_t count, double q)
-{
-	uint64_t rank, seen = 0;
-	unsigned i;
-
-	rank = (uint64_t)(q * (double)count);
-	if ((double)rank < q * (double)count)
-		rank++;
-	if (rank == 0)
-		rank = 1;
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= rank)
-			return hist_value(i);
-	}
-	return hist_value(HIST_BUCKETS - 1u);
 }
 
 static void usage(FILE *f)
@@ -572,7 +525,7 @@ static void take_reply(struct blast *b, const uint8_t *p, size_t len, bool trunc
 		s->state = SLOT_DONE;
 		b->outstanding--;
 		b->c.received++;
-		b->hist[hist_index(t - s->tx_ns)]++;
+		pl_hist_record(b->hist, t - s->tx_ns);
 		if (in_phase) {
 			b->c.phase_replies++;
 			b->c.phase_bytes += len;
@@ -662,7 +615,7 @@ static bool warm_up(struct blast *b)
 	answered = b->c.received == 1;
 	expire(b, UINT64_MAX);
 	b->c = (struct counters){ 0 };
-	memset(b->hist, 0, HIST_BUCKETS * sizeof(*b->hist));
+	memset(b->hist, 0, sizeof(*b->hist));
 	return answered;
 }
 
@@ -718,8 +671,8 @@ static void report(const struct blast *b)
 	char p50[32] = "null", p99[32] = "null";
 
 	if (c->received) {
-		snprintf(p50, sizeof(p50), "%.1f", hist_quantile(b->hist, c->received, 0.50) / 1e3);
-		snprintf(p99, sizeof(p99), "%.1f", hist_quantile(b->hist, c->received, 0.99) / 1e3);
+		snprintf(p50, sizeof(p50), "%.1f", pl_hist_quantile(b->hist, 0.50) / 1e3);
+		snprintf(p99, sizeof(p99), "%.1f", pl_hist_quantile(b->hist, 0.99) / 1e3);
 	}
 	if (b->o.json) {
 		printf("{\"dst\": \"%s\", \"size\": %u, \"window\": %u, \"seconds\": %.3f, "
@@ -766,7 +719,7 @@ int main(int argc, char **argv)
 	b.pattern = malloc(PATTERN_PERIOD + b.o.size);
 	b.txbuf = malloc(BATCH * b.frame_len);
 	b.rxbuf = malloc(BATCH * b.rx_cap);
-	b.hist = calloc(HIST_BUCKETS, sizeof(*b.hist));
+	b.hist = calloc(1, sizeof(*b.hist));
 	if (!b.ring || !b.pattern || !b.txbuf || !b.rxbuf || !b.hist) {
 		fprintf(stderr, "pc_blast: out of memory\n");
 		goto out;

@@ -4,10 +4,7 @@
  * fixed memory, O(1) recording, merged across threads by adding buckets.
  * Any thread may use its own histogram; merging happens after the join.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* pthread_barrier_t, in pc_load.h, under -std=c11 */
-#endif
-#include "pc_load.h"
+#include "hist.h"
 
 static unsigned hist_index(uint64_t v)
 {
