@@ -84,14 +84,17 @@ void pc_tls_config_fini(void);
 int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
 /* Counters, per lcore, written only by the owning worker. */
+/* handshakes: completed; alerts_sent: our verification alerts;
+ * http403_sessions: verification failed with action http403. Printed as
+ * tls_<name>. */
+#define PC_TLS_COUNTERS(X)                                                             \
+	X(handshakes) X(handshakes_tls12) X(handshakes_tls13) X(resumed) X(alerts_sent) \
+	X(http403_sessions) X(http_requests)
+
 struct pc_tls_counters {
-	uint64_t handshakes;             /* completed */
-	uint64_t handshakes_tls12;
-	uint64_t handshakes_tls13;
-	uint64_t resumed;
-	uint64_t alerts_sent;            /* our verification alerts */
-	uint64_t http403_sessions;       /* verification failed, action http403 */
-	uint64_t http_requests;
+#define X(name) uint64_t name;
+	PC_TLS_COUNTERS(X)
+#undef X
 	uint64_t err[PC_TLS_ERR__MAX];
 	uint64_t verify[PC_VERIFY_NB_REASONS];
 } __rte_cache_aligned;

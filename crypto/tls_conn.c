@@ -48,6 +48,7 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 #define TLS_REC_HDR 5
 #define TLS_MAX_PLAINTEXT 16384
 #define TLS_HELLO_MAX (TLS_REC_HDR + TLS_MAX_PLAINTEXT)
+#define TLS_HELLO_TAIL 8
 /* Don't encrypt tiny records when the send buffer is nearly full. */
 #define TLS_MIN_SEND 1024
 /* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
@@ -70,7 +71,8 @@ struct pc_tls_conn {
 	uint8_t state;
 	bool peer_fin;
 	bool swallow;                    /* our alert went out: drop wolfSSL's */
-	bool verified_done;              /* the verify callback saw the chain */
+	bool checked;                    /* vreason is known: a chain was checked, or a
+					  * required certificate was missing */
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
@@ -81,7 +83,6 @@ struct pc_tls_conn {
 	uint64_t bytes_in, bytes_out;
 	uint16_t in_len;
 	char sni[PC_TLS_NAME_MAX + 1];
-	char verify_str[32];
 	struct pc_verify_result vres;
 	struct pc_http_env env;
 	struct pc_http_conn http;
@@ -166,7 +167,13 @@ static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, cons
 	r->client_port = rte_be_to_cpu_16(port);
 	snprintf(r->event, sizeof(r->event), "%s", event);
 	snprintf(r->sni, sizeof(r->sni), "%s", t->sni);
-	snprintf(r->verify, sizeof(r->verify), "%s", t->verify_str);
+	/* nginx's $ssl_client_verify: SUCCESS once the handshake is done. */
+	if (!t->checked || (t->vreason == PC_VERIFY_OK && t->state < TLS_APP))
+		snprintf(r->verify, sizeof(r->verify), "NONE");
+	else if (t->vreason == PC_VERIFY_OK)
+		snprintf(r->verify, sizeof(r->verify), "SUCCESS");
+	else
+		snprintf(r->verify, sizeof(r->verify), "FAILED:%s", pc_verify_reason_name(t->vreason));
 	if (t->ssl != NULL && t->state >= TLS_APP) {
 		r->tls_version = (uint16_t)wolfSSL_version(t->ssl);
 		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
@@ -225,6 +232,16 @@ static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
 	pc_tcp_shutdown(t->tcp);
 }
 
+/* Refuse the client's certificate from the verify callback: our alert,
+ * then nothing more from wolfSSL (it would add its own bad_certificate). */
+static int refuse(struct pc_tls_conn *t, uint8_t alert)
+{
+	SendAlert(t->ssl, TLS_ALERT_FATAL, alert);
+	t->swallow = true;
+	cnt()->alerts_sent++;
+	return 0;
+}
+
 int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct pc_tls_conn *t = store->userCtx;
@@ -246,31 +263,20 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		    t->host->on_failure != PC_TLS_FAIL_ALERT)
 			return 1;
 		t->no_cert = true;
-		SendAlert(t->ssl, TLS_ALERT_FATAL, TLS_ALERT_HANDSHAKE_FAILURE);
-		t->swallow = true;
-		cnt()->alerts_sent++;
-		return 0;
+		return refuse(t, TLS_ALERT_HANDSHAKE_FAILURE);
 	}
 	for (int i = 0; i < store->totalCerts && n < RTE_DIM(der); i++, n++) {
 		der[n] = store->certs[i].buffer;
 		len[n] = store->certs[i].length;
 	}
 	r = pc_verify_chain(t->host->trust, &t->host->policy, der, len, n, time(NULL), &t->vres);
-	t->verified_done = true;
+	t->checked = true;
 	t->vreason = r;
 	cnt()->verify[r]++;
-	if (r == PC_VERIFY_OK)
-		return 1;
-	snprintf(t->verify_str, sizeof(t->verify_str), "FAILED:%s", pc_verify_reason_name(r));
-	if (t->host->verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
+	if (r == PC_VERIFY_OK || t->host->verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
 	    t->host->on_failure == PC_TLS_FAIL_HTTP403)
 		return 1;
-	/* Our alert, then nothing more from wolfSSL (it would add its own
-	 * bad_certificate). */
-	SendAlert(t->ssl, TLS_ALERT_FATAL, pc_verify_reason_alert(r));
-	t->swallow = true;
-	cnt()->alerts_sent++;
-	return 0;
+	return refuse(t, pc_verify_reason_alert(r));
 }
 
 static void app_pump(struct pc_tls_conn *t);
@@ -278,13 +284,13 @@ static void app_pump(struct pc_tls_conn *t);
 static void handshake_done(struct pc_tls_conn *t)
 {
 	const struct pc_tls_host *h = t->host;
-	bool verified = false;
+	bool verified;
 
 	/* A resumed session skips the certificate: a host that requires one
 	 * and refuses by alert must never get here without it (its contexts
 	 * take no tickets; this is the last line). */
 	if (h->verify == PC_TLS_VERIFY_REQUIRED && h->on_failure == PC_TLS_FAIL_ALERT &&
-	    (!t->verified_done || t->vreason != PC_VERIFY_OK)) {
+	    (!t->checked || t->vreason != PC_VERIFY_OK)) {
 		fail(t, PC_TLS_ERR_client_cert_refused);
 		return;
 	}
@@ -298,24 +304,16 @@ static void handshake_done(struct pc_tls_conn *t)
 		cnt()->handshakes_tls12++;
 	if (wolfSSL_session_reused(t->ssl))
 		cnt()->resumed++;
-	if (h->verify != PC_TLS_VERIFY_NONE) {
-		if (!t->verified_done) {
-			t->vreason = PC_VERIFY_NO_CERT;
-			cnt()->verify[PC_VERIFY_NO_CERT]++;
-		}
-		verified = t->verified_done && t->vreason == PC_VERIFY_OK;
-		if (verified)
-			snprintf(t->verify_str, sizeof(t->verify_str), "SUCCESS");
-		else if (!t->verified_done)
-			snprintf(t->verify_str, sizeof(t->verify_str), "NONE");
-	}
+	if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
+		cnt()->verify[PC_VERIFY_NO_CERT]++;
+	verified = t->checked && t->vreason == PC_VERIFY_OK;
 	t->env.sni = t->sni;
 	t->env.identity = verified ? t->vres.identity : NULL;
 	t->env.verify_failed_403 =
 		h->on_failure == PC_TLS_FAIL_HTTP403 &&
-		((t->verified_done && t->vreason != PC_VERIFY_OK &&
+		((t->checked && t->vreason != PC_VERIFY_OK &&
 		  h->verify != PC_TLS_VERIFY_OPTIONAL_NO_CA) ||
-		 (!t->verified_done && h->verify == PC_TLS_VERIFY_REQUIRED));
+		 (!t->checked && h->verify == PC_TLS_VERIFY_REQUIRED));
 	if (t->env.verify_failed_403)
 		cnt()->http403_sessions++;
 	t->env.host_must_match = h->verify != PC_TLS_VERIFY_NONE;
@@ -349,8 +347,8 @@ static void handshake(struct pc_tls_conn *t)
 	}
 	if (err == NO_PEER_CERT || t->no_cert) {
 		cnt()->verify[PC_VERIFY_NO_CERT]++;
-		snprintf(t->verify_str, sizeof(t->verify_str), "FAILED:%s",
-			 pc_verify_reason_name(PC_VERIFY_NO_CERT));
+		t->checked = true;
+		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
 	} else if (err == MEMORY_E) {
 		fail(t, PC_TLS_ERR_no_memory);
@@ -372,9 +370,9 @@ static void plain_alert(struct pc_tls_conn *t, uint8_t desc)
 /* HELLO: wait for the whole first record, take its SNI, pick the host. */
 static void hello(struct pc_tls_conn *t)
 {
-	/* Zeroed tail: wolfSSL's SNI parser may read two bytes past a
-	 * truncated extension list. */
-	uint8_t rec[TLS_HELLO_MAX + 8];
+	/* A zeroed tail after the record: wolfSSL's SNI parser may read two
+	 * bytes past a truncated extension list. */
+	uint8_t rec[TLS_HELLO_MAX + TLS_HELLO_TAIL];
 	size_t n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR);
 	unsigned int sni_len = sizeof(t->sni) - 1;
 	unsigned int id = rte_lcore_id();
@@ -399,7 +397,7 @@ static void hello(struct pc_tls_conn *t)
 		return;
 	}
 	n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR + rec_len);
-	memset(rec + n, 0, sizeof(rec) - n);
+	memset(rec + n, 0, TLS_HELLO_TAIL);
 	/* A ClientHello split over several records has its SNI looked for in
 	 * the first one only; without it, the default host answers. */
 	if (wolfSSL_SNI_GetFromBuffer(rec, (unsigned int)(TLS_REC_HDR + rec_len),
@@ -555,7 +553,6 @@ static void *tls_open(struct pc_tcb *c, void *arg)
 	memset(t, 0, offsetof(struct pc_tls_conn, vres));
 	memset(&t->vres, 0, sizeof(t->vres));
 	t->vres.depth = -1;
-	snprintf(t->verify_str, sizeof(t->verify_str), "NONE");
 	t->tcp = c;
 	t->start_tsc = rte_rdtsc();
 	cfg = rcu_dereference(pc_tls_active);
@@ -676,13 +673,9 @@ void pc_tls_dump_counters(FILE *out)
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		const struct pc_tls_counters *c = &pc_tls_cnt[l];
 
-		sum.handshakes += c->handshakes;
-		sum.handshakes_tls12 += c->handshakes_tls12;
-		sum.handshakes_tls13 += c->handshakes_tls13;
-		sum.resumed += c->resumed;
-		sum.alerts_sent += c->alerts_sent;
-		sum.http403_sessions += c->http403_sessions;
-		sum.http_requests += c->http_requests;
+#define X(name) sum.name += c->name;
+		PC_TLS_COUNTERS(X)
+#undef X
 		for (int i = 0; i < PC_TLS_ERR__MAX; i++)
 			sum.err[i] += c->err[i];
 		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
@@ -699,13 +692,9 @@ void pc_tls_dump_counters(FILE *out)
 	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
 	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
 		sizeof(struct pc_tls_conn));
-	fprintf(out, "tls_handshakes %" PRIu64 "\n", sum.handshakes);
-	fprintf(out, "tls_handshakes_tls12 %" PRIu64 "\n", sum.handshakes_tls12);
-	fprintf(out, "tls_handshakes_tls13 %" PRIu64 "\n", sum.handshakes_tls13);
-	fprintf(out, "tls_resumed %" PRIu64 "\n", sum.resumed);
-	fprintf(out, "tls_alerts_sent %" PRIu64 "\n", sum.alerts_sent);
-	fprintf(out, "tls_http403_sessions %" PRIu64 "\n", sum.http403_sessions);
-	fprintf(out, "tls_http_requests %" PRIu64 "\n", sum.http_requests);
+#define X(name) fprintf(out, "tls_" #name " %" PRIu64 "\n", sum.name);
+	PC_TLS_COUNTERS(X)
+#undef X
 	for (int i = 0; i < PC_TLS_ERR__MAX; i++)
 		fprintf(out, "tls_err_%s %" PRIu64 "  # %s\n", tls_err_names[i], sum.err[i],
 			tls_err_help[i]);
