@@ -20,46 +20,13 @@ const char *const pc_drop_help[PC_DROP__MAX] = {
 #undef PC_DROP
 };
 
-#define PC_STATS(X)                   \
-	X(rx_packets)                 \
-	X(rx_bytes)                   \
-	X(tx_packets)                 \
-	X(tx_bytes)                   \
-	X(arp_requests_sent)          \
-	X(arp_replies_sent)           \
-	X(icmp_echo_replies)          \
-	X(ipv4_with_options)          \
-	X(arp_notices_lost)           \
-	X(tcp_segs_out)               \
-	X(tcp_passive_opens)          \
-	X(tcp_active_opens)           \
-	X(tcp_conns_established)      \
-	X(tcp_conns_reset)            \
-	X(tcp_conns_timed_out)        \
-	X(tcp_syncookies_sent)        \
-	X(tcp_syncookies_ok)          \
-	X(tcp_retransmits)            \
-	X(tcp_fast_retransmits)       \
-	X(tcp_timeouts)               \
-	X(tcp_window_probes)          \
-	X(tcp_keepalives)             \
-	X(tcp_challenge_acks)         \
-	X(tcp_rsts_sent)              \
-	X(tcp_ooo_segments)           \
-	X(tcp_time_wait_skipped)      \
-	X(tcp_handoffs)               \
-	X(polls)                      \
-	X(busy_cycles)                \
-	X(idle_cycles)                \
-	X(sleeps)
-
 static const struct {
 	const char *name;
 	size_t off;
 } pc_stats[] = {
-#define X(f) {#f, offsetof(struct pc_counters, f)},
-	PC_STATS(X)
-#undef X
+#define PC_STAT(name, help) {#name, offsetof(struct pc_counters, name)},
+#include "pc_stats.def"
+#undef PC_STAT
 };
 
 static uint64_t read_u64(const struct pc_counters *c, size_t off)

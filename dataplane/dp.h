@@ -29,37 +29,9 @@ enum pc_drop {
 /* Counters: written only by the owning worker, read by mgmt (torn reads of
  * a 64-bit aligned word do not happen on x86-64). */
 struct pc_counters {
-	uint64_t rx_packets;
-	uint64_t rx_bytes;
-	uint64_t tx_packets;
-	uint64_t tx_bytes;
-	uint64_t arp_requests_sent;
-	uint64_t arp_replies_sent;
-	uint64_t icmp_echo_replies;
-	uint64_t ipv4_with_options;
-	uint64_t arp_notices_lost;  /* a peer's inbox was full */
-	uint64_t tcp_segs_out;
-	uint64_t tcp_passive_opens;
-	uint64_t tcp_active_opens;
-	uint64_t tcp_conns_established;
-	uint64_t tcp_conns_reset;
-	uint64_t tcp_conns_timed_out;
-	uint64_t tcp_syncookies_sent;
-	uint64_t tcp_syncookies_ok;
-	uint64_t tcp_retransmits;
-	uint64_t tcp_fast_retransmits;
-	uint64_t tcp_timeouts;
-	uint64_t tcp_window_probes;
-	uint64_t tcp_keepalives;
-	uint64_t tcp_challenge_acks;
-	uint64_t tcp_rsts_sent;
-	uint64_t tcp_ooo_segments;
-	uint64_t tcp_time_wait_skipped;
-	uint64_t tcp_handoffs;
-	uint64_t polls;
-	uint64_t busy_cycles;     /* cycles of loop passes that found work */
-	uint64_t idle_cycles;     /* cycles of empty passes, sleeps included */
-	uint64_t sleeps;
+#define PC_STAT(name, help) uint64_t name;
+#include "pc_stats.def"
+#undef PC_STAT
 	uint64_t drop[PC_DROP__MAX];
 } __rte_cache_aligned;
 
