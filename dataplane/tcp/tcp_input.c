@@ -145,8 +145,10 @@ static void init_cwnd(struct pc_tcb *c)
 	c->ssthresh = UINT32_MAX;
 }
 
+/* A SYN to listener l. iss is the initial sequence number to use, 0 to
+ * pick one (RFC 6528). */
 static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
-			 const struct tcp_seg *s, const struct pc_tcp_listener *l)
+			 const struct tcp_seg *s, const struct pc_tcp_listener *l, uint32_t iss)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
 
@@ -178,7 +180,7 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_read = c->rcv_nxt;
 	c->rcv_adv = c->rcv_nxt;
-	c->iss = pc_tcp_isn(k);
+	c->iss = iss != 0 ? iss : pc_tcp_isn(k);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->snd_max = c->snd_nxt;
@@ -709,6 +711,37 @@ static void syn_sent_input(struct pc_tcb *c, struct tcp_seg *s)
 	}
 }
 
+/* RFC 6191: a new SYN may reopen a connection we hold in TIME_WAIT when
+ * it is newer: its timestamp is later than the last one seen, or the same
+ * (a quick exchange fits in one tick of the peer's clock) with a sequence
+ * number beyond what the old connection used; without timestamps, the
+ * sequence number alone decides. We close first on most connections, so
+ * clients that reuse their port (Linux does, at once) depend on it. The new connection starts far
+ * above the old one's sequence space, as Linux does. Anything else is an
+ * old duplicate: ACK it (the peer answers a stale SYN's ACK with a RST
+ * and tries again) and count it. */
+static void time_wait_syn(struct pc_tcb *c, const struct tcp_seg *s)
+{
+	struct pc_lcore *lc = c->lc;
+	struct pc_tcp_key k = c->key;
+	const struct pc_tcp_listener *l = pc_tcp_find_listener(k.lport);
+	bool seq_newer = seq_geq(s->seq, c->rcv_nxt);
+	bool newer = c->ts_ok && s->o.ts ? seq_gt(s->o.tsval, c->ts_recent) ||
+						   (s->o.tsval == c->ts_recent && seq_newer)
+					 : seq_newer;
+
+	if (l == NULL || !newer) {
+		lc->cnt.drop[PC_DROP_tcp_time_wait_syn]++;
+		pc_tcp_send_ack(c);
+		return;
+	}
+	uint32_t iss = c->snd_nxt + 65535 + 2;
+
+	lc->cnt.tcp_time_wait_reused++;
+	pc_tcp_free(c, PC_TCP_CLOSED_NORMAL);
+	passive_open(lc, &k, s, l, iss != 0 ? iss : 1);
+}
+
 void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
@@ -784,7 +817,7 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		bool cookie_ok = false;
 
 		if (l != NULL && (s.flags & (TH_SYN | TH_ACK)) == TH_SYN) {
-			passive_open(lc, &k, &s, l);
+			passive_open(lc, &k, &s, l, 0);
 		} else if (l != NULL && (s.flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK &&
 			   ((c = cookie_open(lc, &k, &s, l, &cookie_ok)) != NULL || cookie_ok)) {
 			if (c != NULL)
@@ -798,7 +831,9 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (c->state == PC_TCP_SYN_SENT)
+	if (c->state == PC_TCP_TIME_WAIT && (s.flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN)
+		time_wait_syn(c, &s);
+	else if (c->state == PC_TCP_SYN_SENT)
 		syn_sent_input(c, &s);
 	else
 		tcp_established_input(c, &s);
