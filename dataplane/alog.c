@@ -31,6 +31,7 @@
  * that owns the ring). */
 struct alog_lcore {
 	struct rte_ring *ring;
+	uint64_t pushed;
 	uint64_t dropped;
 } __rte_cache_aligned;
 
@@ -221,14 +222,21 @@ void pc_alog_push(const struct pc_alog_rec *r)
 		return;
 	if (rte_ring_sp_enqueue_elem(l->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0)
 		l->dropped++;
+	else
+		l->pushed++;
 }
 
 void pc_alog_dump_counters(FILE *out)
 {
-	uint64_t dropped = 0;
+	uint64_t pushed = 0, dropped = 0;
 
-	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+	/* Pushed is read before written: when the two are equal, every
+	 * record pushed so far is in the log. */
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		pushed += alog_lcores[i].pushed;
 		dropped += alog_lcores[i].dropped;
+	}
+	fprintf(out, "alog_records_pushed %" PRIu64 "\n", pushed);
 	fprintf(out, "alog_records_written %" PRIu64 "\n", (uint64_t)atomic_load(&alog_written));
 	fprintf(out, "alog_records_dropped %" PRIu64 "  # the access-log ring was full\n",
 		dropped);

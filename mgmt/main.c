@@ -121,6 +121,8 @@ static void dump_counters(void)
 	pc_dp_dump_counters(stdout, true);
 	pc_tls_dump_counters(stdout);
 	pc_alog_dump_counters(stdout);
+	/* A reader of the output knows the dump is whole once it sees this. */
+	printf("counters end\n");
 	fflush(stdout);
 }
 

@@ -85,16 +85,27 @@ class Portcullis:
 
     def counters(self):
         """Ask for a dump (SIGUSR1) and parse the newest one."""
-        before = self.log_path.read_text().count("counters (all workers")
+        before = self.log_path.read_text().count("\ncounters end\n")
         self.proc.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             text = self.log_path.read_text()
-            if text.count("counters (all workers") > before:
-                time.sleep(0.1)  # let the dump finish
-                return parse_counters(self.log_path.read_text())
+            if text.count("\ncounters end\n") > before:
+                return parse_counters(text)
             time.sleep(0.02)
         raise RuntimeError("no counter dump after SIGUSR1")
+
+    def wait_counters(self, pred, timeout=30):
+        """Counters once pred(counters) holds, or the last ones after
+        timeout seconds (the caller's assertions then say what is wrong).
+        For what the worker does after a client has finished: on a loaded
+        machine that can take a while."""
+        deadline = time.monotonic() + timeout
+        while True:
+            c = self.counters()
+            if pred(c) or time.monotonic() > deadline:
+                return c
+            time.sleep(0.05)
 
     def stop(self):
         """SIGTERM, wait; returns the exit code and keeps the output."""

@@ -9,6 +9,7 @@
                                     reply comes back (portcullis had to ARP)
 """
 import sys
+import threading
 import time
 
 from scapy.all import (ARP, ICMP, IP, UDP, AsyncSniffer, Dot1Q, Ether, IPv6, Raw,
@@ -79,8 +80,6 @@ def malformed():
         for _ in range(COUNT):
             sendp(Raw(data), iface=IFACE)
         print(f"sent {reason} {COUNT}")
-    # Let the worker drain its queue before the caller reads counters.
-    time.sleep(0.5)
 
 
 def unknown_neighbour():
@@ -92,12 +91,15 @@ def unknown_neighbour():
         return (IP in p and ICMP in p and p[IP].src == ADDR and p[IP].dst == UNKNOWN
                 and p[ICMP].type == 0 and p[ICMP].id == ident)
 
-    sniffer = AsyncSniffer(iface=IFACE, lfilter=is_reply, count=1, store=True)
+    started = threading.Event()
+    sniffer = AsyncSniffer(iface=IFACE, lfilter=is_reply, count=1, store=True,
+                           started_callback=started.set)
     sniffer.start()
-    time.sleep(0.3)
+    if not started.wait(30):
+        sys.exit("the sniffer did not start")
     req = Ether(dst=pc, src=me) / IP(src=UNKNOWN, dst=ADDR) / ICMP(id=ident, seq=1) / Raw(b"hello")
     sendp(req, iface=IFACE)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not sniffer.results:
         time.sleep(0.05)
     if sniffer.running:

@@ -13,6 +13,7 @@ tests.
 import random
 import subprocess
 import sys
+import threading
 import time
 
 from scapy.all import ARP, IP, TCP, AsyncSniffer, Ether, Raw, conf, get_if_hwaddr, sendp, srp1
@@ -43,26 +44,39 @@ class Conn:
     def __init__(self, mac):
         self.eth = Ether(dst=mac, src=get_if_hwaddr(IFACE))
         self.got = []
+        started = threading.Event()
         self.sniffer = AsyncSniffer(
             iface=IFACE, store=False,
             lfilter=lambda p: TCP in p and p[IP].src == ADDR and p[TCP].dport == SPORT,
-            prn=self.got.append)
+            prn=self.got.append, started_callback=started.set)
         self.sniffer.start()
-        time.sleep(0.3)
+        if not started.wait(30):
+            fail("the sniffer did not start")
 
     def send(self, flags, seq, ack=0, data=b"", options=None):
         tcp = TCP(sport=SPORT, dport=7, flags=flags, seq=seq % 2**32, ack=ack % 2**32,
                   window=65535, options=options or [])
         sendp(self.eth / IP(src=ME, dst=ADDR) / tcp / Raw(data), iface=IFACE)
 
-    def wait(self, pred, timeout=3.0):
+    def wait(self, pred, timeout=30.0):
+        """The first packet received that pred accepts, or None after
+        timeout seconds (generous: it returns as soon as one is there)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for p in self.got:
+            for p in list(self.got):
                 if pred(p):
                     return p
             time.sleep(0.02)
         return None
+
+    def wait_echoed(self, want, timeout=30.0):
+        """True once exactly want has been echoed."""
+        deadline = time.monotonic() + timeout
+        while self.echoed() != want:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def echoed(self):
         """The in-order bytes portcullis sent so far (retransmissions
@@ -111,8 +125,7 @@ def run_hostile():
     # The same again (a retransmission entirely below rcv_nxt).
     c.send("PA", snd, rcv, msg[:20])
     snd += len(msg)
-    time.sleep(1.0)
-    if c.echoed() != msg:
+    if not c.wait_echoed(msg):
         fail(f"echo across the wrap: {c.echoed()!r}")
     # Out-of-window RST: ignored. In-window RST not at rcv_nxt, SYN on the
     # live connection: challenge ACKs (RFC 5961).
@@ -120,8 +133,12 @@ def run_hostile():
     c.send("R", snd + 2**30)
     c.send("R", snd + 100)
     c.send("S", snd + 5)
-    time.sleep(0.5)
-    acks = [p for p in c.got[n:] if p[TCP].flags == "A"]
+    deadline = time.monotonic() + 30
+    while True:
+        acks = [p for p in c.got[n:] if p[TCP].flags == "A"]
+        if len(acks) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     if len(acks) < 2:
         fail(f"expected two challenge ACKs, got {[p.summary() for p in c.got[n:]]}")
     # Malformed options (kind 8 with length 0, in a 24-byte header whose
@@ -135,12 +152,11 @@ def run_hostile():
     before = c.echoed()
     c.send("PA", snd, rcv, b"still here")
     snd += len(b"still here")
-    time.sleep(1.0)
-    if c.echoed() != before + b"still here":
+    if not c.wait_echoed(before + b"still here"):
         fail(f"connection lost after hostile segments: {c.echoed()!r}")
     # Close.
     c.send("FA", snd, rcv + len(c.echoed()))
-    fin = c.wait(lambda p: "F" in str(p[TCP].flags), 3.0)
+    fin = c.wait(lambda p: "F" in str(p[TCP].flags))
     if fin is None:
         fail("no FIN back")
     c.send("A", snd + 1, fin[TCP].seq + 1)

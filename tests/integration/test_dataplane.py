@@ -80,7 +80,7 @@ def test_malformed_burst_counted(start_portcullis):
             _, reason, n = line.split()
             expected[reason] = expected.get(reason, 0) + int(n)
     assert len(expected) >= 20
-    c = pc.counters()
+    c = pc.wait_counters(lambda c: all(c.get("drop_" + r, 0) >= n for r, n in expected.items()))
     wrong = {r: (n, c.get("drop_" + r, 0)) for r, n in expected.items()
              if c.get("drop_" + r, 0) != n}
     assert not wrong, f"reason: (sent, counted): {wrong}"

@@ -99,7 +99,7 @@ def client(pki, sni, cert=None, chain=True, tls=None, paths=("/",), cafile="serv
     return json.loads(r.stdout)
 
 
-def log_lines(pc, count, timeout=3):
+def log_lines(pc, count, timeout=30):
     """The access log's lines once it has at least count of them."""
     deadline = time.monotonic() + timeout
     while True:
@@ -116,7 +116,16 @@ def last_log(pc, before):
 
 
 def nb_log(pc):
-    time.sleep(0.05)
+    """The access log's line count once every earlier connection has closed
+    and every record pushed is written: what the test adds comes after."""
+    deadline = time.monotonic() + 30
+    while True:
+        c = pc.counters()
+        if (c["tls_connections_active"] == 0
+                and c["alog_records_pushed"] == c["alog_records_written"]):
+            break
+        assert time.monotonic() < deadline, "earlier connections still open"
+        time.sleep(0.05)
     return len(pc.access_log.read_text().splitlines()) if pc.access_log.exists() else 0
 
 
