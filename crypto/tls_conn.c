@@ -14,8 +14,9 @@
  *   APP        decrypted bytes go to the HTTP responder; its output is
  *              encrypted only when the TCP send buffer can take the whole
  *              record, so wolfSSL never holds half-sent application data
- *   CLOSED     close_notify/FIN sent or the handshake failed: input is
- *              discarded until TCP is done
+ *   CLOSED     close_notify/FIN sent or the handshake failed: TCP finishes
+ *              the close alone (pc_tcp_close) and tls_closed() frees the
+ *              connection on the next tick
  *
  * Everything runs on the worker that owns the TCP connection; connection
  * objects come from that worker's pool, wolfSSL's memory from its arena.
@@ -220,16 +221,23 @@ static const char *const tls_err_help[PC_TLS_ERR__MAX] = {
 #undef PC_TLS_ERR
 };
 
-/* The connection cannot go on: count why, log it, close TCP after what is
- * queued (an alert, say), discard what comes after. */
+/* Done with the connection: TCP sends what is queued (an alert, a
+ * close_notify) and its FIN, discards what comes after and finishes the
+ * close on its own; tls_closed() comes on the next tick. */
+static void close_tcp(struct pc_tls_conn *t)
+{
+	t->state = TLS_CLOSED;
+	pc_tcp_set_deadline(t->tcp, TLS_CLOSE_MS);
+	pc_tcp_close(t->tcp);
+}
+
+/* The connection cannot go on: count why, log it, close. */
 static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
 {
 	cnt()->err[why]++;
 	if (!t->logged)
 		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed", tls_err_names[why]);
-	t->state = TLS_CLOSED;
-	pc_tcp_set_deadline(t->tcp, TLS_CLOSE_MS);
-	pc_tcp_shutdown(t->tcp);
+	close_tcp(t);
 }
 
 /* Refuse the client's certificate from the verify callback: our alert,
@@ -432,9 +440,7 @@ static void hello(struct pc_tls_conn *t)
 static void send_close_notify(struct pc_tls_conn *t)
 {
 	wolfSSL_shutdown(t->ssl);
-	t->state = TLS_CLOSED;
-	pc_tcp_set_deadline(t->tcp, TLS_CLOSE_MS);
-	pc_tcp_shutdown(t->tcp);
+	close_tcp(t);
 }
 
 /* Move responses out while TCP can take whole records, requests in while
@@ -516,10 +522,9 @@ static void app_pump(struct pc_tls_conn *t)
 		pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 }
 
+/* TCP calls back only until close_tcp(): never in TLS_CLOSED. */
 static void drive(struct pc_tls_conn *t)
 {
-	uint8_t sink[4096];
-
 	switch (t->state) {
 	case TLS_HELLO:
 		hello(t);
@@ -527,12 +532,8 @@ static void drive(struct pc_tls_conn *t)
 	case TLS_HANDSHAKE:
 		handshake(t);
 		break;
-	case TLS_APP:
-		app_pump(t);
-		break;
 	default:
-		while (pc_tcp_read(t->tcp, sink, sizeof(sink)) != 0)
-			;
+		app_pump(t);
 		break;
 	}
 }
@@ -583,8 +584,6 @@ static void tls_peer_fin(struct pc_tcb *c, void *ctx)
 	(void)c;
 	t->peer_fin = true;
 	drive(t);
-	if (t->state == TLS_CLOSED)
-		pc_tcp_shutdown(t->tcp);
 }
 
 static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why)

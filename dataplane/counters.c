@@ -65,17 +65,25 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 		for (size_t w = 0; w < words; w++)
 			t[w] += read_u64(&pc_lcores[i]->cnt, w * sizeof(uint64_t));
 	}
-	uint64_t conns = 0, time_wait = 0;
+	uint64_t conns = 0, time_wait = 0, fw2_compact = 0, tw_compact = 0;
 
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		const struct pc_tcp_lcore *t;
+
 		if (pc_lcores[i] == NULL)
 			continue;
-		conns += *(const volatile uint32_t *)&pc_lcores[i]->tcp.nb_used;
-		time_wait += *(const volatile uint32_t *)&pc_lcores[i]->tcp.nb_time_wait;
+		t = &pc_lcores[i]->tcp;
+		conns += *(const volatile uint32_t *)&t->nb_used;
+		time_wait += *(const volatile uint32_t *)&t->nb_time_wait;
+		fw2_compact += *(const volatile uint32_t *)&t->nb_tw[0];
+		tw_compact += *(const volatile uint32_t *)&t->nb_tw[1];
 	}
 	fprintf(out, "counters (all workers; drops not listed are zero):\n");
 	fprintf(out, "tcp_connections_active %" PRIu64 "  # control blocks in use\n", conns);
-	fprintf(out, "tcp_time_wait %" PRIu64 "  # connections in TIME_WAIT\n", time_wait);
+	fprintf(out, "tcp_time_wait %" PRIu64 "  # control blocks in TIME_WAIT\n", time_wait);
+	fprintf(out, "tcp_compact_fin_wait_2 %" PRIu64 "  # closed by us, waiting for the peer's FIN\n",
+		fw2_compact);
+	fprintf(out, "tcp_compact_time_wait %" PRIu64 "  # compact TIME_WAIT entries\n", tw_compact);
 	dump_one(out, "", &total);
 	uint64_t busy = total.busy_cycles, all = busy + total.idle_cycles;
 

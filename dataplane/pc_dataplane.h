@@ -58,6 +58,9 @@ struct pc_dp_tcp {
 	uint32_t idle_timeout_s;    /* 0 = none */
 	uint32_t time_wait_ms;
 	uint32_t max_time_wait;
+	uint32_t fin_wait_2_ms;
+	uint32_t persist_timeout_s; /* 0 = probe a closed window for ever */
+	uint32_t challenge_ack_limit; /* per second and worker, 0 = no limit */
 	char cc[16];                /* "cubic" or "newreno" */
 	unsigned int nb_listeners;
 	struct pc_dp_listener listeners[PC_DP_MAX_LISTENERS];

@@ -53,9 +53,12 @@ void pc_dp_config_defaults(struct pc_dp_config *cfg)
 		.keepalive_idle_s = 0,
 		.keepalive_intvl_s = 75,
 		.keepalive_probes = 9,
-		.idle_timeout_s = 0,
+		.idle_timeout_s = 300,
 		.time_wait_ms = 60000,
-		.max_time_wait = 4096,
+		.max_time_wait = 16384,
+		.fin_wait_2_ms = 60000,
+		.persist_timeout_s = 120,
+		.challenge_ack_limit = 1000,
 		.cc = "cubic",
 	};
 }
@@ -89,6 +92,9 @@ int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
 	c->idle_timeout_s = t->idle_timeout_s;
 	c->time_wait_ms = t->time_wait_ms;
 	c->max_time_wait = t->max_time_wait;
+	c->fin_wait_2_ms = t->fin_wait_2_ms;
+	c->persist_timeout_s = t->persist_timeout_s;
+	c->challenge_ack_limit = t->challenge_ack_limit;
 	c->cc = strcmp(t->cc, "newreno") == 0 ? &pc_tcp_newreno : &pc_tcp_cubic;
 	c->ephemeral_lo = 32768;
 	c->ephemeral_hi = 60999;

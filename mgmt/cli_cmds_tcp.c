@@ -109,14 +109,20 @@ static int cmd_keepalive(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	       pc_arg_u32(ctx, "probes", argv[2], 1, 100, &t->keepalive_probes);
 }
 
-static int cmd_idle_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
+/* One number in [min, max], or "off" for 0. */
+static int u32_or_off(struct pc_cmd_ctx *ctx, int argc, char **argv, const char *what,
+		      uint32_t min, uint32_t max, uint32_t *out)
 {
 	if (argc == 1 && strcmp(argv[0], "off") == 0) {
-		ctx->dp->tcp.idle_timeout_s = 0;
+		*out = 0;
 		return 0;
 	}
-	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "seconds", argv[0], 1, 7 * 86400, &ctx->dp->tcp.idle_timeout_s);
+	return pc_arg_count(ctx, argc, 1) || pc_arg_u32(ctx, what, argv[0], min, max, out);
+}
+
+static int cmd_idle_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return u32_or_off(ctx, argc, argv, "seconds", 1, 7 * 86400, &ctx->dp->tcp.idle_timeout_s);
 }
 
 static int cmd_time_wait(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -124,6 +130,23 @@ static int cmd_time_wait(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return pc_arg_count(ctx, argc, 2) ||
 	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 240000, &ctx->dp->tcp.time_wait_ms) ||
 	       pc_arg_u32(ctx, "max", argv[1], 0, 1u << 20, &ctx->dp->tcp.max_time_wait);
+}
+
+static int cmd_fin_wait_2(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 600000, &ctx->dp->tcp.fin_wait_2_ms);
+}
+
+static int cmd_persist_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return u32_or_off(ctx, argc, argv, "seconds", 1, 86400, &ctx->dp->tcp.persist_timeout_s);
+}
+
+static int cmd_challenge_ack_limit(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return u32_or_off(ctx, argc, argv, "ACKs per second", 1, 1u << 24,
+			  &ctx->dp->tcp.challenge_ack_limit);
 }
 
 static int cmd_rto(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -160,6 +183,12 @@ static const struct pc_cmd tcp_cmds[] = {
 	{"tcp keepalive", "tcp keepalive off | IDLE_S INTERVAL_S PROBES", cmd_keepalive},
 	{"tcp idle-timeout", "tcp idle-timeout SECONDS|off", cmd_idle_timeout},
 	{"tcp time-wait", "tcp time-wait MILLISECONDS MAX_CONNECTIONS", cmd_time_wait},
+	{"tcp fin-wait-2", "tcp fin-wait-2 MILLISECONDS  (wait for the FIN of a peer we closed on)",
+	 cmd_fin_wait_2},
+	{"tcp persist-timeout", "tcp persist-timeout SECONDS|off  (a window closed on our data)",
+	 cmd_persist_timeout},
+	{"tcp challenge-ack-limit", "tcp challenge-ack-limit PER_SECOND|off  (per worker)",
+	 cmd_challenge_ack_limit},
 	{"tcp rto", "tcp rto MIN_MS MAX_MS INITIAL_MS", cmd_rto},
 	{"tcp delayed-ack", "tcp delayed-ack MILLISECONDS", cmd_delack},
 	{"tcp retries", "tcp retries DATA SYN", cmd_retries},

@@ -4,8 +4,8 @@
  *       stops while the send buffer is full, so the window closes);
  *       closes its side after the peer's FIN once all is echoed.
  * discard: reads and forgets; closes after the peer's FIN.
- * source N: sends N bytes of pc_app_pattern() then closes; reads and
- *       forgets whatever the peer sends.
+ * source N: sends N bytes of pc_app_pattern() then closes (TCP discards
+ *       whatever the peer sends).
  * forward ADDR PORT: a plain TCP proxy; each accepted connection opens one
  *       to the backend (an active open from the same worker) and bytes
  *       flow both ways with back-pressure (a side reads only what the
@@ -57,8 +57,14 @@ static void pipe_through(struct pc_tcb *from, struct pc_tcb *to, bool peer_fin)
 		pc_tcp_read(from, buf, n);
 		pc_tcp_write(to, buf, n);
 	}
-	if (peer_fin && pc_tcp_readable(from) == 0)
-		pc_tcp_shutdown(to);
+	/* Echo is done with its connection then; forward passes the half-close
+	 * on and keeps reading the other way. */
+	if (peer_fin && pc_tcp_readable(from) == 0) {
+		if (from == to)
+			pc_tcp_close(to);
+		else
+			pc_tcp_shutdown(to);
+	}
 }
 
 static void echo_pump(struct pc_tcb *c)
@@ -97,10 +103,10 @@ static void drain(struct pc_tcb *c, void *ctx)
 		;
 }
 
-static void shutdown_on_fin(struct pc_tcb *c, void *ctx)
+static void close_on_fin(struct pc_tcb *c, void *ctx)
 {
 	(void)ctx;
-	pc_tcp_shutdown(c);
+	pc_tcp_close(c);
 }
 
 static void nothing(struct pc_tcb *c, void *ctx)
@@ -114,7 +120,7 @@ static const struct pc_tcp_app discard_app = {
 	.on_open = app_open,
 	.on_readable = drain,
 	.on_writable = nothing,
-	.on_peer_fin = shutdown_on_fin,
+	.on_peer_fin = close_on_fin,
 	.on_closed = app_closed,
 };
 
@@ -138,7 +144,7 @@ static void source_fill(struct pc_tcb *c, void *ctx)
 		s[S_OFFSET] += n;
 		s[S_REMAINING] -= n;
 	}
-	pc_tcp_shutdown(c);
+	pc_tcp_close(c);
 }
 
 static void *source_open(struct pc_tcb *c, void *arg)

@@ -57,6 +57,14 @@ void pc_tcp_notify_writable(struct pc_tcb *c);
 uint64_t *pc_tcp_scratch(struct pc_tcb *c);
 /* Send FIN after what is queued; reading continues until the peer's FIN. */
 void pc_tcp_shutdown(struct pc_tcb *c);
+/* The application is done with the connection: FIN after what is queued,
+ * then TCP finishes the close on its own (what the peer still sends is
+ * acknowledged and discarded; once everything we sent is acknowledged the
+ * connection leaves the connection table for a compact FIN_WAIT_2 /
+ * TIME_WAIT entry). No callback comes after this call but on_closed
+ * (NORMAL, or why the connection ended if that came first), from the
+ * worker's next timer pass, never from inside this call. */
+void pc_tcp_close(struct pc_tcb *c);
 /* Reset the connection (on_closed(TIMEOUT)) if it is still open ms
  * milliseconds from now, whatever traffic it sees (a handshake's time
  * limit); 0 cancels. */

@@ -57,6 +57,29 @@ struct pc_tcp_key {
 	uint16_t rport;
 };
 
+/* A received segment, parsed (tcp_input.c). */
+struct pc_tcp_opts {
+	uint16_t mss;            /* 0 = absent */
+	int8_t wscale;           /* -1 = absent */
+	bool sack_ok;
+	bool ts;
+	uint32_t tsval;
+	uint32_t tsecr;
+	const uint8_t *sack;     /* SACK blocks, 8 bytes each */
+	uint8_t nb_sack;
+};
+
+struct pc_tcp_seg {
+	const struct rte_tcp_hdr *th;
+	uint32_t seq;
+	uint32_t ack;
+	uint32_t len;            /* payload bytes */
+	uint32_t wnd;            /* unscaled */
+	uint8_t flags;
+	const uint8_t *data;
+	struct pc_tcp_opts o;
+};
+
 struct pc_seq_range {
 	uint32_t start; /* first byte */
 	uint32_t end;   /* one past the last */
@@ -89,6 +112,7 @@ struct pc_tcb {
 	bool in_recovery;        /* fast recovery (NewReno/SACK) */
 	bool app_closed;         /* on_closed delivered or not wanted */
 	bool want_writable;      /* a write came short: tell the app */
+	bool close_pending;      /* pc_tcp_close(): on_closed owed on the next tick */
 	uint8_t dupacks;
 	uint8_t rtx_count;       /* consecutive RTO expiries */
 	uint8_t keep_probes;
@@ -144,8 +168,10 @@ struct pc_tcb {
 	struct pc_timer t_rtx;   /* retransmit, persist, SYN retry, TIME_WAIT */
 	struct pc_timer t_delack;
 	struct pc_timer t_keep;  /* keepalive / idle / handshake lifetime */
+	struct pc_timer t_app;   /* on_closed owed to the app, on the next tick */
 	uint64_t last_rx_tick;
 	uint64_t deadline_tick;   /* pc_tcp_set_deadline(), 0 = none */
+	uint64_t zero_wnd_tick;   /* when persist probing began, 0 = not probing */
 
 	uint8_t *rbuf;
 	uint8_t *sbuf;
@@ -158,6 +184,26 @@ struct pc_tcb {
 	void *app_arg;
 	void *app_ctx;
 	struct pc_tcb *free_next;
+};
+
+/* A connection its application is done with (pc_tcp_close, or on_closed
+ * delivered) once everything we sent, FIN included, is acknowledged:
+ * FIN_WAIT_2 (whatever the peer still sends is acknowledged and
+ * discarded) or TIME_WAIT. It holds no control block, no buffers and no
+ * slot of `tcp max-connections`: a table of its own, bounded by `tcp
+ * time-wait`'s MAX, keeps only what is needed to answer the peer (Linux's
+ * inet_timewait_sock). Owner-only, like the control blocks. */
+struct pc_tcp_tw {
+	struct pc_tcp_key key;
+	uint8_t state;           /* PC_TCP_FIN_WAIT_2 or PC_TCP_TIME_WAIT */
+	bool ts_ok;
+	uint16_t win;            /* the window field we send */
+	uint32_t snd_nxt;        /* one past our FIN */
+	uint32_t rcv_nxt;
+	uint32_t ts_recent;
+	struct pc_timer timer;   /* FIN_WAIT_2 limit, then 2 MSL */
+	struct pc_lcore *lc;
+	struct pc_tcp_tw *free_next;
 };
 
 struct pc_tcp_listener {
@@ -186,7 +232,10 @@ struct pc_tcp_cfg {
 	uint32_t keepalive_probes;
 	uint32_t idle_timeout_s;    /* 0 = none */
 	uint32_t time_wait_ms;
-	uint32_t max_time_wait;     /* TIME_WAIT connections kept per worker */
+	uint32_t max_time_wait;     /* compact FIN_WAIT_2/TIME_WAIT entries per worker */
+	uint32_t fin_wait_2_ms;     /* how long we wait for the FIN of a peer we closed on */
+	uint32_t persist_timeout_s; /* give up a window closed this long on our data; 0 = never */
+	uint32_t challenge_ack_limit; /* ACKs to invalid segments per second and worker; 0 = all */
 	const struct pc_tcp_cc *cc;
 	uint8_t siphash_key[16];    /* ISNs and SYN cookies */
 	uint16_t ephemeral_lo;      /* active opens: local ports, host order */
@@ -213,7 +262,14 @@ struct pc_tcp_lcore {
 	uint8_t *bufs;
 	uint32_t nb_used;
 	uint32_t nb_half_open;
-	uint32_t nb_time_wait;
+	uint32_t nb_time_wait;      /* control blocks in TIME_WAIT */
+	struct rte_hash *tw_table;  /* compact FIN_WAIT_2/TIME_WAIT (tcp_timewait.c) */
+	struct pc_tcp_tw *tws;
+	struct pc_tcp_tw *tw_free;
+	uint32_t nb_tw[2];          /* compact entries: FIN_WAIT_2, TIME_WAIT */
+	uint64_t ack_budget_tick;   /* start of the current second (pc_tcp_ack_budget) */
+	uint32_t ack_budget_used;
+	uint64_t cookies_until;     /* tick until which SYN cookies are accepted */
 	uint16_t worker_index;      /* 0..nb_workers-1 */
 	uint16_t next_port;
 	struct pc_wheel wheel;
@@ -237,6 +293,8 @@ void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id);
 /* In TIME_WAIT the application is done with the connection once it has
  * read everything: tell it then (on_closed NORMAL), not in 2 MSL. */
 void pc_tcp_close_if_drained(struct pc_tcb *c);
+/* Deliver the on_closed that pc_tcp_close() owes, if any. */
+void pc_tcp_deliver_close(struct pc_tcb *c);
 /* Send RST and free, telling the app why. */
 void pc_tcp_reset(struct pc_tcb *c, enum pc_tcp_close_reason why);
 const struct pc_tcp_listener *pc_tcp_find_listener(uint16_t port);
@@ -263,6 +321,25 @@ bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rpo
 void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n);
 void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n);
 
+/* tcp_timewait.c */
+int pc_tcp_tw_init(struct pc_lcore *lc, int socket);
+void pc_tcp_tw_fini(struct pc_lcore *lc);
+/* If the application is done with c and c is in FIN_WAIT_2 or TIME_WAIT,
+ * move it to the compact table and free the control block (TIME_WAIT
+ * with the table full: skipped, counted). Returns true if c is gone. Call
+ * only where nothing uses c afterwards. */
+bool pc_tcp_tw_take(struct pc_tcb *c);
+struct pc_tcp_tw *pc_tcp_tw_lookup(struct pc_lcore *lc, const struct pc_tcp_key *k);
+/* A segment for a compact entry. Returns true when it is a SYN that may
+ * open a new connection in its place (the entry is gone then), with the
+ * initial sequence number to use in *iss. */
+bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t *iss);
+/* RFC 6191: whether a SYN is newer than the connection in TIME_WAIT
+ * whose receive side ended at rcv_nxt (ts_recent when timestamps are in
+ * use), and so may reopen it. */
+bool pc_tcp_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt,
+			const struct pc_tcp_seg *s);
+
 /* tcp_input.c */
 void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);
 /* The window scale we offer: enough for the receive buffer. */
@@ -275,6 +352,16 @@ void pc_tcp_output(struct pc_tcb *c);
  * be 0). Returns 0 or -1 (no mbuf). */
 int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t len);
 void pc_tcp_send_ack(struct pc_tcb *c);
+/* RFC 5961 7: whether one more ACK to an invalid segment (a challenge
+ * ACK, an answer to an out-of-window or old one) fits in the worker's
+ * budget of `tcp challenge-ack-limit` per second; counted when not. A
+ * segment that carries data cannot start an ACK loop and is answered
+ * without asking (Linux's tcp_oow_rate_limited). */
+bool pc_tcp_ack_budget(struct pc_lcore *lc);
+/* A segment without a control block: flags, sequence and ACK numbers,
+ * the window field, and the timestamp option when ts. */
+void pc_tcp_send_bare(struct pc_lcore *lc, const struct pc_tcp_key *k, uint8_t flags,
+		      uint32_t seq, uint32_t ack, uint16_t win, bool ts, uint32_t tsecr);
 /* RST for a segment that has no connection (RFC 793 "reset generation"). */
 void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
 			 const struct rte_tcp_hdr *th, uint32_t seg_len);

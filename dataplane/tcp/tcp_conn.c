@@ -60,7 +60,7 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 	t->worker_index = worker_index;
 	t->next_port = cfg->ephemeral_lo;
 	pc_wheel_init(&t->wheel, rte_rdtsc(), rte_get_tsc_hz());
-	return 0;
+	return pc_tcp_tw_init(lc, socket);
 }
 
 void pc_tcp_abort_all(struct pc_lcore *lc)
@@ -79,6 +79,7 @@ void pc_tcp_lcore_fini(struct pc_lcore *lc)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
 
+	pc_tcp_tw_fini(lc);
 	rte_hash_free(t->table);
 	rte_free(t->tcbs);
 	rte_free(t->bufs);
@@ -227,8 +228,10 @@ void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why)
 		lc->cnt.tcp_conns_reset++;
 	else if (why == PC_TCP_CLOSED_TIMEOUT)
 		lc->cnt.tcp_conns_timed_out++;
-	if ((c->app_ctx != NULL || !c->passive) && c->app != NULL && !c->app_closed) {
+	if ((c->app_ctx != NULL || !c->passive) && c->app != NULL &&
+	    (!c->app_closed || c->close_pending)) {
 		c->app_closed = true;
+		c->close_pending = false;
 		c->app->on_closed(c, c->app_ctx, why);
 	}
 	c->free_next = t->free_list;
@@ -312,7 +315,7 @@ size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len)
 		/* Drained after the peer's FIN: on_closed comes on the next tick,
 		 * not from inside the application's own read. */
 		if (pc_tcp_readable(c) == 0)
-			pc_timer_arm(&c->lc->tcp.wheel, &c->t_delack, 0);
+			pc_timer_arm(&c->lc->tcp.wheel, &c->t_app, 0);
 		return n;
 	}
 	/* Window update when reading opened at least two segments or half
@@ -401,6 +404,29 @@ void pc_tcp_shutdown(struct pc_tcb *c)
 		return;
 	c->fin_queued = true;
 	pc_tcp_output(c);
+}
+
+void pc_tcp_close(struct pc_tcb *c)
+{
+	if (c->app_closed)
+		return;
+	pc_tcp_shutdown(c);
+	/* No callback from here on but the on_closed owed, which comes from
+	 * the next timer pass (or sooner, if the connection ends first).
+	 * Input is acknowledged and discarded. */
+	c->app_closed = true;
+	c->close_pending = true;
+	c->want_writable = false;
+	c->rcv_read = c->rcv_nxt - (c->fin_rcvd ? 1 : 0);
+	pc_timer_arm(&c->lc->tcp.wheel, &c->t_app, 0);
+}
+
+void pc_tcp_deliver_close(struct pc_tcb *c)
+{
+	if (!c->close_pending)
+		return;
+	c->close_pending = false;
+	c->app->on_closed(c, c->app_ctx, PC_TCP_CLOSED_NORMAL);
 }
 
 void pc_tcp_reset(struct pc_tcb *c, enum pc_tcp_close_reason why)

@@ -22,30 +22,8 @@
 #define TH_ACK RTE_TCP_ACK_FLAG
 #define TH_URG RTE_TCP_URG_FLAG
 
-struct tcp_opts {
-	uint16_t mss;            /* 0 = absent */
-	int8_t wscale;           /* -1 = absent */
-	bool sack_ok;
-	bool ts;
-	uint32_t tsval;
-	uint32_t tsecr;
-	const uint8_t *sack;     /* SACK blocks, 8 bytes each */
-	uint8_t nb_sack;
-};
-
-struct tcp_seg {
-	const struct rte_tcp_hdr *th;
-	uint32_t seq;
-	uint32_t ack;
-	uint32_t len;            /* payload bytes */
-	uint32_t wnd;            /* unscaled */
-	uint8_t flags;
-	const uint8_t *data;
-	struct tcp_opts o;
-};
-
 /* Options (RFC 9293 3.2, RFC 7323, RFC 2018). Returns false if malformed. */
-static bool parse_options(const uint8_t *p, unsigned int len, bool syn, struct tcp_opts *o)
+static bool parse_options(const uint8_t *p, unsigned int len, bool syn, struct pc_tcp_opts *o)
 {
 	unsigned int i = 0;
 
@@ -120,7 +98,7 @@ uint8_t pc_tcp_our_wscale(void)
 }
 
 /* Options negotiated in a SYN (passive open, cookie or simultaneous). */
-static void take_syn_options(struct pc_tcb *c, const struct tcp_opts *o)
+static void take_syn_options(struct pc_tcb *c, const struct pc_tcp_opts *o)
 {
 	uint16_t peer_mss = o->mss != 0 ? o->mss : 536;
 
@@ -139,6 +117,10 @@ static void take_syn_options(struct pc_tcb *c, const struct tcp_opts *o)
 	}
 }
 
+/* How long after the last cookie SYN-ACK cookies are accepted (Linux's
+ * TCP_SYNCOOKIE_VALID). */
+#define PC_TCP_COOKIE_VALID_MS 120000
+
 static void init_cwnd(struct pc_tcb *c)
 {
 	c->cwnd = 10u * c->mss; /* RFC 6928 */
@@ -148,7 +130,7 @@ static void init_cwnd(struct pc_tcb *c)
 /* A SYN to listener l. iss is the initial sequence number to use, 0 to
  * pick one (RFC 6528). */
 static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
-			 const struct tcp_seg *s, const struct pc_tcp_listener *l, uint32_t iss)
+			 const struct pc_tcp_seg *s, const struct pc_tcp_listener *l, uint32_t iss)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
 
@@ -162,6 +144,7 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 		if (s->o.ts)
 			tsval |= (uint32_t)(ws >= 0 ? ws : 0xf) << 1 | (s->o.sack_ok ? 1 : 0);
 		lc->cnt.tcp_syncookies_sent++;
+		t->cookies_until = t->wheel.tick + PC_TCP_COOKIE_VALID_MS;
 		pc_tcp_send_cookie_synack(lc, k, iss, s->seq + 1, mss, tsval, s->o.tsval, s->o.ts,
 					  s->o.ts ? ws : -1, s->o.ts && s->o.sack_ok);
 		return;
@@ -201,12 +184,15 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
  * the connection, or NULL with *valid saying whether the cookie was good
  * (and the refusal already answered) or not. */
 static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
-				  const struct tcp_seg *s, const struct pc_tcp_listener *l,
+				  const struct pc_tcp_seg *s, const struct pc_tcp_listener *l,
 				  bool *valid)
 {
 	uint16_t mss;
 
-	*valid = pc_tcp_cookie_check(k, s->seq - 1, s->ack - 1, &mss) == 0;
+	/* Only while cookies may be out there: a blind forgery needs a
+	 * flood first (Linux's tcp_synq_no_recent_overflow). */
+	*valid = lc->tcp.wheel.tick < lc->tcp.cookies_until &&
+		 pc_tcp_cookie_check(k, s->seq - 1, s->ack - 1, &mss) == 0;
 	if (!*valid)
 		return NULL;
 	struct pc_tcb *c = pc_tcp_alloc(lc, k);
@@ -259,12 +245,23 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
  * state (an ACK), and let the real peer sort it out. */
 static void challenge_ack(struct pc_tcb *c)
 {
+	if (!pc_tcp_ack_budget(c->lc))
+		return;
 	c->lc->cnt.tcp_challenge_acks++;
 	pc_tcp_send_ack(c);
 }
 
+/* An ACK to a segment we refused (out of window, old timestamp): showing
+ * where we are is what lets a real peer recover, but a blind flood of
+ * such segments must not make us send as many ACKs. */
+static void invalid_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
+{
+	if ((s->len != 0 && !(s->flags & TH_SYN)) || pc_tcp_ack_budget(c->lc))
+		pc_tcp_send_ack(c);
+}
+
 /* RFC 9293 3.10.7.4 "first: check sequence number". */
-static bool seq_acceptable(const struct pc_tcb *c, const struct tcp_seg *s, uint32_t seglen)
+static bool seq_acceptable(const struct pc_tcb *c, const struct pc_tcp_seg *s, uint32_t seglen)
 {
 	uint32_t wnd = pc_tcp_rcv_window(c);
 
@@ -279,7 +276,7 @@ static bool seq_acceptable(const struct pc_tcb *c, const struct tcp_seg *s, uint
 	       seq_in(s->seq + seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
 }
 
-static void rtt_from_ack(struct pc_tcb *c, const struct tcp_seg *s)
+static void rtt_from_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	if (c->ts_ok && s->o.ts && s->o.tsecr != 0) {
 		uint32_t ms = pc_tcp_tsval() - s->o.tsecr;
@@ -316,7 +313,7 @@ static bool our_fin_acked(const struct pc_tcb *c)
 
 /* ACK processing for synchronized states. Returns false if the segment
  * must not be processed further (dropped, or the connection is gone). */
-static bool process_ack(struct pc_tcb *c, const struct tcp_seg *s)
+static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
 	uint64_t now_us = pc_tcp_now_us();
@@ -344,6 +341,8 @@ static bool process_ack(struct pc_tcb *c, const struct tcp_seg *s)
 		c->snd_wnd = s->wnd << c->snd_wscale;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
+		if (c->snd_wnd != 0)
+			c->zero_wnd_tick = 0;
 	}
 
 	if (seq_gt(s->ack, c->snd_una)) {
@@ -426,7 +425,7 @@ static bool process_ack(struct pc_tcb *c, const struct tcp_seg *s)
 }
 
 /* Data and FIN for ESTABLISHED, FIN_WAIT_1 and FIN_WAIT_2. */
-static void process_data(struct pc_tcb *c, const struct tcp_seg *s)
+static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
 	uint32_t seq = s->seq, len = s->len;
@@ -518,7 +517,7 @@ static void process_data(struct pc_tcb *c, const struct tcp_seg *s)
 		pc_timer_arm(&lc->tcp.wheel, &c->t_delack, pc_tcp_cfg.delack_ms);
 }
 
-static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
+static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
 	uint32_t seglen = s->len + ((s->flags & TH_SYN) ? 1 : 0) + ((s->flags & TH_FIN) ? 1 : 0);
@@ -528,7 +527,7 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 	 * millisecond are not old duplicates. */
 	if (c->ts_ok && s->o.ts && !(s->flags & TH_RST) && seq_lt(s->o.tsval + 1, c->ts_recent)) {
 		lc->cnt.drop[PC_DROP_tcp_paws]++;
-		pc_tcp_send_ack(c);
+		invalid_ack(c, s);
 		return;
 	}
 	if (c->state == PC_TCP_SYN_RCVD && (s->flags & TH_SYN) && !(s->flags & TH_ACK) &&
@@ -558,14 +557,14 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		 * carries the peer's news). */
 		if (pc_tcp_rcv_window(c) == 0 && s->seq == c->rcv_nxt && (s->flags & TH_ACK) &&
 		    c->state != PC_TCP_SYN_RCVD) {
-			struct tcp_seg ack_only = *s;
+			struct pc_tcp_seg ack_only = *s;
 
 			ack_only.len = 0;
 			ack_only.flags &= (uint8_t)~(TH_FIN | TH_SYN);
 			if (!process_ack(c, &ack_only))
 				return;
 		}
-		pc_tcp_send_ack(c);
+		invalid_ack(c, s);
 		return;
 	}
 	if (s->flags & TH_RST) {
@@ -646,8 +645,11 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 		bool fin_before = c->fin_rcvd;
 
 		process_data(c, s);
-		if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_ctx != NULL &&
-		    !c->app_closed) {
+		if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_closed) {
+			/* The application has closed: acknowledged, discarded. */
+			lc->cnt.tcp_bytes_discarded += pc_tcp_readable(c);
+			c->rcv_read += (uint32_t)pc_tcp_readable(c);
+		} else if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_ctx != NULL) {
 			c->app->on_readable(c, c->app_ctx);
 			if (c->state == PC_TCP_CLOSED)
 				return;
@@ -663,9 +665,10 @@ static void tcp_established_input(struct pc_tcb *c, struct tcp_seg *s)
 	}
 	pc_tcp_output(c);
 	pc_tcp_close_if_drained(c);
+	pc_tcp_tw_take(c);
 }
 
-static void syn_sent_input(struct pc_tcb *c, struct tcp_seg *s)
+static void syn_sent_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
 
@@ -711,28 +714,23 @@ static void syn_sent_input(struct pc_tcb *c, struct tcp_seg *s)
 	}
 }
 
-/* RFC 6191: a new SYN may reopen a connection we hold in TIME_WAIT when
- * it is newer: its timestamp is later than the last one seen, or the same
- * (a quick exchange fits in one tick of the peer's clock) with a sequence
- * number beyond what the old connection used; without timestamps, the
- * sequence number alone decides. We close first on most connections, so
- * clients that reuse their port (Linux does, at once) depend on it. The new connection starts far
- * above the old one's sequence space, as Linux does. Anything else is an
- * old duplicate: ACK it (the peer answers a stale SYN's ACK with a RST
- * and tries again) and count it. */
-static void time_wait_syn(struct pc_tcb *c, const struct tcp_seg *s)
+/* RFC 6191 (pc_tcp_syn_reopens): a newer SYN may reopen a connection we
+ * hold in TIME_WAIT. We close first on most connections, so clients that
+ * reuse their port (Linux does, at once) depend on it. The new connection
+ * starts far above the old one's sequence space, as Linux does. Anything
+ * else is an old duplicate: ACK it (the peer answers a stale SYN's ACK
+ * with a RST and tries again) and count it. The compact table's entries
+ * (tcp_timewait.c) do the same; this is for a control block still in
+ * TIME_WAIT because its application has not read everything yet. */
+static void time_wait_syn(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
 	struct pc_tcp_key k = c->key;
 	const struct pc_tcp_listener *l = pc_tcp_find_listener(k.lport);
-	bool seq_newer = seq_geq(s->seq, c->rcv_nxt);
-	bool newer = c->ts_ok && s->o.ts ? seq_gt(s->o.tsval, c->ts_recent) ||
-						   (s->o.tsval == c->ts_recent && seq_newer)
-					 : seq_newer;
 
-	if (l == NULL || !newer) {
+	if (l == NULL || !pc_tcp_syn_reopens(c->ts_ok, c->ts_recent, c->rcv_nxt, s)) {
 		lc->cnt.drop[PC_DROP_tcp_time_wait_syn]++;
-		pc_tcp_send_ack(c);
+		invalid_ack(c, s);
 		return;
 	}
 	uint32_t iss = c->snd_nxt + 65535 + 2;
@@ -781,7 +779,7 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 			return;
 		}
 	}
-	struct tcp_seg s = {
+	struct pc_tcp_seg s = {
 		.th = th,
 		.seq = rte_be_to_cpu_32(th->sent_seq),
 		.ack = rte_be_to_cpu_32(th->recv_ack),
@@ -813,11 +811,14 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 
 	if (c == NULL) {
 		const struct pc_tcp_listener *l = pc_tcp_find_listener(k.lport);
-
+		struct pc_tcp_tw *tw = pc_tcp_tw_lookup(lc, &k);
 		bool cookie_ok = false;
+		uint32_t iss = 0;
 
-		if (l != NULL && (s.flags & (TH_SYN | TH_ACK)) == TH_SYN) {
-			passive_open(lc, &k, &s, l, 0);
+		if (tw != NULL && !pc_tcp_tw_input(tw, &s, &iss)) {
+			/* Answered by the compact FIN_WAIT_2/TIME_WAIT entry. */
+		} else if (l != NULL && (s.flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+			passive_open(lc, &k, &s, l, iss);
 		} else if (l != NULL && (s.flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK &&
 			   ((c = cookie_open(lc, &k, &s, l, &cookie_ok)) != NULL || cookie_ok)) {
 			if (c != NULL)

@@ -63,8 +63,6 @@ uint32_t pc_tcp_smss(const struct pc_tcb *c)
 	return c->mss > opts + 64 ? c->mss - opts : 64;
 }
 
-/* Options for a segment of this connection; returns their length (a
- * multiple of 4). */
 /* The options of a SYN or SYN-ACK: MSS, then SACK-permitted, window
  * scale (wscale < 0: none) and timestamps as asked, NOP-padded to 4-byte
  * boundaries. Returns their length. */
@@ -287,23 +285,63 @@ void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
 	seg_send(lc, m);
 }
 
+bool pc_tcp_ack_budget(struct pc_lcore *lc)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+	uint32_t limit = pc_tcp_cfg.challenge_ack_limit;
+
+	if (limit == 0)
+		return true;
+	if (t->wheel.tick - t->ack_budget_tick >= 1000) {
+		t->ack_budget_tick = t->wheel.tick;
+		t->ack_budget_used = 0;
+	}
+	if (t->ack_budget_used >= limit) {
+		lc->cnt.tcp_acks_rate_limited++;
+		return false;
+	}
+	t->ack_budget_used++;
+	return true;
+}
+
+/* A segment without a control block, with options o (n bytes). */
+static void send_stateless(struct pc_lcore *lc, const struct pc_tcp_key *k, uint8_t flags,
+			   uint32_t seq, uint32_t ack, uint16_t win, const uint8_t *o,
+			   unsigned int n)
+{
+	struct rte_mbuf *m;
+	struct rte_tcp_hdr *th = seg_alloc(lc, &m, k, n, 0);
+
+	if (th == NULL)
+		return;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(win);
+	memcpy(th + 1, o, n);
+	if (flags & TH_RST)
+		lc->cnt.tcp_rsts_sent++;
+	seg_send(lc, m);
+}
+
+void pc_tcp_send_bare(struct pc_lcore *lc, const struct pc_tcp_key *k, uint8_t flags,
+		      uint32_t seq, uint32_t ack, uint16_t win, bool ts, uint32_t tsecr)
+{
+	uint8_t o[PC_TCP_MAX_OPTS];
+	unsigned int n = ts ? put_timestamps(o, pc_tcp_tsval(), tsecr) : 0;
+
+	send_stateless(lc, k, flags, seq, ack, win, o, n);
+}
+
 void pc_tcp_send_cookie_synack(struct pc_lcore *lc, const struct pc_tcp_key *k,
 			       uint32_t iss, uint32_t ack, uint16_t mss, uint32_t tsval,
 			       uint32_t tsecr, bool ts, int wscale, bool sack)
 {
 	uint8_t o[PC_TCP_MAX_OPTS];
 	unsigned int n = put_syn_options(o, mss, sack, wscale, ts, tsval, tsecr);
-	struct rte_mbuf *m;
-	struct rte_tcp_hdr *th = seg_alloc(lc, &m, k, n, 0);
 
-	if (th == NULL)
-		return;
-	th->sent_seq = rte_cpu_to_be_32(iss);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->tcp_flags = TH_SYN | TH_ACK;
-	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u));
-	memcpy(th + 1, o, n);
-	seg_send(lc, m);
+	send_stateless(lc, k, TH_SYN | TH_ACK, iss, ack,
+		       (uint16_t)RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u), o, n);
 }
 
 /* Bytes in flight by RFC 6675's estimate: sent, not acked, not SACKed. */

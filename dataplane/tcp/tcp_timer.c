@@ -14,7 +14,6 @@
 #include "../dp.h"
 #include "tcp.h"
 
-#define PC_TCP_FIN_WAIT_2_MS 60000
 #define PC_TCP_SYN_RCVD_MS 30000
 
 uint64_t pc_tcp_now_us(void)
@@ -34,12 +33,14 @@ uint32_t pc_tcp_tsval(void)
 static void on_rtx(struct pc_timer *t);
 static void on_delack(struct pc_timer *t);
 static void on_keep(struct pc_timer *t);
+static void on_app(struct pc_timer *t);
 
 void pc_tcp_timers_init(struct pc_tcb *c)
 {
 	pc_timer_init(&c->t_rtx, on_rtx);
 	pc_timer_init(&c->t_delack, on_delack);
 	pc_timer_init(&c->t_keep, on_keep);
+	pc_timer_init(&c->t_app, on_app);
 }
 
 void pc_tcp_timers_cancel(struct pc_tcb *c)
@@ -47,6 +48,7 @@ void pc_tcp_timers_cancel(struct pc_tcb *c)
 	pc_timer_cancel(&c->t_rtx);
 	pc_timer_cancel(&c->t_delack);
 	pc_timer_cancel(&c->t_keep);
+	pc_timer_cancel(&c->t_app);
 }
 
 void pc_tcp_arm_rtx(struct pc_tcb *c)
@@ -66,7 +68,7 @@ void pc_tcp_arm_keep(struct pc_tcb *c)
 		ms = PC_TCP_SYN_RCVD_MS;
 		break;
 	case PC_TCP_FIN_WAIT_2:
-		ms = PC_TCP_FIN_WAIT_2_MS;
+		ms = cfg->fin_wait_2_ms;
 		break;
 	default:
 		if (cfg->keepalive_idle_s != 0)
@@ -114,16 +116,6 @@ void pc_tcp_enter_time_wait(struct pc_tcb *c)
 
 	pc_timer_cancel(&c->t_keep);
 	pc_timer_cancel(&c->t_delack);
-	if (c->state != PC_TCP_TIME_WAIT && t->nb_time_wait >= pc_tcp_cfg.max_time_wait) {
-		/* Bounded: past the limit, a connection skips TIME_WAIT. The
-		 * peer's retransmitted FIN then meets a RST, which RFC 1337's
-		 * hazards make acceptable next to running out of memory. */
-		c->lc->cnt.tcp_time_wait_skipped++;
-		c->ack_now = false;
-		pc_tcp_send_ack(c);
-		pc_tcp_free(c, PC_TCP_CLOSED_NORMAL);
-		return;
-	}
 	pc_tcp_set_state(c, PC_TCP_TIME_WAIT);
 	pc_timer_arm(&t->wheel, &c->t_rtx, pc_tcp_cfg.time_wait_ms);
 }
@@ -161,8 +153,18 @@ static void on_rtx(struct pc_timer *t)
 		 * probe is an old, empty segment (sequence snd_una - 1, as
 		 * Linux does): the peer answers it with an ACK carrying its
 		 * window, and nothing is pushed beyond that window. Probing
-		 * never gives up: a dead peer is the business of keepalive and
-		 * the idle timeout, not of a full buffer. */
+		 * gives up after `tcp persist-timeout` (a peer that answers
+		 * every probe with a closed window would otherwise hold the
+		 * connection and its buffers for ever). */
+		uint64_t limit = (uint64_t)pc_tcp_cfg.persist_timeout_s * 1000;
+
+		if (c->zero_wnd_tick == 0)
+			c->zero_wnd_tick = lc->tcp.wheel.tick;
+		else if (limit != 0 && lc->tcp.wheel.tick - c->zero_wnd_tick >= limit) {
+			lc->cnt.tcp_persist_timeouts++;
+			pc_tcp_reset(c, PC_TCP_CLOSED_TIMEOUT);
+			return;
+		}
 		lc->cnt.tcp_window_probes++;
 		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una - 1, 0);
 		if (c->rtx_count < 6)
@@ -198,11 +200,20 @@ static void on_delack(struct pc_timer *t)
 {
 	struct pc_tcb *c = container_of(t, struct pc_tcb, t_delack);
 
-	if (c->state == PC_TCP_TIME_WAIT) {
-		pc_tcp_close_if_drained(c);
-		return;
-	}
-	pc_tcp_send_ack(c);
+	if (c->state != PC_TCP_TIME_WAIT)
+		pc_tcp_send_ack(c);
+}
+
+/* The next tick after pc_tcp_close(), or after the application drained a
+ * connection in TIME_WAIT: its on_closed comes here, never from inside
+ * the application's own call. */
+static void on_app(struct pc_timer *t)
+{
+	struct pc_tcb *c = container_of(t, struct pc_tcb, t_app);
+
+	pc_tcp_deliver_close(c);
+	pc_tcp_close_if_drained(c);
+	pc_tcp_tw_take(c);
 }
 
 static void on_keep(struct pc_timer *t)

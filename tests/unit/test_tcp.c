@@ -817,11 +817,17 @@ static struct pc_tcb *tcb_of(const struct peer *p)
 	return pc_tcp_lookup(h_lc, &k);
 }
 
+/* The connection's state, in the connection table or in the compact
+ * FIN_WAIT_2/TIME_WAIT table; CLOSED when it is in neither. */
 static enum pc_tcp_state state_of(const struct peer *p)
 {
 	struct pc_tcb *c = tcb_of(p);
+	struct pc_tcp_key k = key_of(p);
+	struct pc_tcp_tw *tw = pc_tcp_tw_lookup(h_lc, &k);
 
-	return c == NULL ? PC_TCP_CLOSED : (enum pc_tcp_state)c->state;
+	if (c != NULL)
+		return (enum pc_tcp_state)c->state;
+	return tw == NULL ? PC_TCP_CLOSED : (enum pc_tcp_state)tw->state;
 }
 
 /* Handshake: SYN, our SYN-ACK, the ACK. Whatever the ACK triggers (the
@@ -1726,7 +1732,7 @@ static void test_rto(void **state)
 	assert_int_equal(t.seq, p.our_iss + 1);
 	/* The peer acknowledges all: no more retransmissions. */
 	peer_send(&p, ACK, NULL, 0);
-	assert_int_equal(c->state, PC_TCP_FIN_WAIT_2);
+	assert_int_equal(state_of(&p), PC_TCP_FIN_WAIT_2);
 	advance_ms(10 * rto);
 	expect_nothing();
 }
@@ -1899,9 +1905,9 @@ static void test_zero_window_probe(void **state)
 }
 
 /* RFC 1122 4.2.2.17: as long as the peer answers our probes, a closed
- * window keeps the connection open indefinitely, whatever max_retries
- * (which counts unanswered retransmissions); and nothing is sent into
- * the closed window. */
+ * window keeps the connection open, whatever max_retries (which counts
+ * unanswered retransmissions), up to tcp persist-timeout; and nothing is
+ * sent into the closed window. */
 static void test_zero_window_persists(void **state)
 {
 	struct pc_tcp_cfg cfg = pc_tcp_cfg;
@@ -1929,6 +1935,44 @@ static void test_zero_window_persists(void **state)
 	}
 	assert_int_equal(h_lc->cnt.tcp_conns_timed_out, 0);
 	assert_int_equal(tcb_of(&p)->snd_nxt, p.our_iss + 1);
+}
+
+/* A peer that answers every probe with a closed window: the connection
+ * is reset once the window has been closed for persist_timeout_s. */
+static void test_zero_window_gives_up(void **state)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint64_t start, probes = 0;
+
+	(void)state;
+	cfg.persist_timeout_s = 10;
+	reset_tcp(&cfg);
+	source_bytes(5000);
+	peer_init(&p, H_PORT_SOURCE, 100, syn_opts_std, sizeof(syn_opts_std));
+	peer_send(&p, SYN, NULL, 0);
+	expect(&p, SYN | ACK, &t, &f);
+	p.win = 0;
+	peer_send(&p, ACK, NULL, 0);
+	start = h_lc->tcp.wheel.tick;
+	while (state_of(&p) == PC_TCP_ESTABLISHED) {
+		advance_to_rtx(tcb_of(&p));
+		if (!peer_rx(&p, &f, &t))
+			fail_msg("no probe and no RST after %" PRIu64 " ms",
+				 h_lc->tcp.wheel.tick - start);
+		if (t.flags & RST)
+			break;
+		probes++;
+		peer_send(&p, ACK, NULL, 0);
+	}
+	assert_int_equal(t.flags, RST | ACK);
+	assert_int_equal(state_of(&p), PC_TCP_CLOSED);
+	assert_true(h_lc->tcp.wheel.tick - start >= 10000);
+	assert_true(probes >= 3);
+	assert_int_equal(h_lc->cnt.tcp_persist_timeouts, 1);
+	assert_int_equal(h_lc->cnt.tcp_conns_timed_out, 1);
 }
 
 /* Our window: echo stops reading while its send buffer is full, so the
@@ -2296,6 +2340,163 @@ static void test_syn_cookies_forged(void **state)
 	assert_int_equal(state_of(&p), PC_TCP_ESTABLISHED);
 }
 
+/* A cookie is taken only while cookies may be out there: a valid one
+ * coming more than two minutes after the last cookie SYN-ACK is refused
+ * like a forged one. */
+static void test_syn_cookies_window(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+
+	(void)state;
+	cookies_always();
+	peer_init(&p, H_PORT_ECHO, 1000, syn_opts_mss, sizeof(syn_opts_mss));
+	peer_send(&p, SYN, NULL, 0);
+	expect(&p, SYN | ACK, &t, &f);
+	advance_ms(120001);
+	peer_tx(&p, ACK, p.nxt, p.our_nxt, NULL, 0, NULL, 0);
+	expect(&p, RST, &t, &f);
+	assert_int_equal(h_drop(PC_DROP_tcp_bad_cookie), 1);
+	assert_null(tcb_of(&p));
+	/* A new SYN, a new cookie: the window opens again. */
+	peer_tx(&p, SYN, p.nxt - 1, 0, NULL, 0, NULL, 0);
+	expect(&p, SYN | ACK, &t, &f);
+	peer_send(&p, ACK, NULL, 0);
+	assert_int_equal(state_of(&p), PC_TCP_ESTABLISHED);
+}
+
+/* RFC 5961 7: ACKs to invalid segments come out of a per-worker budget
+ * per second; segments with data are answered anyway. */
+static void test_challenge_ack_limit(void **state)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+
+	(void)state;
+	cfg.challenge_ack_limit = 3;
+	reset_tcp(&cfg);
+	peer_init(&p, H_PORT_ECHO, 1000, syn_opts_mss, sizeof(syn_opts_mss));
+	peer_open(&p);
+	for (int i = 0; i < 5; i++)
+		peer_tx(&p, RST, p.nxt + 1 + (uint32_t)i, 0, NULL, 0, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		expect(&p, ACK, &t, &f);
+	expect_nothing();
+	assert_int_equal(h_lc->cnt.tcp_challenge_acks, 3);
+	assert_int_equal(h_lc->cnt.tcp_acks_rate_limited, 2);
+	/* Old data is still answered (it cannot start an ACK loop); an old
+	 * bare ACK is not. */
+	peer_tx(&p, ACK | PSH, p.nxt - 10, p.our_nxt, (const uint8_t *)"0123456789", 10, NULL, 0);
+	expect(&p, ACK, &t, &f);
+	peer_tx(&p, ACK, p.nxt - 10, p.our_nxt, NULL, 0, NULL, 0);
+	expect_nothing();
+	assert_int_equal(h_lc->cnt.tcp_acks_rate_limited, 3);
+	/* A second later the budget is back. */
+	advance_ms(1000);
+	peer_tx(&p, RST, p.nxt + 1, 0, NULL, 0, NULL, 0);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(state_of(&p), PC_TCP_ESTABLISHED);
+}
+
+/* A connection whose application has closed leaves the connection table
+ * once all we sent is acknowledged: FIN_WAIT_2 and TIME_WAIT live in the
+ * compact table, and what the peer still sends is ACKed and discarded. */
+static void test_closed_connections_compact(void **state)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+	struct peer p[3];
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t junk[100] = {0};
+
+	(void)state;
+	cfg.max_conns = 2;
+	reset_tcp(&cfg);
+	source_bytes(100);
+	/* Three in a row with room for two connections: each one's slot is
+	 * free again as soon as its FIN is acknowledged. */
+	for (int i = 0; i < 3; i++) {
+		peer_init(&p[i], H_PORT_SOURCE, 5000, syn_opts_std, sizeof(syn_opts_std));
+		peer_open(&p[i]);
+		expect(&p[i], ACK | PSH, &t, &f);
+		expect(&p[i], FIN | ACK, &t, &f);
+		assert_int_equal(h_lc->tcp.nb_used, 1);
+		peer_send(&p[i], ACK, NULL, 0);
+		advance_ms(1); /* the app's on_closed, owed since its close */
+		assert_int_equal(state_of(&p[i]), PC_TCP_FIN_WAIT_2);
+		assert_null(tcb_of(&p[i]));
+		assert_int_equal(h_lc->tcp.nb_used, 0);
+	}
+	assert_int_equal(h_lc->tcp.nb_tw[0], 3);
+	assert_int_equal(h_lc->cnt.tcp_compacted, 3);
+	/* Data after our close: ACKed, discarded; out of order: the ACK says
+	 * where we are. */
+	peer_send(&p[0], ACK | PSH, junk, sizeof(junk));
+	expect(&p[0], ACK, &t, &f);
+	assert_int_equal(t.ack, p[0].nxt);
+	assert_int_equal(t.seq, p[0].our_nxt);
+	assert_int_equal(h_lc->cnt.tcp_bytes_discarded, 100);
+	peer_tx(&p[0], ACK | PSH, p[0].nxt + 500, p[0].our_nxt, junk, 10, NULL, 0);
+	expect(&p[0], ACK, &t, &f);
+	assert_int_equal(t.ack, p[0].nxt);
+	assert_int_equal(h_drop(PC_DROP_tcp_out_of_window), 1);
+	/* The FIN: TIME_WAIT, 2 MSL from now. */
+	peer_send(&p[0], FIN | ACK, NULL, 0);
+	expect(&p[0], ACK, &t, &f);
+	assert_int_equal(t.ack, p[0].nxt);
+	assert_int_equal(state_of(&p[0]), PC_TCP_TIME_WAIT);
+	assert_int_equal(h_lc->tcp.nb_tw[1], 1);
+	/* An exact RST ends a FIN_WAIT_2 entry; TIME_WAIT ignores RSTs. */
+	peer_tx(&p[1], RST, p[1].nxt, 0, NULL, 0, NULL, 0);
+	assert_int_equal(state_of(&p[1]), PC_TCP_CLOSED);
+	peer_tx(&p[0], RST, p[0].nxt, 0, NULL, 0, NULL, 0);
+	assert_int_equal(state_of(&p[0]), PC_TCP_TIME_WAIT);
+	expect_nothing();
+	/* The peer that never sends its FIN gets a RST after fin-wait-2. */
+	advance_ms(cfg.fin_wait_2_ms);
+	expect(&p[2], RST | ACK, &t, &f);
+	assert_int_equal(state_of(&p[2]), PC_TCP_CLOSED);
+	advance_ms(cfg.time_wait_ms);
+	expect_nothing();
+	assert_int_equal(state_of(&p[0]), PC_TCP_CLOSED);
+	assert_int_equal(h_lc->tcp.nb_tw[0] + h_lc->tcp.nb_tw[1], 0);
+}
+
+/* With the compact table full, FIN_WAIT_2 stays a control block (under
+ * its own limit) and TIME_WAIT is skipped, counted. */
+static void test_compact_table_full(void **state)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+	struct peer a, b;
+	struct h_frame f;
+	struct h_tcp t;
+
+	(void)state;
+	cfg.max_time_wait = 1;
+	reset_tcp(&cfg);
+	source_bytes(100);
+	peer_init(&a, H_PORT_SOURCE, 5000, syn_opts_std, sizeof(syn_opts_std));
+	peer_init(&b, H_PORT_SOURCE, 5000, syn_opts_std, sizeof(syn_opts_std));
+	for (struct peer *p = &a; p != NULL; p = p == &a ? &b : NULL) {
+		peer_open(p);
+		expect(p, ACK | PSH, &t, &f);
+		expect(p, FIN | ACK, &t, &f);
+		peer_send(p, ACK, NULL, 0);
+		advance_ms(1);
+	}
+	assert_null(tcb_of(&a));
+	assert_non_null(tcb_of(&b));
+	assert_int_equal(state_of(&b), PC_TCP_FIN_WAIT_2);
+	peer_send(&b, FIN | ACK, NULL, 0);
+	expect(&b, ACK, &t, &f);
+	assert_int_equal(state_of(&b), PC_TCP_CLOSED);
+	assert_int_equal(h_lc->cnt.tcp_time_wait_skipped, 1);
+	assert_int_equal(h_lc->tcp.nb_used, 0);
+}
+
 /* Exhaustion refuses new work with a counted RST and leaves the existing
  * connection alone (DESIGN.md "Memory"), with and without cookies. */
 static void test_conn_limit(void **state)
@@ -2361,6 +2562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_retransmit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_window_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_ack_on_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
@@ -2370,6 +2572,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syn_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies_plain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies_forged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_cookies_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_challenge_ack_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closed_connections_compact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_table_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conn_limit, setup, teardown),
 	};
 	struct CMUnitTest tests[RTE_DIM(fixed) + RTE_DIM(scripts)];
