@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Integration fixtures: a private lab (namespaces pct-dp, pct-client,
-pct-backend, so a demo or benchmark in the default lab is left alone) and
-portcullis started inside it. Everything is torn down even when a test
+pct-backend, so a demo or benchmark in the default lab is left alone;
+PC_TEST_LAB=NAME picks another prefix, for a second run beside the first)
+and portcullis started inside it. Everything is torn down even when a test
 fails; processes are stopped by PID."""
 import os
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB = "pct"
+LAB = os.environ.get("PC_TEST_LAB", "pct")
 NS_DP, NS_CLIENT, NS_BACKEND = f"{LAB}-dp", f"{LAB}-client", f"{LAB}-backend"
 ADDR = "198.18.0.1"
 CLIENT_ADDR = "198.18.0.2"

@@ -9,7 +9,13 @@ tests.
                             malformed options and flags; checks the echo
                             stays right and the connection alive
   raw_tcp.py synflood SECS  SYNs from spoofed addresses for SECS seconds
+  raw_tcp.py rstflood N     a hand-made connection to the echo port, then N
+                            in-window RSTs that are not exact (each one
+                            asks for a challenge ACK); checks the
+                            connection still echoes and prints
+                            {"sent": N, "acks": A, "seconds": S}
 """
+import json
 import random
 import subprocess
 import sys
@@ -94,30 +100,66 @@ class Conn:
         self.sniffer.stop()
 
 
-def hostile():
-    # The kernel must not answer for our hand-made connection.
+def kernel_quiet(run, *args):
+    """run(*args) while the kernel sends no RST for our hand-made
+    connection (it knows no socket for it)."""
     subprocess.run(["nft", "add table inet pc_raw"], check=True)
     try:
         subprocess.run(["nft", "add chain inet pc_raw out { type filter hook output priority 0; }"],
                        check=True)
         subprocess.run(["nft", f"add rule inet pc_raw out tcp sport {SPORT} tcp flags rst drop"],
                        check=True)
-        run_hostile()
+        run(*args)
     finally:
         subprocess.run(["nft", "delete table inet pc_raw"], check=False)
 
 
-def run_hostile():
-    c = Conn(portcullis_mac())
-    iss = 2**32 - 20  # data will cross the wrap
+def hostile():
+    kernel_quiet(run_hostile)
+
+
+def handshake(c, iss):
+    """SYN, SYN-ACK, ACK; returns (snd, rcv)."""
     c.send("S", iss, options=[("MSS", 1460), ("SAckOK", b""), ("WScale", 7)])
     synack = c.wait(lambda p: p[TCP].flags == "SA")
     if synack is None:
         fail("no SYN-ACK")
     c.irs = synack[TCP].seq
-    rcv = c.irs + 1
-    snd = iss + 1
-    c.send("A", snd, rcv)
+    c.send("A", iss + 1, c.irs + 1)
+    return iss + 1, c.irs + 1
+
+
+def run_rstflood(n):
+    c = Conn(portcullis_mac())
+    snd, rcv = handshake(c, 1000)
+    c.send("PA", snd, rcv, b"before")
+    snd += 6
+    if not c.wait_echoed(b"before"):
+        fail(f"no echo before the flood: {c.echoed()!r}")
+    before = len(c.got)
+    rsts = [c.eth / IP(src=ME, dst=ADDR) /
+            TCP(sport=SPORT, dport=7, flags="R", seq=(snd + 1 + i) % 2**32, window=0)
+            for i in range(n)]
+    start = time.monotonic()
+    sendp(rsts, iface=IFACE)
+    seconds = time.monotonic() - start
+    c.send("PA", snd, rcv + 6, b"after")
+    snd += 5
+    if not c.wait_echoed(b"beforeafter"):
+        fail(f"connection lost after the flood: {c.echoed()!r}")
+    acks = sum(1 for p in c.got[before:] if p[TCP].flags == "A" and Raw not in p)
+    c.send("R", snd)
+    c.stop()
+    print(json.dumps({"sent": n, "acks": acks, "seconds": seconds}))
+
+
+def rstflood(n):
+    kernel_quiet(run_rstflood, n)
+
+
+def run_hostile():
+    c = Conn(portcullis_mac())
+    snd, rcv = handshake(c, 2**32 - 20)  # data will cross the wrap
     msg = b"0123456789abcdefghijklmnopqrstuvwxyz"
     # Overlapping segments across the wrap: [0,20) then [10,36).
     c.send("PA", snd, rcv, msg[:20])
@@ -186,7 +228,9 @@ def synflood(seconds):
 if __name__ == "__main__":
     if sys.argv[1] == "hostile":
         hostile()
+    elif sys.argv[1] == "rstflood":
+        rstflood(int(sys.argv[2]))
     elif sys.argv[1] == "synflood":
         synflood(float(sys.argv[2]))
     else:
-        sys.exit("usage: raw_tcp.py hostile | synflood SECONDS")
+        sys.exit("usage: raw_tcp.py hostile | synflood SECONDS | rstflood COUNT")

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import BUILD, ROOT, in_ns
 
-LAB = "pcti"
+LAB = os.environ.get("PC_TEST_LAB", "pct") + "i"
 NS_LOSSY, NS_IMPAIR, NS_BACKEND = f"{LAB}-lossy", f"{LAB}-impair", f"{LAB}-backend"
 LOSSY_ADDR, BACKEND_ADDR = "198.18.0.4", "198.18.0.3"
 RELAY = BUILD / "tests" / "impair" / "pc_impair"

@@ -147,14 +147,30 @@ def test_connection_limit(start_portcullis):
 # and closes first, so portcullis keeps the connection in TIME_WAIT while
 # the client keeps nothing), reads to the end and closes; n times in a row.
 SAME_PORT = """
-import socket, sys, time
+import errno, socket, sys, time
+
+def connect():
+    # Our own side of the last connection sits in LAST_ACK until
+    # portcullis's ACK of our FIN arrives: Linux refuses the same 4-tuple
+    # until then (no SYN is sent).
+    deadline = time.monotonic() + 30
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("198.18.0.2", 41999))
+        s.settimeout(30)
+        try:
+            s.connect(("198.18.0.1", 19))
+            return s
+        except OSError as e:
+            s.close()
+            if e.errno != errno.EADDRNOTAVAIL or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
 for i in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("198.18.0.2", 41999))
-    s.settimeout(30)
     t = time.monotonic()
-    s.connect(("198.18.0.1", 19))
+    s = connect()
     got = 0
     while True:
         b = s.recv(65536)
