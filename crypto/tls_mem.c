@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wolfSSL's allocator. On a worker lcore, memory comes from that worker's
- * arena: a hugepage region carved into power-of-two size classes with one
- * free list per class, private to the worker (no locks, no syscalls, and
- * a hard limit: an exhausted arena fails the allocation, which fails that
- * connection's handshake and is counted, and never touches another
- * connection). Anywhere else (the management thread building contexts
+ * arena: a hugepage region managed by a buddy allocator (tls_arena.c),
+ * private to the worker (no locks, no syscalls, and a hard limit: an
+ * exhausted arena fails the allocation, which fails that connection's
+ * handshake and is counted, and never touches another connection). Anywhere else (the management thread building contexts
  * and trust objects, the offline verifier) it is the C library's malloc.
  *
- * Every block starts with a 16-byte header naming its owner and class, so
- * free() knows where it goes. A block freed by a thread other than its
+ * Every block starts with a 16-byte header (struct pc_arena_hdr) naming its
+ * owner and class, so free() knows where it goes. A block freed by a thread other than its
  * owner (only at shutdown, after the workers stopped) is counted and left
  * in the arena, which is released whole.
  *
@@ -29,6 +28,7 @@
 #include <wolfssl/wolfcrypt/memory.h>
 
 #include "tls.h"
+#include "tls_arena.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MEM_ASAN 1
@@ -41,83 +41,51 @@
 #define MEM_ASAN 0
 #endif
 
-#define MEM_MIN_SHIFT 6   /* 64 bytes */
-#define MEM_CLASSES 13    /* ... 256 KiB */
 #define MEM_NOT_ARENA 0xffff
 
-struct mem_hdr {
-	uint16_t owner;   /* lcore id, MEM_NOT_ARENA for malloc'ed blocks */
-	uint8_t cls;
-	uint8_t pad[5];
-	uint64_t size;    /* requested size */
-};
-
-struct mem_free {
-	struct mem_free *next;
-};
-
+/* A worker's arena. Under ASan only the byte limit and the counters are
+ * kept (blocks come from malloc), in the arena's own fields. */
 struct mem_arena {
-	uint8_t *base;
-	uint8_t *next;
-	uint8_t *end;
+	struct pc_arena a;
+	uint8_t *mem;            /* the hugepage region */
 	uint64_t limit;
-	struct mem_free *free[MEM_CLASSES];
-	struct pc_tls_mem_stats st;
+	uint64_t foreign_frees;
 } __rte_cache_aligned;
 
 static struct mem_arena *arenas[RTE_MAX_LCORE];
 
-static int size_class(size_t total)
+static void *arena_alloc(struct mem_arena *m, unsigned int owner, size_t size)
 {
-	for (int c = 0; c < MEM_CLASSES; c++)
-		if (total <= (size_t)1 << (MEM_MIN_SHIFT + c))
-			return c;
-	return -1;
-}
+	size_t total = size + sizeof(struct pc_arena_hdr);
+	struct pc_arena_hdr *h;
 
-static void *arena_alloc(struct mem_arena *a, unsigned int owner, size_t size)
-{
-	int c = size_class(size + sizeof(struct mem_hdr));
-	size_t bytes;
-	struct mem_hdr *h;
+	if (MEM_ASAN) {
+		size_t bytes = 64;
 
-	if (c < 0) {
-		a->st.failures++;
+		while (bytes < total && bytes <= PC_ARENA_MAX_BLOCK)
+			bytes <<= 1;
+		if (bytes > PC_ARENA_MAX_BLOCK || m->a.in_use + bytes > m->limit ||
+		    (h = malloc(bytes)) == NULL) {
+			m->a.failures++;
+			return NULL;
+		}
+		h->cls = (uint8_t)__builtin_ctzll(bytes >> PC_ARENA_MIN_SHIFT);
+		m->a.in_use += bytes;
+		m->a.reserved = RTE_MAX(m->a.reserved, m->a.in_use);
+		m->a.peak = RTE_MAX(m->a.peak, m->a.in_use);
+		m->a.allocs++;
+	} else if ((h = pc_arena_alloc(&m->a, total)) == NULL) {
 		return NULL;
 	}
-	bytes = (size_t)1 << (MEM_MIN_SHIFT + c);
-	if (!MEM_ASAN && a->free[c] != NULL) {
-		h = (struct mem_hdr *)a->free[c];
-		a->free[c] = a->free[c]->next;
-	} else if (MEM_ASAN) {
-		if (a->st.reserved + bytes > a->limit || (h = malloc(bytes)) == NULL) {
-			a->st.failures++;
-			return NULL;
-		}
-		a->st.reserved += bytes;
-	} else {
-		if ((size_t)(a->end - a->next) < bytes) {
-			a->st.failures++;
-			return NULL;
-		}
-		h = (struct mem_hdr *)a->next;
-		a->next += bytes;
-		a->st.reserved += bytes;
-	}
 	h->owner = (uint16_t)owner;
-	h->cls = (uint8_t)c;
 	h->size = size;
-	a->st.in_use += bytes;
-	if (a->st.in_use > a->st.peak)
-		a->st.peak = a->st.in_use;
-	a->st.allocs++;
 	return h + 1;
 }
 
 static void *mem_malloc(size_t size)
 {
 	unsigned int id = rte_lcore_id();
-	struct mem_hdr *h;
+	struct pc_arena_hdr *h;
 
 	if (id < RTE_MAX_LCORE && arenas[id] != NULL)
 		return arena_alloc(arenas[id], id, size);
@@ -131,45 +99,39 @@ static void *mem_malloc(size_t size)
 
 static void mem_free(void *p)
 {
-	struct mem_hdr *h;
-	struct mem_arena *a;
+	struct pc_arena_hdr *h;
+	struct mem_arena *m;
 
 	if (p == NULL)
 		return;
-	h = (struct mem_hdr *)p - 1;
+	h = (struct pc_arena_hdr *)p - 1;
 	if (h->owner == MEM_NOT_ARENA) {
 		free(h);
 		return;
 	}
-	a = arenas[h->owner];
+	m = arenas[h->owner];
 	if (h->owner != rte_lcore_id()) {
 		/* Only at shutdown: the arena goes as a whole. */
-		__atomic_fetch_add(&a->st.foreign_frees, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&m->foreign_frees, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	a->st.in_use -= (size_t)1 << (MEM_MIN_SHIFT + h->cls);
 	if (MEM_ASAN) {
-		a->st.reserved -= (size_t)1 << (MEM_MIN_SHIFT + h->cls);
+		m->a.in_use -= pc_arena_block_size(h);
 		free(h);
 		return;
 	}
-	/* The link overwrites the header: read the class first. */
-	unsigned int cls = h->cls;
-
-	((struct mem_free *)h)->next = a->free[cls];
-	a->free[cls] = (struct mem_free *)h;
+	pc_arena_free(&m->a, h);
 }
 
 static void *mem_realloc(void *p, size_t size)
 {
-	struct mem_hdr *h;
+	struct pc_arena_hdr *h;
 	void *n;
 
 	if (p == NULL)
 		return mem_malloc(size);
-	h = (struct mem_hdr *)p - 1;
-	if (h->owner != MEM_NOT_ARENA &&
-	    size + sizeof(*h) <= (size_t)1 << (MEM_MIN_SHIFT + h->cls)) {
+	h = (struct pc_arena_hdr *)p - 1;
+	if (h->owner != MEM_NOT_ARENA && size + sizeof(*h) <= pc_arena_block_size(h)) {
 		h->size = size;
 		return p;
 	}
@@ -192,21 +154,21 @@ int pc_tls_mem_init(uint32_t mb_per_worker)
 	uint64_t bytes = (uint64_t)mb_per_worker << 20;
 
 	RTE_LCORE_FOREACH_WORKER(id) {
-		struct mem_arena *a = rte_zmalloc_socket("tls_arena_hdr", sizeof(*a),
-							 RTE_CACHE_LINE_SIZE,
-							 (int)rte_lcore_to_socket_id(id));
+		int socket = (int)rte_lcore_to_socket_id(id);
+		struct mem_arena *m = rte_zmalloc_socket("tls_arena_hdr", sizeof(*m),
+							 RTE_CACHE_LINE_SIZE, socket);
 
-		if (a == NULL)
+		if (m == NULL)
 			goto fail;
-		arenas[id] = a;
-		a->limit = bytes;
+		arenas[id] = m;
+		m->limit = bytes;
 		if (!MEM_ASAN) {
-			a->base = rte_malloc_socket("tls_arena", bytes, 4096,
-						    (int)rte_lcore_to_socket_id(id));
-			if (a->base == NULL)
+			/* Aligned to the largest block, so none is lost to
+			 * pc_arena_init's alignment. */
+			m->mem = rte_malloc_socket("tls_arena", bytes, PC_ARENA_MAX_BLOCK, socket);
+			if (m->mem == NULL)
 				goto fail;
-			a->next = a->base;
-			a->end = a->base + bytes;
+			pc_arena_init(&m->a, m->mem, bytes);
 		}
 	}
 	return 0;
@@ -218,20 +180,30 @@ fail:
 void pc_tls_mem_fini(void)
 {
 	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
-		struct mem_arena *a = arenas[id];
+		struct mem_arena *m = arenas[id];
 
-		if (a == NULL)
+		if (m == NULL)
 			continue;
-		rte_free(a->base);
-		rte_free(a);
+		rte_free(m->mem);
+		rte_free(m);
 		arenas[id] = NULL;
 	}
 }
 
 bool pc_tls_mem_stats(unsigned int lcore, struct pc_tls_mem_stats *out)
 {
+	const struct mem_arena *m;
+
 	if (lcore >= RTE_MAX_LCORE || arenas[lcore] == NULL)
 		return false;
-	*out = arenas[lcore]->st;
+	m = arenas[lcore];
+	*out = (struct pc_tls_mem_stats){
+		.reserved = m->a.reserved,
+		.in_use = m->a.in_use,
+		.peak = m->a.peak,
+		.allocs = m->a.allocs,
+		.failures = m->a.failures,
+		.foreign_frees = m->foreign_frees,
+	};
 	return true;
 }
