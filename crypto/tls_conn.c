@@ -50,6 +50,7 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 #define TLS_MAX_PLAINTEXT 16384
 #define TLS_HELLO_MAX (TLS_REC_HDR + TLS_MAX_PLAINTEXT)
 #define TLS_HELLO_TAIL 8
+#define TLS_CH_SESSION_ID (TLS_REC_HDR + 4 + 2 + 32)
 /* Don't encrypt tiny records when the send buffer is nearly full. */
 #define TLS_MIN_SEND 1024
 /* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
@@ -77,6 +78,7 @@ struct pc_tls_conn {
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
+	bool ccs_due;                    /* middlebox compatibility (see io_send) */
 	uint16_t rec_overhead;           /* bytes a full record adds (cipher suite) */
 	bool logged;                     /* a record for this connection was pushed */
 	enum pc_verify_reason vreason;
@@ -121,6 +123,31 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	return (int)n;
 }
 
+/* RFC 8446 D.4: a TLS 1.3 server answering a ClientHello with a legacy
+ * session id sends a dummy change_cipher_spec right after its first
+ * handshake message (ServerHello or HelloRetryRequest); middleboxes and
+ * strict clients (tlsfuzzer) expect it. wolfSSL 5.5.4 does it only as a
+ * client, so the first handshake record wolfSSL writes is followed here
+ * by the CCS record. wolfSSL flushes each handshake message on its own
+ * and the send buffer is empty at that point: the record arrives whole. */
+static bool send_with_ccs(struct pc_tls_conn *t, const uint8_t *buf, int sz)
+{
+	static const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};
+	size_t rec;
+
+	t->ccs_due = false;
+	if (wolfSSL_version(t->ssl) != TLS1_3_VERSION || sz < TLS_REC_HDR || buf[0] != 22)
+		return false;
+	rec = TLS_REC_HDR + ((size_t)buf[3] << 8 | buf[4]);
+	if (rec > (size_t)sz || pc_tcp_write_space(t->tcp) < (size_t)sz + sizeof(ccs))
+		return false;
+	pc_tcp_write(t->tcp, buf, rec);
+	pc_tcp_write(t->tcp, ccs, sizeof(ccs));
+	pc_tcp_write(t->tcp, buf + rec, (size_t)sz - rec);
+	t->bytes_out += (uint64_t)sz + sizeof(ccs);
+	return true;
+}
+
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct pc_tls_conn *t = ctx;
@@ -129,6 +156,10 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	(void)ssl;
 	if (t->swallow)
 		return sz;
+	if (t->ccs_due && send_with_ccs(t, (const uint8_t *)buf, sz)) {
+		t->out_blocked = false;
+		return sz;
+	}
 	n = pc_tcp_write(t->tcp, buf, (size_t)sz);
 	if (n == 0) {
 		t->out_blocked = true;
@@ -406,6 +437,9 @@ static void hello(struct pc_tls_conn *t)
 	}
 	n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR + rec_len);
 	memset(rec + n, 0, TLS_HELLO_TAIL);
+	/* Record and handshake headers, version, random: then the legacy
+	 * session id's length. */
+	t->ccs_due = n > TLS_CH_SESSION_ID && rec[5] == 1 && rec[TLS_CH_SESSION_ID] != 0;
 	/* A ClientHello split over several records has its SNI looked for in
 	 * the first one only; without it, the default host answers. */
 	if (wolfSSL_SNI_GetFromBuffer(rec, (unsigned int)(TLS_REC_HDR + rec_len),

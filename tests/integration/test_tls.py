@@ -284,6 +284,23 @@ def s_client(pki, args,
     return r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
 
+@pytest.mark.parametrize("args,ccs", [(["-tls1_3"], True), (["-tls1_2"], False)])
+def test_middlebox_compat_change_cipher_spec(pc, pki, args, ccs):
+    """RFC 8446 D.4: OpenSSL's ClientHello carries a legacy session id, so
+    a TLS 1.3 server sends a dummy ChangeCipherSpec right after its
+    ServerHello (TLS 1.2's own CCS comes later, after the key exchange)."""
+    out, err = s_client(pki, [*args, "-msg"])
+    lines = out.splitlines()
+    # The content types of the records received, from their headers'
+    # dumps: 16 handshake, 14 change_cipher_spec, 17 application data.
+    types = [lines[i + 1].split()[0] for i, line in enumerate(lines)
+             if line.startswith("<<< ") and "RecordHeader" in line]
+    assert types[0] == "16", out
+    assert types[1] == ("14" if ccs else "16"), out
+    assert types.count("14") == 1, out
+    assert "identity: spiffe://tenant-a.test/svc/web" in out, out + err
+
+
 @pytest.mark.parametrize("args,cipher,group", [
     (["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519"],
      "TLS_AES_128_GCM_SHA256", "X25519"),
