@@ -14,6 +14,7 @@
 #include <wolfssl/ssl.h>
 
 #include "pc_tls.h"
+#include "tls_hello.h"
 
 /* Most certificates a client may send (wolfSSL's own limit is 10). */
 #define PC_TLS_MAX_PEER_CHAIN (PC_VERIFY_MAX_DEPTH + 2)
@@ -27,6 +28,8 @@ enum pc_tls_err {
 	PC_TLS_ERR__MAX
 };
 
+#define PC_TLS_MAX_SUITES 32
+
 /* One hostname's immutable policy, part of a struct pc_tls_config. */
 struct pc_tls_host {
 	char name[PC_TLS_NAME_MAX + 1];
@@ -39,6 +42,8 @@ struct pc_tls_host {
 	const char *protected[PC_TLS_MAX_PROTECTED];
 	char protected_buf[PC_TLS_MAX_PROTECTED][128];
 	WOLFSSL_CTX *ctx[RTE_MAX_LCORE]; /* per worker lcore */
+	unsigned int nb_suites;
+	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids its connections can negotiate */
 };
 
 /* The session-ticket key of a configuration. */
@@ -49,6 +54,7 @@ struct pc_tls_ticket_key {
 
 struct pc_tls_config {
 	struct pc_tls_ticket_key ticket;
+	struct pc_tls_hello_policy hello; /* what a ClientHello must offer */
 	unsigned int nb_hosts;
 	struct pc_tls_host *hosts;      /* exact names, then wildcards */
 	struct pc_tls_host *def;        /* "default", or NULL */

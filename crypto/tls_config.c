@@ -17,6 +17,8 @@
 
 #include "tls.h"
 
+#include <wolfssl/wolfcrypt/asn.h> /* RSAk, ECDSAk */
+
 /* AEAD suites only, ECDSA and RSA certificates, forward secrecy. */
 #define TLS_DEFAULT_CIPHERS                                                          \
 	"TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:" \
@@ -166,20 +168,20 @@ static int set_versions(WOLFSSL_CTX *ctx, const struct pc_tls_spec *s)
 		       : -1;
 }
 
-/* "X25519:P-256:P-384", in order of preference. */
-static int set_groups(WOLFSSL_CTX *ctx, const char *list)
+/* "X25519:P-256:P-384", in order of preference, as IANA group ids (which
+ * are wolfSSL's too). Returns how many, 0 for a bad list. */
+static unsigned int parse_groups(const char *list, uint16_t ids[PC_TLS_HELLO_MAX_GROUPS])
 {
 	static const struct {
 		const char *name;
-		int id;
+		uint16_t id;
 	} known[] = {
 		{"X25519", WOLFSSL_ECC_X25519},
 		{"P-256", WOLFSSL_ECC_SECP256R1},
 		{"P-384", WOLFSSL_ECC_SECP384R1},
 		{"P-521", WOLFSSL_ECC_SECP521R1},
 	};
-	int ids[RTE_DIM(known)];
-	int n = 0;
+	unsigned int n = 0;
 
 	for (const char *p = list; *p != '\0';) {
 		size_t len = strcspn(p, ":");
@@ -188,12 +190,23 @@ static int set_groups(WOLFSSL_CTX *ctx, const char *list)
 		for (k = 0; k < RTE_DIM(known); k++)
 			if (strlen(known[k].name) == len && strncmp(p, known[k].name, len) == 0)
 				break;
-		if (k == RTE_DIM(known) || n == (int)RTE_DIM(ids))
-			return -1;
+		if (k == RTE_DIM(known) || n == PC_TLS_HELLO_MAX_GROUPS)
+			return 0;
 		ids[n++] = known[k].id;
 		p += len + (p[len] == ':');
 	}
-	return n != 0 && wolfSSL_CTX_set_groups(ctx, ids, n) == WOLFSSL_SUCCESS ? 0 : -1;
+	return n;
+}
+
+static int set_groups(WOLFSSL_CTX *ctx, const char *list)
+{
+	uint16_t ids[PC_TLS_HELLO_MAX_GROUPS];
+	int wids[PC_TLS_HELLO_MAX_GROUPS];
+	unsigned int n = parse_groups(list, ids);
+
+	for (unsigned int i = 0; i < n; i++)
+		wids[i] = ids[i];
+	return n != 0 && wolfSSL_CTX_set_groups(ctx, wids, (int)n) == WOLFSSL_SUCCESS ? 0 : -1;
 }
 
 static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_config *cfg,
@@ -276,6 +289,40 @@ static void free_config(struct pc_tls_config *cfg)
 	rte_free(cfg);
 }
 
+/* The cipher suites a connection of the host can negotiate, as IANA ids:
+ * those of the cipher list that its certificate's key can serve (TLS 1.2
+ * ECDSA suites need an ECDSA key, RSA suites an RSA key). */
+static int host_suites(struct pc_tls_host *h, const struct pc_tls_spec *s,
+		       const char *cert_file, char *err, size_t errlen)
+{
+	WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert_file, WOLFSSL_FILETYPE_PEM);
+	int key = x != NULL ? wolfSSL_X509_get_pubkey_type(x) : 0;
+	const char *list = s->ciphers[0] != '\0' ? s->ciphers : TLS_DEFAULT_CIPHERS;
+
+	wolfSSL_X509_free(x);
+	h->nb_suites = 0;
+	for (const char *p = list; *p != '\0' && h->nb_suites < PC_TLS_MAX_SUITES;) {
+		size_t len = strcspn(p, ":");
+		char name[64];
+		uint8_t cs0, cs1;
+		int flags;
+
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		p += len + (p[len] == ':');
+		if (wolfSSL_get_cipher_suite_from_name(name, &cs0, &cs1, &flags) != 0 ||
+		    (strstr(name, "-ECDSA-") != NULL && key != ECDSAk) ||
+		    (strstr(name, "-RSA-") != NULL && key != RSAk))
+			continue;
+		h->suites[h->nb_suites++] = (uint16_t)(cs0 << 8 | cs1);
+	}
+	if (h->nb_suites == 0) {
+		snprintf(err, errlen, "host %s: no cipher suite of the list fits its certificate",
+			 h->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int build_host(struct pc_tls_host *h, const struct pc_tls_spec *s,
 		      const struct pc_tls_config *cfg,
 		      const struct pc_tls_host_spec *hs, const struct pc_tls_host_spec *def,
@@ -308,7 +355,7 @@ static int build_host(struct pc_tls_host *h, const struct pc_tls_spec *s,
 		if (h->ctx[id] == NULL)
 			return -1;
 	}
-	return 0;
+	return host_suites(h, s, (hs->cert_file[0] != '\0' ? hs : def)->cert_file, err, errlen);
 }
 
 /* Exact names first, then wildcards longest suffix first, default last. */
@@ -334,6 +381,10 @@ static struct pc_tls_config *build_config(const struct pc_tls_spec *s, char *err
 	if (cfg->hosts == NULL)
 		goto nomem;
 	cfg->handshake_timeout_ms = s->handshake_timeout_ms;
+	cfg->hello.nb_groups = parse_groups(s->groups, cfg->hello.groups);
+	cfg->hello.tls13 = s->max_version == 3;
+	cfg->hello.tls12 = s->min_version == 2;
+	cfg->hello.alpn = "http/1.1";
 	if (pc_tls_ticket_key_init(&cfg->ticket) != 0) {
 		snprintf(err, errlen, "getrandom failed for the ticket key");
 		goto fail;

@@ -37,20 +37,23 @@
 #include "pc_alog.h"
 #include "pc_http.h"
 #include "tls.h"
+#include "tls_hello.h"
 
 /* wolfSSL's own alert sender (internal API, linked from the static
  * library): wolfSSL only knows a handful of certificate alerts, and our
  * reasons need the precise one (certificate_revoked, access_denied...). */
 int SendAlert(WOLFSSL *ssl, int severity, int type);
 #define TLS_ALERT_FATAL 2
+#define TLS_ALERT_UNEXPECTED_MESSAGE 10
 #define TLS_ALERT_HANDSHAKE_FAILURE 40
 #define TLS_ALERT_UNRECOGNIZED_NAME 112
 
 #define TLS_REC_HDR 5
 #define TLS_MAX_PLAINTEXT 16384
-#define TLS_HELLO_MAX (TLS_REC_HDR + TLS_MAX_PLAINTEXT)
-#define TLS_HELLO_TAIL 8
-#define TLS_CH_SESSION_ID (TLS_REC_HDR + 4 + 2 + 32)
+/* The largest ClientHello taken (post-quantum key shares and many
+ * extensions go past one record), and in how many records at most. */
+#define TLS_HELLO_MSG_MAX 65536
+#define TLS_HELLO_MAX_RECORDS 256
 /* Don't encrypt tiny records when the send buffer is nearly full. */
 #define TLS_MIN_SEND 1024
 /* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
@@ -79,6 +82,10 @@ struct pc_tls_conn {
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
 	bool ccs_due;                    /* middlebox compatibility (see io_send) */
+	uint16_t hello_records;          /* HELLO: records counted so far */
+	uint32_t hello_off;              /* HELLO: where the next record starts */
+	uint32_t hello_payload;          /* HELLO: their payload bytes */
+	uint32_t hello_need;             /* HELLO: the ClientHello's bytes, 0 = unknown yet */
 	uint16_t rec_overhead;           /* bytes a full record adds (cipher suite) */
 	bool logged;                     /* a record for this connection was pushed */
 	enum pc_verify_reason vreason;
@@ -96,6 +103,7 @@ struct tls_pool {
 	struct pc_tls_conn *objs;
 	struct pc_tls_conn *free;
 	uint32_t in_use;
+	uint8_t *hello;                  /* scratch: one whole ClientHello */
 } __rte_cache_aligned;
 
 static struct tls_pool pools[RTE_MAX_LCORE];
@@ -262,13 +270,20 @@ static void close_tcp(struct pc_tls_conn *t)
 	pc_tcp_close(t->tcp);
 }
 
-/* The connection cannot go on: count why, log it, close. */
-static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
+/* The connection cannot go on: count why, log it (with detail, when
+ * given, as the error), close. */
+static void fail_detail(struct pc_tls_conn *t, enum pc_tls_err why, const char *detail)
 {
 	cnt()->err[why]++;
 	if (!t->logged)
-		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed", tls_err_names[why]);
+		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
+			 detail != NULL ? detail : tls_err_names[why]);
 	close_tcp(t);
+}
+
+static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
+{
+	fail_detail(t, why, NULL);
 }
 
 /* Refuse the client's certificate from the verify callback: our alert,
@@ -406,54 +421,125 @@ static void plain_alert(struct pc_tls_conn *t, uint8_t desc)
 	pc_tcp_write(t->tcp, rec, sizeof(rec));
 }
 
-/* HELLO: wait for the whole first record, take its SNI, pick the host. */
+/* The first n payload bytes of the handshake records at the start of the
+ * receive buffer (all there: hello() counted them), into dst. */
+static void hello_gather(const struct pc_tls_conn *t, uint8_t *dst, size_t n)
+{
+	size_t off = 0, copied = 0;
+
+	while (copied < n) {
+		uint8_t h[TLS_REC_HDR];
+		size_t len, take;
+
+		pc_tcp_peek_at(t->tcp, off, h, TLS_REC_HDR);
+		len = (size_t)h[3] << 8 | h[4];
+		take = RTE_MIN(len, n - copied);
+		pc_tcp_peek_at(t->tcp, off + TLS_REC_HDR, dst + copied, take);
+		copied += take;
+		off += TLS_REC_HDR + len;
+	}
+}
+
+/* HELLO, step 1: count the handshake records at the start of the receive
+ * buffer until they hold the whole ClientHello (a record header is looked
+ * at once, whatever the pace of the client). Returns true once they do;
+ * false to wait for more, or when the connection failed. */
+static bool hello_complete(struct pc_tls_conn *t)
+{
+	for (;;) {
+		uint8_t h[TLS_REC_HDR];
+		size_t len;
+
+		if (t->hello_need != 0 && t->hello_payload >= t->hello_need)
+			return true;
+		if (pc_tcp_peek_at(t->tcp, t->hello_off, h, TLS_REC_HDR) < TLS_REC_HDR)
+			break;
+		len = (size_t)h[3] << 8 | h[4];
+		/* Handshake records, version 3.x, 1 to 2^14 bytes. */
+		if (h[0] != 22 || h[1] != 3 || len == 0 || len > TLS_MAX_PLAINTEXT) {
+			if (t->hello_records == 0) {
+				fail(t, PC_TLS_ERR_not_tls);
+			} else {
+				plain_alert(t, TLS_ALERT_UNEXPECTED_MESSAGE);
+				fail_detail(t, PC_TLS_ERR_bad_hello, "ClientHello: not in handshake records");
+			}
+			return false;
+		}
+		if (pc_tcp_readable(t->tcp) < t->hello_off + TLS_REC_HDR + len)
+			break;
+		if (++t->hello_records > TLS_HELLO_MAX_RECORDS) {
+			plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+			fail(t, PC_TLS_ERR_hello_too_large);
+			return false;
+		}
+		t->hello_off += (uint32_t)(TLS_REC_HDR + len);
+		t->hello_payload += (uint32_t)len;
+		if (t->hello_need == 0 && t->hello_payload >= 4) {
+			uint8_t hs[4];
+
+			hello_gather(t, hs, sizeof(hs));
+			t->hello_need = 4 + ((uint32_t)hs[1] << 16 | (uint32_t)hs[2] << 8 | hs[3]);
+			if (hs[0] != 1) {
+				plain_alert(t, TLS_ALERT_UNEXPECTED_MESSAGE);
+				fail_detail(t, PC_TLS_ERR_bad_hello, "ClientHello: another message first");
+				return false;
+			}
+			/* It must fit the scratch buffer and, with a header per
+			 * full record at least, the receive buffer. */
+			if (t->hello_need > TLS_HELLO_MSG_MAX ||
+			    t->hello_off + (t->hello_need - t->hello_payload) +
+					    TLS_REC_HDR * (t->hello_need / TLS_MAX_PLAINTEXT + 1) >
+				    pc_tcp_rcvbuf_size(t->tcp)) {
+				plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+				fail(t, PC_TLS_ERR_hello_too_large);
+				return false;
+			}
+		}
+	}
+	if (t->peer_fin)
+		fail(t, pc_tcp_readable(t->tcp) == 0 ? PC_TLS_ERR_peer_closed : PC_TLS_ERR_not_tls);
+	return false;
+}
+
+/* HELLO: the whole ClientHello, checked (tls_hello.c); its SNI picks the
+ * host. wolfSSL then reads the same records from the receive buffer. */
 static void hello(struct pc_tls_conn *t)
 {
-	/* A zeroed tail after the record: wolfSSL's SNI parser may read two
-	 * bytes past a truncated extension list. */
-	uint8_t rec[TLS_HELLO_MAX + TLS_HELLO_TAIL];
-	size_t n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR);
-	unsigned int sni_len = sizeof(t->sni) - 1;
+	uint8_t *msg = pools[rte_lcore_id() % RTE_MAX_LCORE].hello;
 	unsigned int id = rte_lcore_id();
-	size_t rec_len;
+	struct pc_tls_hello ch;
 
-	if (n < TLS_REC_HDR) {
-		if (t->peer_fin)
-			fail(t, n == 0 ? PC_TLS_ERR_peer_closed : PC_TLS_ERR_not_tls);
+	if (!hello_complete(t))
 		return;
-	}
-	/* A handshake record, version 3.x, at most 2^14 bytes. */
-	rec_len = (size_t)rec[3] << 8 | rec[4];
-	if (rec[0] != 22 || rec[1] != 3 || rec_len > TLS_MAX_PLAINTEXT || rec_len == 0) {
-		fail(t, PC_TLS_ERR_not_tls);
-		return;
-	}
-	/* Copy the record only once it is all there (a ClientHello sent a
-	 * byte at a time must not cost a copy per byte). */
-	if (pc_tcp_readable(t->tcp) < TLS_REC_HDR + rec_len) {
-		if (t->peer_fin)
-			fail(t, PC_TLS_ERR_peer_closed);
-		return;
-	}
-	n = pc_tcp_peek(t->tcp, rec, TLS_REC_HDR + rec_len);
-	memset(rec + n, 0, TLS_HELLO_TAIL);
-	/* Record and handshake headers, version, random: then the legacy
-	 * session id's length. */
-	t->ccs_due = n > TLS_CH_SESSION_ID && rec[5] == 1 && rec[TLS_CH_SESSION_ID] != 0;
-	/* A ClientHello split over several records has its SNI looked for in
-	 * the first one only; without it, the default host answers. */
-	if (wolfSSL_SNI_GetFromBuffer(rec, (unsigned int)(TLS_REC_HDR + rec_len),
-				      WOLFSSL_SNI_HOST_NAME, (uint8_t *)t->sni,
-				      &sni_len) == WOLFSSL_SUCCESS)
-		t->sni[sni_len] = '\0';
-	else
-		t->sni[0] = '\0';
 	t->cfg = rcu_dereference(pc_tls_active);
-	t->host = t->cfg != NULL ? pc_tls_find_host(t->cfg, t->sni) : NULL;
+	if (t->cfg == NULL) {
+		fail(t, PC_TLS_ERR_unknown_host);
+		return;
+	}
+	hello_gather(t, msg, t->hello_need);
+	if (pc_tls_hello_check(msg, t->hello_need, &t->cfg->hello, &ch) != 0) {
+		t->cfg = NULL;
+		plain_alert(t, ch.alert);
+		fail_detail(t, PC_TLS_ERR_bad_hello, ch.why);
+		return;
+	}
+	snprintf(t->sni, sizeof(t->sni), "%s", ch.sni);
+	t->ccs_due = ch.session_id;
+	t->host = pc_tls_find_host(t->cfg, t->sni);
 	if (t->host == NULL) {
 		plain_alert(t, TLS_ALERT_UNRECOGNIZED_NAME);
 		t->cfg = NULL;
 		fail(t, PC_TLS_ERR_unknown_host);
+		return;
+	}
+	/* wolfSSL 5.5.4 answers a TLS 1.2 hello without a suite it can serve
+	 * with a ServerHello naming suite 0x0000. A 1.2 hello to a 1.3-only
+	 * listener is left to wolfSSL (protocol_version). */
+	if ((ch.tls13 || t->cfg->hello.tls12) &&
+	    !pc_tls_hello_suite_in_common(&ch, t->host->suites, t->host->nb_suites)) {
+		t->cfg = NULL;
+		plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+		fail_detail(t, PC_TLS_ERR_bad_hello, "no cipher suite in common");
 		return;
 	}
 	/* Held until the connection closes, across quiescent states. */
@@ -667,7 +753,9 @@ int pc_tls_conn_init(uint32_t per_lcore)
 
 		p->objs = rte_zmalloc_socket("tls_conns", sizeof(p->objs[0]) * per_lcore,
 					     RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(id));
-		if (p->objs == NULL)
+		p->hello = rte_malloc_socket("tls_hello", TLS_HELLO_MSG_MAX, RTE_CACHE_LINE_SIZE,
+					     (int)rte_lcore_to_socket_id(id));
+		if (p->objs == NULL || p->hello == NULL)
 			return -1;
 		for (uint32_t i = 0; i < per_lcore; i++) {
 			p->objs[i].next_free = p->free;
@@ -681,6 +769,7 @@ void pc_tls_conn_fini(void)
 {
 	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
 		rte_free(pools[id].objs);
+		rte_free(pools[id].hello);
 		memset(&pools[id], 0, sizeof(pools[id]));
 	}
 }

@@ -44,8 +44,15 @@ struct pc_tcp_app {
 
 size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len);
 size_t pc_tcp_readable(const struct pc_tcb *c);
-/* Copy up to len bytes from the receive buffer without taking them. */
-size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len);
+/* Copy up to len bytes from the receive buffer without taking them,
+ * starting off bytes into what is readable. */
+size_t pc_tcp_peek_at(const struct pc_tcb *c, size_t off, void *buf, size_t len);
+static inline size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len)
+{
+	return pc_tcp_peek_at(c, 0, buf, len);
+}
+/* The receive buffer's size: what can be read can never exceed it. */
+size_t pc_tcp_rcvbuf_size(const struct pc_tcb *c);
 /* The peer's address and port, network order. */
 void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port);
 size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len);

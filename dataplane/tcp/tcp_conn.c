@@ -281,12 +281,18 @@ size_t pc_tcp_readable(const struct pc_tcb *c)
 	return c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0);
 }
 
-size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len)
+size_t pc_tcp_peek_at(const struct pc_tcb *c, size_t off, void *buf, size_t len)
 {
-	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_readable(c));
+	size_t readable = pc_tcp_readable(c);
+	uint32_t n = off >= readable ? 0 : (uint32_t)RTE_MIN(len, readable - off);
 
-	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
+	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read + (uint32_t)off, buf, n);
 	return n;
+}
+
+size_t pc_tcp_rcvbuf_size(const struct pc_tcb *c)
+{
+	return (size_t)c->rbuf_mask + 1;
 }
 
 void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)

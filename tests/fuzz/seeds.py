@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input]    (eth_input by default)
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello]    (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
@@ -347,8 +347,21 @@ def tls_input_seeds():
     return seeds
 
 
+def tls_hello_seeds():
+    """fuzz_tls_hello: one handshake message. The ClientHellos of the
+    tls_input seeds (Python's ssl, TLS 1.2 and 1.3, with and without SNI),
+    without their record header."""
+    seeds = {}
+    for name, stream in tls_input_seeds().items():
+        at = 2 + stream[1]  # config byte, schedule length, schedule
+        rec = stream[at:]
+        if len(rec) > 9 and rec[0] == 22 and rec[5] == 1:
+            seeds[name] = rec[5:5 + (rec[3] << 8 | rec[4])]
+    return seeds
+
+
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
-           "verify": verify_seeds, "tls_input": tls_input_seeds}
+           "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds}
 
 
 def main(outdir, target="eth_input"):
