@@ -379,6 +379,58 @@ static void handshake_done(struct pc_tls_conn *t)
 	app_pump(t);
 }
 
+/* wolfSSL 5.5.4 gives up on some protocol errors without telling the
+ * peer (a fragmented handshake message with other records between, say).
+ * When it sent no fatal alert of its own, send the one RFC 8446 6.2
+ * names for its error, so that a failure is never a silent close. */
+static void protocol_alert(struct pc_tls_conn *t, int err)
+{
+	WOLFSSL_ALERT_HISTORY h;
+	int alert;
+
+	if (t->swallow || wolfSSL_get_alert_history(t->ssl, &h) != WOLFSSL_SUCCESS ||
+	    h.last_tx.level == TLS_ALERT_FATAL)
+		return;
+	switch (err) {
+	case OUT_OF_ORDER_E:
+	case SANITY_MSG_E:
+	case UNKNOWN_RECORD_TYPE:
+	/* A handshake message cut short by a record of another type
+	 * (RFC 8446 5.1 forbids interleaving them). */
+	case INCOMPLETE_DATA:
+		alert = 10; /* unexpected_message */
+		break;
+	case VERIFY_MAC_ERROR:
+	case DECRYPT_ERROR:
+		alert = 20; /* bad_record_mac */
+		break;
+	case BUFFER_ERROR:
+	case PARSE_ERROR:
+	case LENGTH_ERROR:
+	case DECODE_E:
+	case MISSING_HANDSHAKE_DATA:
+		alert = 50; /* decode_error */
+		break;
+	case BAD_KEY_SHARE_DATA:
+	case ECC_PEERKEY_ERROR:
+	case INVALID_PARAMETER:
+	case DUPLICATE_TLS_EXT_E:
+		alert = 47; /* illegal_parameter */
+		break;
+	case EXT_MISSING:
+		alert = 109; /* missing_extension */
+		break;
+	case VERSION_ERROR:
+		alert = 70; /* protocol_version */
+		break;
+	default:
+		alert = t->state < TLS_APP ? TLS_ALERT_HANDSHAKE_FAILURE : 80; /* internal_error */
+		break;
+	}
+	SendAlert(t->ssl, TLS_ALERT_FATAL, alert);
+	cnt()->alerts_sent++;
+}
+
 static void handshake(struct pc_tls_conn *t)
 {
 	int ret = wolfSSL_accept(t->ssl);
@@ -409,6 +461,7 @@ static void handshake(struct pc_tls_conn *t)
 	} else if (err == SOCKET_PEER_CLOSED_E || err == SOCKET_ERROR_E) {
 		fail(t, PC_TLS_ERR_peer_closed);
 	} else {
+		protocol_alert(t, err);
 		fail(t, PC_TLS_ERR_handshake);
 	}
 }
@@ -635,6 +688,7 @@ static void app_pump(struct pc_tls_conn *t)
 			progress = true;
 			continue;
 		}
+		protocol_alert(t, err);
 		fail(t, PC_TLS_ERR_record);
 		return;
 	}
