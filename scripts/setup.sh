@@ -20,7 +20,7 @@ PACKAGES=(
 	liburcu-dev libcmocka-dev libssl-dev
 	autoconf automake libtool dpkg-dev
 	iproute2 nftables iputils-ping iputils-arping ethtool procps psmisc
-	curl openssl python3 python3-scapy python3-pytest python3-cryptography socat
+	curl openssl python3 python3-scapy python3-pytest python3-cryptography python3-ecdsa socat
 	nginx haproxy gnuplot-nox
 )
 
