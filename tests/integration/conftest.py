@@ -55,6 +55,16 @@ def netlab():
         lab("down")
 
 
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The failure-class PKI of scripts/pki_cases.py (see its header),
+    made once per run."""
+    d = tmp_path_factory.mktemp("pki")
+    subprocess.run(["/usr/bin/python3", str(ROOT / "scripts" / "pki_cases.py"), str(d)],
+                   check=True, capture_output=True)
+    return d
+
+
 class Portcullis:
     """A running portcullis; its output is collected in a file."""
 

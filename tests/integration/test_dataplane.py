@@ -1,14 +1,12 @@
 # SPDX-License-Identifier: MIT
 """ARP and ping through the DPDK port, against the Linux stack."""
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import (ADDR, BINARY, DEMO_CONF, NS_CLIENT, NS_DP, ROOT, eal_args,
-                      in_ns, lab, parse_counters)
+from conftest import ADDR, BINARY, DEMO_CONF, NS_CLIENT, NS_DP, ROOT, eal_args, in_ns, lab
 
 PMDS = ["af_xdp", "af_packet"]
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import ADDR, NS_CLIENT, ROOT, in_ns
+from conftest import NS_CLIENT, ROOT, in_ns
 
 PY = "/usr/bin/python3"
 RAW = Path(__file__).with_name("raw_tcp.py")

@@ -5,8 +5,6 @@ clients in the lab's client namespace: python's ssl module
 test of the module with hosts that cover the policies; the PKI comes from
 scripts/pki_cases.py (see its header for what each certificate is)."""
 import json
-import random
-import socket
 import subprocess
 import time
 
@@ -55,14 +53,6 @@ host tenant-b.test cert {p}/server-rsa.chain.pem {p}/server-rsa.key
 host tenant-b.test verify required
 host tenant-b.test ca {p}/b-root.crt
 """
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run([PY, str(ROOT / "scripts" / "pki_cases.py"), str(d)], check=True,
-                   capture_output=True)
-    return d
 
 
 @pytest.fixture(scope="module")

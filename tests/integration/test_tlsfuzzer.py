@@ -76,14 +76,6 @@ CLIENT_CERT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run([PY, str(ROOT / "scripts" / "pki_cases.py"), str(d)], check=True,
-                   capture_output=True)
-    return d
-
-
 def serve(tmp_path_factory, pki, verify):
     """A portcullis for one class of tests (class scope: one instance in
     the lab at a time)."""
