@@ -198,15 +198,17 @@ static unsigned int parse_groups(const char *list, uint16_t ids[PC_TLS_HELLO_MAX
 	return n;
 }
 
+/* The groups of TLS 1.3 key shares and, with the curves outside the list
+ * disabled, of TLS 1.2 ECDHE too (wolfSSL_CTX_set_groups alone leaves
+ * TLS 1.2 free to pick any curve the client offers). */
 static int set_groups(WOLFSSL_CTX *ctx, const char *list)
 {
 	uint16_t ids[PC_TLS_HELLO_MAX_GROUPS];
-	int wids[PC_TLS_HELLO_MAX_GROUPS];
-	unsigned int n = parse_groups(list, ids);
 
-	for (unsigned int i = 0; i < n; i++)
-		wids[i] = ids[i];
-	return n != 0 && wolfSSL_CTX_set_groups(ctx, wids, (int)n) == WOLFSSL_SUCCESS ? 0 : -1;
+	return parse_groups(list, ids) != 0 &&
+			       wolfSSL_CTX_set1_curves_list(ctx, list) == WOLFSSL_SUCCESS
+		       ? 0
+		       : -1;
 }
 
 static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_config *cfg,

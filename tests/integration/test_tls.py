@@ -312,6 +312,23 @@ def test_ciphers_and_groups(pc, pki, args, cipher, group):
     assert "HTTP/1.1 200 OK" in out and "spiffe://tenant-a.test/svc/web" in out, out
 
 
+def test_tls12_groups_are_ours(pc, pki):
+    """`tls groups` (X25519:P-256:P-384) holds in TLS 1.2 too, on the RSA
+    host (an ECDSA certificate would tie the curve to its own): a client
+    that prefers P-521 gets P-384 in the ServerKeyExchange, and one that
+    offers P-521 alone is refused at once."""
+    args = ["-tls1_2", "-servername", "tenant-b.test", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256",
+            "-msg"]
+    out, _ = s_client(pki, [*args, "-groups", "P-521:P-384"])
+    lines = out.splitlines()
+    ske = next(i for i, line in enumerate(lines) if "ServerKeyExchange" in line)
+    # Handshake header (4 bytes), then curve_type 3 (named_curve) and its id.
+    assert lines[ske + 1].split()[4:7] == ["03", "00", "18"], out
+    out, err = s_client(pki, [*args, "-groups", "P-521"])
+    assert "ServerHello" not in out and "handshake failure" in err, out + err
+
+
+
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
 def test_resumption(pc, pki, tls):
     """Tickets resume on a host without client verification; a host that
