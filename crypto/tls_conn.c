@@ -499,6 +499,8 @@ static void hello_gather(const struct pc_tls_conn *t, uint8_t *dst, size_t n)
  * false to wait for more, or when the connection failed. */
 static bool hello_complete(struct pc_tls_conn *t)
 {
+	bool header_ok = false; /* waiting for a record's body, not its header */
+
 	for (;;) {
 		uint8_t h[TLS_REC_HDR];
 		size_t len;
@@ -518,6 +520,7 @@ static bool hello_complete(struct pc_tls_conn *t)
 			}
 			return false;
 		}
+		header_ok = true;
 		if (pc_tcp_readable(t->tcp) < t->hello_off + TLS_REC_HDR + len)
 			break;
 		if (++t->hello_records > TLS_HELLO_MAX_RECORDS) {
@@ -539,8 +542,12 @@ static bool hello_complete(struct pc_tls_conn *t)
 			}
 			/* It must fit the scratch buffer and, with a header per
 			 * full record at least, the receive buffer. */
+			size_t left = t->hello_need > t->hello_payload
+					      ? t->hello_need - t->hello_payload
+					      : 0;
+
 			if (t->hello_need > TLS_HELLO_MSG_MAX ||
-			    t->hello_off + (t->hello_need - t->hello_payload) +
+			    t->hello_off + left +
 					    TLS_REC_HDR * (t->hello_need / TLS_MAX_PLAINTEXT + 1) >
 				    pc_tcp_rcvbuf_size(t->tcp)) {
 				plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
@@ -549,8 +556,12 @@ static bool hello_complete(struct pc_tls_conn *t)
 			}
 		}
 	}
+	/* The client's end before its whole ClientHello: a truncated hello
+	 * is the client's leaving, a truncated first header is not TLS. */
 	if (t->peer_fin)
-		fail(t, pc_tcp_readable(t->tcp) == 0 ? PC_TLS_ERR_peer_closed : PC_TLS_ERR_not_tls);
+		fail(t, pc_tcp_readable(t->tcp) == 0 || header_ok || t->hello_records != 0
+				? PC_TLS_ERR_peer_closed
+				: PC_TLS_ERR_not_tls);
 	return false;
 }
 
