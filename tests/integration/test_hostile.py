@@ -174,7 +174,9 @@ def test_zero_window_peer_is_given_up(start_portcullis):
     finally:
         hold.kill()
         hold.wait()
-    assert c["tcp_persist_timeouts"] == 1 and c["tcp_window_probes"] >= 2, c
+    # How many probes fit in 3 s depends on the RTO (from the RTT, longer
+    # on a loaded machine): at least the one that started the clock.
+    assert c["tcp_persist_timeouts"] == 1 and c["tcp_window_probes"] >= 1, c
     assert c["tcp_conns_timed_out"] == 1, c
     assert pc.stop() == 0
 
