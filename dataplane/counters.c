@@ -104,7 +104,10 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 
 void pc_dp_dump_connections(FILE *out)
 {
-	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
-		if (pc_lcores[i] != NULL)
-			pc_tcp_dump(out, pc_lcores[i], i);
+	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
+		if (pc_lcores[i] == NULL)
+			continue;
+		pc_tcp_dump(out, pc_lcores[i], i);
+		pc_tcp_tw_dump(out, pc_lcores[i], i);
+	}
 }

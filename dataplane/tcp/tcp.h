@@ -330,6 +330,9 @@ void pc_tcp_tw_fini(struct pc_lcore *lc);
  * only where nothing uses c afterwards. */
 bool pc_tcp_tw_take(struct pc_tcb *c);
 struct pc_tcp_tw *pc_tcp_tw_lookup(struct pc_lcore *lc, const struct pc_tcp_key *k);
+/* One line per compact entry of worker lc (a racy snapshot, like
+ * pc_tcp_dump). */
+void pc_tcp_tw_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id);
 /* A segment for a compact entry. Returns true when it is a SYN that may
  * open a new connection in its place (the entry is gone then), with the
  * initial sequence number to use in *iss. */

@@ -6,6 +6,7 @@
  * an entry of this table for a bounded time, never a connection slot or
  * its buffers. Per worker, owner-only.
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_common.h>
@@ -85,6 +86,7 @@ static void tw_release(struct pc_tcp_tw *tw)
 	pc_timer_cancel(&tw->timer);
 	rte_hash_del_key(t->tw_table, &tw->key);
 	t->nb_tw[tw_index(tw->state)]--;
+	tw->state = PC_TCP_CLOSED; /* free: pc_tcp_tw_dump skips it */
 	tw->free_next = t->tw_free;
 	t->tw_free = tw;
 }
@@ -275,4 +277,22 @@ static void tw_expire(struct pc_timer *t)
 		tw->lc->cnt.tcp_conns_timed_out++;
 	}
 	tw_release(tw);
+}
+
+void pc_tcp_tw_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
+{
+	const struct pc_tcp_lcore *t = &lc->tcp;
+
+	for (uint32_t i = 0; t->tws != NULL && i < pc_tcp_cfg.max_time_wait; i++) {
+		const struct pc_tcp_tw *tw = &t->tws[i];
+		uint8_t st = tw->state;
+		uint32_t ip = rte_be_to_cpu_32(tw->key.raddr);
+
+		if (st != PC_TCP_FIN_WAIT_2 && st != PC_TCP_TIME_WAIT)
+			continue;
+		fprintf(out, "lcore%u %u.%u.%u.%u:%u %s compact, ends in %" PRIu64 " ms\n", lcore_id,
+			ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
+			rte_be_to_cpu_16(tw->key.rport), pc_tcp_state_names[st],
+			tw->timer.expires > t->wheel.tick ? tw->timer.expires - t->wheel.tick : 0);
+	}
 }

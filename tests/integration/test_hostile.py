@@ -5,6 +5,7 @@ show the defence at work: connections we closed that the peer never
 finishes, idle and zero-window peers on plain TCP listeners, and floods of
 segments that each ask for a challenge ACK."""
 import json
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -105,6 +106,12 @@ def test_closed_connections_hold_no_slot(start_portcullis, tmp_path):
         closed = garbage.stdout.readline().strip()
         assert closed == "300", closed
         c = pc.wait_counters(lambda c: c["tcp_compact_fin_wait_2"] >= 300)
+        # SIGUSR2 lists them, one line each.
+        pc.proc.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 30
+        while pc.log_path.read_text().count(" FIN_WAIT_2 compact, ends in ") < 300:
+            assert time.monotonic() < deadline, pc.log_path.read_text()[-2000:]
+            time.sleep(0.05)
     finally:
         garbage.stdin.close()
         garbage.wait(timeout=60)
