@@ -43,10 +43,6 @@
  * library): wolfSSL only knows a handful of certificate alerts, and our
  * reasons need the precise one (certificate_revoked, access_denied...). */
 int SendAlert(WOLFSSL *ssl, int severity, int type);
-#define TLS_ALERT_FATAL 2
-#define TLS_ALERT_UNEXPECTED_MESSAGE 10
-#define TLS_ALERT_HANDSHAKE_FAILURE 40
-#define TLS_ALERT_UNRECOGNIZED_NAME 112
 
 #define TLS_REC_HDR 5
 #define TLS_MAX_PLAINTEXT 16384
@@ -290,7 +286,7 @@ static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
  * then nothing more from wolfSSL (it would add its own bad_certificate). */
 static int refuse(struct pc_tls_conn *t, uint8_t alert)
 {
-	SendAlert(t->ssl, TLS_ALERT_FATAL, alert);
+	SendAlert(t->ssl, PC_TLS_ALERT_FATAL, alert);
 	t->swallow = true;
 	cnt()->alerts_sent++;
 	return 0;
@@ -317,7 +313,7 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		    t->host->on_failure != PC_TLS_FAIL_ALERT)
 			return 1;
 		t->no_cert = true;
-		return refuse(t, TLS_ALERT_HANDSHAKE_FAILURE);
+		return refuse(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 	}
 	for (int i = 0; i < store->totalCerts && n < RTE_DIM(der); i++, n++) {
 		der[n] = store->certs[i].buffer;
@@ -386,10 +382,10 @@ static void handshake_done(struct pc_tls_conn *t)
 static void protocol_alert(struct pc_tls_conn *t, int err)
 {
 	WOLFSSL_ALERT_HISTORY h;
-	int alert;
+	enum pc_tls_alert alert;
 
 	if (t->swallow || wolfSSL_get_alert_history(t->ssl, &h) != WOLFSSL_SUCCESS ||
-	    h.last_tx.level == TLS_ALERT_FATAL)
+	    h.last_tx.level == PC_TLS_ALERT_FATAL)
 		return;
 	switch (err) {
 	case OUT_OF_ORDER_E:
@@ -398,36 +394,36 @@ static void protocol_alert(struct pc_tls_conn *t, int err)
 	/* A handshake message cut short by a record of another type
 	 * (RFC 8446 5.1 forbids interleaving them). */
 	case INCOMPLETE_DATA:
-		alert = 10; /* unexpected_message */
+		alert = PC_TLS_ALERT_UNEXPECTED_MESSAGE;
 		break;
 	case VERIFY_MAC_ERROR:
 	case DECRYPT_ERROR:
-		alert = 20; /* bad_record_mac */
+		alert = PC_TLS_ALERT_BAD_RECORD_MAC;
 		break;
 	case BUFFER_ERROR:
 	case PARSE_ERROR:
 	case LENGTH_ERROR:
 	case DECODE_E:
 	case MISSING_HANDSHAKE_DATA:
-		alert = 50; /* decode_error */
+		alert = PC_TLS_ALERT_DECODE_ERROR;
 		break;
 	case BAD_KEY_SHARE_DATA:
 	case ECC_PEERKEY_ERROR:
 	case INVALID_PARAMETER:
 	case DUPLICATE_TLS_EXT_E:
-		alert = 47; /* illegal_parameter */
+		alert = PC_TLS_ALERT_ILLEGAL_PARAMETER;
 		break;
 	case EXT_MISSING:
-		alert = 109; /* missing_extension */
+		alert = PC_TLS_ALERT_MISSING_EXTENSION;
 		break;
 	case VERSION_ERROR:
-		alert = 70; /* protocol_version */
+		alert = PC_TLS_ALERT_PROTOCOL_VERSION;
 		break;
 	default:
-		alert = t->state < TLS_APP ? TLS_ALERT_HANDSHAKE_FAILURE : 80; /* internal_error */
+		alert = t->state < TLS_APP ? PC_TLS_ALERT_HANDSHAKE_FAILURE : PC_TLS_ALERT_INTERNAL_ERROR;
 		break;
 	}
-	SendAlert(t->ssl, TLS_ALERT_FATAL, alert);
+	SendAlert(t->ssl, PC_TLS_ALERT_FATAL, alert);
 	cnt()->alerts_sent++;
 }
 
@@ -469,7 +465,7 @@ static void handshake(struct pc_tls_conn *t)
 /* An alert before any TLS state exists: plaintext, like a ClientHello. */
 static void plain_alert(struct pc_tls_conn *t, uint8_t desc)
 {
-	const uint8_t rec[] = {21, 3, 3, 0, 2, TLS_ALERT_FATAL, desc};
+	const uint8_t rec[] = {21, 3, 3, 0, 2, PC_TLS_ALERT_FATAL, desc};
 
 	pc_tcp_write(t->tcp, rec, sizeof(rec));
 }
@@ -515,7 +511,7 @@ static bool hello_complete(struct pc_tls_conn *t)
 			if (t->hello_records == 0) {
 				fail(t, PC_TLS_ERR_not_tls);
 			} else {
-				plain_alert(t, TLS_ALERT_UNEXPECTED_MESSAGE);
+				plain_alert(t, PC_TLS_ALERT_UNEXPECTED_MESSAGE);
 				fail_detail(t, PC_TLS_ERR_bad_hello, "ClientHello: not in handshake records");
 			}
 			return false;
@@ -524,7 +520,7 @@ static bool hello_complete(struct pc_tls_conn *t)
 		if (pc_tcp_readable(t->tcp) < t->hello_off + TLS_REC_HDR + len)
 			break;
 		if (++t->hello_records > TLS_HELLO_MAX_RECORDS) {
-			plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+			plain_alert(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 			fail(t, PC_TLS_ERR_hello_too_large);
 			return false;
 		}
@@ -536,7 +532,7 @@ static bool hello_complete(struct pc_tls_conn *t)
 			hello_gather(t, hs, sizeof(hs));
 			t->hello_need = 4 + ((uint32_t)hs[1] << 16 | (uint32_t)hs[2] << 8 | hs[3]);
 			if (hs[0] != 1) {
-				plain_alert(t, TLS_ALERT_UNEXPECTED_MESSAGE);
+				plain_alert(t, PC_TLS_ALERT_UNEXPECTED_MESSAGE);
 				fail_detail(t, PC_TLS_ERR_bad_hello, "ClientHello: another message first");
 				return false;
 			}
@@ -550,7 +546,7 @@ static bool hello_complete(struct pc_tls_conn *t)
 			    t->hello_off + left +
 					    TLS_REC_HDR * (t->hello_need / TLS_MAX_PLAINTEXT + 1) >
 				    pc_tcp_rcvbuf_size(t->tcp)) {
-				plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+				plain_alert(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 				fail(t, PC_TLS_ERR_hello_too_large);
 				return false;
 			}
@@ -591,7 +587,7 @@ static void hello(struct pc_tls_conn *t)
 	t->ccs_due = ch.session_id;
 	t->host = pc_tls_find_host(t->cfg, t->sni);
 	if (t->host == NULL) {
-		plain_alert(t, TLS_ALERT_UNRECOGNIZED_NAME);
+		plain_alert(t, PC_TLS_ALERT_UNRECOGNIZED_NAME);
 		t->cfg = NULL;
 		fail(t, PC_TLS_ERR_unknown_host);
 		return;
@@ -602,7 +598,7 @@ static void hello(struct pc_tls_conn *t)
 	if ((ch.tls13 || t->cfg->hello.tls12) &&
 	    !pc_tls_hello_suite_in_common(&ch, t->host->suites, t->host->nb_suites)) {
 		t->cfg = NULL;
-		plain_alert(t, TLS_ALERT_HANDSHAKE_FAILURE);
+		plain_alert(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 		fail_detail(t, PC_TLS_ERR_bad_hello, "no cipher suite in common");
 		return;
 	}

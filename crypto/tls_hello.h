@@ -13,14 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_alert.h"
+
 #define PC_TLS_HELLO_NAME_MAX 253
 #define PC_TLS_HELLO_MAX_GROUPS 4
 
-/* TLS alert descriptions the checks answer with. */
-#define PC_TLS_ALERT_HANDSHAKE_FAILURE 40
-#define PC_TLS_ALERT_ILLEGAL_PARAMETER 47
-#define PC_TLS_ALERT_DECODE_ERROR 50
-#define PC_TLS_ALERT_NO_APPLICATION_PROTOCOL 120
 
 /* What the server accepts (from the TLS configuration). */
 struct pc_tls_hello_policy {
