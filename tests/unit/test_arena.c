@@ -143,5 +143,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random_alloc_free, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
 }

@@ -243,5 +243,5 @@ int main(void)
 		cmocka_unit_test(test_suites),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("hello", tests, NULL, NULL);
 }

@@ -396,5 +396,5 @@ int main(void)
 		cmocka_unit_test(test_trust_refusals), cmocka_unit_test(test_chains),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }
