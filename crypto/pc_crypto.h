@@ -10,4 +10,8 @@ const char *pc_crypto_version(void);
  * scripts/setup.sh), or "unknown". */
 const char *pc_crypto_configure_flags(void);
 
+/* Our patches applied to wolfSSL's source (patches/wolfssl), as
+ * "NAME@SHA256-PREFIX ...", "none" or "unknown". */
+const char *pc_crypto_patches(void);
+
 #endif

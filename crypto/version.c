@@ -13,3 +13,8 @@ const char *pc_crypto_configure_flags(void)
 {
 	return PC_WOLFSSL_CONFIGURE;
 }
+
+const char *pc_crypto_patches(void)
+{
+	return PC_WOLFSSL_PATCHES;
+}

@@ -46,6 +46,7 @@ static void print_version(void)
 	printf("DPDK: %s\n", rte_version());
 	printf("wolfSSL: %s\n", pc_crypto_version());
 	printf("wolfSSL configure: %s\n", pc_crypto_configure_flags());
+	printf("wolfSSL patches: %s\n", pc_crypto_patches());
 }
 
 static void print_usage(FILE *out)

@@ -4,14 +4,17 @@
 # shellcheck disable=SC2034
 WOLFSSL_PREFIX="$ROOT/build/wolfssl/prefix"
 
-# The optimized crypto (AES-NI, SP-asm) and every TLS feature crypto/ uses.
+# The optimized crypto (AES-NI, SP-asm) and every TLS feature crypto/ uses;
+# handshake messages up to 64 KiB (wolfSSL's default stops near 20 KB: a
+# ClientHello with post-quantum key shares or many extensions is bigger).
 # meson reads the stamp written next to the library and refuses a build
 # without the optimized flags.
 WOLFSSL_CONFIGURE_FLAGS="--enable-intelasm --enable-aesni --enable-sp --enable-sp-asm \
 --enable-tls13 --enable-sni --enable-alpn --enable-session-ticket --enable-crl \
 --enable-ocsp --enable-certext --enable-opensslextra --enable-curve25519 \
 --enable-ed25519 --enable-altcertchains \
---enable-static --disable-shared --disable-examples --disable-crypttests"
+--enable-static --disable-shared --disable-examples --disable-crypttests \
+CPPFLAGS=-DMAX_HANDSHAKE_SZ=65536"
 
 # The DPDK virtual device on the lab's dp0 that portcullis drives by default
 # (net_af_xdp was measured faster than net_af_packet: see README).
@@ -39,4 +42,14 @@ pc_eal_args() {
 		;;
 	esac
 	echo "--lcores $lcores --no-pci --in-memory --no-telemetry --vdev=$vdev"
+}
+
+# pc_drop_stale_build DIR: removes a meson build directory configured
+# before wolfSSL was last rebuilt (new flags or patches), which would keep
+# linking the old library and report the old flags.
+pc_drop_stale_build() {
+	local dir=$1
+	if [ -f "$dir/build.ninja" ] && [ "$WOLFSSL_PREFIX/lib/libwolfssl.a" -nt "$dir/build.ninja" ]; then
+		rm -rf "$dir"
+	fi
 }

@@ -16,6 +16,7 @@ cd "$ROOT"
 . "$ROOT/scripts/common.sh"
 
 bash scripts/setup.sh
+pc_drop_stale_build build/release
 if [ ! -f build/release/build.ninja ]; then
 	meson setup build/release >/dev/null
 fi

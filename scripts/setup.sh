@@ -3,7 +3,8 @@
 # Idempotent machine set-up for portcullis on Debian 12, as root:
 #   1. Debian packages the build, the tests and the benchmarks need;
 #   2. wolfSSL built from Debian's source package with the optimized crypto
-#      (AES-NI, SP-asm) and the TLS features crypto/ uses, into build/wolfssl;
+#      (AES-NI, SP-asm) and the TLS features crypto/ uses, plus our fixes
+#      in patches/wolfssl, into build/wolfssl;
 #   3. 2 MiB hugepages reserved and hugetlbfs mounted.
 # Each step checks whether it is already done and skips itself if so.
 set -euo pipefail
@@ -71,9 +72,25 @@ enable_deb_src() {
 	apt-get update -q
 }
 
+# Our patches to wolfSSL (patches/wolfssl, applied in name order), as one
+# line: NAME@SHA256-PREFIX for each. A build made with other patches, or
+# other flags, is rebuilt.
+wolfssl_patch_ids() {
+	local p ids=()
+	for p in "$ROOT"/patches/wolfssl/*.patch; do
+		[ -f "$p" ] || continue
+		ids+=("$(basename "$p" .patch)@$(sha256sum "$p" | cut -c1-12)")
+	done
+	echo "${ids[*]:-none}"
+}
+
 build_wolfssl() {
 	local stamp="$WOLFSSL_PREFIX/.portcullis-flags"
+	local patch_stamp="$WOLFSSL_PREFIX/.portcullis-patches"
+	local patches
+	patches=$(wolfssl_patch_ids)
 	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$WOLFSSL_CONFIGURE_FLAGS" ] &&
+		[ -f "$patch_stamp" ] && [ "$(cat "$patch_stamp")" = "$patches" ] &&
 		[ -f "$WOLFSSL_PREFIX/lib/libwolfssl.a" ]; then
 		log "wolfSSL: optimized build present in $WOLFSSL_PREFIX"
 		return
@@ -85,6 +102,12 @@ build_wolfssl() {
 	log "wolfSSL: fetching Debian source package"
 	(cd "$work" && apt-get source -q --download-only wolfssl >/dev/null &&
 		dpkg-source -x ./*.dsc wolfssl >/dev/null)
+	local p
+	for p in "$ROOT"/patches/wolfssl/*.patch; do
+		[ -f "$p" ] || continue
+		log "wolfSSL: applying $(basename "$p")"
+		patch -d "$work/wolfssl" -p1 --quiet --forward <"$p"
+	done
 	log "wolfSSL: configuring ($WOLFSSL_CONFIGURE_FLAGS)"
 	(
 		cd "$work/wolfssl"
@@ -97,6 +120,7 @@ build_wolfssl() {
 		make install >install.log 2>&1
 	)
 	echo "$WOLFSSL_CONFIGURE_FLAGS" >"$stamp"
+	echo "$patches" >"$patch_stamp"
 	rm -rf "$work"
 	log "wolfSSL: installed in $WOLFSSL_PREFIX"
 }

@@ -11,6 +11,8 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# shellcheck source=scripts/common.sh
+. "$ROOT/scripts/common.sh"
 PY=/usr/bin/python3 # Debian's, with python3-pytest and python3-scapy
 RESULTS=$ROOT/build/test-results
 FUZZ_SECONDS=${PC_FUZZ_SECONDS:-30}
@@ -23,6 +25,7 @@ bash scripts/setup.sh || {
 build() {
 	local dir=$1
 	shift
+	pc_drop_stale_build "$dir"
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || {
 			cat "$dir.setup.log" >&2

@@ -111,6 +111,10 @@ def test_version():
     for flag in ("--enable-intelasm", "--enable-aesni", "--enable-sp-asm",
                  "--enable-curve25519", "--enable-tls13"):
         assert flag in r.stdout
+    # Every patch of patches/wolfssl, each with the hash of its text.
+    patches = sorted(p.stem for p in (ROOT / "patches" / "wolfssl").glob("*.patch"))
+    m = re.search(r"^wolfSSL patches: (.*)$", r.stdout, re.M)
+    assert m and sorted(x.split("@")[0] for x in m[1].split()) == patches, r.stdout
 
 
 def run_pc(args, netlab_ns=True, timeout=60):
