@@ -47,9 +47,11 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 #define TLS_REC_HDR 5
 #define TLS_MAX_PLAINTEXT 16384
 /* The largest ClientHello taken (post-quantum key shares and many
- * extensions go past one record), and in how many records at most. */
+ * extensions go past one record). Its records, however small (RFC 8446
+ * 5.1 allows 1-byte records), must fit the receive buffer together. */
 #define TLS_HELLO_MSG_MAX 65536
-#define TLS_HELLO_MAX_RECORDS 256
+/* The worker's scratch: a ClientHello, then the same bytes in records. */
+#define TLS_HELLO_SCRATCH (TLS_HELLO_MSG_MAX + TLS_REC_HDR * (TLS_HELLO_MSG_MAX / TLS_MAX_PLAINTEXT + 1))
 /* Don't encrypt tiny records when the send buffer is nearly full. */
 #define TLS_MIN_SEND 1024
 /* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
@@ -78,10 +80,11 @@ struct pc_tls_conn {
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
 	bool ccs_due;                    /* middlebox compatibility (see io_send) */
-	uint16_t hello_records;          /* HELLO: records counted so far */
+	uint32_t hello_records;          /* HELLO: records counted so far */
 	uint32_t hello_off;              /* HELLO: where the next record starts */
 	uint32_t hello_payload;          /* HELLO: their payload bytes */
 	uint32_t hello_need;             /* HELLO: the ClientHello's bytes, 0 = unknown yet */
+	uint32_t replay_off, replay_len; /* HANDSHAKE: the re-framed ClientHello (see io_recv) */
 	uint16_t rec_overhead;           /* bytes a full record adds (cipher suite) */
 	bool logged;                     /* a record for this connection was pushed */
 	enum pc_verify_reason vreason;
@@ -99,7 +102,7 @@ struct tls_pool {
 	struct pc_tls_conn *objs;
 	struct pc_tls_conn *free;
 	uint32_t in_use;
-	uint8_t *hello;                  /* scratch: one whole ClientHello */
+	uint8_t *hello;                  /* scratch: one whole ClientHello (TLS_HELLO_SCRATCH) */
 } __rte_cache_aligned;
 
 static struct tls_pool pools[RTE_MAX_LCORE];
@@ -110,13 +113,28 @@ static struct pc_tls_counters *cnt(void)
 	return &pc_tls_cnt[rte_lcore_id() % RTE_MAX_LCORE];
 }
 
-/* IO callbacks: wolfSSL's records go straight to and from the TCP buffers. */
+static uint8_t *hello_scratch(void)
+{
+	return pools[rte_lcore_id() % RTE_MAX_LCORE].hello;
+}
+
+/* IO callbacks: wolfSSL's records go straight to and from the TCP buffers.
+ * The ClientHello comes first, from the worker's scratch, where hello()
+ * re-framed it: wolfSSL reads it there within the first wolfSSL_accept(),
+ * before any other connection of the worker uses the scratch. */
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct pc_tls_conn *t = ctx;
-	size_t n = pc_tcp_read(t->tcp, buf, (size_t)sz);
+	size_t n;
 
 	(void)ssl;
+	if (t->replay_off < t->replay_len) {
+		n = RTE_MIN((size_t)sz, (size_t)(t->replay_len - t->replay_off));
+		memcpy(buf, hello_scratch() + t->replay_off, n);
+		t->replay_off += (uint32_t)n;
+		return (int)n;
+	}
+	n = pc_tcp_read(t->tcp, buf, (size_t)sz);
 	/* After the handshake the client's FIN is found by app_pump(): told
 	 * CONN_CLOSE, wolfSSL marks the connection closed and wolfSSL_shutdown()
 	 * would send no close_notify after the response. */
@@ -315,14 +333,24 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		t->no_cert = true;
 		return refuse(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 	}
+	bool empty_entry = false;
+
 	for (int i = 0; i < store->totalCerts && n < RTE_DIM(der); i++, n++) {
 		der[n] = store->certs[i].buffer;
 		len[n] = store->certs[i].length;
+		empty_entry |= len[n] == 0;
 	}
-	r = pc_verify_chain(t->host->trust, &t->host->policy, der, len, n, time(NULL), &t->vres);
+	/* An empty certificate entry breaks the message's own syntax (RFC
+	 * 8446 4.4.2, RFC 5246 7.4.2: 1 byte at least): decode_error whatever
+	 * the host's verify mode, not a certificate that failed to parse. */
+	r = empty_entry ? PC_VERIFY_MALFORMED
+			: pc_verify_chain(t->host->trust, &t->host->policy, der, len, n, time(NULL),
+					  &t->vres);
 	t->checked = true;
 	t->vreason = r;
 	cnt()->verify[r]++;
+	if (empty_entry)
+		return refuse(t, PC_TLS_ALERT_DECODE_ERROR);
 	if (r == PC_VERIFY_OK || t->host->verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
 	    t->host->on_failure == PC_TLS_FAIL_HTTP403)
 		return 1;
@@ -401,6 +429,7 @@ static void protocol_alert(struct pc_tls_conn *t, int err)
 		alert = PC_TLS_ALERT_BAD_RECORD_MAC;
 		break;
 	case BUFFER_ERROR:
+	case BUFFER_E: /* a message of the wrong length (an empty KeyUpdate) */
 	case PARSE_ERROR:
 	case LENGTH_ERROR:
 	case DECODE_E:
@@ -519,13 +548,14 @@ static bool hello_complete(struct pc_tls_conn *t)
 		header_ok = true;
 		if (pc_tcp_readable(t->tcp) < t->hello_off + TLS_REC_HDR + len)
 			break;
-		if (++t->hello_records > TLS_HELLO_MAX_RECORDS) {
+		t->hello_records++;
+		t->hello_off += (uint32_t)(TLS_REC_HDR + len);
+		t->hello_payload += (uint32_t)len;
+		if (t->hello_payload > TLS_HELLO_MSG_MAX) {
 			plain_alert(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 			fail(t, PC_TLS_ERR_hello_too_large);
 			return false;
 		}
-		t->hello_off += (uint32_t)(TLS_REC_HDR + len);
-		t->hello_payload += (uint32_t)len;
 		if (t->hello_need == 0 && t->hello_payload >= 4) {
 			uint8_t hs[4];
 
@@ -561,11 +591,43 @@ static bool hello_complete(struct pc_tls_conn *t)
 	return false;
 }
 
+/* The ClientHello's records (hello_off bytes at the start of the receive
+ * buffer, their payload gathered at the start of the scratch) are taken
+ * out of the receive buffer and left in the scratch as the same handshake
+ * bytes in records of up to 2^14 bytes, for wolfSSL to read first
+ * (io_recv): wolfSSL 5.5.4 cannot take a handshake header split over
+ * records, which a client may send (RFC 8446 5.1 allows 1-byte records). */
+static void hello_reframe(struct pc_tls_conn *t)
+{
+	uint8_t *buf = hello_scratch();
+	size_t len = t->hello_payload;
+	size_t nrec = (len + TLS_MAX_PLAINTEXT - 1) / TLS_MAX_PLAINTEXT;
+	uint8_t ver[2];
+
+	pc_tcp_peek_at(t->tcp, 1, ver, sizeof(ver));
+	/* Last record first: each moves up past the headers before it. */
+	for (size_t i = nrec; i-- > 0;) {
+		size_t off = i * TLS_MAX_PLAINTEXT, n = RTE_MIN((size_t)TLS_MAX_PLAINTEXT, len - off);
+		uint8_t *rec = buf + off + i * TLS_REC_HDR;
+
+		memmove(rec + TLS_REC_HDR, buf + off, n);
+		rec[0] = 22;
+		rec[1] = ver[0];
+		rec[2] = ver[1];
+		rec[3] = (uint8_t)(n >> 8);
+		rec[4] = (uint8_t)n;
+	}
+	t->replay_off = 0;
+	t->replay_len = (uint32_t)(len + nrec * TLS_REC_HDR);
+	pc_tcp_skip(t->tcp, t->hello_off);
+	t->bytes_in += t->hello_off;
+}
+
 /* HELLO: the whole ClientHello, checked (tls_hello.c); its SNI picks the
- * host. wolfSSL then reads the same records from the receive buffer. */
+ * host. wolfSSL then reads it, re-framed, from the scratch. */
 static void hello(struct pc_tls_conn *t)
 {
-	uint8_t *msg = pools[rte_lcore_id() % RTE_MAX_LCORE].hello;
+	uint8_t *msg = hello_scratch();
 	unsigned int id = rte_lcore_id();
 	struct pc_tls_hello ch;
 
@@ -576,7 +638,7 @@ static void hello(struct pc_tls_conn *t)
 		fail(t, PC_TLS_ERR_unknown_host);
 		return;
 	}
-	hello_gather(t, msg, t->hello_need);
+	hello_gather(t, msg, t->hello_payload);
 	if (pc_tls_hello_check(msg, t->hello_need, &t->cfg->hello, &ch) != 0) {
 		t->cfg = NULL;
 		plain_alert(t, ch.alert);
@@ -614,7 +676,13 @@ static void hello(struct pc_tls_conn *t)
 	wolfSSL_SetCertCbCtx(t->ssl, t);
 	wolfSSL_UseALPN(t->ssl, (char *)"http/1.1", 8, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH);
 	t->state = TLS_HANDSHAKE;
+	hello_reframe(t);
 	handshake(t);
+	/* wolfSSL takes the whole ClientHello in its first call, or fails:
+	 * the scratch is the next connection's after this. */
+	if (t->replay_off < t->replay_len && t->state != TLS_CLOSED)
+		fail(t, PC_TLS_ERR_handshake);
+	t->replay_off = t->replay_len = 0;
 }
 
 static void send_close_notify(struct pc_tls_conn *t)
@@ -814,7 +882,7 @@ int pc_tls_conn_init(uint32_t per_lcore)
 
 		p->objs = rte_zmalloc_socket("tls_conns", sizeof(p->objs[0]) * per_lcore,
 					     RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(id));
-		p->hello = rte_malloc_socket("tls_hello", TLS_HELLO_MSG_MAX, RTE_CACHE_LINE_SIZE,
+		p->hello = rte_malloc_socket("tls_hello", TLS_HELLO_SCRATCH, RTE_CACHE_LINE_SIZE,
 					     (int)rte_lcore_to_socket_id(id));
 		if (p->objs == NULL || p->hello == NULL)
 			return -1;

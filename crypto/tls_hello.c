@@ -12,6 +12,7 @@
 #define EXT_ALPN 16
 #define EXT_SUPPORTED_VERSIONS 43
 #define EXT_KEY_SHARE 51
+#define EXT_RENEGOTIATION_INFO 0xff01
 
 #define GROUP_P256 0x0017
 #define GROUP_P384 0x0018
@@ -232,7 +233,7 @@ uint8_t pc_tls_hello_check(const uint8_t *msg, size_t len, const struct pc_tls_h
 			   struct pc_tls_hello *out)
 {
 	struct rd r = {msg, len, false};
-	bool tls13 = false, groups_sent = false, groups_shared = false;
+	bool tls13 = false, groups_sent = false, groups_shared = false, renegotiating = false;
 	uint8_t seen[65536 / 8];
 
 	memset(out, 0, sizeof(*out));
@@ -294,6 +295,15 @@ uint8_t pc_tls_hello_check(const uint8_t *msg, size_t len, const struct pc_tls_h
 				tls13 |= get(&list, 2) == 0x0304 && pol->tls13;
 			break;
 		}
+		case EXT_RENEGOTIATION_INFO: {
+			struct rd conn = vec(&e, 1);
+
+			if (conn.bad || e.n != 0)
+				return refuse(out, PC_TLS_ALERT_DECODE_ERROR,
+					      "renegotiation_info: bad lengths");
+			renegotiating = conn.n != 0;
+			break;
+		}
 		default:
 			break;
 		}
@@ -306,6 +316,11 @@ uint8_t pc_tls_hello_check(const uint8_t *msg, size_t len, const struct pc_tls_h
 	 * 8422 5.1). */
 	if (groups_sent && !groups_shared)
 		return refuse(out, PC_TLS_ALERT_HANDSHAKE_FAILURE, "no group in common");
+	/* RFC 5746 3.6: a connection's first handshake carries an empty
+	 * renegotiated_connection (TLS 1.3 has no renegotiation: ignored). */
+	if (renegotiating && !tls13)
+		return refuse(out, PC_TLS_ALERT_HANDSHAKE_FAILURE,
+			      "renegotiation_info: not empty");
 	if (tls13 && (seen[EXT_KEY_SHARE / 8] & 1u << (EXT_KEY_SHARE % 8))) {
 		/* A second pass for the key shares, now that the version is
 		 * known: TLS 1.2 ignores them. */

@@ -43,6 +43,9 @@ struct pc_tcp_app {
 };
 
 size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len);
+/* pc_tcp_read() without the copy: takes up to len bytes (already looked
+ * at with pc_tcp_peek_at()) out of the receive buffer. */
+size_t pc_tcp_skip(struct pc_tcb *c, size_t len);
 size_t pc_tcp_readable(const struct pc_tcb *c);
 /* Copy up to len bytes from the receive buffer without taking them,
  * starting off bytes into what is readable. */

@@ -313,9 +313,18 @@ size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len)
 
 	if (n == 0)
 		return 0;
+	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
+	return pc_tcp_skip(c, n);
+}
+
+size_t pc_tcp_skip(struct pc_tcb *c, size_t len)
+{
+	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_readable(c));
+
+	if (n == 0)
+		return 0;
 	uint32_t before = pc_tcp_rcv_window(c);
 
-	pc_tcp_ring_get(c->rbuf, c->rbuf_mask, c->rcv_read, buf, n);
 	c->rcv_read += n;
 	if (c->state == PC_TCP_TIME_WAIT) {
 		/* Drained after the peer's FIN: on_closed comes on the next tick,

@@ -375,6 +375,59 @@ def test_curl_keepalive_and_alpn(pc, pki):
     assert "ALPN: server accepted http/1.1" in r.stderr
 
 
+# A ClientHello in 1-byte records (RFC 8446 5.1 allows any split), the rest
+# of the handshake as python's ssl makes it: the hello comes out of a
+# MemoryBIO, is cut up, and the answer goes back in.
+TINY_RECORDS = r"""
+import socket, ssl, sys
+pki, version = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=f"{pki}/server-ca.crt")
+ctx.load_cert_chain(f"{pki}/good.chain.pem", f"{pki}/good.key")
+ctx.minimum_version = ctx.maximum_version = getattr(ssl.TLSVersion, version)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname="tenant-a.test")
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+records, payload = out.read(), b""
+while records:
+    n = int.from_bytes(records[3:5], "big")
+    payload, records = payload + records[5:5 + n], records[5 + n:]
+s = socket.create_connection(("198.18.0.1", 443), timeout=10)
+s.sendall(b"".join(bytes([22, 3, 1, 0, 1, b]) for b in payload))
+
+def pump(step):
+    while True:
+        try:
+            r = step()
+            s.sendall(out.read())
+            return r
+        except ssl.SSLWantReadError:
+            s.sendall(out.read())
+            data = s.recv(65536)
+            if not data:
+                raise SystemExit("closed by the server")
+            inc.write(data)
+
+pump(tls.do_handshake)
+pump(lambda: tls.write(b"GET / HTTP/1.1\r\nHost: tenant-a.test\r\n\r\n"))
+print(len(payload), tls.version(), pump(lambda: tls.read(4096)).decode().split("\r\n\r\n")[-1],
+      end="")
+"""
+
+
+@pytest.mark.parametrize("version", ["TLSv1_3", "TLSv1_2"])
+def test_client_hello_in_one_byte_records(pc, pki, version):
+    before = pc.counters()
+    r = in_ns(NS_CLIENT, [PY, "-c", TINY_RECORDS, str(pki), version], timeout=30)
+    assert r.returncode == 0, r.stderr
+    size, got_version, body = r.stdout.split(" ", 2)
+    assert int(size) > 200 and got_version == version.replace("_", "."), r.stdout
+    assert body == "identity: spiffe://tenant-a.test/svc/web\n", r.stdout
+    assert pc.counters()["tls_handshakes"] > before["tls_handshakes"]
+
+
 def test_garbage_and_silence_do_not_hurt_a_healthy_connection(pc, pki):
     before = pc.counters()
     code = f"""

@@ -157,6 +157,9 @@ static const struct hello_case cases[] = {
 	 0, "a.example"},
 	{"key_share: empty entry", 51, "0004 001d 0000", PC_TLS_ALERT_DECODE_ERROR, NULL},
 	{"key_share: ignored in TLS 1.2", 43, "02 0303", 0, "a.example"},
+	{"renegotiation_info: empty", 0xff01, "00", 0, "a.example"},
+	{"renegotiation_info: bad length", 0xff01, "05 0102", PC_TLS_ALERT_DECODE_ERROR, NULL},
+	{"renegotiation_info: not empty, ignored by TLS 1.3", 0xff01, "02 0102", 0, "a.example"},
 	{"duplicate extension", 0x1234, "", PC_TLS_ALERT_ILLEGAL_PARAMETER, NULL},
 };
 
@@ -235,12 +238,28 @@ static void test_suites(void **state)
 	assert_false(pc_tls_hello_suite_in_common(&out, other, 1));
 }
 
+/* RFC 5746 3.6: a TLS 1.2 first handshake with a renegotiated_connection
+ * is refused. */
+static void test_renegotiation_info(void **state)
+{
+	const struct ext empty[] = {{10, GROUPS_GOOD}, {0xff01, "00"}};
+	const struct ext full[] = {{10, GROUPS_GOOD}, {0xff01, "0c 0102030405060708090a0b0c"}};
+	static uint8_t m[MAX_EXT];
+	struct pc_tls_hello out;
+
+	(void)state;
+	assert_int_equal(pc_tls_hello_check(m, build(m, empty, 2), &policy, &out), 0);
+	assert_int_equal(pc_tls_hello_check(m, build(m, full, 2), &policy, &out),
+			 PC_TLS_ALERT_HANDSHAKE_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_suites),
+		cmocka_unit_test(test_renegotiation_info),
 	};
 
 	return cmocka_run_group_tests_name("hello", tests, NULL, NULL);
