@@ -535,8 +535,17 @@ static bool hello_complete(struct pc_tls_conn *t)
 		if (pc_tcp_peek_at(t->tcp, t->hello_off, h, TLS_REC_HDR) < TLS_REC_HDR)
 			break;
 		len = (size_t)h[3] << 8 | h[4];
-		/* Handshake records, version 3.x, 1 to 2^14 bytes. */
-		if (h[0] != 22 || h[1] != 3 || len == 0 || len > TLS_MAX_PLAINTEXT) {
+		/* Handshake records, version 3.x, 1 to 2^14 bytes (RFC 8446 5.1:
+		 * an empty one is unexpected, a bigger one an overflow). */
+		if (h[0] == 22 && h[1] == 3 && (len == 0 || len > TLS_MAX_PLAINTEXT)) {
+			plain_alert(t, len == 0 ? PC_TLS_ALERT_UNEXPECTED_MESSAGE
+						: PC_TLS_ALERT_RECORD_OVERFLOW);
+			fail_detail(t, PC_TLS_ERR_bad_hello,
+				    len == 0 ? "ClientHello: an empty record"
+					     : "ClientHello: a record over 2^14 bytes");
+			return false;
+		}
+		if (h[0] != 22 || h[1] != 3) {
 			if (t->hello_records == 0) {
 				fail(t, PC_TLS_ERR_not_tls);
 			} else {

@@ -56,7 +56,7 @@ SIGALGS_LIST = "check sigalgs in cert request"
 # largest paddings: both). test-large-hello draws 50 of its probes, with
 # a fixed seed (run()): these are the big ones it draws.
 OVERSIZE = ['big pad: 65536 of "0" byte padding', 'huge pad: 131584 of "0" byte padding',
-            'max pad: 16777021 of "0" byte padding',
+            'max pad: 16777021 of "0" byte padding', "16375 extensions",
             "maximum size: max fragment - 65385B extension", "max client hello",
             "ciphers even 10983", "ext #80, 65427 bytes", "ext #80, 65473 bytes",
             "ext padding, 65416 bytes", "ext padding, 65484 bytes",
@@ -119,6 +119,12 @@ PLAIN = [
     ("test-tls13-invalid-ciphers", [], [], []),
     ("test-tls13-hrr", [], [], []),
     ("test-tls13-ccs", [], [], []),
+    ("test-tls13-finished", [], [], []),
+    ("test-tls13-finished-plaintext", [], [], []),
+    ("test-tls13-empty-alert", [], [], []),
+    ("test-tls13-nociphers", [], [], []),
+    ("test-tls13-keyshare-omitted", [], [], []),
+    ("test-tls13-record-layer-limits", [], [], []),
     ("test-tls13-ecdhe-curves", [], [],
      ["sanity - secp521r1", "sanity - x448", *OTHER_GROUPS]),
     # Its sanity probe offers static-RSA suites only (ECDHE only here);
@@ -129,6 +135,7 @@ PLAIN = [
     ("test-truncating-of-client-hello", ["-d"], [], OVERSIZE),
     ("test-record-layer-fragmentation", ["-d"], [], OVERSIZE + HEADER_SPLIT),
     ("test-large-hello", ["-d"], [], OVERSIZE),
+    ("test-large-number-of-extensions", ["-d"], [], OVERSIZE),
     ("test-client-hello-max-size", ["-d"], [], OVERSIZE),
     ("test-alpn-negotiation", ["-d"], [], RENEGOTIATION + SESSION_ID_RESUMPTION),
     ("test-invalid-server-name-extension", ["-d"], [], DEFAULT_HOST),
