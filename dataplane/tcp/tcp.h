@@ -339,9 +339,10 @@ void pc_tcp_tw_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t *iss);
 /* RFC 6191: whether a SYN is newer than the connection in TIME_WAIT
  * whose receive side ended at rcv_nxt (ts_recent when timestamps are in
- * use), and so may reopen it. */
-bool pc_tcp_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt,
-			const struct pc_tcp_seg *s);
+ * use), and so may reopen it; if so, *iss is the new connection's initial
+ * sequence number, far above the old one's snd_nxt (as Linux does). */
+bool pc_tcp_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt, uint32_t snd_nxt,
+			const struct pc_tcp_seg *s, uint32_t *iss);
 
 /* tcp_input.c */
 void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);

@@ -727,17 +727,17 @@ static void time_wait_syn(struct pc_tcb *c, const struct pc_tcp_seg *s)
 	struct pc_lcore *lc = c->lc;
 	struct pc_tcp_key k = c->key;
 	const struct pc_tcp_listener *l = pc_tcp_find_listener(k.lport);
+	uint32_t iss;
 
-	if (l == NULL || !pc_tcp_syn_reopens(c->ts_ok, c->ts_recent, c->rcv_nxt, s)) {
+	if (l == NULL ||
+	    !pc_tcp_syn_reopens(c->ts_ok, c->ts_recent, c->rcv_nxt, c->snd_nxt, s, &iss)) {
 		lc->cnt.drop[PC_DROP_tcp_time_wait_syn]++;
 		invalid_ack(c, s);
 		return;
 	}
-	uint32_t iss = c->snd_nxt + 65535 + 2;
-
 	lc->cnt.tcp_time_wait_reused++;
 	pc_tcp_free(c, PC_TCP_CLOSED_NORMAL);
-	passive_open(lc, &k, s, l, iss != 0 ? iss : 1);
+	passive_open(lc, &k, s, l, iss);
 }
 
 void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)

@@ -178,17 +178,20 @@ struct pc_tcp_tw *pc_tcp_tw_lookup(struct pc_lcore *lc, const struct pc_tcp_key 
 	return data;
 }
 
-bool pc_tcp_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt,
-			const struct pc_tcp_seg *s)
+bool pc_tcp_syn_reopens(bool ts_ok, uint32_t ts_recent, uint32_t rcv_nxt, uint32_t snd_nxt,
+			const struct pc_tcp_seg *s, uint32_t *iss)
 {
 	/* A later timestamp; or the same one (a short exchange fits in one
 	 * tick of the peer's clock) with a sequence number beyond the old
 	 * connection's; without timestamps the sequence number alone. */
 	bool seq_newer = seq_geq(s->seq, rcv_nxt);
+	bool newer = ts_ok && s->o.ts
+			     ? seq_gt(s->o.tsval, ts_recent) || (s->o.tsval == ts_recent && seq_newer)
+			     : seq_newer;
 
-	if (ts_ok && s->o.ts)
-		return seq_gt(s->o.tsval, ts_recent) || (s->o.tsval == ts_recent && seq_newer);
-	return seq_newer;
+	*iss = snd_nxt + 65535 + 2;
+	*iss += *iss == 0;
+	return newer;
 }
 
 bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t *iss)
@@ -211,9 +214,7 @@ bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t 
 		/* RFC 6191 in TIME_WAIT; a SYN on a live (FIN_WAIT_2)
 		 * connection gets a challenge ACK (RFC 5961 4.2). */
 		if (tw->state == PC_TCP_TIME_WAIT && !(s->flags & TH_ACK) &&
-		    pc_tcp_syn_reopens(tw->ts_ok, tw->ts_recent, tw->rcv_nxt, s)) {
-			*iss = tw->snd_nxt + 65535 + 2;
-			*iss += *iss == 0;
+		    pc_tcp_syn_reopens(tw->ts_ok, tw->ts_recent, tw->rcv_nxt, tw->snd_nxt, s, iss)) {
 			lc->cnt.tcp_time_wait_reused++;
 			tw_release(tw);
 			return true;
