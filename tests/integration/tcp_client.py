@@ -17,6 +17,11 @@ itself beyond reporting mismatches.
   tcp_client.py hold HOST PORT N
       open N connections, report how many were accepted and refused, keep
       the accepted ones open until stdin closes.
+
+Each socket call of echo-one, source and discard may block PC_IO_TIMEOUT
+seconds (default 30): through heavy loss one segment can be lost several
+times in a row while the retransmission timers double, so tests of that
+give every call their whole deadline.
 """
 import asyncio
 import hashlib
@@ -27,6 +32,8 @@ import socket
 import sys
 import threading
 import time
+
+IO_TIMEOUT = float(os.environ.get("PC_IO_TIMEOUT", "30"))
 
 
 def pattern_block(block):
@@ -95,7 +102,7 @@ async def echo_many(host, port, n, max_bytes, seed):
 
 
 def echo_one(host, port, total):
-    s = socket.create_connection((host, port), timeout=30)
+    s = socket.create_connection((host, port), timeout=IO_TIMEOUT)
     chunk = os.urandom(1 << 20)
     sent_hash = hashlib.sha256()
 
@@ -130,7 +137,7 @@ def source(host, port, total, hold):
     s = socket.socket()
     if hold:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(30)
+    s.settimeout(IO_TIMEOUT)
     s.connect((host, port))
     if hold:
         time.sleep(hold)
@@ -149,7 +156,7 @@ def source(host, port, total, hold):
 
 
 def discard(host, port, total):
-    s = socket.create_connection((host, port), timeout=30)
+    s = socket.create_connection((host, port), timeout=IO_TIMEOUT)
     chunk = os.urandom(1 << 16)
     left = total
     while left:

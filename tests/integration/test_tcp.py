@@ -31,8 +31,10 @@ def conf(source=1 << 20, extra=""):
     return BASE_CONF.format(source=source, extra=extra)
 
 
-def client(*args, timeout=120, ns=NS_CLIENT):
-    r = in_ns(ns, [PY, str(CLIENT), *map(str, args)], timeout=timeout)
+def client(*args, timeout=120, ns=NS_CLIENT, io_timeout=30):
+    """tcp_client.py; each of its socket calls may block io_timeout s."""
+    r = in_ns(ns, [PY, str(CLIENT), *map(str, args)], timeout=timeout,
+              env=dict(os.environ, PC_IO_TIMEOUT=str(io_timeout)))
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -282,9 +284,11 @@ def test_transfer_through_loss(start_portcullis, relay, loss, size):
     bounded in time, and the source stream intact."""
     pc = start_portcullis(config_text=conf(source=size))
     relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", "7")
-    r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY)
+    # Up to 10 % loss both ways: a call may wait out several doubled
+    # retransmission timeouts in a row (a CI run once stalled 30 s).
+    r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
     assert r["match"], r
-    r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY)
+    r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
     assert r["match"], r
     c = pc.counters()
     assert c["tcp_retransmits"] > 0 and c["tcp_ooo_segments"] > 0, c
