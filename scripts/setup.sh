@@ -18,7 +18,7 @@ PACKAGES=(
 	libclang-rt-14-dev
 	dpdk dpdk-dev libdpdk-dev libbsd-dev libbpf-dev libxdp-dev libpcap-dev
 	libnuma-dev libelf-dev
-	liburcu-dev libcmocka-dev libssl-dev
+	liburcu-dev libcmocka-dev libssl-dev libedit-dev
 	autoconf automake libtool dpkg-dev
 	iproute2 nftables iputils-ping iputils-arping ethtool procps psmisc
 	curl openssl python3 python3-scapy python3-pytest python3-cryptography python3-ecdsa socat
