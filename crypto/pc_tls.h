@@ -4,15 +4,12 @@
  * policies with client-certificate verification, the built-in HTTP
  * responder behind it.
  *
- * The configuration model is DESIGN.md's: the management thread stages a
- * description (pc_tls_stage_*: files are read and checked as each command
- * is given, so errors name the command), then commits it into an immutable
- * struct pc_tls_config (per-worker WOLFSSL_CTXs, trust objects, policies)
- * published with one pointer swap. Workers read the published pointer as
- * liburcu QSBR readers when a connection starts and keep a per-worker
- * reference to it for the connection's life, so a handshake finishes with
- * the state it started with; the management thread frees a replaced
- * configuration once a grace period has passed and its references are gone.
+ * The configuration model is DESIGN.md's. Settings every host shares
+ * (versions, suites, groups) are fixed at start into one WOLFSSL_CTX per
+ * worker; the certificate and key are given to each connection when its
+ * SNI has picked the host. Trust objects (hosts, ca-sets, certs) live in
+ * RCU tables the management thread changes by transactions while traffic
+ * flows; crypto/tls_store.h says what a worker may hold and for how long.
  */
 #ifndef PC_TLS_H
 #define PC_TLS_H
@@ -38,47 +35,122 @@ enum pc_tls_fail_action {
 
 #define PC_TLS_NAME_MAX 253
 #define PC_TLS_PATH_MAX 1024
-#define PC_TLS_MAX_HOSTS 64
 #define PC_TLS_MAX_PROTECTED 8
-#define PC_TLS_MAX_TRUST_FILES 8
+#define PC_TLS_MAX_TRUST_FILES 64
 /* The first record (the ClientHello, up to 16 KiB + 5) must fit in the TCP
  * receive buffer. */
 #define PC_TLS_MIN_RCVBUF 32768u
 
-/* What the management thread stages: one per hostname. */
-struct pc_tls_host_spec {
-	char name[PC_TLS_NAME_MAX + 1]; /* "api.example.com", "*.example.com", "default" */
-	char cert_file[PC_TLS_PATH_MAX];  /* chain, leaf first */
-	char key_file[PC_TLS_PATH_MAX];
-	enum pc_tls_verify_mode verify;
-	enum pc_tls_fail_action on_failure;
-	unsigned int nb_ca, nb_crl;
-	char ca_files[PC_TLS_MAX_TRUST_FILES][PC_TLS_PATH_MAX];
-	char crl_files[PC_TLS_MAX_TRUST_FILES][PC_TLS_PATH_MAX];
-	struct pc_verify_policy policy;
-	unsigned int nb_protected;
-	char protected[PC_TLS_MAX_PROTECTED][128];
-};
-
+/* The settings every host shares, fixed at start: the shared contexts of
+ * every worker are built from them. */
 struct pc_tls_spec {
 	uint8_t min_version, max_version; /* 2 = TLS 1.2, 3 = TLS 1.3 */
 	char ciphers[1024];               /* wolfSSL names, ':'-separated; "" = default */
 	char groups[256];                 /* "X25519:P-256:P-384" */
 	uint32_t memory_mb;               /* wolfSSL memory per worker */
 	uint32_t handshake_timeout_ms;
-	unsigned int nb_hosts;
-	struct pc_tls_host_spec hosts[PC_TLS_MAX_HOSTS];
 };
 
 void pc_tls_spec_defaults(struct pc_tls_spec *s);
-/* The host named name, created with defaults if new (NULL when full). */
-struct pc_tls_host_spec *pc_tls_spec_host(struct pc_tls_spec *s, const char *name);
-/* Check a staged item now, so that a config line is refused where it is
- * written: a certificate chain and key that load and match; a CA file
- * whose certificates parse and are CAs; a CRL that parses. 0, or -1 with
- * a message in err. */
+
+/*
+ * Trust objects (tls_store.c, tls_txn.c): named, immutable, each replaced
+ * as a whole. What an object is made of is its spec; a transaction stages
+ * specs, and its commit builds and publishes the objects.
+ *
+ *   ca-set  roots, intermediates, CRLs and denied serials
+ *   cert    a server certificate chain and its key
+ *   host    a hostname's policy ("api.example.com", "*.example.com",
+ *           "default"), naming a ca-set and a cert
+ *
+ * "host NAME ca FILE" and "host NAME cert CHAIN KEY" make private objects
+ * named "host:NAME" (":" is not allowed in the names operators give),
+ * deleted with their host.
+ */
+enum pc_tls_kind { PC_TLS_HOST, PC_TLS_CASET, PC_TLS_CERT, PC_TLS_NB_KINDS };
+
+/* A list of strings, each malloc()ed. */
+struct pc_strv {
+	unsigned int n;
+	char **v;
+};
+
+int pc_strv_push(struct pc_strv *v, const char *s);
+void pc_strv_free(struct pc_strv *v);
+
+struct pc_tls_caset_spec {
+	struct pc_strv files, crls, revoked; /* revoked: normalized hex serials */
+};
+
+struct pc_tls_cert_spec {
+	char *chain, *key; /* PEM files: chain (leaf first), private key */
+};
+
+struct pc_tls_host_spec {
+	enum pc_tls_verify_mode verify;
+	enum pc_tls_fail_action on_failure;
+	char *caset;       /* a ca-set's name, or NULL */
+	char *cert;        /* a cert's name, or NULL: the default host's */
+	uint8_t max_depth;
+	enum pc_verify_eku eku;
+	unsigned int nb_allow;
+	struct pc_identity_pattern *allow;
+	struct pc_strv protect;
+};
+
+/* "host:NAME", the private ca-set or cert of host NAME. */
+#define PC_TLS_PRIVATE_PREFIX "host:"
+
+struct pc_tls_txn;
+
+struct pc_tls_txn *pc_tls_txn_new(void);
+void pc_tls_txn_free(struct pc_tls_txn *x);
+/* How many objects the transaction changes. */
+unsigned int pc_tls_txn_size(const struct pc_tls_txn *x);
+/* The staged spec of an object: the committed one copied (or defaults for
+ * a new one) when the transaction first touches it. NULL with err set
+ * when the name is not valid for its kind or the object is being deleted
+ * in the transaction. Main lcore. */
+struct pc_tls_host_spec *pc_tls_txn_host(struct pc_tls_txn *x, const char *name, char *err,
+					 size_t errlen);
+struct pc_tls_caset_spec *pc_tls_txn_caset(struct pc_tls_txn *x, const char *name, char *err,
+					   size_t errlen);
+struct pc_tls_cert_spec *pc_tls_txn_cert(struct pc_tls_txn *x, const char *name, char *err,
+					 size_t errlen);
+/* Stage the deletion of an object (it must exist, committed or staged). */
+int pc_tls_txn_del(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *name, char *err,
+		   size_t errlen);
+/* "show staged": one line per staged object, as config commands. */
+void pc_tls_txn_show(const struct pc_tls_txn *x, FILE *out);
+/* Validate everything (files read and parsed, keys matching, CRL issuers in
+ * their set, references resolved, no object changed by another commit
+ * since this transaction first touched it) and publish every changed
+ * object, or change nothing and return -1 with the reason in err. The
+ * transaction is empty afterwards either way. Main lcore, after
+ * pc_tls_init(). */
+int pc_tls_txn_commit(struct pc_tls_txn *x, char *err, size_t errlen);
+
+/* Checks a config line runs at once, so a bad file is named where it is
+ * written: a certificate chain and key that load and match; a CA or CRL
+ * file that parses. 0, or -1 with a message in err. */
 int pc_tls_check_cert(const char *cert_file, const char *key_file, char *err, size_t errlen);
-int pc_tls_check_trust(const struct pc_tls_host_spec *h, char *err, size_t errlen);
+int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen);
+
+/* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
+ * for all. json: one JSON document instead of text lines. */
+struct pc_tls_store_counts {
+	unsigned long hosts, casets, certs;
+	uint64_t generation; /* commits so far */
+};
+void pc_tls_store_counts(struct pc_tls_store_counts *c);
+void pc_tls_show_hosts(FILE *out, const char *pattern, bool json);
+/* 0, or -1 when there is no such object. */
+int pc_tls_show_host(FILE *out, const char *name, bool json);
+void pc_tls_show_casets(FILE *out, bool json);
+int pc_tls_show_caset(FILE *out, const char *name, bool json);
+void pc_tls_show_certs(FILE *out, bool json);
+/* The config commands that rebuild every committed object. */
+void pc_tls_dump_objects(FILE *out);
 
 /* wolfSSL's allocations through our allocator: the process's first call
  * into wolfSSL (a block must be freed by the allocator that made it). */
@@ -89,12 +161,13 @@ int pc_tls_route_memory(void);
  * connection pools of conns_per_lcore objects. 0 or a negative errno,
  * with the reason on stderr. */
 int pc_tls_init(const struct pc_tls_spec *s, uint32_t conns_per_lcore);
-/* Build every object of spec (per-worker contexts included) and publish
- * it; the previous configuration, if any, is freed after a grace period.
- * Main lcore. 0, or -1 with the reason in err (nothing changes then). */
+/* Build the shared settings (every worker's contexts) and publish them.
+ * Once, at start, main lcore. 0, or -1 with the reason in err. */
 int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen);
-/* Free replaced configurations that no connection holds any more.
- * Main lcore, periodically. */
+/* A new handshake timeout, for connections that start afterwards. */
+void pc_tls_set_handshake_timeout(uint32_t ms);
+/* Free replaced objects that no connection holds any more. Main lcore,
+ * periodically. */
 void pc_tls_reclaim(void);
 /* After the workers stopped: free the configuration and the arenas. */
 void pc_tls_fini(void);

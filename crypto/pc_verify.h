@@ -73,7 +73,7 @@ struct pc_verify_policy {
 	uint8_t max_depth;
 	enum pc_verify_eku eku;
 	unsigned int nb_allow;  /* 0 = any identity */
-	struct pc_identity_pattern allow[PC_VERIFY_MAX_ALLOW];
+	const struct pc_identity_pattern *allow; /* nb_allow patterns, owned by the caller */
 };
 
 /* Defaults: max_depth 4, EKU client, no allowlist. */
@@ -107,10 +107,30 @@ int pc_trust_add_crl_mem(struct pc_trust *t, const uint8_t *buf, size_t len, cha
  * (a CRL from an unknown issuer or with a bad signature is refused, the
  * whole object with it). After this, the object is immutable. */
 int pc_trust_finalize(struct pc_trust *t, char *err, size_t errlen);
-/* Number of CA certificates / CRLs (for status commands). */
+/* An operator's deny list: the certificate with this serial (hex, up to
+ * 20 bytes), issued by any CA of the set, fails as revoked, with or
+ * without a CRL. Before pc_trust_finalize(). 0, or -1 with err set. */
+int pc_trust_revoke_serial(struct pc_trust *t, const char *hex, char *err, size_t errlen);
+/* A serial as the deny list keeps it: lowercase hex without leading
+ * zeros, in out (41 bytes). 0, or -1 if hex is not a serial. */
+int pc_serial_normalize(const char *hex, char out[41]);
+/* Number of CA certificates / CRLs / denied serials (for status commands). */
 unsigned int pc_trust_nb_cas(const struct pc_trust *t);
 unsigned int pc_trust_nb_crls(const struct pc_trust *t);
+unsigned int pc_trust_nb_denied(const struct pc_trust *t);
+/* The i-th CA's subject ("/O=.../CN=...") and notAfter; the i-th CRL's
+ * issuer and nextUpdate (Unix seconds). For status commands. */
+void pc_trust_ca_info(const struct pc_trust *t, unsigned int i, char *subject, size_t len,
+		      int64_t *not_after);
+void pc_trust_crl_info(const struct pc_trust *t, unsigned int i, char *issuer, size_t len,
+		       int64_t *next_update);
 void pc_trust_free(struct pc_trust *t);
+
+/* The first certificate of a DER chain: its subject (one line), notAfter
+ * and public key type (wolfSSL's ECDSAk, RSAk, ...). 0, or -1 if it does
+ * not parse. */
+int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subject_len,
+		    int64_t *not_after, int *key_oid);
 
 struct pc_verify_result {
 	enum pc_verify_reason reason;

@@ -30,46 +30,38 @@ enum pc_tls_err {
 
 #define PC_TLS_MAX_SUITES 32
 
-/* One hostname's immutable policy, part of a struct pc_tls_config. */
-struct pc_tls_host {
-	char name[PC_TLS_NAME_MAX + 1];
-	bool wildcard;                  /* name is "*.suffix"; match on ".suffix" */
-	enum pc_tls_verify_mode verify;
-	enum pc_tls_fail_action on_failure;
-	struct pc_trust *trust;         /* NULL when verify is none */
-	struct pc_verify_policy policy;
-	unsigned int nb_protected;
-	const char *protected[PC_TLS_MAX_PROTECTED];
-	char protected_buf[PC_TLS_MAX_PROTECTED][128];
-	WOLFSSL_CTX *ctx[RTE_MAX_LCORE]; /* per worker lcore */
-	unsigned int nb_suites;
-	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids its connections can negotiate */
-};
-
-/* The session-ticket key of a configuration. */
+/* The session-ticket key: one for the process, every worker. */
 struct pc_tls_ticket_key {
 	uint8_t name[16];
 	uint8_t key[32];
 };
 
+/* The shared settings, built once at start (pc_tls_commit). */
 struct pc_tls_config {
 	struct pc_tls_ticket_key ticket;
 	struct pc_tls_hello_policy hello; /* what a ClientHello must offer */
-	unsigned int nb_hosts;
-	struct pc_tls_host *hosts;      /* exact names, then wildcards */
-	struct pc_tls_host *def;        /* "default", or NULL */
-	uint32_t handshake_timeout_ms;
-	/* Connections holding this configuration, per worker (written by
-	 * that worker only). */
-	uint32_t refs[RTE_MAX_LCORE];
+	char ciphers[1024];               /* the cipher list every connection gets */
+	WOLFSSL_CTX *ctx[RTE_MAX_LCORE];  /* per worker lcore: wolfSSL's context
+					   * lock is never contended */
+	bool armed;                       /* the contexts hold a certificate */
 };
 
-/* The published configuration: rcu_dereference() on workers. */
+/* The shared settings; NULL before start. Immutable while workers run. */
 extern struct pc_tls_config *pc_tls_active;
+/* tls handshake-timeout: read when a connection starts. */
+extern uint32_t pc_tls_handshake_timeout_ms;
 
-/* The host for an SNI name ("" when the client sent none): exact match,
- * then the longest wildcard, then the default (may return NULL). */
-const struct pc_tls_host *pc_tls_find_host(const struct pc_tls_config *cfg, const char *sni);
+/* Generations pinned by a worker's connections (tls_store.c): a ring of
+ * (generation, connections) buckets, oldest first. When every bucket is
+ * taken, new connections join the newest bucket, whose generation is
+ * older than theirs: objects are then kept longer, never freed early. */
+#define TLS_PIN_BUCKETS 64
+struct tls_pins {
+	uint64_t gen[TLS_PIN_BUCKETS];
+	uint32_t count[TLS_PIN_BUCKETS];
+	uint32_t head, n;
+	uint64_t oldest;   /* published to the main lcore: UINT64_MAX = none */
+};
 
 /* tls_conn.c: connection pools (per_lcore objects on every lcore), the
  * IO callbacks a context needs, the size of one connection object. */
@@ -77,15 +69,25 @@ int pc_tls_conn_init(uint32_t per_lcore);
 void pc_tls_conn_fini(void);
 void pc_tls_set_io(WOLFSSL_CTX *ctx);
 size_t pc_tls_conn_size(void);
-/* The name of the host (as configured) a connection's ssl serves. */
-const char *pc_tls_conn_host_name(WOLFSSL *ssl);
+/* The host a connection's ssl serves (struct pc_tls_host, tls_store.h). */
+const struct pc_tls_host *pc_tls_conn_host(WOLFSSL *ssl);
 
 /* tls_ticket.c: a fresh random key; contexts sealing tickets with it. */
 int pc_tls_ticket_key_init(struct pc_tls_ticket_key *k);
 int pc_tls_ticket_setup(WOLFSSL_CTX *ctx, const struct pc_tls_ticket_key *k);
 
-/* Free the published and retired configurations (workers stopped). */
+/* Free the shared settings (workers stopped). */
 void pc_tls_config_fini(void);
+/* wolfSSL_new() wants a context with a certificate and key, though each
+ * connection gets its own: the first cert ever committed is loaded into
+ * every worker's context (main lcore, before that cert is published). */
+int pc_tls_arm_contexts(const uint8_t *leaf, size_t leaf_len, const uint8_t *key,
+			size_t key_len);
+/* The suites of the cipher list a key of type key_oid can serve. */
+unsigned int pc_tls_suites_for_key(int key_oid, uint16_t ids[PC_TLS_MAX_SUITES]);
+/* The store (tls_store.c): tables made at init; everything freed at fini. */
+int pc_tls_store_init(void);
+void pc_tls_store_fini(void);
 /* wolfSSL's verify callback for hosts that verify clients (tls_conn.c). */
 int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
@@ -105,7 +107,26 @@ struct pc_tls_counters {
 	uint64_t verify[PC_VERIFY_NB_REASONS];
 } __rte_cache_aligned;
 
-extern struct pc_tls_counters pc_tls_cnt[RTE_MAX_LCORE];
+/* Everything of TLS one worker owns and writes (VPP's per-thread
+ * context): its connection pool, ClientHello scratch, ticket nonces,
+ * pinned generations and counters. Other threads only read. */
+struct pc_tls_conn;
+struct pc_tls_worker {
+	struct pc_tls_conn *objs;  /* the pool */
+	struct pc_tls_conn *free;
+	uint32_t in_use;
+	uint8_t *hello;            /* one whole ClientHello (tls_conn.c) */
+	uint64_t ticket_nonce;
+	struct tls_pins pins;
+	struct pc_tls_counters cnt;
+} __rte_cache_aligned;
+
+extern struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
+
+static inline struct pc_tls_worker *pc_tls_self(void)
+{
+	return &pc_tls_workers[rte_lcore_id() % RTE_MAX_LCORE];
+}
 
 /* tls_mem.c: wolfSSL's allocator. */
 struct pc_tls_mem_stats {

@@ -2,9 +2,10 @@
 /*
  * A TLS connection over our TCP: the TCP application of TLS listeners.
  *
- *   HELLO      the first record (the ClientHello) is peeked at in the TCP
- *              receive buffer for its SNI, which picks the host, hence the
- *              WOLFSSL_CTX (certificate, verification mode)
+ *   HELLO      the whole ClientHello is checked in the TCP receive buffer;
+ *              its SNI picks the host, hence the certificate, key and
+ *              verification mode the connection gets on the worker's
+ *              shared WOLFSSL_CTX
  *   HANDSHAKE  wolfSSL_accept() driven by TCP events through the IO
  *              callbacks, which return WANT_READ / WANT_WRITE (VPP's
  *              tls_bio.c shape); the client's chain is checked by
@@ -36,8 +37,8 @@
 
 #include "pc_alog.h"
 #include "pc_http.h"
-#include "tls.h"
 #include "tls_hello.h"
+#include "tls_store.h"
 
 /* wolfSSL's own alert sender (internal API, linked from the static
  * library): wolfSSL only knows a handful of certificate alerts, and our
@@ -68,9 +69,14 @@ enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
 struct pc_tls_conn {
 	struct pc_tcb *tcp;
 	WOLFSSL *ssl;
-	struct pc_tls_config *cfg;       /* a reference held (cfg->refs) */
+	/* Picked when the ClientHello is complete, pinned (pin) until the
+	 * connection ends (tls_store.h). */
+	struct tls_entry *host_entry;
 	const struct pc_tls_host *host;
+	const struct pc_tls_caset *caset;
 	struct pc_tls_conn *next_free;
+	bool pinned;
+	uint8_t pin;
 	uint8_t state;
 	bool peer_fin;
 	bool swallow;                    /* our alert went out: drop wolfSSL's */
@@ -98,24 +104,15 @@ struct pc_tls_conn {
 	uint8_t in[2048];                /* plaintext the responder has not taken */
 };
 
-struct tls_pool {
-	struct pc_tls_conn *objs;
-	struct pc_tls_conn *free;
-	uint32_t in_use;
-	uint8_t *hello;                  /* scratch: one whole ClientHello (TLS_HELLO_SCRATCH) */
-} __rte_cache_aligned;
-
-static struct tls_pool pools[RTE_MAX_LCORE];
-struct pc_tls_counters pc_tls_cnt[RTE_MAX_LCORE];
-
 static struct pc_tls_counters *cnt(void)
 {
-	return &pc_tls_cnt[rte_lcore_id() % RTE_MAX_LCORE];
+	return &pc_tls_self()->cnt;
 }
 
+/* The worker's scratch: one whole ClientHello (TLS_HELLO_SCRATCH). */
 static uint8_t *hello_scratch(void)
 {
-	return pools[rte_lcore_id() % RTE_MAX_LCORE].hello;
+	return pc_tls_self()->hello;
 }
 
 /* IO callbacks: wolfSSL's records go straight to and from the TCP buffers.
@@ -289,6 +286,8 @@ static void close_tcp(struct pc_tls_conn *t)
 static void fail_detail(struct pc_tls_conn *t, enum pc_tls_err why, const char *detail)
 {
 	cnt()->err[why]++;
+	if (t->host_entry != NULL)
+		__atomic_fetch_add(&t->host_entry->failures, 1, __ATOMIC_RELAXED);
 	if (!t->logged)
 		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
 			 detail != NULL ? detail : tls_err_names[why]);
@@ -327,8 +326,8 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		/* TLS 1.2's empty Certificate message (TLS 1.3 fails it before
 		 * calling back). Without a certificate the handshake goes on
 		 * unless one is required and refusal is by alert. */
-		if (t->host->verify != PC_TLS_VERIFY_REQUIRED ||
-		    t->host->on_failure != PC_TLS_FAIL_ALERT)
+		if (t->host->spec.verify != PC_TLS_VERIFY_REQUIRED ||
+		    t->host->spec.on_failure != PC_TLS_FAIL_ALERT)
 			return 1;
 		t->no_cert = true;
 		return refuse(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
@@ -344,15 +343,15 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	 * 8446 4.4.2, RFC 5246 7.4.2: 1 byte at least): decode_error whatever
 	 * the host's verify mode, not a certificate that failed to parse. */
 	r = empty_entry ? PC_VERIFY_MALFORMED
-			: pc_verify_chain(t->host->trust, &t->host->policy, der, len, n, time(NULL),
+			: pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, time(NULL),
 					  &t->vres);
 	t->checked = true;
 	t->vreason = r;
 	cnt()->verify[r]++;
 	if (empty_entry)
 		return refuse(t, PC_TLS_ALERT_DECODE_ERROR);
-	if (r == PC_VERIFY_OK || t->host->verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
-	    t->host->on_failure == PC_TLS_FAIL_HTTP403)
+	if (r == PC_VERIFY_OK || t->host->spec.verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
+	    t->host->spec.on_failure == PC_TLS_FAIL_HTTP403)
 		return 1;
 	return refuse(t, pc_verify_reason_alert(r));
 }
@@ -361,7 +360,7 @@ static void app_pump(struct pc_tls_conn *t);
 
 static void handshake_done(struct pc_tls_conn *t)
 {
-	const struct pc_tls_host *h = t->host;
+	const struct pc_tls_host_spec *h = &t->host->spec;
 	bool verified;
 
 	/* A resumed session skips the certificate: a host that requires one
@@ -376,6 +375,7 @@ static void handshake_done(struct pc_tls_conn *t)
 				     TLS_MAX_PLAINTEXT);
 	pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 	cnt()->handshakes++;
+	__atomic_fetch_add(&t->host_entry->handshakes, 1, __ATOMIC_RELAXED);
 	if (wolfSSL_version(t->ssl) == TLS1_3_VERSION)
 		cnt()->handshakes_tls13++;
 	else
@@ -395,9 +395,9 @@ static void handshake_done(struct pc_tls_conn *t)
 	if (t->env.verify_failed_403)
 		cnt()->http403_sessions++;
 	t->env.host_must_match = h->verify != PC_TLS_VERIFY_NONE;
-	t->env.nb_protected = h->nb_protected;
-	for (unsigned int i = 0; i < h->nb_protected; i++)
-		t->env.protected[i] = h->protected[i];
+	t->env.nb_protected = RTE_MIN(h->protect.n, (unsigned int)PC_TLS_MAX_PROTECTED);
+	for (unsigned int i = 0; i < t->env.nb_protected; i++)
+		t->env.protected[i] = h->protect.v[i];
 	pc_http_init(&t->http, &t->env, on_http_done, t);
 	t->state = TLS_APP;
 	app_pump(t);
@@ -637,49 +637,75 @@ static void hello_reframe(struct pc_tls_conn *t)
 static void hello(struct pc_tls_conn *t)
 {
 	uint8_t *msg = hello_scratch();
-	unsigned int id = rte_lcore_id();
+	const struct pc_tls_config *cfg = rcu_dereference(pc_tls_active);
+	const struct pc_tls_cert *cert;
 	struct pc_tls_hello ch;
+	int mode;
 
 	if (!hello_complete(t))
 		return;
-	t->cfg = rcu_dereference(pc_tls_active);
-	if (t->cfg == NULL) {
-		fail(t, PC_TLS_ERR_unknown_host);
-		return;
-	}
 	hello_gather(t, msg, t->hello_payload);
-	if (pc_tls_hello_check(msg, t->hello_need, &t->cfg->hello, &ch) != 0) {
-		t->cfg = NULL;
+	if (pc_tls_hello_check(msg, t->hello_need, &cfg->hello, &ch) != 0) {
 		plain_alert(t, ch.alert);
 		fail_detail(t, PC_TLS_ERR_bad_hello, ch.why);
 		return;
 	}
 	snprintf(t->sni, sizeof(t->sni), "%s", ch.sni);
 	t->ccs_due = ch.session_id;
-	t->host = pc_tls_find_host(t->cfg, t->sni);
-	if (t->host == NULL) {
+	/* The objects are pinned before they are looked up, in this same
+	 * loop pass, and held until the connection closes. */
+	t->pin = tls_pin(&pc_tls_self()->pins);
+	t->pinned = true;
+	t->host_entry = tls_store_find_host(t->sni);
+	t->host = t->host_entry != NULL ? rcu_dereference(t->host_entry->cur) : NULL;
+	cert = t->host != NULL ? tls_store_host_cert(t->host) : NULL;
+	if (cert == NULL) {
 		plain_alert(t, PC_TLS_ALERT_UNRECOGNIZED_NAME);
-		t->cfg = NULL;
 		fail(t, PC_TLS_ERR_unknown_host);
 		return;
 	}
+	t->caset = t->host->caset != NULL ? rcu_dereference(t->host->caset->cur) : NULL;
 	/* wolfSSL 5.5.4 answers a TLS 1.2 hello without a suite it can serve
 	 * with a ServerHello naming suite 0x0000. A 1.2 hello to a 1.3-only
 	 * listener is left to wolfSSL (protocol_version). */
-	if ((ch.tls13 || t->cfg->hello.tls12) &&
-	    !pc_tls_hello_suite_in_common(&ch, t->host->suites, t->host->nb_suites)) {
-		t->cfg = NULL;
+	if ((ch.tls13 || cfg->hello.tls12) &&
+	    !pc_tls_hello_suite_in_common(&ch, cert->suites, cert->nb_suites)) {
 		plain_alert(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
 		fail_detail(t, PC_TLS_ERR_bad_hello, "no cipher suite in common");
 		return;
 	}
-	/* Held until the connection closes, across quiescent states. */
-	t->cfg->refs[id]++;
-	t->ssl = wolfSSL_new(t->host->ctx[id]);
+	t->ssl = wolfSSL_new(cfg->ctx[rte_lcore_id()]);
 	if (t->ssl == NULL) {
 		fail(t, PC_TLS_ERR_no_memory);
 		return;
 	}
+	/* The host's certificate and key, as DER the commit checked; loading
+	 * the key resets wolfSSL's suite list, so the cipher list comes
+	 * after. */
+	if (wolfSSL_use_PrivateKey_buffer(t->ssl, cert->key, (long)cert->key_len,
+					  WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_use_certificate_chain_buffer_format(t->ssl, cert->chain, (long)cert->chain_len,
+							WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
+	    wolfSSL_set_cipher_list(t->ssl, cfg->ciphers) != WOLFSSL_SUCCESS) {
+		fail(t, PC_TLS_ERR_no_memory);
+		return;
+	}
+	/* Certificates are checked by pc_verify_chain() in the callback, with
+	 * the host's own ca-set: wolfSSL's certificate manager holds no CA,
+	 * so every client chain reaches the callback, and nothing the client
+	 * sends is learnt as a CA for later connections. A host that
+	 * verifies clients checks every connection's certificate against its
+	 * current trust: no tickets (tls_ticket.c refuses them too). */
+	mode = WOLFSSL_VERIFY_NONE;
+	if (t->host->spec.verify != PC_TLS_VERIFY_NONE) {
+		mode = WOLFSSL_VERIFY_PEER;
+		wolfSSL_NoTicketTLSv12(t->ssl);
+		wolfSSL_no_ticket_TLSv13(t->ssl);
+	}
+	if (t->host->spec.verify == PC_TLS_VERIFY_REQUIRED &&
+	    t->host->spec.on_failure == PC_TLS_FAIL_ALERT)
+		mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	wolfSSL_set_verify(t->ssl, mode, mode == WOLFSSL_VERIFY_NONE ? NULL : pc_tls_verify_cb);
 	wolfSSL_SetIOReadCtx(t->ssl, t);
 	wolfSSL_SetIOWriteCtx(t->ssl, t);
 	wolfSSL_SetCertCbCtx(t->ssl, t);
@@ -798,9 +824,8 @@ static void drive(struct pc_tls_conn *t)
 
 static void *tls_open(struct pc_tcb *c, void *arg)
 {
-	struct tls_pool *p = &pools[rte_lcore_id() % RTE_MAX_LCORE];
+	struct pc_tls_worker *p = pc_tls_self();
 	struct pc_tls_conn *t = p->free;
-	const struct pc_tls_config *cfg;
 
 	(void)arg;
 	if (t == NULL) {
@@ -814,9 +839,7 @@ static void *tls_open(struct pc_tcb *c, void *arg)
 	t->vres.depth = -1;
 	t->tcp = c;
 	t->start_tsc = rte_rdtsc();
-	cfg = rcu_dereference(pc_tls_active);
-	if (cfg != NULL)
-		pc_tcp_set_deadline(c, cfg->handshake_timeout_ms);
+	pc_tcp_set_deadline(c, __atomic_load_n(&pc_tls_handshake_timeout_ms, __ATOMIC_RELAXED));
 	return t;
 }
 
@@ -847,7 +870,7 @@ static void tls_peer_fin(struct pc_tcb *c, void *ctx)
 static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why)
 {
 	struct pc_tls_conn *t = ctx;
-	struct tls_pool *p = &pools[rte_lcore_id() % RTE_MAX_LCORE];
+	struct pc_tls_worker *p = pc_tls_self();
 
 	(void)c;
 	if (t == NULL)
@@ -865,8 +888,8 @@ static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why
 	}
 	if (t->ssl != NULL)
 		wolfSSL_free(t->ssl);
-	if (t->cfg != NULL)
-		t->cfg->refs[rte_lcore_id()]--;
+	if (t->pinned)
+		tls_unpin(&p->pins, t->pin);
 	t->ssl = NULL;
 	t->next_free = p->free;
 	p->free = t;
@@ -887,7 +910,7 @@ int pc_tls_conn_init(uint32_t per_lcore)
 	unsigned int id;
 
 	RTE_LCORE_FOREACH(id) {
-		struct tls_pool *p = &pools[id];
+		struct pc_tls_worker *p = &pc_tls_workers[id];
 
 		p->objs = rte_zmalloc_socket("tls_conns", sizeof(p->objs[0]) * per_lcore,
 					     RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(id));
@@ -906,17 +929,21 @@ int pc_tls_conn_init(uint32_t per_lcore)
 void pc_tls_conn_fini(void)
 {
 	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
-		rte_free(pools[id].objs);
-		rte_free(pools[id].hello);
-		memset(&pools[id], 0, sizeof(pools[id]));
+		struct pc_tls_worker *p = &pc_tls_workers[id];
+
+		rte_free(p->objs);
+		rte_free(p->hello);
+		p->objs = p->free = NULL;
+		p->hello = NULL;
+		p->in_use = 0;
 	}
 }
 
-const char *pc_tls_conn_host_name(WOLFSSL *ssl)
+const struct pc_tls_host *pc_tls_conn_host(WOLFSSL *ssl)
 {
 	const struct pc_tls_conn *t = wolfSSL_GetIOReadCtx(ssl);
 
-	return t->host->name;
+	return t->host;
 }
 
 size_t pc_tls_conn_size(void)
@@ -931,7 +958,7 @@ void pc_tls_dump_counters(FILE *out)
 	uint64_t active = 0;
 
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
-		const struct pc_tls_counters *c = &pc_tls_cnt[l];
+		const struct pc_tls_counters *c = &pc_tls_workers[l].cnt;
 
 #define X(name) sum.name += c->name;
 		PC_TLS_COUNTERS(X)
@@ -940,7 +967,7 @@ void pc_tls_dump_counters(FILE *out)
 			sum.err[i] += c->err[i];
 		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
 			sum.verify[i] += c->verify[i];
-		active += pools[l].in_use;
+		active += pc_tls_workers[l].in_use;
 		if (pc_tls_mem_stats(l, &ms)) {
 			mtot.reserved += ms.reserved;
 			mtot.in_use += ms.in_use;

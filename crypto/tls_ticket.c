@@ -4,10 +4,10 @@
  * ChaCha20-Poly1305 under the configuration's ticket key. One key for all
  * workers: a client resumes on whichever worker RSS sends it to (wolfSSL's
  * own callback keeps a key per WOLFSSL_CTX, and our contexts are per
- * worker). A new key comes with each committed configuration. The host's
- * name is part of the authenticated data: a ticket resumes only on the
- * host that issued it. Hosts that verify clients take no tickets at all
- * (no callback: wolfSSL then refuses every ticket).
+ * worker). The key is made at start. The host's name is part of the
+ * authenticated data: a ticket resumes only on the host that issued it.
+ * Hosts that verify clients neither issue nor take tickets: a host whose
+ * policy changed to verifying clients refuses the tickets it issued before.
  *
  * Nonces: lcore id and a per-lcore counter, unique per key without a
  * random-number call on the handshake path.
@@ -18,11 +18,9 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 
-#include "tls.h"
+#include "tls_store.h"
 
 #define TICKET_AAD_LEN (WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2 + PC_TLS_NAME_MAX)
-
-static uint64_t nonce_ctr[RTE_MAX_LCORE];
 
 int pc_tls_ticket_key_init(struct pc_tls_ticket_key *k)
 {
@@ -39,13 +37,14 @@ static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
 	const struct pc_tls_ticket_key *k = arg;
 	uint8_t aad[TICKET_AAD_LEN];
 	unsigned int id = rte_lcore_id() % RTE_MAX_LCORE;
-	const char *host = pc_tls_conn_host_name(ssl);
+	const struct pc_tls_host *h = pc_tls_conn_host(ssl);
+	const char *host = h->name;
 	size_t host_len = strlen(host), aad_len;
 
-	if (len <= 0)
+	if (len <= 0 || h->spec.verify != PC_TLS_VERIFY_NONE)
 		return WOLFSSL_TICKET_RET_REJECT;
 	if (enc) {
-		uint64_t n = ++nonce_ctr[id];
+		uint64_t n = ++pc_tls_self()->ticket_nonce;
 
 		memcpy(name, k->name, WOLFSSL_TICKET_NAME_SZ);
 		memset(iv, 0, WOLFSSL_TICKET_IV_SZ);

@@ -7,6 +7,7 @@
  * CertManager would keep the ones it verified, leaking trust between
  * tenants) and verification is a pure function of its arguments.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,12 @@ struct pc_cert {
 	char name[WC_ASN_NAME_MAX];
 };
 
+/* A serial number without its leading zero bytes. */
+struct pc_serial {
+	uint8_t len;
+	uint8_t b[20];
+};
+
 struct pc_trust_crl {
 	uint8_t *der;
 	struct pc_crl_info info;
@@ -88,6 +95,8 @@ struct pc_trust {
 	unsigned int nb_cas, cap_cas;
 	struct pc_trust_crl *crls;
 	unsigned int nb_crls;
+	struct pc_serial *denied; /* the operator's deny list */
+	unsigned int nb_denied;
 	bool final;
 };
 
@@ -429,6 +438,89 @@ int pc_trust_finalize(struct pc_trust *t, char *err, size_t errlen)
 	return 0;
 }
 
+int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subject_len,
+		    int64_t *not_after, int *key_oid)
+{
+	DecodedCert dc;
+	struct pc_cert c;
+	word32 idx = 0;
+	int l = 0, rc;
+
+	if (len > UINT32_MAX || GetSequence(der, &idx, &l, (word32)len) < 0)
+		return -1;
+	rc = cert_parse(&dc, der, idx + (word32)l, &c);
+	wc_FreeDecodedCert(&dc);
+	if (rc != 0)
+		return -1;
+	snprintf(subject, subject_len, "%s", c.name);
+	*not_after = c.not_after;
+	*key_oid = (int)c.key_oid;
+	return 0;
+}
+
+int pc_serial_normalize(const char *hex, char out[41])
+{
+	size_t len;
+
+	while (hex[0] == '0' && hex[1] != '\0')
+		hex++;
+	len = strlen(hex);
+	if (len == 0 || len > 40 || strspn(hex, "0123456789abcdefABCDEF") != len)
+		return -1;
+	for (size_t i = 0; i <= len; i++)
+		out[i] = (char)tolower((unsigned char)hex[i]);
+	return 0;
+}
+
+int pc_trust_revoke_serial(struct pc_trust *t, const char *hex, char *err, size_t errlen)
+{
+	char norm[41];
+	struct pc_serial s = {0}, *n;
+	size_t len;
+
+	if (pc_serial_normalize(hex, norm) != 0) {
+		snprintf(err, errlen, "serial '%s' is not 1 to 40 hex digits", hex);
+		return -1;
+	}
+	/* An odd number of digits has an implicit leading 0. */
+	len = strlen(norm);
+	s.len = (uint8_t)((len + 1) / 2);
+	for (size_t i = 0; i < len; i++) {
+		unsigned int d = (unsigned int)(isdigit((unsigned char)norm[len - 1 - i])
+							  ? norm[len - 1 - i] - '0'
+							  : norm[len - 1 - i] - 'a' + 10);
+
+		s.b[s.len - 1 - i / 2] |= (uint8_t)(i % 2 ? d << 4 : d);
+	}
+	n = realloc(t->denied, (t->nb_denied + 1) * sizeof(*n));
+	if (n == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->denied = n;
+	t->denied[t->nb_denied++] = s;
+	return 0;
+}
+
+unsigned int pc_trust_nb_denied(const struct pc_trust *t)
+{
+	return t->nb_denied;
+}
+
+void pc_trust_ca_info(const struct pc_trust *t, unsigned int i, char *subject, size_t len,
+		      int64_t *not_after)
+{
+	snprintf(subject, len, "%s", t->cas[i].name);
+	*not_after = t->cas[i].not_after;
+}
+
+void pc_trust_crl_info(const struct pc_trust *t, unsigned int i, char *issuer, size_t len,
+		       int64_t *next_update)
+{
+	snprintf(issuer, len, "%s", t->crls[i].signer != NULL ? t->crls[i].signer->name : "?");
+	*next_update = t->crls[i].info.next_update;
+}
+
 unsigned int pc_trust_nb_cas(const struct pc_trust *t)
 {
 	return t->nb_cas;
@@ -450,6 +542,7 @@ void pc_trust_free(struct pc_trust *t)
 	free(t->cas);
 	free(t->ca_der);
 	free(t->crls);
+	free(t->denied);
 	free(t);
 }
 
@@ -562,6 +655,27 @@ static enum pc_verify_reason check_chain(const struct pc_chain *ch,
 	*depth = 0;
 	if (ch->c[0]->ku_set && !(ch->c[0]->key_usage & KEYUSE_DIGITAL_SIG))
 		return PC_VERIFY_KEY_USAGE;
+	return PC_VERIFY_OK;
+}
+
+/* No certificate below the root may be on the operator's deny list. */
+static enum pc_verify_reason check_denied(const struct pc_trust *t, const struct pc_chain *ch,
+					  int *depth)
+{
+	for (unsigned int i = 0; i + 1 < ch->len; i++) {
+		const uint8_t *s = ch->c[i]->serial;
+		size_t len = ch->c[i]->serial_len;
+
+		while (len > 1 && s[0] == 0) {
+			s++;
+			len--;
+		}
+		for (unsigned int k = 0; k < t->nb_denied; k++)
+			if (t->denied[k].len == len && memcmp(t->denied[k].b, s, len) == 0) {
+				*depth = (int)i;
+				return PC_VERIFY_REVOKED;
+			}
+	}
 	return PC_VERIFY_OK;
 }
 
@@ -720,6 +834,8 @@ static enum pc_verify_reason verify(struct verify_ctx *v, const struct pc_trust 
 							    ? EXTKEYUSE_CLIENT_AUTH
 							    : EXTKEYUSE_SERVER_AUTH))))
 		return PC_VERIFY_EKU;
+	if (t->nb_denied > 0 && (r = check_denied(t, ch, &out->depth)) != PC_VERIFY_OK)
+		return r;
 	if (t->nb_crls > 0 && (r = check_crls(t, ch, now, &out->depth)) != PC_VERIFY_OK)
 		return r;
 	out->depth = 0;

@@ -90,6 +90,7 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 		      int64_t *now, struct cli_chain *chain, const char **untrusted,
 		      unsigned int *nb_untrusted)
 {
+	static struct pc_identity_pattern allow[PC_VERIFY_MAX_ALLOW];
 	static const struct option opts[] = {
 		{"ca", required_argument, NULL, 'c'},
 		{"untrusted", required_argument, NULL, 'u'},
@@ -106,6 +107,7 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 	long long v;
 	int c, nb_ca = 0;
 
+	pol->allow = allow;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -148,8 +150,8 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 		case 'a':
 			if (pol->nb_allow == PC_VERIFY_MAX_ALLOW)
 				return usage_error("too many --allow (last: %s)", optarg);
-			if (pc_identity_parse(optarg, &pol->allow[pol->nb_allow], err,
-					      sizeof(err)) != 0)
+			if (pc_identity_parse(optarg, &allow[pol->nb_allow], err, sizeof(err)) !=
+			    0)
 				return usage_error("--allow %s", err);
 			pol->nb_allow++;
 			break;

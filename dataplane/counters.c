@@ -111,3 +111,23 @@ void pc_dp_dump_connections(FILE *out)
 		pc_tcp_tw_dump(out, pc_lcores[i], i);
 	}
 }
+
+bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
+{
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		const struct pc_lcore *lc = pc_lcores[l];
+
+		if (lc == NULL || i-- != 0)
+			continue;
+		out->lcore = l;
+		out->busy_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, busy_cycles));
+		out->idle_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, idle_cycles));
+		out->sleeps = read_u64(&lc->cnt, offsetof(struct pc_counters, sleeps));
+		out->rx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, rx_packets));
+		out->tx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_packets));
+		out->conns = *(const volatile uint32_t *)&lc->tcp.nb_used;
+		out->time_wait = *(const volatile uint32_t *)&lc->tcp.nb_time_wait;
+		return true;
+	}
+	return false;
+}

@@ -88,6 +88,19 @@ int pc_dp_app_nb_args(const char *name);
 /* Defaults every config starts from. */
 void pc_dp_config_defaults(struct pc_dp_config *cfg);
 
+/* Run-time tunables: cfg's worker idle policy, TCP keepalive and idle
+ * timeout given to the running workers (main lcore; each field is one
+ * aligned store that workers read at its next use). */
+void pc_dp_apply_tunables(const struct pc_dp_config *cfg);
+
+struct pc_dp_worker_info {
+	unsigned int lcore;
+	uint64_t busy_cycles, idle_cycles, sleeps, rx_packets, tx_packets;
+	uint32_t conns, time_wait;   /* TCP control blocks in use, in TIME_WAIT */
+};
+/* The i-th worker's figures (i from 0), false past the last. Any thread. */
+bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out);
+
 /* After rte_eal_init(): checks the lcore layout (main lcore = management,
  * every other lcore = one worker with one RX/TX queue pair), creates the
  * mbuf pools and per-lcore contexts, configures and starts port 0.

@@ -403,3 +403,24 @@ const char *pc_dp_mac_str(void)
 {
 	return pc_mac_text;
 }
+
+void pc_dp_apply_tunables(const struct pc_dp_config *cfg)
+{
+	const struct pc_dp_tcp *t = &cfg->tcp;
+
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		struct pc_idle_cfg *idle;
+
+		if (pc_lcores[l] == NULL)
+			continue;
+		idle = &pc_lcores[l]->idle;
+		__atomic_store_n(&idle->pause_after_us, cfg->idle.pause_after_us, __ATOMIC_RELAXED);
+		__atomic_store_n(&idle->sleep_after_us, cfg->idle.sleep_after_us, __ATOMIC_RELAXED);
+		__atomic_store_n(&idle->sleep_us, cfg->idle.sleep_us, __ATOMIC_RELAXED);
+		__atomic_store_n(&idle->busy, cfg->idle.busy, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&pc_tcp_cfg.keepalive_idle_s, t->keepalive_idle_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.keepalive_intvl_s, t->keepalive_intvl_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.keepalive_probes, t->keepalive_probes, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.idle_timeout_s, t->idle_timeout_s, __ATOMIC_RELAXED);
+}

@@ -88,16 +88,28 @@ static int cmd_port_mtu(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_worker_idle_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (cmd_worker_idle(ctx, argc, argv) != 0)
+		return -1;
+	if (ctx->running)
+		pc_dp_apply_tunables(ctx->dp);
+	return 0;
+}
+
+#define PORT "the port and its queues are set up at start"
+#define ADDR "the interface and its neighbour tables are set up at start"
+
 static const struct pc_cmd dp_cmds[] = {
-	{"port mtu", "port mtu 576..9000", cmd_port_mtu},
-	{"ip address", "ip address A.B.C.D/LEN", cmd_ip_address},
-	{"ip gateway", "ip gateway A.B.C.D", cmd_ip_gateway},
-	{"ip ttl", "ip ttl 1..255", cmd_ip_ttl},
-	{"arp timeout", "arp timeout SECONDS", cmd_arp_timeout},
+	{"port mtu", "port mtu 576..9000", cmd_port_mtu, 0, PORT},
+	{"ip address", "ip address A.B.C.D/LEN", cmd_ip_address, 0, ADDR},
+	{"ip gateway", "ip gateway A.B.C.D", cmd_ip_gateway, 0, ADDR},
+	{"ip ttl", "ip ttl 1..255", cmd_ip_ttl, 0, ADDR},
+	{"arp timeout", "arp timeout SECONDS", cmd_arp_timeout, 0, ADDR},
 	{"worker idle", "worker idle busy | backoff PAUSE_AFTER_US SLEEP_AFTER_US SLEEP_US",
-	 cmd_worker_idle},
-	{"port mbufs", "port mbufs COUNT", cmd_port_mbufs},
-	{"port descriptors", "port descriptors RX TX", cmd_port_descriptors},
+	 cmd_worker_idle_live, PC_CMD_RUN},
+	{"port mbufs", "port mbufs COUNT", cmd_port_mbufs, 0, PORT},
+	{"port descriptors", "port descriptors RX TX", cmd_port_descriptors, 0, PORT},
 };
 
 const struct pc_cmd_table pc_cmds_dataplane = {dp_cmds, sizeof(dp_cmds) / sizeof(dp_cmds[0])};

@@ -172,26 +172,51 @@ static int cmd_retries(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	       pc_arg_u32(ctx, "syn", argv[1], 1, 30, &ctx->dp->tcp.syn_retries);
 }
 
+/* The two settings workers read at each use: changed at run time too. */
+static int cmd_keepalive_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (cmd_keepalive(ctx, argc, argv) != 0)
+		return -1;
+	if (ctx->running)
+		pc_dp_apply_tunables(ctx->dp);
+	return 0;
+}
+
+static int cmd_idle_timeout_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (cmd_idle_timeout(ctx, argc, argv) != 0)
+		return -1;
+	if (ctx->running)
+		pc_dp_apply_tunables(ctx->dp);
+	return 0;
+}
+
+#define POOLS "connections and their buffers are preallocated on hugepages at start"
+#define TIMERS "timers already armed use it; restart to change it for all"
+
 static const struct pc_cmd tcp_cmds[] = {
 	{"tcp listen", "tcp listen PORT echo | discard | source BYTES | forward A.B.C.D PORT",
-	 cmd_listen},
-	{"tcp max-connections", "tcp max-connections COUNT  (per worker)", cmd_max_conns},
-	{"tcp buffers", "tcp buffers RECEIVE SEND  (bytes, powers of two)", cmd_buffers},
+	 cmd_listen, 0, "listeners are opened at start"},
+	{"tcp max-connections", "tcp max-connections COUNT  (per worker)", cmd_max_conns, 0, POOLS},
+	{"tcp buffers", "tcp buffers RECEIVE SEND  (bytes, powers of two)", cmd_buffers, 0, POOLS},
 	{"tcp syn-backlog", "tcp syn-backlog COUNT  (half-open before SYN cookies)",
-	 cmd_syn_backlog},
-	{"tcp congestion", "tcp congestion cubic|newreno", cmd_congestion},
-	{"tcp keepalive", "tcp keepalive off | IDLE_S INTERVAL_S PROBES", cmd_keepalive},
-	{"tcp idle-timeout", "tcp idle-timeout SECONDS|off", cmd_idle_timeout},
-	{"tcp time-wait", "tcp time-wait MILLISECONDS MAX_CONNECTIONS", cmd_time_wait},
+	 cmd_syn_backlog, 0, POOLS},
+	{"tcp congestion", "tcp congestion cubic|newreno", cmd_congestion, 0,
+	 "open connections keep their congestion state"},
+	{"tcp keepalive", "tcp keepalive off | IDLE_S INTERVAL_S PROBES", cmd_keepalive_live,
+	 PC_CMD_RUN},
+	{"tcp idle-timeout", "tcp idle-timeout SECONDS|off", cmd_idle_timeout_live, PC_CMD_RUN},
+	{"tcp time-wait", "tcp time-wait MILLISECONDS MAX_CONNECTIONS", cmd_time_wait, 0,
+	 "the compact table is preallocated at start"},
 	{"tcp fin-wait-2", "tcp fin-wait-2 MILLISECONDS  (wait for the FIN of a peer we closed on)",
-	 cmd_fin_wait_2},
+	 cmd_fin_wait_2, 0, TIMERS},
 	{"tcp persist-timeout", "tcp persist-timeout SECONDS|off  (a window closed on our data)",
-	 cmd_persist_timeout},
+	 cmd_persist_timeout, 0, TIMERS},
 	{"tcp challenge-ack-limit", "tcp challenge-ack-limit PER_SECOND|off  (per worker)",
-	 cmd_challenge_ack_limit},
-	{"tcp rto", "tcp rto MIN_MS MAX_MS INITIAL_MS", cmd_rto},
-	{"tcp delayed-ack", "tcp delayed-ack MILLISECONDS", cmd_delack},
-	{"tcp retries", "tcp retries DATA SYN", cmd_retries},
+	 cmd_challenge_ack_limit, 0, "the budget is set up per worker at start"},
+	{"tcp rto", "tcp rto MIN_MS MAX_MS INITIAL_MS", cmd_rto, 0, TIMERS},
+	{"tcp delayed-ack", "tcp delayed-ack MILLISECONDS", cmd_delack, 0, TIMERS},
+	{"tcp retries", "tcp retries DATA SYN", cmd_retries, 0, TIMERS},
 };
 
 const struct pc_cmd_table pc_cmds_tcp = {tcp_cmds, sizeof(tcp_cmds) / sizeof(tcp_cmds[0])};

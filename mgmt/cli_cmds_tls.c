@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Commands that configure TLS: listeners, protocol settings, and per
- * hostname (SNI) certificates and client-verification policies, plus the
- * access log. Files are read and checked when the command is given, so a
- * bad file is reported at its line; the whole set is built and published
- * at start (pc_tls_commit), where cross-checks (CRL issuers, a certificate
- * for every host) happen.
+ * Commands that configure TLS: listeners and protocol settings (at start),
+ * and the trust objects (at start and at run time): hosts with their
+ * certificates and client-verification policies, ca-sets, certs, plus the
+ * access log. Object commands are staged in the transaction (ctx->txn);
+ * files are read and checked when the command is given, so a bad file is
+ * reported at its line, and again with everything else at commit.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -97,50 +98,141 @@ static int cmd_tls_memory(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_tls_hs_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "milliseconds", argv[0], 100, 600000,
-			  &ctx->tls->handshake_timeout_ms);
-}
-
-/* "default", a DNS name, or "*." and a DNS name. */
-static bool valid_host_name(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (strcmp(n, "default") == 0)
-		return true;
-	if (n[0] == '*' && n[1] == '.')
-		n += 2;
-	if (len == 0 || len > PC_TLS_NAME_MAX || *n == '\0' || *n == '.' || *n == '-')
-		return false;
-	for (; *n != '\0'; n++)
-		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
-		      (*n >= '0' && *n <= '9') || *n == '-' || *n == '.'))
-			return false;
-	return n[-1] != '.';
-}
-
-static int path_arg(struct pc_cmd_ctx *ctx, const char *s, char *dst)
-{
-	if (strlen(s) >= PC_TLS_PATH_MAX)
-		return pc_cmd_fail(ctx, "path too long");
-	snprintf(dst, PC_TLS_PATH_MAX, "%s", s);
+	if (pc_arg_count(ctx, argc, 1) ||
+	    pc_arg_u32(ctx, "milliseconds", argv[0], 100, 600000, &ctx->tls->handshake_timeout_ms))
+		return -1;
+	if (ctx->running)
+		pc_tls_set_handshake_timeout(ctx->tls->handshake_timeout_ms);
 	return 0;
 }
 
-static int host_cert(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int path_arg(struct pc_cmd_ctx *ctx, const char *s)
 {
-	if (pc_arg_count(ctx, argc, 2))
-		return -1;
-	if (pc_tls_check_cert(argv[0], argv[1], ctx->err, sizeof(ctx->err)) != 0)
-		return -1;
-	return path_arg(ctx, argv[0], h->cert_file) || path_arg(ctx, argv[1], h->key_file);
+	if (strlen(s) >= PC_TLS_PATH_MAX)
+		return pc_cmd_fail(ctx, "path too long");
+	return 0;
 }
 
-static int host_verify(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+/* Names operators give: ':' is kept for hosts' private objects. */
+static int object_name(struct pc_cmd_ctx *ctx, const char *s)
+{
+	if (strchr(s, ':') != NULL)
+		return pc_cmd_fail(ctx, "'%s': ':' is not allowed in names", s);
+	return 0;
+}
+
+static int set_str(struct pc_cmd_ctx *ctx, char **dst, const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		return pc_cmd_fail(ctx, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* Add s to v unless it is there already (giving a file again re-reads it). */
+static int push_unique(struct pc_cmd_ctx *ctx, struct pc_strv *v, const char *s)
+{
+	for (unsigned int i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0)
+			return 0;
+	if (v->n == PC_TLS_MAX_TRUST_FILES)
+		return pc_cmd_fail(ctx, "at most %d", PC_TLS_MAX_TRUST_FILES);
+	return pc_strv_push(v, s) != 0 ? pc_cmd_fail(ctx, "out of memory") : 0;
+}
+
+/* CA and CRL files are checked on their own now (so a config line names
+ * a bad file), and again with the whole set when it is committed. */
+static int caset_file(struct pc_cmd_ctx *ctx, struct pc_tls_caset_spec *c, const char *file,
+		      bool crl)
+{
+	if (path_arg(ctx, file) ||
+	    pc_tls_check_trust_file(file, crl, ctx->err, sizeof(ctx->err)) != 0)
+		return -1;
+	return push_unique(ctx, crl ? &c->crls : &c->files, file);
+}
+
+static int caset_revoke(struct pc_cmd_ctx *ctx, struct pc_tls_caset_spec *c, const char *serial)
+{
+	char norm[41];
+
+	if (pc_serial_normalize(serial, norm) != 0)
+		return pc_cmd_fail(ctx, "serial '%s' is not 1 to 40 hex digits", serial);
+	return push_unique(ctx, &c->revoked, norm);
+}
+
+static char priv_name[PC_TLS_NAME_MAX + 8];
+
+static const char *private_of(const char *host)
+{
+	snprintf(priv_name, sizeof(priv_name), PC_TLS_PRIVATE_PREFIX "%s", host);
+	return priv_name;
+}
+
+/* The host's private ca-set (made when it has none; a host that names a
+ * shared ca-set is changed through that set). */
+static struct pc_tls_caset_spec *host_caset(struct pc_cmd_ctx *ctx, const char *name,
+					    struct pc_tls_host_spec *h, bool create)
+{
+	const char *priv = private_of(name);
+	struct pc_tls_caset_spec *c;
+
+	if (h->caset != NULL && strcmp(h->caset, priv) != 0) {
+		if (!create) {
+			pc_cmd_fail(ctx, "host %s uses ca-set %s: change that set (ca-set %s ...)",
+				    name, h->caset, h->caset);
+			return NULL;
+		}
+	}
+	if (!create && h->caset == NULL) {
+		pc_cmd_fail(ctx, "host %s has no CA file yet (host %s ca FILE)", name, name);
+		return NULL;
+	}
+	c = pc_tls_txn_caset(ctx->txn, priv, ctx->err, sizeof(ctx->err));
+	if (c == NULL || set_str(ctx, &h->caset, priv) != 0)
+		return NULL;
+	return c;
+}
+
+static int host_cert(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		     int argc, char **argv)
+{
+	struct pc_tls_cert_spec *c;
+
+	if (pc_arg_count(ctx, argc, 2) || path_arg(ctx, argv[0]) || path_arg(ctx, argv[1]) ||
+	    pc_tls_check_cert(argv[0], argv[1], ctx->err, sizeof(ctx->err)) != 0)
+		return -1;
+	c = pc_tls_txn_cert(ctx->txn, private_of(name), ctx->err, sizeof(ctx->err));
+	if (c == NULL)
+		return -1;
+	return set_str(ctx, &c->chain, argv[0]) || set_str(ctx, &c->key, argv[1]) ||
+	       set_str(ctx, &h->cert, private_of(name));
+}
+
+static int host_cert_ref(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			 int argc, char **argv)
+{
+	(void)name;
+	return pc_arg_count(ctx, argc, 1) || object_name(ctx, argv[0]) ||
+	       set_str(ctx, &h->cert, argv[0]);
+}
+
+static int host_caset_ref(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			  int argc, char **argv)
+{
+	(void)name;
+	return pc_arg_count(ctx, argc, 1) || object_name(ctx, argv[0]) ||
+	       set_str(ctx, &h->caset, argv[0]);
+}
+
+static int host_verify(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		       int argc, char **argv)
 {
 	static const char *const modes[] = {"none", "optional", "optional_no_ca", "required"};
 
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
 	for (unsigned int i = 0; i < 4; i++)
@@ -151,85 +243,99 @@ static int host_verify(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int a
 	return pc_cmd_fail(ctx, "expected none, optional, optional_no_ca or required");
 }
 
-/* Add a CA or CRL file after checking it on its own (the CRLs' issuers
- * are checked against the CA files at start). */
-static int host_trust_file(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc,
-			   char **argv, bool crl)
+static int host_ca(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		   int argc, char **argv)
 {
-	unsigned int *n = crl ? &h->nb_crl : &h->nb_ca;
-	struct pc_trust *t;
-	int rc;
+	struct pc_tls_caset_spec *c;
 
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
-	if (*n == PC_TLS_MAX_TRUST_FILES)
-		return pc_cmd_fail(ctx, "at most %d files", PC_TLS_MAX_TRUST_FILES);
-	t = pc_trust_new();
-	if (t == NULL)
-		return pc_cmd_fail(ctx, "out of memory");
-	rc = crl ? pc_trust_add_crl_file(t, argv[0], ctx->err, sizeof(ctx->err))
-		 : pc_trust_add_ca_file(t, argv[0], ctx->err, sizeof(ctx->err));
-	pc_trust_free(t);
-	if (rc != 0)
-		return -1;
-	if (path_arg(ctx, argv[0], crl ? h->crl_files[*n] : h->ca_files[*n]))
-		return -1;
-	(*n)++;
-	return 0;
+	c = host_caset(ctx, name, h, true);
+	return c == NULL ? -1 : caset_file(ctx, c, argv[0], false);
 }
 
-static int host_ca(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int host_crl(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		    int argc, char **argv)
 {
-	return host_trust_file(ctx, h, argc, argv, false);
+	struct pc_tls_caset_spec *c;
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	c = host_caset(ctx, name, h, false);
+	return c == NULL ? -1 : caset_file(ctx, c, argv[0], true);
 }
 
-static int host_crl(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int host_revoke(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		       int argc, char **argv)
 {
-	return host_trust_file(ctx, h, argc, argv, true);
+	struct pc_tls_caset_spec *c;
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	c = host_caset(ctx, name, h, false);
+	return c == NULL ? -1 : caset_revoke(ctx, c, argv[0]);
 }
 
-static int host_depth(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int host_depth(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		      int argc, char **argv)
 {
 	uint32_t d;
 
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1) ||
 	    pc_arg_u32(ctx, "depth", argv[0], 0, PC_VERIFY_MAX_DEPTH, &d))
 		return -1;
-	h->policy.max_depth = (uint8_t)d;
+	h->max_depth = (uint8_t)d;
 	return 0;
 }
 
-static int host_eku(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int host_eku(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		    int argc, char **argv)
 {
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
 	if (strcmp(argv[0], "client") == 0)
-		h->policy.eku = PC_VERIFY_EKU_CLIENT;
+		h->eku = PC_VERIFY_EKU_CLIENT;
 	else if (strcmp(argv[0], "server") == 0)
-		h->policy.eku = PC_VERIFY_EKU_SERVER;
+		h->eku = PC_VERIFY_EKU_SERVER;
 	else if (strcmp(argv[0], "any") == 0)
-		h->policy.eku = PC_VERIFY_EKU_ANY;
+		h->eku = PC_VERIFY_EKU_ANY;
 	else
 		return pc_cmd_fail(ctx, "expected client, server or any");
 	return 0;
 }
 
-static int host_allow(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc, char **argv)
+static int host_allow(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+		      int argc, char **argv)
 {
+	struct pc_identity_pattern p, *n;
+
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
-	if (h->policy.nb_allow == PC_VERIFY_MAX_ALLOW)
+	if (strcmp(argv[0], "none") == 0) {
+		free(h->allow);
+		h->allow = NULL;
+		h->nb_allow = 0;
+		return 0;
+	}
+	if (h->nb_allow == PC_VERIFY_MAX_ALLOW)
 		return pc_cmd_fail(ctx, "at most %d identities", PC_VERIFY_MAX_ALLOW);
-	if (pc_identity_parse(argv[0], &h->policy.allow[h->policy.nb_allow], ctx->err,
-			      sizeof(ctx->err)) != 0)
+	if (pc_identity_parse(argv[0], &p, ctx->err, sizeof(ctx->err)) != 0)
 		return -1;
-	h->policy.nb_allow++;
+	n = realloc(h->allow, (h->nb_allow + 1) * sizeof(*n));
+	if (n == NULL)
+		return pc_cmd_fail(ctx, "out of memory");
+	h->allow = n;
+	h->allow[h->nb_allow++] = p;
 	return 0;
 }
 
-static int host_on_failure(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc,
-			   char **argv)
+static int host_on_failure(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			   int argc, char **argv)
 {
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
 	if (strcmp(argv[0], "alert") == 0)
@@ -241,27 +347,32 @@ static int host_on_failure(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, i
 	return 0;
 }
 
-static int host_protect(struct pc_cmd_ctx *ctx, struct pc_tls_host_spec *h, int argc,
-			char **argv)
+static int host_protect(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			int argc, char **argv)
 {
+	(void)name;
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
-	if (argv[0][0] != '/' || strlen(argv[0]) >= sizeof(h->protected[0]))
-		return pc_cmd_fail(ctx, "path prefix '%s' must start with / and be shorter than %zu",
-				   argv[0], sizeof(h->protected[0]));
-	if (h->nb_protected == PC_TLS_MAX_PROTECTED)
+	if (strcmp(argv[0], "none") == 0) {
+		pc_strv_free(&h->protect);
+		return 0;
+	}
+	if (argv[0][0] != '/' || strlen(argv[0]) >= 128)
+		return pc_cmd_fail(ctx, "path prefix '%s' must start with / and be shorter than 128",
+				   argv[0]);
+	if (h->protect.n == PC_TLS_MAX_PROTECTED)
 		return pc_cmd_fail(ctx, "at most %d protected paths", PC_TLS_MAX_PROTECTED);
-	snprintf(h->protected[h->nb_protected++], sizeof(h->protected[0]), "%s", argv[0]);
-	return 0;
+	return pc_strv_push(&h->protect, argv[0]) != 0 ? pc_cmd_fail(ctx, "out of memory") : 0;
 }
 
 static const struct {
 	const char *word;
-	int (*fn)(struct pc_cmd_ctx *, struct pc_tls_host_spec *, int, char **);
+	int (*fn)(struct pc_cmd_ctx *, const char *, struct pc_tls_host_spec *, int, char **);
 } host_settings[] = {
-	{"cert", host_cert},     {"verify", host_verify},   {"ca", host_ca},
-	{"crl", host_crl},       {"max-depth", host_depth}, {"eku", host_eku},
-	{"allow", host_allow},   {"on-failure", host_on_failure},
+	{"cert", host_cert},       {"cert-ref", host_cert_ref}, {"verify", host_verify},
+	{"ca", host_ca},           {"ca-set", host_caset_ref},  {"crl", host_crl},
+	{"revoke", host_revoke},   {"max-depth", host_depth},   {"eku", host_eku},
+	{"allow", host_allow},     {"on-failure", host_on_failure},
 	{"protect", host_protect},
 };
 
@@ -271,17 +382,70 @@ static int cmd_host(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 	if (argc < 2)
 		return pc_cmd_fail(ctx, "missing arguments");
-	if (!valid_host_name(argv[0]))
-		return pc_cmd_fail(ctx, "'%s' is not default, a DNS name or *.DNS-name", argv[0]);
 	for (size_t i = 0; i < sizeof(host_settings) / sizeof(host_settings[0]); i++) {
 		if (strcmp(argv[1], host_settings[i].word) != 0)
 			continue;
-		h = pc_tls_spec_host(ctx->tls, argv[0]);
+		h = pc_tls_txn_host(ctx->txn, argv[0], ctx->err, sizeof(ctx->err));
 		if (h == NULL)
-			return pc_cmd_fail(ctx, "at most %d hosts", PC_TLS_MAX_HOSTS);
-		return host_settings[i].fn(ctx, h, argc - 2, argv + 2);
+			return -1;
+		return host_settings[i].fn(ctx, argv[0], h, argc - 2, argv + 2);
 	}
 	return pc_cmd_fail(ctx, "unknown host setting '%s'", argv[1]);
+}
+
+static int cmd_caset(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pc_tls_caset_spec *c;
+
+	if (argc < 2)
+		return pc_cmd_fail(ctx, "missing arguments");
+	if (object_name(ctx, argv[0]))
+		return -1;
+	if (strcmp(argv[1], "file") != 0 && strcmp(argv[1], "crl") != 0 &&
+	    strcmp(argv[1], "revoke") != 0 && strcmp(argv[1], "clear") != 0)
+		return pc_cmd_fail(ctx, "unknown ca-set setting '%s'", argv[1]);
+	if (pc_arg_count(ctx, argc - 2, strcmp(argv[1], "clear") == 0 ? 0 : 1))
+		return -1;
+	c = pc_tls_txn_caset(ctx->txn, argv[0], ctx->err, sizeof(ctx->err));
+	if (c == NULL)
+		return -1;
+	if (strcmp(argv[1], "clear") == 0) {
+		pc_strv_free(&c->files);
+		pc_strv_free(&c->crls);
+		pc_strv_free(&c->revoked);
+		return 0;
+	}
+	if (strcmp(argv[1], "revoke") == 0)
+		return caset_revoke(ctx, c, argv[2]);
+	return caset_file(ctx, c, argv[2], strcmp(argv[1], "crl") == 0);
+}
+
+static int cmd_cert(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pc_tls_cert_spec *c;
+
+	if (pc_arg_count(ctx, argc, 3) || object_name(ctx, argv[0]) || path_arg(ctx, argv[1]) ||
+	    path_arg(ctx, argv[2]) ||
+	    pc_tls_check_cert(argv[1], argv[2], ctx->err, sizeof(ctx->err)) != 0)
+		return -1;
+	c = pc_tls_txn_cert(ctx->txn, argv[0], ctx->err, sizeof(ctx->err));
+	if (c == NULL)
+		return -1;
+	return set_str(ctx, &c->chain, argv[1]) || set_str(ctx, &c->key, argv[2]);
+}
+
+static int cmd_del(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	static const char *const kinds[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert"};
+
+	if (pc_arg_count(ctx, argc, 2))
+		return -1;
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++)
+		if (strcmp(argv[0], kinds[k]) == 0)
+			return (k != PC_TLS_HOST && object_name(ctx, argv[1])) ||
+			       pc_tls_txn_del(ctx->txn, (enum pc_tls_kind)k, argv[1], ctx->err,
+					      sizeof(ctx->err));
+	return pc_cmd_fail(ctx, "expected host, ca-set or cert");
 }
 
 static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -299,21 +463,36 @@ static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	ctx->access_log_ring = ring;
-	return path_arg(ctx, argv[0], ctx->access_log);
+	if (path_arg(ctx, argv[0]))
+		return -1;
+	snprintf(ctx->access_log, sizeof(ctx->access_log), "%s", argv[0]);
+	return 0;
 }
 
+#define CTX_FIXED "every worker's shared TLS context is built from it at start"
+#define OBJ (PC_CMD_RUN | PC_CMD_STAGE)
+
 static const struct pc_cmd tls_cmds[] = {
-	{"tls listen", "tls listen PORT http", cmd_tls_listen},
-	{"tls versions", "tls versions MIN MAX  (1.2 or 1.3)", cmd_tls_versions},
-	{"tls ciphers", "tls ciphers NAME:NAME...  (wolfSSL names)", cmd_tls_ciphers},
-	{"tls groups", "tls groups X25519:P-256:P-384", cmd_tls_groups},
-	{"tls memory", "tls memory MIB  (wolfSSL memory per worker)", cmd_tls_memory},
-	{"tls handshake-timeout", "tls handshake-timeout MILLISECONDS", cmd_tls_hs_timeout},
-	{"host", "host NAME|*.NAME|default cert CHAIN KEY | verify none|optional|optional_no_ca|"
-		 "required | ca FILE | crl FILE | max-depth N | eku client|server|any | "
-		 "allow dns:|uri:|email:|cn:PATTERN | on-failure alert|http403 | protect PATH",
-	 cmd_host},
-	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log},
+	{"tls listen", "tls listen PORT http", cmd_tls_listen, 0,
+	 "listeners are opened at start"},
+	{"tls versions", "tls versions MIN MAX  (1.2 or 1.3)", cmd_tls_versions, 0, CTX_FIXED},
+	{"tls ciphers", "tls ciphers NAME:NAME...  (wolfSSL names)", cmd_tls_ciphers, 0,
+	 CTX_FIXED},
+	{"tls groups", "tls groups X25519:P-256:P-384", cmd_tls_groups, 0, CTX_FIXED},
+	{"tls memory", "tls memory MIB  (wolfSSL memory per worker)", cmd_tls_memory, 0,
+	 "the arenas are reserved on hugepages at start"},
+	{"tls handshake-timeout", "tls handshake-timeout MILLISECONDS", cmd_tls_hs_timeout,
+	 PC_CMD_RUN},
+	{"host", "host NAME|*.NAME|default cert CHAIN KEY | cert-ref CERT | verify none|optional|"
+		 "optional_no_ca|required | ca FILE | ca-set CA_SET | crl FILE | revoke SERIAL | "
+		 "max-depth N | eku client|server|any | allow dns:|uri:|email:|cn:PATTERN|none | "
+		 "on-failure alert|http403 | protect PATH|none",
+	 cmd_host, OBJ},
+	{"ca-set", "ca-set NAME file FILE | crl FILE | revoke SERIAL | clear", cmd_caset, OBJ},
+	{"cert", "cert NAME CHAIN KEY", cmd_cert, OBJ},
+	{"del", "del host|ca-set|cert NAME", cmd_del, OBJ},
+	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, 0,
+	 "the log is opened and its rings made at start"},
 };
 
 const struct pc_cmd_table pc_cmds_tls = {tls_cmds, sizeof(tls_cmds) / sizeof(tls_cmds[0])};

@@ -13,6 +13,7 @@ static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_dataplane,
 	&pc_cmds_tcp,
 	&pc_cmds_tls,
+	&pc_cmds_ctl,
 };
 
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...)
@@ -44,13 +45,15 @@ static int words_match(const char *words, int argc, char **argv)
 	return i;
 }
 
-int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line)
+int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 {
 	char *argv[PC_CMD_MAX_ARGS + 1];
 	int argc = 0;
 	char *save = NULL;
 
 	ctx->err[0] = '\0';
+	if (row != NULL)
+		*row = NULL;
 	char *hash = strchr(line, '#');
 
 	if (hash != NULL)
@@ -80,6 +83,19 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line)
 	}
 	if (best == NULL)
 		return pc_cmd_fail(ctx, "unknown command '%s'", argv[0]);
+	if (row != NULL)
+		*row = best;
+	if (ctx->read_only && !(best->flags & PC_CMD_READ))
+		return pc_cmd_fail(ctx, "%s: permission denied: this session may only look "
+				   "(connect as root or as portcullis's user to change things)",
+				   best->words);
+	if (ctx->running && !(best->flags & (PC_CMD_RUN | PC_CMD_CLI)))
+		return pc_cmd_fail(ctx, "%s: cannot change at run time: %s", best->words,
+				   best->fixed != NULL ? best->fixed
+						       : "set at start (restart with the new config)");
+	if (!ctx->running && (best->flags & PC_CMD_CLI))
+		return pc_cmd_fail(ctx, "%s: a command of the control socket (pcctl), not of "
+				   "the config file", best->words);
 	if (best->handler(ctx, argc - best_n, argv + best_n) != 0) {
 		char msg[PC_CMD_ERR_LEN];
 
@@ -89,11 +105,17 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line)
 	return 0;
 }
 
-void pc_cmd_usage(FILE *out)
+void pc_cmd_usage(FILE *out, bool cli)
 {
 	for (size_t t = 0; t < sizeof(pc_tables) / sizeof(pc_tables[0]); t++)
-		for (unsigned int r = 0; r < pc_tables[t]->n; r++)
-			fprintf(out, "  %s\n", pc_tables[t]->rows[r].usage);
+		for (unsigned int r = 0; r < pc_tables[t]->n; r++) {
+			const struct pc_cmd *c = &pc_tables[t]->rows[r];
+
+			if (cli && (c->flags & (PC_CMD_RUN | PC_CMD_CLI)))
+				fprintf(out, "%s\n", c->usage);
+			else if (!cli && !(c->flags & PC_CMD_CLI))
+				fprintf(out, "  %s\n", c->usage);
+		}
 }
 
 int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Config files: the command language, one command per line. */
+/* Config files: the command language, one command per line; and the
+ * config that reproduces the running state. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pc_build.h"
 #include "pc_mgmt.h"
 
 #define PC_CONFIG_LINE_MAX 4096
@@ -38,7 +41,7 @@ int pc_config_load(const char *path, struct pc_cmd_ctx *ctx)
 			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);
 			return config_fail(f, line);
 		}
-		if (pc_cmd_exec(ctx, line) != 0) {
+		if (pc_cmd_exec(ctx, line, NULL) != 0) {
 			fprintf(stderr, "%s:%u: %s\n", path, lineno, ctx->err);
 			return config_fail(f, line);
 		}
@@ -50,4 +53,75 @@ int pc_config_load(const char *path, struct pc_cmd_ctx *ctx)
 	free(line);
 	fclose(f);
 	return 0;
+}
+
+static void dump_u32_or_off(FILE *out, const char *words, uint32_t v)
+{
+	if (v == 0)
+		fprintf(out, "%s off\n", words);
+	else
+		fprintf(out, "%s %u\n", words, v);
+}
+
+void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
+{
+	const struct pc_dp_config *d = ctx->dp;
+	const struct pc_dp_tcp *t = &d->tcp;
+	const struct pc_tls_spec *s = ctx->tls;
+
+	fprintf(out, "# portcullis %s: the running configuration\n", PC_VERSION);
+	fprintf(out, "ip address %u.%u.%u.%u/%u\n", d->addr >> 24, (d->addr >> 16) & 0xff,
+		(d->addr >> 8) & 0xff, d->addr & 0xff, d->prefix_len);
+	if (d->gateway != 0)
+		fprintf(out, "ip gateway %u.%u.%u.%u\n", d->gateway >> 24,
+			(d->gateway >> 16) & 0xff, (d->gateway >> 8) & 0xff, d->gateway & 0xff);
+	fprintf(out, "ip ttl %u\narp timeout %u\nport mtu %u\nport descriptors %u %u\n", d->ttl,
+		d->arp_timeout_s, d->mtu, d->rx_desc, d->tx_desc);
+	if (d->mbufs != 0)
+		fprintf(out, "port mbufs %u\n", d->mbufs);
+	if (d->idle.busy)
+		fprintf(out, "worker idle busy\n");
+	else
+		fprintf(out, "worker idle backoff %u %u %u\n", d->idle.pause_after_us,
+			d->idle.sleep_after_us, d->idle.sleep_us);
+	for (unsigned int i = 0; i < t->nb_listeners; i++) {
+		const struct pc_dp_listener *l = &t->listeners[i];
+
+		if (l->ext_app != NULL)
+			fprintf(out, "tls listen %u http\n", l->port);
+		else if (strcmp(l->app, "source") == 0)
+			fprintf(out, "tcp listen %u source %" PRIu64 "\n", l->port, l->arg);
+		else if (strcmp(l->app, "forward") == 0)
+			fprintf(out, "tcp listen %u forward %u.%u.%u.%u %u\n", l->port,
+				l->fwd_addr >> 24, (l->fwd_addr >> 16) & 0xff,
+				(l->fwd_addr >> 8) & 0xff, l->fwd_addr & 0xff, l->fwd_port);
+		else
+			fprintf(out, "tcp listen %u %s\n", l->port, l->app);
+	}
+	fprintf(out, "tcp max-connections %u\ntcp buffers %u %u\ntcp syn-backlog %u\n",
+		t->max_conns, t->rcvbuf, t->sndbuf, t->syn_backlog);
+	fprintf(out, "tcp congestion %s\n", t->cc);
+	if (t->keepalive_idle_s == 0)
+		fprintf(out, "tcp keepalive off\n");
+	else
+		fprintf(out, "tcp keepalive %u %u %u\n", t->keepalive_idle_s, t->keepalive_intvl_s,
+			t->keepalive_probes);
+	dump_u32_or_off(out, "tcp idle-timeout", t->idle_timeout_s);
+	fprintf(out, "tcp time-wait %u %u\ntcp fin-wait-2 %u\n", t->time_wait_ms, t->max_time_wait,
+		t->fin_wait_2_ms);
+	dump_u32_or_off(out, "tcp persist-timeout", t->persist_timeout_s);
+	dump_u32_or_off(out, "tcp challenge-ack-limit", t->challenge_ack_limit);
+	fprintf(out, "tcp rto %u %u %u\ntcp delayed-ack %u\ntcp retries %u %u\n", t->rto_min_ms,
+		t->rto_max_ms, t->rto_init_ms, t->delack_ms, t->max_retries, t->syn_retries);
+	fprintf(out, "tls versions 1.%u 1.%u\n", s->min_version, s->max_version);
+	if (s->ciphers[0] != '\0')
+		fprintf(out, "tls ciphers %s\n", s->ciphers);
+	fprintf(out, "tls groups %s\ntls memory %u\ntls handshake-timeout %u\n", s->groups,
+		s->memory_mb, s->handshake_timeout_ms);
+	if (ctx->access_log[0] != '\0')
+		fprintf(out, "access-log %s %u\n", ctx->access_log, ctx->access_log_ring);
+	if (ctx->ctl.path[0] != '\0')
+		fprintf(out, "control socket %s mode %o%s%s\n", ctx->ctl.path, ctx->ctl.mode,
+			ctx->ctl.group[0] != '\0' ? " group " : "", ctx->ctl.group);
+	pc_tls_dump_objects(out);
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * portcullis: process life cycle. The main lcore is the management thread:
- * it loads the config, sets up the dataplane, launches the workers, then
+ * it loads the config (the trust objects in one transaction), sets up the
+ * dataplane, launches the workers, then serves the control socket and
  * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters, SIGUSR2
- * the TCP connections) until
- * shutdown, when it stops the workers, prints the counters and returns
- * every resource so that a new instance can start at once.
+ * the TCP connections) until shutdown, when it stops the workers, prints
+ * the counters and returns every resource so that a new instance can
+ * start at once. It is a liburcu QSBR reader (the trust tables are
+ * rculfhash), offline whenever it waits.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,8 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_version.h>
+
+#include <urcu-qsbr.h>
 
 #include "pc_alog.h"
 #include "pc_build.h"
@@ -60,7 +64,7 @@ static void print_usage(FILE *out)
 		"lcore 0 (main) runs management; each other lcore runs one worker.\n"
 		"\n"
 		"Config commands (one per line, '#' starts a comment):\n");
-	pc_cmd_usage(out);
+	pc_cmd_usage(out, false);
 }
 
 /* Options after EAL's "--". */
@@ -90,18 +94,15 @@ static int parse_app_args(int argc, char **argv, const char **config)
 }
 
 /* TLS set-up when a TLS listener is configured: wolfSSL's memory and
- * connection pools, then the staged hosts built and published. */
+ * connection pools, the shared settings, then the config file's trust
+ * objects committed as one transaction. */
 static int start_tls(const struct pc_cmd_ctx *ctx)
 {
 	char err[PC_CMD_ERR_LEN];
+	struct pc_tls_store_counts c;
 
 	if (ctx->tls_listeners == 0)
 		return 0;
-	if (ctx->tls->nb_hosts == 0) {
-		fprintf(stderr, "portcullis: tls listen needs at least one host "
-			"(host default cert CHAIN KEY)\n");
-		return -EINVAL;
-	}
 	/* A ClientHello is read whole from the TCP receive buffer. */
 	if (ctx->dp->tcp.rcvbuf < PC_TLS_MIN_RCVBUF) {
 		fprintf(stderr, "portcullis: TLS needs TCP receive buffers of at least %u bytes "
@@ -110,10 +111,17 @@ static int start_tls(const struct pc_cmd_ctx *ctx)
 	}
 	if (pc_tls_init(ctx->tls, ctx->dp->tcp.max_conns) != 0)
 		return -ENOMEM;
-	if (pc_tls_commit(ctx->tls, err, sizeof(err)) != 0) {
+	if (pc_tls_commit(ctx->tls, err, sizeof(err)) != 0 ||
+	    pc_tls_txn_commit(ctx->txn, err, sizeof(err)) != 0) {
 		fprintf(stderr, "portcullis: TLS configuration: %s\n", err);
 		return -EINVAL;
 	}
+	pc_tls_store_counts(&c);
+	printf("portcullis: %lu host(s), %lu ca-set(s), %lu cert(s)\n", c.hosts, c.casets,
+	       c.certs);
+	if (c.hosts == 0)
+		printf("portcullis: no host yet: TLS clients get unrecognized_name until one "
+		       "is added (pcctl)\n");
 	return 0;
 }
 
@@ -145,14 +153,17 @@ int main(int argc, char **argv)
 	}
 
 	static struct pc_tls_spec tls;
+	static struct pc_cmd_ctx ctx;
 	struct pc_dp_config dp;
-	struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls};
 	const char *config = NULL;
 
 	/* Tests and operators read stdout through pipes and files: a line is
 	 * complete when it is written, even if the process dies next. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	pc_start_time = time(NULL);
+	ctx.dp = &dp;
+	ctx.tls = &tls;
 	pc_dp_config_defaults(&dp);
 	pc_tls_spec_defaults(&tls);
 	if (pc_tls_route_memory() != 0) {
@@ -173,7 +184,11 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-	if (pc_config_load(config, &ctx) != 0) {
+	rcu_register_thread();
+	ctx.txn = pc_tls_txn_new();
+	if (ctx.txn == NULL || pc_config_load(config, &ctx) != 0) {
+		pc_tls_txn_free(ctx.txn);
+		rcu_unregister_thread();
 		rte_eal_cleanup();
 		return 2;
 	}
@@ -188,16 +203,22 @@ int main(int argc, char **argv)
 
 	int rc = start_tls(&ctx);
 
+	pc_tls_txn_free(ctx.txn);
+	ctx.txn = NULL;
 	if (rc == 0 && ctx.access_log[0] != '\0')
 		rc = pc_alog_start(ctx.access_log, ctx.access_log_ring);
 	if (rc == 0)
 		rc = pc_dp_init(&dp);
 	if (rc == 0)
+		rc = pc_ctl_open(&ctx);
+	if (rc == 0)
 		rc = pc_dp_launch();
 	if (rc != 0) {
+		pc_ctl_close();
 		pc_dp_fini();
 		pc_alog_stop();
 		pc_tls_fini();
+		rcu_unregister_thread();
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -207,9 +228,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!pc_sig_stop) {
-		struct timespec ts = {.tv_nsec = 50 * 1000 * 1000};
-
-		nanosleep(&ts, NULL);
+		pc_ctl_poll(50);
 		if (pc_sig_dump) {
 			pc_sig_dump = 0;
 			dump_counters();
@@ -223,11 +242,13 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("portcullis: stopping\n");
+	pc_ctl_close();
 	pc_dp_stop();
 	pc_alog_stop();
 	dump_counters();
 	pc_dp_fini();
 	pc_tls_fini();
+	rcu_unregister_thread();
 	rte_eal_cleanup();
 	printf("portcullis: stopped\n");
 	return 0;

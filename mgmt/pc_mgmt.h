@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mgmt/: the command language (config files now, the Unix-socket CLI
- * later) and the process's life cycle. Main lcore only.
+ * mgmt/: the command language, one language for the start-up config file
+ * and the Unix-socket CLI (pcctl), and the process's life cycle. Main
+ * lcore only.
  */
 #ifndef PC_MGMT_H
 #define PC_MGMT_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "pc_dataplane.h"
 #include "pc_tls.h"
@@ -14,24 +18,51 @@
 #define PC_CMD_MAX_ARGS 16
 #define PC_CMD_ERR_LEN 512
 
-/* What a command acts on. Before start, commands fill the configuration. */
+struct pc_session;
+
+/* The Unix-socket CLI (`control socket`). */
+struct pc_ctl_cfg {
+	char path[108];     /* sun_path; "" = no socket */
+	uint32_t mode;      /* permission bits (0600) */
+	char group[64];     /* "" = the process's */
+};
+
+/* What a command acts on. Before start, commands fill the configuration;
+ * trust objects (hosts, ca-sets, certs) are staged in txn, committed at
+ * start or by the session's commit. */
 struct pc_cmd_ctx {
 	struct pc_dp_config *dp;
 	struct pc_tls_spec *tls;
+	struct pc_tls_txn *txn;
+	bool running;                     /* false: the start-up config */
+	bool read_only;                   /* a CLI session that may only look */
+	struct pc_session *session;       /* the CLI session, NULL at start */
+	FILE *out;                        /* a command's reply (CLI); NULL at start */
 	unsigned int tls_listeners;
 	char access_log[PC_TLS_PATH_MAX]; /* "" = off */
 	uint32_t access_log_ring;         /* records per worker */
+	struct pc_ctl_cfg ctl;
 	char err[PC_CMD_ERR_LEN];
 };
 
+/* Where and by whom a command may run. 0: a start-up setting. */
+#define PC_CMD_RUN 0x1   /* also at run time (the CLI) */
+#define PC_CMD_CLI 0x2   /* only at run time */
+#define PC_CMD_READ 0x4  /* changes nothing: sessions of any level */
+#define PC_CMD_STAGE 0x8 /* changes trust objects: staged in the transaction */
+
 /* One row of a command table (HAProxy cli_kws, VPP VLIB_CLI_COMMAND):
- * the fixed words that select it, its usage line, and a handler that gets
- * the arguments after the words. Handlers return 0, or non-zero with
- * ctx->err set to a message naming the bad argument. */
+ * the fixed words that select it, its usage line, a handler that gets the
+ * arguments after the words (and writes any output to ctx->out), where it
+ * may run (PC_CMD_*) and, for a start-up setting, why it cannot change
+ * at run time. Handlers return 0, or non-zero with ctx->err set to a
+ * message naming the bad argument. */
 struct pc_cmd {
 	const char *words;
 	const char *usage;
 	int (*handler)(struct pc_cmd_ctx *ctx, int argc, char **argv);
+	unsigned int flags;
+	const char *fixed;
 };
 
 struct pc_cmd_table {
@@ -40,15 +71,19 @@ struct pc_cmd_table {
 };
 
 /* Run one line: blank lines and '#' comments are accepted and do nothing.
- * Returns 0 or -1 with ctx->err set. Modifies line (tokenised in place). */
-int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line);
+ * Returns 0 or -1 with ctx->err set. Modifies line (tokenised in place).
+ * *row (when not NULL) is set to the row that ran, or NULL. */
+int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row);
 
 /* Read a config file: one command per line. Stops at the first error and
  * prints "FILE:LINE: message" to stderr. Returns 0 or -1. */
 int pc_config_load(const char *path, struct pc_cmd_ctx *ctx);
 
-/* Print every command's usage. */
-void pc_cmd_usage(FILE *out);
+/* The config file that reproduces ctx's running state (`dump config`). */
+void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out);
+
+/* Print every command's usage; cli: only those the CLI runs, bare. */
+void pc_cmd_usage(FILE *out, bool cli);
 
 /* Set ctx->err (printf-style) and return -1: the way handlers fail. */
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -71,5 +106,30 @@ struct pc_dp_listener *pc_cmd_add_listener(struct pc_cmd_ctx *ctx, uint32_t port
 extern const struct pc_cmd_table pc_cmds_dataplane;
 extern const struct pc_cmd_table pc_cmds_tcp;
 extern const struct pc_cmd_table pc_cmds_tls;
+extern const struct pc_cmd_table pc_cmds_ctl;
+
+/* The control socket (ctl.c): opened after start-up, served from the main
+ * loop. ctx is the running configuration the sessions' commands act on. */
+int pc_ctl_open(struct pc_cmd_ctx *ctx);
+/* Serve clients for at most timeout_ms (the main loop's sleep). */
+void pc_ctl_poll(int timeout_ms);
+void pc_ctl_close(void);
+
+/* Sessions (session.c): one per CLI client. */
+struct pc_session *pc_session_new(uid_t uid, pid_t pid, bool admin);
+void pc_session_free(struct pc_session *s);
+/* Run one line for the session: the reply body goes to out; 0 (OK) or -1
+ * (ERR, reason in err). */
+int pc_session_line(struct pc_session *s, struct pc_cmd_ctx *base, char *line, FILE *out,
+		    char *err, size_t errlen);
+/* begin / commit / abort / show staged (cli_cmds_ctl.c calls these). */
+int pc_session_begin(struct pc_session *s, char *err, size_t errlen);
+int pc_session_commit(struct pc_session *s, char *err, size_t errlen);
+void pc_session_abort(struct pc_session *s);
+void pc_session_show_staged(const struct pc_session *s, FILE *out);
+/* "uid=U pid=P" of the session's peer, for the log. */
+const char *pc_session_peer(const struct pc_session *s);
+/* When the process started (show info). */
+extern time_t pc_start_time;
 
 #endif

@@ -6,7 +6,7 @@
  * records, garbage), cut into segments of fuzzer-chosen sizes,
  * interleaved with timer advances, withheld ACKs, a closed window, a FIN
  * or RST at a fuzzer-chosen point. The configuration is a real one,
- * committed with pc_tls_commit(): an ECDSA P-256 CA, server and client
+ * committed through a transaction: an ECDSA P-256 CA, server and client
  * certificate made with openssl at start-up in a temporary directory
  * (removed once loaded: nothing is committed to git), a default host
  * that verifies no one, "mtls.fuzz.test" that requires a client
@@ -1090,38 +1090,61 @@ static void setup_client(void)
 		}
 }
 
+/* A host with a private ca-set of the fuzz CA ("host:NAME"). */
+static struct pc_tls_host_spec *host_with_ca(struct pc_tls_txn *x, const char *name, char *err,
+					     size_t errlen)
+{
+	struct pc_tls_host_spec *h = pc_tls_txn_host(x, name, err, errlen);
+	char priv[128], path[600];
+	struct pc_tls_caset_spec *c;
+
+	snprintf(priv, sizeof(priv), PC_TLS_PRIVATE_PREFIX "%s", name);
+	snprintf(path, sizeof(path), "%s/ca.crt", pki_dir);
+	c = pc_tls_txn_caset(x, priv, err, errlen);
+	if (h == NULL || c == NULL || pc_strv_push(&c->files, path) != 0 ||
+	    (h->caset = strdup(priv)) == NULL)
+		abort();
+	return h;
+}
+
 static void setup_tls(void)
 {
 	static struct pc_tls_spec s;
+	struct pc_tls_txn *x;
 	struct pc_tls_host_spec *h;
-	char err[512];
+	struct pc_tls_cert_spec *c;
+	char err[512], path[600];
 
 	pc_tls_spec_defaults(&s);
 	s.min_version = 2;
 	s.max_version = 3;
 	s.memory_mb = 16;
 	s.handshake_timeout_ms = HS_TIMEOUT_MS;
-	if (pc_tls_init(&s, NB_CONNS) != 0)
+	if (pc_tls_init(&s, NB_CONNS) != 0 || pc_tls_commit(&s, err, sizeof(err)) != 0)
 		abort();
 	make_pki();
-	h = pc_tls_spec_host(&s, "default");
-	snprintf(h->cert_file, sizeof(h->cert_file), "%s/server.crt", pki_dir);
-	snprintf(h->key_file, sizeof(h->key_file), "%s/server.key", pki_dir);
+	x = pc_tls_txn_new();
+	c = pc_tls_txn_cert(x, "server", err, sizeof(err));
+	h = pc_tls_txn_host(x, "default", err, sizeof(err));
+	if (x == NULL || c == NULL || h == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/server.crt", pki_dir);
+	c->chain = strdup(path);
+	snprintf(path, sizeof(path), "%s/server.key", pki_dir);
+	c->key = strdup(path);
+	h->cert = strdup("server");
 	h->verify = PC_TLS_VERIFY_NONE;
-	h = pc_tls_spec_host(&s, "mtls.fuzz.test");
+	h = host_with_ca(x, "mtls.fuzz.test", err, sizeof(err));
 	h->verify = PC_TLS_VERIFY_REQUIRED;
 	h->on_failure = PC_TLS_FAIL_ALERT;
-	h->nb_ca = 1;
-	snprintf(h->ca_files[0], sizeof(h->ca_files[0]), "%s/ca.crt", pki_dir);
-	h = pc_tls_spec_host(&s, "*.opt.fuzz.test");
+	h = host_with_ca(x, "*.opt.fuzz.test", err, sizeof(err));
 	h->verify = PC_TLS_VERIFY_OPTIONAL;
 	h->on_failure = PC_TLS_FAIL_HTTP403;
-	h->nb_ca = 1;
-	snprintf(h->ca_files[0], sizeof(h->ca_files[0]), "%s/ca.crt", pki_dir);
-	if (pc_tls_commit(&s, err, sizeof(err)) != 0) {
-		fprintf(stderr, "fuzz_tls_input: pc_tls_commit: %s\n", err);
+	if (pc_tls_txn_commit(x, err, sizeof(err)) != 0) {
+		fprintf(stderr, "fuzz_tls_input: commit: %s\n", err);
 		abort();
 	}
+	pc_tls_txn_free(x);
 	setup_client();
 	/* Everything is loaded: no key stays on disk. */
 	remove_pki();

@@ -3,10 +3,10 @@
  * Fuzz the verifier's inputs: CA PEM, CRLs (PEM or DER), the peer's DER
  * chain and identity patterns. An input is a sequence of records
  *   [kind: 1 byte][length: 2 bytes big-endian][bytes]
- * kind % 5: 0 CA PEM text, 1 CRL bytes, 2 a peer certificate (DER, in
+ * kind % 6: 0 CA PEM text, 1 CRL bytes, 2 a peer certificate (DER, in
  * order), 3 an allowlist pattern spec, 4 the time to verify at (8 bytes,
  * big-endian Unix seconds; 2026-01-01 without it: seeds.py gives the
- * time the seed PKI was made). The trust object is then finalized
+ * time the seed PKI was made), 5 a serial for the deny list (hex). The trust object is then finalized
  * and, if it is accepted, the chain verified at a fixed time; every
  * outcome must be a known reason and the result strings terminated.
  */
@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int n = 0;
 	struct pc_trust *t = pc_trust_new();
 	struct pc_verify_policy pol;
+	struct pc_identity_pattern allow[PC_VERIFY_MAX_ALLOW];
 	struct pc_verify_result res;
 	char err[512];
 	int64_t now = FUZZ_NOW;
@@ -33,8 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (t == NULL)
 		abort();
 	pc_verify_policy_defaults(&pol);
+	pol.allow = allow;
 	while (size >= 3) {
-		uint8_t kind = data[0] % 5;
+		uint8_t kind = data[0] % 6;
 		size_t len = (size_t)data[1] << 8 | data[2];
 
 		data += 3;
@@ -54,13 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			now = 0;
 			for (size_t i = 0; i < len && i < 8; i++)
 				now = (int64_t)((uint64_t)now << 8 | data[i]);
+		} else if (kind == 5) {
+			char hex[48];
+			size_t l = len < sizeof(hex) - 1 ? len : sizeof(hex) - 1;
+
+			memcpy(hex, data, l);
+			hex[l] = '\0';
+			pc_trust_revoke_serial(t, hex, err, sizeof(err));
 		} else if (pol.nb_allow < PC_VERIFY_MAX_ALLOW) {
 			char spec[PC_ID_PATTERN_MAX + 16];
 			size_t l = len < sizeof(spec) - 1 ? len : sizeof(spec) - 1;
 
 			memcpy(spec, data, l);
 			spec[l] = '\0';
-			if (pc_identity_parse(spec, &pol.allow[pol.nb_allow], err, sizeof(err)) == 0)
+			if (pc_identity_parse(spec, &allow[pol.nb_allow], err, sizeof(err)) == 0)
 				pol.nb_allow++;
 		}
 		data += len;

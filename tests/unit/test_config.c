@@ -90,7 +90,36 @@ static const struct line_case cases[] = {
 	{"host a.example.com protect admin", 0, "must start with /"},
 	{"host a.example.com cert /nonexistent.pem /nonexistent.key", 0, "/nonexistent.pem"},
 	{"host a.example.com ca /nonexistent.pem", 0, "/nonexistent.pem"},
-	{"host a.example.com crl /nonexistent.crl", 0, "/nonexistent.crl"},
+	{"host a.example.com crl /nonexistent.crl", 0, "has no CA file yet"},
+	{"host a.example.com revoke 01ab", 0, "has no CA file yet"},
+	{"host a.example.com ca-set tenant-a", 1, NULL},
+	{"host a.example.com ca-set host:x", 0, "':' is not allowed"},
+	{"host a.example.com cert-ref edge", 1, NULL},
+	{"host a.example.com allow none", 1, NULL},
+	{"host a.example.com protect none", 1, NULL},
+	{"ca-set tenant-a file /nonexistent.pem", 0, "/nonexistent.pem"},
+	{"ca-set tenant-a crl /nonexistent.crl", 0, "/nonexistent.crl"},
+	{"ca-set tenant-a revoke 00C0FFEE", 1, NULL},
+	{"ca-set tenant-a revoke 0xC0", 0, "not 1 to 40 hex digits"},
+	{"ca-set tenant-a revoke 123456789012345678901234567890123456789012", 0,
+	 "not 1 to 40 hex digits"},
+	{"ca-set tenant-a clear", 1, NULL},
+	{"ca-set tenant-a clear now", 0, "too many arguments"},
+	{"ca-set tenant-a frob x", 0, "unknown ca-set setting 'frob'"},
+	{"ca-set bad/name file x", 0, "is not a name"},
+	{"ca-set a:b file x", 0, "':' is not allowed"},
+	{"cert edge /nonexistent.pem /nonexistent.key", 0, "/nonexistent.pem"},
+	{"cert edge only-one", 0, "missing arguments"},
+	{"del host nowhere.example.com", 0, "no host nowhere.example.com"},
+	{"del ca-set tenant-a", 0, "no ca-set tenant-a"},
+	{"del frob x", 0, "expected host, ca-set or cert"},
+	{"control socket /run/pc.sock", 1, NULL},
+	{"control socket /run/pc.sock mode 0660", 1, NULL},
+	{"control socket /run/pc.sock mode 0999", 0, "not octal"},
+	{"control socket /run/pc.sock group no-such-group-here", 0, "no group"},
+	{"control socket /run/pc.sock mode", 0, "expected PATH"},
+	{"begin", 0, "a command of the control socket"},
+	{"show hosts", 0, "a command of the control socket"},
 	{"host a.example.com frob x", 0, "unknown host setting 'frob'"},
 	{"host a.example.com", 0, "missing arguments"},
 	{"access-log stdout 100", 0, "not a power of two"},
@@ -104,14 +133,15 @@ static void test_lines(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		static struct pc_tls_spec tls;
 		struct pc_dp_config dp;
-		struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls};
+		struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls, .txn = pc_tls_txn_new()};
 		char line[256];
 
 		pc_dp_config_defaults(&dp);
 		pc_tls_spec_defaults(&tls);
 		snprintf(line, sizeof(line), "%s", cases[i].line);
-		int rc = pc_cmd_exec(&ctx, line);
+		int rc = pc_cmd_exec(&ctx, line, NULL);
 
+		pc_tls_txn_free(ctx.txn);
 		if ((rc == 0) != cases[i].ok)
 			fail_msg("'%s': expected %s, got rc %d (%s)", cases[i].line,
 				 cases[i].ok ? "success" : "an error", rc, ctx.err);
@@ -130,10 +160,10 @@ static void test_values(void **state)
 
 	(void)state;
 	pc_dp_config_defaults(&dp);
-	assert_int_equal(pc_cmd_exec(&ctx, l1), 0);
-	assert_int_equal(pc_cmd_exec(&ctx, l2), 0);
-	assert_int_equal(pc_cmd_exec(&ctx, l3), 0);
-	assert_int_equal(pc_cmd_exec(&ctx, l4), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l1, NULL), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l2, NULL), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l3, NULL), 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l4, NULL), 0);
 	assert_int_equal(dp.addr, 0xc6120001);
 	assert_int_equal(dp.prefix_len, 24);
 	assert_int_equal(dp.gateway, 0xc61200fe);

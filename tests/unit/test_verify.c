@@ -351,10 +351,13 @@ static void test_chains(void **state)
 	/* Allowlist: the value that matched is the identity. */
 	char err[256];
 
+	struct pc_identity_pattern allow[2];
+
+	pol.allow = allow;
 	pol.nb_allow = 2;
-	assert_int_equal(pc_identity_parse("uri:spiffe://tenant-a.test/other/*", &pol.allow[0], err,
+	assert_int_equal(pc_identity_parse("uri:spiffe://tenant-a.test/other/*", &allow[0], err,
 					   sizeof(err)), 0);
-	assert_int_equal(pc_identity_parse("dns:*.tenant-a.test", &pol.allow[1], err, sizeof(err)),
+	assert_int_equal(pc_identity_parse("dns:*.tenant-a.test", &allow[1], err, sizeof(err)),
 			 0);
 	assert_int_equal(verify_file(a, &pol, "good.chain.pem", 2, &res), PC_VERIFY_OK);
 	assert_string_equal(res.identity, "web.tenant-a.test");

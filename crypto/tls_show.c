@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Status of the trust objects for the CLI: `show hosts|host|ca-sets|ca-set|
+ * certs` as text lines or one JSON document, and `dump config`'s object
+ * part. Main lcore (the writer: it reads entries and versions freely).
+ */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls_store.h"
+
+static const char *const verify_words[] = {"none", "optional", "optional_no_ca", "required"};
+static const char *const eku_words[] = {"client", "server", "any"};
+static const char *const id_kinds[] = {"dns", "uri", "email", "cn"};
+
+static void iso_time(char *buf, size_t len, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == INT64_MAX || gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, len, "never");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; s != NULL && *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct tls_entry *const *)a)->name, (*(struct tls_entry *const *)b)->name);
+}
+
+/* The entries of a table, sorted by name (NULL when empty or out of
+ * memory; *n set). */
+static struct tls_entry **sorted(enum pc_tls_kind kind, size_t *n)
+{
+	struct cds_lfht *ht = tls_store_table(kind);
+	struct cds_lfht_iter it;
+	struct tls_entry *e, **v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (ht == NULL)
+		return NULL;
+	cds_lfht_for_each_entry(ht, &it, e, node) {
+		if (*n == cap) {
+			struct tls_entry **nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		v[(*n)++] = e;
+	}
+	if (*n != 0)
+		qsort(v, *n, sizeof(*v), by_name);
+	return v;
+}
+
+void pc_tls_store_counts(struct pc_tls_store_counts *c)
+{
+	unsigned long *n[PC_TLS_NB_KINDS] = {&c->hosts, &c->casets, &c->certs};
+
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
+		long split = 0;
+		unsigned long count = 0;
+
+		if (tls_store_table((enum pc_tls_kind)k) != NULL)
+			cds_lfht_count_nodes(tls_store_table((enum pc_tls_kind)k), &split, &count,
+					     &split);
+		*n[k] = count;
+	}
+	c->generation = __atomic_load_n(&pc_tls_generation, __ATOMIC_RELAXED);
+}
+
+static const char *cert_name(const struct pc_tls_host *h)
+{
+	return h->cert != NULL ? h->cert->name : "(default's)";
+}
+
+void pc_tls_show_hosts(FILE *out, const char *pattern, bool json)
+{
+	size_t n;
+	struct tls_entry **v = sorted(PC_TLS_HOST, &n);
+	bool first = true;
+
+	if (json)
+		fprintf(out, "{\"hosts\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_host *h = v[i]->cur;
+
+		if (pattern != NULL && fnmatch(pattern, v[i]->name, FNM_CASEFOLD) != 0)
+			continue;
+		if (!json) {
+			fprintf(out, "%s verify=%s ca-set=%s cert=%s handshakes=%" PRIu64
+				" failures=%" PRIu64 "\n",
+				h->name, verify_words[h->spec.verify],
+				h->caset != NULL ? h->caset->name : "-", cert_name(h),
+				__atomic_load_n(&v[i]->handshakes, __ATOMIC_RELAXED),
+				__atomic_load_n(&v[i]->failures, __ATOMIC_RELAXED));
+			continue;
+		}
+		fprintf(out, "%s{\"name\":", first ? "" : ",");
+		json_str(out, h->name);
+		fprintf(out, ",\"verify\":\"%s\",\"ca_set\":", verify_words[h->spec.verify]);
+		json_str(out, h->caset != NULL ? h->caset->name : NULL);
+		fprintf(out, ",\"cert\":");
+		json_str(out, h->cert != NULL ? h->cert->name : NULL);
+		fprintf(out, ",\"handshakes\":%" PRIu64 ",\"failures\":%" PRIu64 "}",
+			__atomic_load_n(&v[i]->handshakes, __ATOMIC_RELAXED),
+			__atomic_load_n(&v[i]->failures, __ATOMIC_RELAXED));
+		first = false;
+	}
+	if (json)
+		fprintf(out, "]}\n");
+	free(v);
+}
+
+int pc_tls_show_host(FILE *out, const char *name, bool json)
+{
+	char lname[PC_TLS_NAME_MAX + 1], when[32];
+	struct tls_entry *e;
+	const struct pc_tls_host *h;
+	const struct pc_tls_cert *c;
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(lname) && name[i] != '\0'; i++)
+		lname[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	lname[i] = '\0';
+	e = tls_store_get(PC_TLS_HOST, lname);
+	if (e == NULL)
+		return -1;
+	h = e->cur;
+	c = tls_store_host_cert(h);
+	iso_time(when, sizeof(when), c != NULL ? c->not_after : INT64_MAX);
+	if (json) {
+		fprintf(out, "{\"name\":");
+		json_str(out, h->name);
+		fprintf(out, ",\"verify\":\"%s\",\"on_failure\":\"%s\",\"ca_set\":",
+			verify_words[h->spec.verify],
+			h->spec.on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403");
+		json_str(out, h->caset != NULL ? h->caset->name : NULL);
+		fprintf(out, ",\"cert\":");
+		json_str(out, h->cert != NULL ? h->cert->name : NULL);
+		fprintf(out, ",\"cert_subject\":");
+		json_str(out, c != NULL ? c->subject : NULL);
+		fprintf(out, ",\"cert_not_after\":\"%s\",\"max_depth\":%u,\"eku\":\"%s\",\"allow\":[",
+			when, h->spec.max_depth, eku_words[h->spec.eku]);
+		for (i = 0; i < h->spec.nb_allow; i++) {
+			char a[PC_ID_PATTERN_MAX + 8];
+
+			snprintf(a, sizeof(a), "%s:%s", id_kinds[h->spec.allow[i].kind],
+				 h->spec.allow[i].pattern);
+			fprintf(out, "%s", i ? "," : "");
+			json_str(out, a);
+		}
+		fprintf(out, "],\"protect\":[");
+		for (i = 0; i < h->spec.protect.n; i++) {
+			fprintf(out, "%s", i ? "," : "");
+			json_str(out, h->spec.protect.v[i]);
+		}
+		fprintf(out, "],\"handshakes\":%" PRIu64 ",\"failures\":%" PRIu64
+			",\"generation\":%" PRIu64 "}\n",
+			__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
+			__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed);
+		return 0;
+	}
+	fprintf(out, "name: %s\nverify: %s\non-failure: %s\nca-set: %s\ncert: %s\n", h->name,
+		verify_words[h->spec.verify],
+		h->spec.on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403",
+		h->caset != NULL ? h->caset->name : "-", cert_name(h));
+	fprintf(out, "cert subject: %s\ncert not after: %s\nmax-depth: %u\neku: %s\n",
+		c != NULL ? c->subject : "-", when, h->spec.max_depth, eku_words[h->spec.eku]);
+	for (i = 0; i < h->spec.nb_allow; i++)
+		fprintf(out, "allow: %s:%s\n", id_kinds[h->spec.allow[i].kind],
+			h->spec.allow[i].pattern);
+	for (i = 0; i < h->spec.protect.n; i++)
+		fprintf(out, "protect: %s\n", h->spec.protect.v[i]);
+	fprintf(out, "handshakes: %" PRIu64 "\nfailures: %" PRIu64 "\ngeneration: %" PRIu64 "\n",
+		__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
+		__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed);
+	return 0;
+}
+
+void pc_tls_show_casets(FILE *out, bool json)
+{
+	size_t n;
+	struct tls_entry **v = sorted(PC_TLS_CASET, &n);
+	char when[32];
+
+	if (json)
+		fprintf(out, "{\"ca_sets\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_caset *c = v[i]->cur;
+
+		iso_time(when, sizeof(when), c->loaded);
+		if (json) {
+			fprintf(out, "%s{\"name\":", i ? "," : "");
+			json_str(out, v[i]->name);
+			fprintf(out, ",\"cas\":%u,\"crls\":%u,\"revoked\":%u,\"hosts\":%u,"
+				"\"loaded\":\"%s\"}",
+				pc_trust_nb_cas(c->trust), pc_trust_nb_crls(c->trust),
+				pc_trust_nb_denied(c->trust), v[i]->refs, when);
+		} else {
+			fprintf(out, "%s cas=%u crls=%u revoked=%u hosts=%u loaded=%s\n", v[i]->name,
+				pc_trust_nb_cas(c->trust), pc_trust_nb_crls(c->trust),
+				pc_trust_nb_denied(c->trust), v[i]->refs, when);
+		}
+	}
+	if (json)
+		fprintf(out, "]}\n");
+	free(v);
+}
+
+int pc_tls_show_caset(FILE *out, const char *name, bool json)
+{
+	struct tls_entry *e = tls_store_get(PC_TLS_CASET, name);
+	const struct pc_tls_caset *c;
+	char subj[512], when[32];
+	int64_t t;
+
+	if (e == NULL)
+		return -1;
+	c = e->cur;
+	if (json) {
+		fprintf(out, "{\"name\":");
+		json_str(out, e->name);
+		fprintf(out, ",\"hosts\":%u,\"files\":[", e->refs);
+		for (unsigned int i = 0; i < c->spec.files.n; i++) {
+			fprintf(out, "%s", i ? "," : "");
+			json_str(out, c->spec.files.v[i]);
+		}
+		fprintf(out, "],\"cas\":[");
+		for (unsigned int i = 0; i < pc_trust_nb_cas(c->trust); i++) {
+			pc_trust_ca_info(c->trust, i, subj, sizeof(subj), &t);
+			iso_time(when, sizeof(when), t);
+			fprintf(out, "%s{\"subject\":", i ? "," : "");
+			json_str(out, subj);
+			fprintf(out, ",\"not_after\":\"%s\"}", when);
+		}
+		fprintf(out, "],\"crls\":[");
+		for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
+			pc_trust_crl_info(c->trust, i, subj, sizeof(subj), &t);
+			iso_time(when, sizeof(when), t);
+			fprintf(out, "%s{\"issuer\":", i ? "," : "");
+			json_str(out, subj);
+			fprintf(out, ",\"next_update\":\"%s\"}", when);
+		}
+		fprintf(out, "],\"revoked\":[");
+		for (unsigned int i = 0; i < c->spec.revoked.n; i++)
+			fprintf(out, "%s\"%s\"", i ? "," : "", c->spec.revoked.v[i]);
+		fprintf(out, "]}\n");
+		return 0;
+	}
+	fprintf(out, "name: %s\nhosts: %u\n", e->name, e->refs);
+	for (unsigned int i = 0; i < c->spec.files.n; i++)
+		fprintf(out, "file: %s\n", c->spec.files.v[i]);
+	for (unsigned int i = 0; i < pc_trust_nb_cas(c->trust); i++) {
+		pc_trust_ca_info(c->trust, i, subj, sizeof(subj), &t);
+		iso_time(when, sizeof(when), t);
+		fprintf(out, "ca: %s not-after=%s\n", subj, when);
+	}
+	for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
+		pc_trust_crl_info(c->trust, i, subj, sizeof(subj), &t);
+		iso_time(when, sizeof(when), t);
+		fprintf(out, "crl: %s next-update=%s\n", subj, when);
+	}
+	for (unsigned int i = 0; i < c->spec.revoked.n; i++)
+		fprintf(out, "revoked: %s\n", c->spec.revoked.v[i]);
+	return 0;
+}
+
+void pc_tls_show_certs(FILE *out, bool json)
+{
+	size_t n;
+	struct tls_entry **v = sorted(PC_TLS_CERT, &n);
+	int64_t now = time(NULL);
+	char when[32];
+
+	if (json)
+		fprintf(out, "{\"certs\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_cert *c = v[i]->cur;
+
+		iso_time(when, sizeof(when), c->not_after);
+		if (json) {
+			fprintf(out, "%s{\"name\":", i ? "," : "");
+			json_str(out, v[i]->name);
+			fprintf(out, ",\"subject\":");
+			json_str(out, c->subject);
+			fprintf(out, ",\"not_after\":\"%s\",\"expired\":%s,\"hosts\":%u,\"chain\":", when,
+				c->not_after < now ? "true" : "false", v[i]->refs);
+			json_str(out, c->spec.chain);
+			fprintf(out, "}");
+		} else {
+			fprintf(out, "%s subject=\"%s\" not-after=%s%s hosts=%u chain=%s\n", v[i]->name,
+				c->subject, when, c->not_after < now ? " EXPIRED" : "", v[i]->refs,
+				c->spec.chain);
+		}
+	}
+	if (json)
+		fprintf(out, "]}\n");
+	free(v);
+}
+
+static bool private_name(const char *n)
+{
+	return strncmp(n, PC_TLS_PRIVATE_PREFIX, strlen(PC_TLS_PRIVATE_PREFIX)) == 0;
+}
+
+void pc_tls_dump_objects(FILE *out)
+{
+	size_t n;
+	struct tls_entry **v;
+
+	for (int k = PC_TLS_CASET; k <= PC_TLS_CERT; k++) {
+		v = sorted((enum pc_tls_kind)k, &n);
+		for (size_t i = 0; i < n; i++) {
+			const void *cur = v[i]->cur;
+
+			if (private_name(v[i]->name))
+				continue;
+			tls_spec_dump(out, (enum pc_tls_kind)k, v[i]->name,
+				      k == PC_TLS_CASET ? (const void *)&((const struct pc_tls_caset *)cur)->spec
+							: (const void *)&((const struct pc_tls_cert *)cur)->spec,
+				      NULL, NULL);
+		}
+		free(v);
+	}
+	v = sorted(PC_TLS_HOST, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_host *h = v[i]->cur;
+		const struct pc_tls_caset *pc =
+			h->caset != NULL && private_name(h->caset->name) ? h->caset->cur : NULL;
+		const struct pc_tls_cert *pt =
+			h->cert != NULL && private_name(h->cert->name) ? h->cert->cur : NULL;
+
+		tls_spec_dump(out, PC_TLS_HOST, h->name, &h->spec, pc != NULL ? &pc->spec : NULL,
+			      pt != NULL ? &pt->spec : NULL);
+	}
+	free(v);
+}

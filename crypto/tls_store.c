@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trust object tables (tls_store.h says who may hold what): lookups for
+ * workers, generation pins, retiring and reclaiming replaced objects, and
+ * building object versions from their specs.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <rte_lcore.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/asn.h>
+
+#include "tls_store.h"
+
+#define TLS_CERT_FILE_MAX (1u << 20)
+
+uint64_t pc_tls_generation;
+struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
+
+static struct cds_lfht *tables[PC_TLS_NB_KINDS];
+
+/* Objects replaced or removed, waiting until no connection can hold them. */
+struct retired {
+	struct retired *next;
+	enum pc_tls_kind kind;
+	bool entry;
+	void *obj;
+	uint64_t gen;
+};
+static struct retired *retired_head;
+
+/* FNV-1a over the name (lowercased for hosts, whose names are stored so). */
+static unsigned long name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++) {
+		h ^= (uint8_t)*s;
+		h *= 0x100000001b3ull;
+	}
+	return (unsigned long)h;
+}
+
+static int name_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct tls_entry *e = caa_container_of(node, struct tls_entry, node);
+
+	return strcmp(e->name, key) == 0;
+}
+
+static struct tls_entry *lookup(enum pc_tls_kind kind, const char *name)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	cds_lfht_lookup(tables[kind], name_hash(name), name_match, name, &it);
+	n = cds_lfht_iter_get_node(&it);
+	return n != NULL ? caa_container_of(n, struct tls_entry, node) : NULL;
+}
+
+struct tls_entry *tls_store_find_host(const char *sni)
+{
+	char name[PC_TLS_NAME_MAX + 3];
+	size_t len = strlen(sni);
+	struct tls_entry *e;
+	const char *dot;
+
+	if (len != 0 && len <= PC_TLS_NAME_MAX) {
+		name[0] = '*';
+		for (size_t i = 0; i <= len; i++)
+			name[i + 1] = (char)tolower((unsigned char)sni[i]);
+		e = lookup(PC_TLS_HOST, name + 1);
+		if (e != NULL)
+			return e;
+		/* "*.example.com" takes exactly one more label. */
+		dot = strchr(name + 1, '.');
+		if (dot != NULL && dot != name + 1 && dot[1] != '\0') {
+			char *w = (char *)dot - 1;
+
+			*w = '*';
+			e = lookup(PC_TLS_HOST, w);
+			if (e != NULL)
+				return e;
+		}
+	}
+	return lookup(PC_TLS_HOST, "default");
+}
+
+const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h)
+{
+	struct tls_entry *e = h->cert;
+
+	if (e == NULL) {
+		struct tls_entry *d = lookup(PC_TLS_HOST, "default");
+		const struct pc_tls_host *dh = d != NULL ? rcu_dereference(d->cur) : NULL;
+
+		e = dh != NULL ? dh->cert : NULL;
+	}
+	return e != NULL ? rcu_dereference(e->cur) : NULL;
+}
+
+static void publish_oldest(struct tls_pins *p)
+{
+	__atomic_store_n(&p->oldest, p->n != 0 ? p->gen[p->head] : UINT64_MAX, __ATOMIC_RELEASE);
+}
+
+uint8_t tls_pin(struct tls_pins *p)
+{
+	uint64_t g = __atomic_load_n(&pc_tls_generation, __ATOMIC_ACQUIRE);
+	uint32_t last = (p->head + p->n - 1) % TLS_PIN_BUCKETS;
+	uint32_t slot;
+
+	if (p->n != 0 && (p->gen[last] == g || p->n == TLS_PIN_BUCKETS)) {
+		p->count[last]++;
+		return (uint8_t)last;
+	}
+	slot = (p->head + p->n) % TLS_PIN_BUCKETS;
+	p->gen[slot] = g;
+	p->count[slot] = 1;
+	p->n++;
+	if (p->n == 1)
+		publish_oldest(p);
+	return (uint8_t)slot;
+}
+
+void tls_unpin(struct tls_pins *p, uint8_t token)
+{
+	uint32_t head = p->head;
+
+	p->count[token]--;
+	while (p->n != 0 && p->count[p->head] == 0) {
+		p->head = (p->head + 1) % TLS_PIN_BUCKETS;
+		p->n--;
+	}
+	if (p->head != head || p->n == 0)
+		publish_oldest(p);
+}
+
+struct cds_lfht *tls_store_table(enum pc_tls_kind kind)
+{
+	return tables[kind];
+}
+
+struct tls_entry *tls_store_get(enum pc_tls_kind kind, const char *name)
+{
+	/* Config lines are staged before TLS starts: nothing is committed. */
+	return tables[kind] != NULL ? lookup(kind, name) : NULL;
+}
+
+void tls_store_link(struct tls_entry *e)
+{
+	cds_lfht_add(tables[e->kind], name_hash(e->name), &e->node);
+}
+
+void tls_store_unlink(struct tls_entry *e)
+{
+	cds_lfht_del(tables[e->kind], &e->node);
+}
+
+static void free_caset(struct pc_tls_caset *c)
+{
+	tls_spec_free(PC_TLS_CASET, &c->spec);
+	pc_trust_free(c->trust);
+	free(c);
+}
+
+static void free_cert(struct pc_tls_cert *c)
+{
+	tls_spec_free(PC_TLS_CERT, &c->spec);
+	free(c->chain);
+	if (c->key != NULL)
+		explicit_bzero(c->key, c->key_len);
+	free(c->key);
+	free(c);
+}
+
+static void free_host(struct pc_tls_host *h)
+{
+	tls_spec_free(PC_TLS_HOST, &h->spec);
+	free(h->name);
+	free(h);
+}
+
+void tls_store_free_version(enum pc_tls_kind kind, void *v)
+{
+	if (v == NULL)
+		return;
+	if (kind == PC_TLS_CASET)
+		free_caset(v);
+	else if (kind == PC_TLS_CERT)
+		free_cert(v);
+	else
+		free_host(v);
+}
+
+static void free_entry(struct tls_entry *e)
+{
+	free(e->name);
+	free(e);
+}
+
+void tls_store_retire(enum pc_tls_kind kind, void *obj, bool entry, uint64_t gen)
+{
+	struct retired *r = malloc(sizeof(*r));
+
+	if (r == NULL) {
+		/* Leaking one object beats freeing it under a reader. */
+		fprintf(stderr, "portcullis: out of memory retiring an object; it is kept\n");
+		return;
+	}
+	*r = (struct retired){.next = retired_head, .kind = kind, .entry = entry, .obj = obj,
+			      .gen = gen};
+	retired_head = r;
+}
+
+/* The oldest generation a connection of any worker is pinned in. */
+static uint64_t oldest_pinned(void)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		uint64_t o = __atomic_load_n(&pc_tls_workers[l].pins.oldest, __ATOMIC_ACQUIRE);
+
+		if (o < m)
+			m = o;
+	}
+	return m;
+}
+
+void pc_tls_reclaim(void)
+{
+	uint64_t oldest = oldest_pinned();
+	struct retired **pp = &retired_head;
+
+	while (*pp != NULL) {
+		struct retired *r = *pp;
+
+		if (r->gen > oldest) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (r->entry)
+			free_entry(r->obj);
+		else
+			tls_store_free_version(r->kind, r->obj);
+		free(r);
+	}
+}
+
+int pc_tls_store_init(void)
+{
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+		pc_tls_workers[l].pins.oldest = UINT64_MAX;
+	pc_tls_generation = 0;
+	/* The main lcore, the writer, is a registered QSBR reader (mgmt's
+	 * main.c): rculfhash's updates run in read-side critical sections. */
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
+		tables[k] = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
+					 NULL);
+		if (tables[k] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void pc_tls_store_fini(void)
+{
+	struct cds_lfht_iter it;
+	struct tls_entry *e;
+	bool online;
+
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
+		if (tables[k] == NULL)
+			continue;
+		cds_lfht_for_each_entry(tables[k], &it, e, node) {
+			cds_lfht_del(tables[k], &e->node);
+			tls_store_free_version(e->kind, e->cur);
+			free_entry(e);
+		}
+	}
+	/* Workers are stopped: nothing is pinned any more. */
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+		pc_tls_workers[l].pins.oldest = UINT64_MAX;
+	pc_tls_reclaim();
+	online = rcu_read_ongoing();
+	if (online)
+		rcu_thread_offline();
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
+		if (tables[k] != NULL)
+			cds_lfht_destroy(tables[k], NULL);
+		tables[k] = NULL;
+	}
+	/* rculfhash frees its resized bucket arrays through call_rcu. */
+	rcu_barrier();
+	if (online)
+		rcu_thread_online();
+}
+
+/* A whole file, NUL-terminated, at most max bytes. */
+static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		snprintf(err, errlen, "%s: %s", path, ferror(f) ? "read error" : "file too large");
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, char *err,
+					   size_t errlen)
+{
+	struct pc_tls_caset *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || tls_spec_copy(PC_TLS_CASET, &c->spec, s) != 0 ||
+	    (c->trust = pc_trust_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (s->files.n == 0) {
+		snprintf(err, errlen, "no CA file");
+		goto fail;
+	}
+	for (unsigned int i = 0; i < s->files.n; i++)
+		if (pc_trust_add_ca_file(c->trust, s->files.v[i], err, errlen) != 0)
+			goto fail;
+	for (unsigned int i = 0; i < s->crls.n; i++)
+		if (pc_trust_add_crl_file(c->trust, s->crls.v[i], err, errlen) != 0)
+			goto fail;
+	for (unsigned int i = 0; i < s->revoked.n; i++)
+		if (pc_trust_revoke_serial(c->trust, s->revoked.v[i], err, errlen) != 0)
+			goto fail;
+	if (pc_trust_finalize(c->trust, err, errlen) != 0)
+		goto fail;
+	c->loaded = time(NULL);
+	return c;
+fail:
+	if (c != NULL)
+		free_caset(c);
+	return NULL;
+}
+
+/* Every certificate of a PEM chain, as DER back to back. */
+static int chain_to_der(struct pc_tls_cert *c, const char *pem, size_t len, char *err,
+			size_t errlen)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	const char *p = pem;
+	uint8_t *der;
+
+	der = malloc(len); /* DER is shorter than its base64 */
+	if (der == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->chain = der;
+	while ((p = strstr(p, begin)) != NULL) {
+		const char *e = strstr(p, end);
+		int n;
+
+		if (e == NULL)
+			break;
+		e += sizeof(end) - 1;
+		n = wc_CertPemToDer((const unsigned char *)p, (int)(e - p), der + c->chain_len,
+				    (int)(len - c->chain_len), CERT_TYPE);
+		if (n <= 0) {
+			snprintf(err, errlen, "certificate %u does not parse",
+				 c->chain_len == 0 ? 1u : 2u);
+			return -1;
+		}
+		if (c->chain_len == 0)
+			c->leaf_len = (size_t)n;
+		c->chain_len += (size_t)n;
+		p = e;
+	}
+	if (c->chain_len == 0) {
+		snprintf(err, errlen, "no PEM certificate");
+		return -1;
+	}
+	return 0;
+}
+
+/* The leaf (first certificate of the chain) and the key must load into a
+ * context together: wolfSSL checks they match. */
+static int check_pair(const struct pc_tls_cert *c, char *err, size_t errlen)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	word32 idx = 0;
+	int leaf_len = 0, ok;
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ok = GetSequence(c->chain, &idx, &leaf_len, (word32)c->chain_len) >= 0 &&
+	     wolfSSL_CTX_use_certificate_buffer(ctx, c->chain, (long)(idx + (word32)leaf_len),
+						WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS;
+	if (!ok)
+		snprintf(err, errlen, "the leaf certificate does not load");
+	else if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, c->key, (long)c->key_len,
+						   WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "the private key does not load");
+		ok = 0;
+	} else if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "the key does not match the certificate");
+		ok = 0;
+	}
+	wolfSSL_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
+					 size_t errlen)
+{
+	struct pc_tls_cert *c = calloc(1, sizeof(*c));
+	char *pem = NULL, *kpem = NULL, why[256];
+	size_t len, klen;
+	int n;
+
+	if (c == NULL || tls_spec_copy(PC_TLS_CERT, &c->spec, s) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pem = read_file(s->chain, TLS_CERT_FILE_MAX, &len, err, errlen);
+	if (pem == NULL)
+		goto fail;
+	if (chain_to_der(c, pem, len, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s: %s", s->chain, why);
+		goto fail;
+	}
+	kpem = read_file(s->key, TLS_CERT_FILE_MAX, &klen, err, errlen);
+	if (kpem == NULL)
+		goto fail;
+	c->key = malloc(klen + 1);
+	if (c->key == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	n = wc_KeyPemToDer((const unsigned char *)kpem, (int)klen, c->key, (int)klen, NULL);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s: not a PEM private key", s->key);
+		goto fail;
+	}
+	c->key_len = (size_t)n;
+	if (check_pair(c, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "%s and %s: %s", s->chain, s->key, why);
+		goto fail;
+	}
+	if (pc_cert_summary(c->chain, c->chain_len, c->subject, sizeof(c->subject),
+			    &c->not_after, &c->key_oid) != 0) {
+		snprintf(err, errlen, "%s: the leaf certificate does not parse", s->chain);
+		goto fail;
+	}
+	/* Before start (a config line checked alone) the list is not known yet:
+	 * the commit checks again. */
+	if (pc_tls_active != NULL)
+		c->nb_suites = pc_tls_suites_for_key(c->key_oid, c->suites);
+	if (pc_tls_active != NULL && c->nb_suites == 0) {
+		snprintf(err, errlen, "%s: no cipher suite of the list fits its key", s->chain);
+		goto fail;
+	}
+	c->loaded = time(NULL);
+	free(pem);
+	explicit_bzero(kpem, klen);
+	free(kpem);
+	return c;
+fail:
+	free(pem);
+	if (kpem != NULL)
+		explicit_bzero(kpem, klen);
+	free(kpem);
+	if (c != NULL)
+		free_cert(c);
+	return NULL;
+}
+
+int pc_tls_check_cert(const char *cert_file, const char *key_file, char *err, size_t errlen)
+{
+	struct pc_tls_cert_spec s = {(char *)cert_file, (char *)key_file};
+	struct pc_tls_cert *c = tls_store_build_cert(&s, err, errlen);
+
+	if (c == NULL)
+		return -1;
+	free_cert(c);
+	return 0;
+}

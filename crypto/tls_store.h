@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to crypto/: the trust objects as workers read them.
+ *
+ * Every named object has an entry (struct tls_entry) in an RCU hash table
+ * of its kind (liburcu's rculfhash, QSBR flavour): hosts by lowercase name,
+ * ca-sets and certs by name. An entry's `cur` points to the object's
+ * current version, immutable once published. The management thread (main
+ * lcore) is the only writer: a commit builds new versions completely,
+ * publishes each with one rcu_xchg_pointer() on its entry (an entry is
+ * added with cds_lfht_add, removed with cds_lfht_del), then bumps
+ * pc_tls_generation. A host version names its ca-set and cert by entry, so
+ * replacing a ca-set shared by 10,000 hosts is one pointer swap.
+ *
+ * What a worker may hold:
+ *   - within one loop pass (between two quiescent states): any entry or
+ *     version it found through the tables or through entry->cur;
+ *   - across quiescent states: the versions and entries a connection
+ *     picked when it started, pinned by tls_pin(): the connection records
+ *     the generation it started in, and a version or entry replaced or
+ *     removed by the commit that made generation R is freed only after a
+ *     grace period and once no worker has a connection pinned in a
+ *     generation below R (struct tls_pins). A handshake so finishes with
+ *     the objects it started with, whatever commits happen meanwhile.
+ * The main lcore reads entries and versions freely (it is the writer).
+ */
+#ifndef PC_TLS_STORE_H
+#define PC_TLS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include "tls.h"
+
+struct tls_entry {
+	struct cds_lfht_node node;
+	enum pc_tls_kind kind;
+	char *name;            /* hosts: lowercase */
+	void *cur;             /* rcu: the current version */
+	uint64_t changed;      /* generation of the commit that last changed it */
+	uint32_t refs;         /* ca-sets and certs: hosts that name it (main lcore) */
+	bool certless;         /* hosts: the version has no cert (main lcore) */
+	/* Hosts: handshakes completed and refused or failed after the host
+	 * was picked (relaxed atomics, any worker). */
+	uint64_t handshakes, failures;
+};
+
+struct pc_tls_caset {
+	struct pc_tls_caset_spec spec;
+	struct pc_trust *trust;
+	int64_t loaded;        /* Unix time it was built */
+};
+
+struct pc_tls_cert {
+	struct pc_tls_cert_spec spec;
+	uint8_t *chain;        /* DER certificates, leaf first, back to back */
+	size_t chain_len, leaf_len;
+	uint8_t *key;          /* DER private key */
+	size_t key_len;
+	int key_oid;           /* ECDSAk, RSAk, ... */
+	unsigned int nb_suites;
+	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids a connection can negotiate with it */
+	char subject[256];
+	int64_t not_after, loaded;
+};
+
+struct pc_tls_host {
+	char *name;            /* the entry's name: lowercase */
+	struct pc_tls_host_spec spec;
+	struct pc_verify_policy policy; /* allow points into spec */
+	struct tls_entry *caset;        /* NULL when spec.caset is */
+	struct tls_entry *cert;         /* NULL: the default host's */
+};
+
+/* Generation of the last commit; read with acquire ordering. */
+extern uint64_t pc_tls_generation;
+
+/* The host entry an SNI name picks: the exact name, then "*." and the name
+ * without its first label, then "default"; NULL when none. Read-side. */
+struct tls_entry *tls_store_find_host(const char *sni);
+/* The current version of the cert a host serves (its own or the
+ * default's), or NULL. Read-side. */
+const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h);
+
+/* Pin the current generation for a new connection of this worker (in the
+ * same loop pass as the lookups it protects); returns the token to give
+ * back to tls_unpin() when the connection ends. */
+uint8_t tls_pin(struct tls_pins *p);
+void tls_unpin(struct tls_pins *p, uint8_t token);
+
+/* Main lcore: the tables, for tls_txn.c and tls_show.c. */
+struct cds_lfht *tls_store_table(enum pc_tls_kind kind);
+struct tls_entry *tls_store_get(enum pc_tls_kind kind, const char *name);
+/* Add an entry to its table (e->cur set) / take it out (then retire it). */
+void tls_store_link(struct tls_entry *e);
+void tls_store_unlink(struct tls_entry *e);
+/* Retire a version or an entry replaced or removed by the commit that makes
+ * generation gen: freed by pc_tls_reclaim() when no connection can hold it. */
+void tls_store_retire(enum pc_tls_kind kind, void *obj, bool entry, uint64_t gen);
+void tls_store_free_version(enum pc_tls_kind kind, void *v);
+/* Builders (files read and checked): NULL with err set. */
+struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, char *err,
+					   size_t errlen);
+struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
+					 size_t errlen);
+
+/* Spec helpers (tls_txn.c). */
+void tls_spec_free(enum pc_tls_kind kind, void *spec);
+int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src);
+/* The config commands that make an object (a host's private ca-set and
+ * cert given, when it has them, as its shortcuts). */
+void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const void *spec,
+		   const struct pc_tls_caset_spec *private_caset,
+		   const struct pc_tls_cert_spec *private_cert);
+
+#endif

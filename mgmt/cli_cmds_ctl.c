@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Commands of the control plane itself: the control socket (a start-up
+ * setting), transactions (begin, commit, abort, show staged) and what the
+ * CLI shows: help, info, workers, hosts, ca-sets, certs, connections,
+ * counters, and `dump config`. Every `show` has a `json` form.
+ */
+#include <grp.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "pc_alog.h"
+#include "pc_build.h"
+#include "pc_mgmt.h"
+
+time_t pc_start_time;
+
+static int cmd_control_socket(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pc_ctl_cfg c = {.mode = 0600};
+
+	if (argc < 1 || argc % 2 != 1)
+		return pc_cmd_fail(ctx, "expected PATH [mode OCTAL] [group NAME]");
+	if (strlen(argv[0]) >= sizeof(c.path) || argv[0][0] == '\0')
+		return pc_cmd_fail(ctx, "path must be 1 to %zu bytes", sizeof(c.path) - 1);
+	snprintf(c.path, sizeof(c.path), "%s", argv[0]);
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "mode") == 0) {
+			char *end;
+			unsigned long m = strtoul(argv[i + 1], &end, 8);
+
+			if (*end != '\0' || argv[i + 1][0] == '\0' || m > 0777)
+				return pc_cmd_fail(ctx, "mode '%s' is not octal permission bits",
+						   argv[i + 1]);
+			c.mode = (uint32_t)m;
+		} else if (strcmp(argv[i], "group") == 0) {
+			if (getgrnam(argv[i + 1]) == NULL || strlen(argv[i + 1]) >= sizeof(c.group))
+				return pc_cmd_fail(ctx, "no group '%s'", argv[i + 1]);
+			snprintf(c.group, sizeof(c.group), "%s", argv[i + 1]);
+		} else {
+			return pc_cmd_fail(ctx, "unknown option '%s' (mode, group)", argv[i]);
+		}
+	}
+	ctx->ctl = c;
+	return 0;
+}
+
+static int cmd_help(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_cmd_usage(ctx->out, true);
+	return 0;
+}
+
+static int cmd_begin(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	return pc_arg_count(ctx, argc, 0) ||
+	       pc_session_begin(ctx->session, ctx->err, sizeof(ctx->err));
+}
+
+static int cmd_commit(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	return pc_arg_count(ctx, argc, 0) ||
+	       pc_session_commit(ctx->session, ctx->err, sizeof(ctx->err));
+}
+
+static int cmd_abort(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_session_abort(ctx->session);
+	return 0;
+}
+
+static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_session_show_staged(ctx->session, ctx->out);
+	return 0;
+}
+
+/* A trailing "json" word: taken off argc. */
+static bool json_arg(int *argc, char **argv)
+{
+	if (*argc > 0 && strcmp(argv[*argc - 1], "json") == 0) {
+		(*argc)--;
+		return true;
+	}
+	return false;
+}
+
+static int cmd_show_info(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+	struct pc_tls_store_counts c = {0};
+	long up = (long)(time(NULL) - pc_start_time);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_tls_store_counts(&c);
+	if (json)
+		fprintf(ctx->out,
+			"{\"version\":\"%s\",\"uptime_s\":%ld,\"workers\":%u,\"generation\":%" PRIu64
+			",\"hosts\":%lu,\"ca_sets\":%lu,\"certs\":%lu}\n",
+			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
+			c.certs);
+	else
+		fprintf(ctx->out,
+			"version: %s\nuptime: %ld s\nworkers: %u\ngeneration: %" PRIu64
+			"\nhosts: %lu\nca-sets: %lu\ncerts: %lu\n",
+			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
+			c.certs);
+	return 0;
+}
+
+static int cmd_show_workers(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+	struct pc_dp_worker_info w;
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	if (json)
+		fprintf(ctx->out, "{\"workers\":[");
+	for (unsigned int i = 0; pc_dp_worker_info(i, &w); i++) {
+		uint64_t all = w.busy_cycles + w.idle_cycles;
+		double busy = all != 0 ? 100.0 * (double)w.busy_cycles / (double)all : 0.0;
+
+		if (json)
+			fprintf(ctx->out,
+				"%s{\"lcore\":%u,\"busy_cycles\":%" PRIu64 ",\"idle_cycles\":%" PRIu64
+				",\"busy_percent\":%.1f,\"sleeps\":%" PRIu64 ",\"rx_packets\":%" PRIu64
+				",\"tx_packets\":%" PRIu64 ",\"connections\":%u,\"time_wait\":%u}",
+				i ? "," : "", w.lcore, w.busy_cycles, w.idle_cycles, busy, w.sleeps,
+				w.rx_packets, w.tx_packets, w.conns, w.time_wait);
+		else
+			fprintf(ctx->out,
+				"lcore%u busy=%.1f%% busy_cycles=%" PRIu64 " idle_cycles=%" PRIu64
+				" sleeps=%" PRIu64 " rx_packets=%" PRIu64 " tx_packets=%" PRIu64
+				" connections=%u time_wait=%u\n",
+				w.lcore, busy, w.busy_cycles, w.idle_cycles, w.sleeps, w.rx_packets,
+				w.tx_packets, w.conns, w.time_wait);
+	}
+	if (json)
+		fprintf(ctx->out, "]}\n");
+	return 0;
+}
+
+static int cmd_show_hosts(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (argc > 1)
+		return pc_arg_count(ctx, argc, 1);
+	pc_tls_show_hosts(ctx->out, argc == 1 ? argv[0] : NULL, json);
+	return 0;
+}
+
+static int cmd_show_host(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (pc_tls_show_host(ctx->out, argv[0], json) != 0)
+		return pc_cmd_fail(ctx, "no host %s", argv[0]);
+	return 0;
+}
+
+static int cmd_show_casets(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_tls_show_casets(ctx->out, json);
+	return 0;
+}
+
+static int cmd_show_caset(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (pc_tls_show_caset(ctx->out, argv[0], json) != 0)
+		return pc_cmd_fail(ctx, "no ca-set %s", argv[0]);
+	return 0;
+}
+
+static int cmd_show_certs(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_tls_show_certs(ctx->out, json);
+	return 0;
+}
+
+/* Text the dataplane prints ("name value  # help" lines, or free lines),
+ * as JSON: an object of numbers (pairs) or an array of strings. */
+static void text_to_json(FILE *out, const char *key, char *text, bool pairs)
+{
+	bool first = true;
+
+	fprintf(out, "{\"%s\":%c", key, pairs ? '{' : '[');
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+		uint64_t v;
+
+		if (pairs) {
+			if (sscanf(l, "%127s %" SCNu64, name, &v) != 2)
+				continue;
+			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", name, v);
+		} else {
+			fprintf(out, "%s\"", first ? "" : ",");
+			for (const char *p = l; *p != '\0'; p++)
+				if (*p == '"' || *p == '\\')
+					fprintf(out, "\\%c", *p);
+				else if ((unsigned char)*p >= 0x20)
+					fputc(*p, out);
+			fputc('"', out);
+		}
+		first = false;
+	}
+	fprintf(out, "%c}\n", pairs ? '}' : ']');
+}
+
+static int show_text(struct pc_cmd_ctx *ctx, bool json, const char *key, bool pairs,
+		     void (*fill)(FILE *, unsigned int), unsigned int arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!json) {
+		fill(ctx->out, arg);
+		return 0;
+	}
+	m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return pc_cmd_fail(ctx, "out of memory");
+	fill(m, arg);
+	fclose(m);
+	text_to_json(ctx->out, key, buf, pairs);
+	free(buf);
+	return 0;
+}
+
+static void fill_stats(FILE *out, unsigned int arg)
+{
+	(void)arg;
+	pc_dp_dump_counters(out, false);
+	pc_tls_dump_counters(out);
+	pc_alog_dump_counters(out);
+}
+
+static int cmd_show_stats(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	return show_text(ctx, json, "counters", true, fill_stats, 0);
+}
+
+/* At most max lines of the connection dump. */
+static void fill_conns(FILE *out, unsigned int max)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	unsigned int n = 0;
+
+	if (m == NULL)
+		return;
+	pc_dp_dump_connections(m);
+	fclose(m);
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l != NULL && n < max;
+	     l = strtok_r(NULL, "\n", &save), n++)
+		fprintf(out, "%s\n", l);
+	free(buf);
+}
+
+static int cmd_show_conns(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+	uint32_t max = 1000;
+
+	if (argc > 1)
+		return pc_arg_count(ctx, argc, 1);
+	if (argc == 1 && pc_arg_u32(ctx, "count", argv[0], 1, UINT32_MAX, &max))
+		return -1;
+	return show_text(ctx, json, "connections", false, fill_conns, max);
+}
+
+static int cmd_dump_config(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_config_dump(ctx, ctx->out);
+	return 0;
+}
+
+#define CLI (PC_CMD_CLI | PC_CMD_READ)
+
+static const struct pc_cmd ctl_cmds[] = {
+	{"control socket", "control socket PATH [mode OCTAL] [group NAME]", cmd_control_socket, 0,
+	 "the socket is opened at start"},
+	{"help", "help", cmd_help, CLI},
+	{"begin", "begin", cmd_begin, PC_CMD_CLI},
+	{"commit", "commit", cmd_commit, PC_CMD_CLI},
+	{"abort", "abort", cmd_abort, PC_CMD_CLI},
+	{"show staged", "show staged", cmd_show_staged, CLI},
+	{"show info", "show info [json]", cmd_show_info, CLI},
+	{"show workers", "show workers [json]", cmd_show_workers, CLI},
+	{"show hosts", "show hosts [PATTERN] [json]", cmd_show_hosts, CLI},
+	{"show host", "show host NAME [json]", cmd_show_host, CLI},
+	{"show ca-sets", "show ca-sets [json]", cmd_show_casets, CLI},
+	{"show ca-set", "show ca-set NAME [json]", cmd_show_caset, CLI},
+	{"show certs", "show certs [json]", cmd_show_certs, CLI},
+	{"show conns", "show conns [N] [json]", cmd_show_conns, CLI},
+	{"show stats", "show stats [json]", cmd_show_stats, CLI},
+	{"dump config", "dump config", cmd_dump_config, CLI},
+};
+
+const struct pc_cmd_table pc_cmds_ctl = {ctl_cmds, sizeof(ctl_cmds) / sizeof(ctl_cmds[0])};
