@@ -360,8 +360,31 @@ def tls_hello_seeds():
     return seeds
 
 
+def cli_seeds():
+    """fuzz_cli: a level byte (bit 0: admin), then CLI lines: a transaction
+    with every object command, the shows, refused settings, bad lines."""
+    session = "\n".join([
+        "help", "show info", "show info json", "show workers json", "show hosts",
+        "show hosts *.example.com json", "show host api.example.com", "show ca-sets json",
+        "show ca-set tenant-a", "show certs", "show conns 5", "show stats json",
+        "dump config", "begin", "ca-set tenant-a file /nonexistent/ca.pem",
+        "ca-set tenant-a revoke 0a1b2c", "ca-set tenant-a clear", "cert edge /a.pem /a.key",
+        "host api.example.com ca-set tenant-a", "host api.example.com verify required",
+        "host api.example.com allow uri:spiffe://example.org/*", "host api.example.com allow none",
+        "host *.example.com cert-ref edge", "host default protect /admin",
+        "host api.example.com ca /nonexistent/ca.pem", "del host api.example.com",
+        "host api.example.com eku any", "show staged", "commit", "abort", "begin", "begin",
+        "abort", "commit", "tcp buffers 65536 65536", "tcp keepalive 60 10 5",
+        "tcp idle-timeout off", "worker idle backoff 10 100 20", "tls handshake-timeout 5000",
+        "tls versions 1.2 1.3", "control socket /tmp/x.sock", "del ca-set tenant-a",
+        "host bad_name verify none", "frobnicate", "  # comment", "",
+    ]).encode() + b"\n"
+    return {"admin": b"\x01" + session, "read-only": b"\x00" + session}
+
+
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
-           "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds}
+           "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds,
+           "cli": cli_seeds}
 
 
 def main(outdir, target="eth_input"):

@@ -1,0 +1,341 @@
+# SPDX-License-Identifier: MIT
+"""The control socket and pcctl: trust changed at run time while clients
+keep handshaking (python's ssl module in the client namespace), bad
+changes refused with nothing changed, transactions, sessions that stall,
+permissions. One portcullis for the module, PKI from scripts/pki_cases.py.
+
+Layout: the default host requires tenant B's CA, so a tenant A client is
+refused until a host with tenant A's ca-set is added for its name;
+steady.tenant-a.test is never changed and carries the steady stream."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+from cryptography import x509
+
+from conftest import BUILD, NS_CLIENT, ROOT, Portcullis, in_ns
+from test_tls import client
+
+PCCTL = str(BUILD / "pcctl")
+LOOP = str(ROOT / "tests" / "integration" / "tls_loop.py")
+GOOD_ID = "spiffe://tenant-a.test/svc/web"
+
+CONFIG = """
+ip address 198.18.0.1/24
+worker idle backoff 50 500 50
+tls listen 443 http
+tls versions 1.2 1.3
+control socket {d}/pc.sock
+cert edge {p}/server.chain.pem {p}/server.key
+ca-set tenant-a file {p}/a-bundle.pem
+ca-set tenant-a crl {p}/a-root.crl
+ca-set tenant-a crl {p}/a-int.crl
+ca-set tenant-b file {p}/b-root.crt
+host default cert-ref edge
+host default verify required
+host default ca-set tenant-b
+host steady.tenant-a.test verify required
+host steady.tenant-a.test ca-set tenant-a
+"""
+
+
+@pytest.fixture(scope="module")
+def pc(netlab, pki, tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, d=d))
+    p.sock = str(d / "pc.sock")
+    p.dir = d
+    try:
+        yield p
+    finally:
+        rc = p.stop()
+    assert rc == 0, p.output[-3000:]
+    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
+    assert not os.path.exists(p.sock), "the socket outlived portcullis"
+
+
+def pcctl(pc, *words, stdin=None):
+    return subprocess.run([PCCTL, "-s", pc.sock, *words], input=stdin, text=True,
+                          capture_output=True, timeout=60)
+
+
+def ok(pc, *words):
+    r = pcctl(pc, *words)
+    assert r.returncode == 0, (words, r.stdout, r.stderr)
+    return r.stdout
+
+
+def refused(pc, *words):
+    r = pcctl(pc, *words)
+    assert r.returncode == 1, (words, r.stdout, r.stderr)
+    assert r.stderr.startswith("ERR "), r.stderr
+    return r.stderr
+
+
+class Session:
+    """A control-socket session spoken directly (status, body, empty line)."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(30)
+        self.s.connect(path)
+        self.f = self.s.makefile("rb")
+
+    def cmd(self, line):
+        self.s.sendall(line.encode() + b"\n")
+        status = self.f.readline().decode().rstrip("\n")
+        body = []
+        while True:
+            ln = self.f.readline()
+            assert ln, "connection closed in the middle of a reply"
+            if ln == b"\n":
+                break
+            body.append(ln.decode().rstrip("\n"))
+        return status, body
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def serial(pki, name):
+    cert = x509.load_pem_x509_certificate((pki / f"{name}.crt").read_bytes())
+    return format(cert.serial_number, "x")
+
+
+def verdict(pki, sni, cert):
+    """"ok" with the identity, or the alert/error that refused it."""
+    r = client(pki, sni, cert)
+    if r["error"] is None and r["responses"] and r["responses"][0]["status"] == 200:
+        return r["responses"][0]["body"].strip()
+    return r["alert"] or r["error"]
+
+
+def test_pcctl_exit_codes_and_json(pc):
+    info = ok(pc, "show", "info")
+    assert "hosts: 2" in info and "ca-sets: 2" in info and "certs: 1" in info, info
+    j = json.loads(ok(pc, "show", "hosts", "json"))
+    assert {h["name"] for h in j["hosts"]} == {"default", "steady.tenant-a.test"}
+    assert json.loads(ok(pc, "show", "info", "json"))["workers"] == 1
+    json.loads(ok(pc, "show", "stats", "json"))
+    json.loads(ok(pc, "show", "workers", "json"))
+    json.loads(ok(pc, "show", "certs", "json"))
+    json.loads(ok(pc, "show", "ca-set", "tenant-a", "json"))
+    assert "unknown command 'frobnicate'" in refused(pc, "frobnicate")
+    assert "cannot change at run time" in refused(pc, "tcp", "buffers", "65536", "65536")
+    assert "no host nowhere.test" in refused(pc, "show", "host", "nowhere.test")
+    r = subprocess.run([PCCTL, "-s", str(pc.dir / "absent.sock"), "show", "info"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+    usage = ok(pc, "help")
+    assert "begin" in usage and "show hosts [PATTERN] [json]" in usage, usage
+
+
+def test_add_host_revoke_rotate_and_delete(pc, pki):
+    sni = "app.tenant-a.test"
+    assert verdict(pki, sni, "good") == "TLSV1_ALERT_UNKNOWN_CA"  # the default's CA set
+    err = refused(pc, "host", sni, "verify", "required")  # and no ca-set
+    assert "verifies clients but has no ca-set" in err, err
+    out = pcctl(pc, stdin=f"begin\nhost {sni} verify required\nhost {sni} ca-set tenant-a\n"
+                          "commit\n")
+    assert out.returncode == 0, out
+    assert verdict(pki, sni, "good") == f"identity: {GOOD_ID}"
+    # Tenant B's certificate stays out with both sets loaded.
+    assert verdict(pki, sni, "tenant-b") == "TLSV1_ALERT_UNKNOWN_CA"
+    host = ok(pc, "show", "host", sni)
+    assert "ca-set: tenant-a" in host and "handshakes: 1" in host, host
+    # Revoke one client's serial: refused at its next handshake, others not.
+    ok(pc, "ca-set", "tenant-a", "revoke", serial(pki, "rsa"))
+    assert verdict(pki, sni, "rsa") == "SSLV3_ALERT_CERTIFICATE_REVOKED"
+    assert verdict(pki, sni, "good") == f"identity: {GOOD_ID}"
+    assert "revoked: " + serial(pki, "rsa") in ok(pc, "show", "ca-set", "tenant-a")
+    # Undo it: the set rebuilt whole, in one transaction.
+    out = pcctl(pc, stdin=f"begin\nca-set tenant-a clear\nca-set tenant-a file {pki}/a-bundle.pem\n"
+                          f"ca-set tenant-a crl {pki}/a-root.crl\n"
+                          f"ca-set tenant-a crl {pki}/a-int.crl\ncommit\n")
+    assert out.returncode == 0, out
+    assert verdict(pki, sni, "rsa") == f"identity: {GOOD_ID}"
+    # Rotate the server certificate: new connections see the RSA one.
+    ok(pc, "cert", "edge", f"{pki}/server-rsa.chain.pem", f"{pki}/server-rsa.key")
+    r = client(pki, sni, "good", cafile="server-rsa-ca.crt")
+    assert r["error"] is None, r
+    assert "CERTIFICATE_VERIFY_FAILED" in (client(pki, sni, "good")["error"] or "")
+    ok(pc, "cert", "edge", f"{pki}/server.chain.pem", f"{pki}/server.key")
+    assert verdict(pki, sni, "good") == f"identity: {GOOD_ID}"
+    # Deleted: back to the default host's policy.
+    ok(pc, "del", "host", sni)
+    assert verdict(pki, sni, "good") == "TLSV1_ALERT_UNKNOWN_CA"
+
+
+def test_verify_mode_and_allowlist(pc, pki):
+    sni = "policy.tenant-a.test"
+    ok(pc, "host", sni, "ca-set", "tenant-a")
+    ok(pc, "host", sni, "verify", "required")
+    assert verdict(pki, sni, "identity-denied").startswith("identity: spiffe://tenant-a.test/batch")
+    ok(pc, "host", sni, "allow", "uri:spiffe://tenant-a.test/svc/*")
+    assert verdict(pki, sni, "identity-denied") == "TLSV1_ALERT_ACCESS_DENIED"
+    assert verdict(pki, sni, "good") == f"identity: {GOOD_ID}"
+    ok(pc, "host", sni, "allow", "none")
+    assert verdict(pki, sni, "identity-denied").startswith("identity: spiffe://tenant-a.test/batch")
+    ok(pc, "host", sni, "verify", "none")
+    assert verdict(pki, sni, "tenant-b") == "identity: NONE"
+    ok(pc, "del", "host", sni)
+
+
+def test_bad_changes_refused_and_nothing_changes(pc, pki, tmp_path):
+    before = ok(pc, "dump", "config")
+    gen = json.loads(ok(pc, "show", "info", "json"))["generation"]
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    assert str(broken) in refused(pc, "ca-set", "tenant-a", "file", str(broken))
+    assert "/nonexistent/ca.pem" in refused(pc, "ca-set", "tenant-a", "file", "/nonexistent/ca.pem")
+    err = refused(pc, "cert", "edge", f"{pki}/server.chain.pem", f"{pki}/server-rsa.key")
+    assert "does not match" in err, err
+    err = refused(pc, "ca-set", "tenant-a", "crl", f"{pki}/b-root.crl")
+    assert "issued by no CA in the set" in err, err
+    err = refused(pc, "del", "ca-set", "tenant-a")
+    assert "used by 1 host(s), steady.tenant-a.test" in err, err
+    err = refused(pc, "host", "x.tenant-a.test", "ca-set", "no-such-set")
+    assert "no ca-set no-such-set" in err, err
+    # One bad line dooms its transaction.
+    out = pcctl(pc, stdin="begin\nhost y.tenant-a.test verify optional\n"
+                          "host y.tenant-a.test ca-set tenant-a\n"
+                          "ca-set tenant-a file /nonexistent/ca.pem\ncommit\n")
+    assert out.returncode == 1 and "nothing committed" in out.stderr, out
+    assert ok(pc, "dump", "config") == before
+    assert json.loads(ok(pc, "show", "info", "json"))["generation"] == gen
+
+
+def test_transactions_sessions_and_conflicts(pc):
+    a, b = Session(pc.sock), Session(pc.sock)
+    try:
+        assert a.cmd("begin") == ("OK", [])
+        assert a.cmd("host tx.tenant-a.test verify optional")[0] == "OK"
+        assert a.cmd("host tx.tenant-a.test ca-set tenant-a")[0] == "OK"
+        status, staged = a.cmd("show staged")
+        assert status == "OK" and "host tx.tenant-a.test verify optional" in staged, staged
+        assert "no host tx.tenant-a.test" in b.cmd("show host tx.tenant-a.test")[0]
+        assert "a transaction is already open" in a.cmd("begin")[0]
+        assert a.cmd("commit") == ("OK", [])
+        assert b.cmd("show host tx.tenant-a.test")[0] == "OK"
+        # A conflicting commit from another session since this one staged.
+        assert a.cmd("begin")[0] == "OK"
+        assert a.cmd("host tx.tenant-a.test verify required")[0] == "OK"
+        assert b.cmd("host tx.tenant-a.test verify none")[0] == "OK"
+        status, _ = a.cmd("commit")
+        assert "host tx.tenant-a.test was changed by another commit" in status, status
+        assert "verify: none" in b.cmd("show host tx.tenant-a.test")[1]
+        # Closing the connection aborts an open transaction.
+        assert a.cmd("begin")[0] == "OK"
+        assert a.cmd("host gone.tenant-a.test verify none")[0] == "OK"
+    finally:
+        a.close()
+    try:
+        time.sleep(0.2)
+        assert "no host gone" in b.cmd("show host gone.tenant-a.test")[0]
+        assert b.cmd("del host tx.tenant-a.test") == ("OK", [])
+    finally:
+        b.close()
+
+
+def test_dump_config_reproduces_the_state(pc, pki, tmp_path):
+    ok(pc, "host", "dump.tenant-a.test", "ca", f"{pki}/a-bundle.pem")
+    ok(pc, "host", "dump.tenant-a.test", "crl", f"{pki}/a-int.crl")
+    ok(pc, "host", "dump.tenant-a.test", "verify", "optional")
+    ok(pc, "host", "dump.tenant-a.test", "protect", "/admin")
+    dump = ok(pc, "dump", "config").replace(str(pc.sock), str(tmp_path / "pc.sock"))
+    shows = [ok(pc, "show", w) for w in ("hosts", "ca-sets", "certs")]
+    pc.stop()
+    try:
+        p2 = Portcullis(tmp_path, "af_xdp", dump)
+        p2.sock = str(tmp_path / "pc.sock")
+        try:
+            again = [ok(p2, "show", w) for w in ("hosts", "ca-sets", "certs")]
+            # Counters and load times differ; the objects do not.
+            strip = lambda t: [" ".join(w for w in ln.split() if not w.startswith(
+                ("handshakes=", "failures=", "loaded="))) for ln in t.splitlines()]
+            assert [strip(t) for t in again] == [strip(t) for t in shows]
+        finally:
+            assert p2.stop() == 0, p2.output[-2000:]
+    finally:
+        pc.__init__(pc.dir, "af_xdp", CONFIG.format(p=pki, d=pc.dir))
+        pc.sock = str(pc.dir / "pc.sock")
+
+
+def test_commits_under_load(pc, pki, tmp_path):
+    """A steady stream of handshakes on a host nobody touches while 1,000
+    commits change another host's allowlist: no failure on the steady
+    host, and the changed host's verdict follows each commit."""
+    stop = tmp_path / "stop"
+    loop = subprocess.Popen(
+        ["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", LOOP, "--sni",
+         "steady.tenant-a.test", "--cafile", str(pki / "server-ca.crt"), "--cert",
+         str(pki / "good.chain.pem"), "--key", str(pki / "good.key"), "--identity", GOOD_ID,
+         "--stop-file", str(stop)], stdout=subprocess.PIPE, text=True)
+    s = Session(pc.sock)
+    churn = "churn.tenant-a.test"
+    try:
+        assert s.cmd(f"host {churn} ca-set tenant-a")[0] == "OK"
+        assert s.cmd(f"host {churn} verify required")[0] == "OK"
+        t0 = time.monotonic()
+        for i in range(1000):
+            allow = "uri:spiffe://tenant-a.test/batch/*" if i % 2 == 0 else "none"
+            assert s.cmd(f"host {churn} allow {allow}")[0] == "OK"
+            if i % 2 == 0 and i in (100, 500, 998):
+                assert verdict(pki, churn, "good") == "TLSV1_ALERT_ACCESS_DENIED"
+            if i % 2 == 1 and i in (101, 501, 999):
+                assert verdict(pki, churn, "good") == f"identity: {GOOD_ID}"
+        elapsed = time.monotonic() - t0
+    finally:
+        stop.touch()
+        out, _ = loop.communicate(timeout=60)
+        s.close()
+    res = json.loads(out)
+    assert res["failed"] == 0 and res["ok"] > 10, res
+    print(f"1000 commits in {elapsed:.2f} s beside {res['ok']} steady handshakes")
+    ok(pc, "del", "host", churn)
+
+
+def test_permissions_and_stalled_clients(pc):
+    # A user other than portcullis's is refused by the socket's mode (0600).
+    r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        PCCTL, "-s", pc.sock, "show", "info"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "Permission denied" in r.stderr, r
+    # A client that asks for a lot and never reads, and one that sends half
+    # a line and waits, stall nobody else.
+    hog = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        hog.connect(pc.sock)
+        hog.setblocking(False)
+        try:
+            for _ in range(2000):
+                hog.send(b"dump config\nshow stats\n")
+        except BlockingIOError:
+            pass
+        idle.connect(pc.sock)
+        idle.sendall(b"show in")
+        t0 = time.monotonic()
+        for _ in range(5):
+            assert "hosts:" in ok(pc, "show", "info")
+        assert time.monotonic() - t0 < 20
+        # An over-long line is refused and that client dropped.
+        big = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        big.settimeout(10)
+        big.connect(pc.sock)
+        big.sendall(b"x" * 5000)
+        data = b""
+        while not data.endswith(b"\n\n"):
+            chunk = big.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        assert data.startswith(b"ERR line longer than 4095 bytes"), data
+        big.close()
+    finally:
+        hog.close()
+        idle.close()
