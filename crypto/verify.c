@@ -180,8 +180,14 @@ static void copy_str(char *dst, size_t size, const char *src)
 }
 
 /* Parse der into c with wolfSSL (dc is scratch space). The caller frees
- * dc with wc_FreeDecodedCert even on failure. */
-static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc_cert *c)
+ * dc with wc_FreeDecodedCert even on failure. A self-issued certificate
+ * is a root when its signature verifies with its own key; a trust anchor
+ * (from the operator's CA file) when it is self-issued, as OpenSSL takes
+ * its anchors (no X509_V_FLAG_CHECK_SS_SIGNATURE): the operator's trust
+ * is configuration, and a start with 100,000 tenant roots does not pay
+ * 100,000 signature checks. */
+static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc_cert *c,
+		      bool anchor)
 {
 	struct pc_der d;
 	const uint8_t *p;
@@ -220,7 +226,7 @@ static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc
 	c->is_ca = dc->isCA;
 	copy_str(c->name, sizeof(c->name), dc->subject);
 	if (same(c->subject, c->subject_len, c->issuer, c->issuer_len))
-		c->root = cert_sig_verify(c, c) == 1;
+		c->root = anchor || cert_sig_verify(c, c) == 1;
 	return 0;
 }
 
@@ -247,7 +253,9 @@ int pc_trust_add_ca_pem(struct pc_trust *t, const char *pem, size_t len, char *e
 	 * count stays as it was, so nothing is added. */
 	while ((rc = pc_pem_next(&p, end, "CERTIFICATE", &der, &der_len)) == 1) {
 		if (t->nb_cas + n == t->cap_cas) {
-			unsigned int ncap = t->cap_cas ? t->cap_cas * 2 : 8;
+			/* One more at a time: a trust object holds a handful, and a
+			 * node may hold 100,000 trust objects. */
+			unsigned int ncap = t->cap_cas + 1;
 			struct pc_cert *nc = realloc(t->cas, ncap * sizeof(*nc));
 			uint8_t **nd = nc ? realloc(t->ca_der, ncap * sizeof(*nd)) : NULL;
 
@@ -265,7 +273,7 @@ int pc_trust_add_ca_pem(struct pc_trust *t, const char *pem, size_t len, char *e
 
 		t->ca_der[t->nb_cas + n] = der;
 		n++;
-		rc = cert_parse(&dc, der, der_len, c);
+		rc = cert_parse(&dc, der, der_len, c, true);
 		wc_FreeDecodedCert(&dc);
 		if (rc != 0) {
 			snprintf(err, errlen, "certificate %u cannot be parsed", n);
@@ -448,7 +456,7 @@ int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subjec
 
 	if (len > UINT32_MAX || GetSequence(der, &idx, &l, (word32)len) < 0)
 		return -1;
-	rc = cert_parse(&dc, der, idx + (word32)l, &c);
+	rc = cert_parse(&dc, der, idx + (word32)l, &c, true);
 	wc_FreeDecodedCert(&dc);
 	if (rc != 0)
 		return -1;
@@ -808,13 +816,13 @@ static enum pc_verify_reason verify(struct verify_ctx *v, const struct pc_trust 
 	int rc;
 
 	out->depth = 0;
-	if (cert_parse(&v->leaf, der[0], der_len[0], &ch->peer[0]) != 0)
+	if (cert_parse(&v->leaf, der[0], der_len[0], &ch->peer[0], false) != 0)
 		return PC_VERIFY_MALFORMED;
 	leaf_names(&v->leaf, &v->names);
 	fill_result(&v->leaf, &v->names, out);
 	ch->nb_peer = n < PC_VERIFY_MAX_PEER ? n : PC_VERIFY_MAX_PEER;
 	for (unsigned int i = 1; i < ch->nb_peer; i++) {
-		rc = cert_parse(&v->dc, der[i], der_len[i], &ch->peer[i]);
+		rc = cert_parse(&v->dc, der[i], der_len[i], &ch->peer[i], false);
 		wc_FreeDecodedCert(&v->dc);
 		if (rc != 0) {
 			out->depth = (int)i;
