@@ -78,17 +78,9 @@ static struct tls_entry **sorted(enum pc_tls_kind kind, size_t *n)
 
 void pc_tls_store_counts(struct pc_tls_store_counts *c)
 {
-	unsigned long *n[PC_TLS_NB_KINDS] = {&c->hosts, &c->casets, &c->certs};
-
-	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
-		long split = 0;
-		unsigned long count = 0;
-
-		if (tls_store_table((enum pc_tls_kind)k) != NULL)
-			cds_lfht_count_nodes(tls_store_table((enum pc_tls_kind)k), &split, &count,
-					     &split);
-		*n[k] = count;
-	}
+	c->hosts = tls_store_count(PC_TLS_HOST);
+	c->casets = tls_store_count(PC_TLS_CASET);
+	c->certs = tls_store_count(PC_TLS_CERT);
 	c->generation = __atomic_load_n(&pc_tls_generation, __ATOMIC_RELAXED);
 }
 

@@ -26,6 +26,7 @@ uint64_t pc_tls_generation;
 struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
 
 static struct cds_lfht *tables[PC_TLS_NB_KINDS];
+static unsigned long counts[PC_TLS_NB_KINDS]; /* entries in each table */
 
 /* Objects replaced or removed, waiting until no connection can hold them. */
 struct retired {
@@ -158,11 +159,18 @@ struct tls_entry *tls_store_get(enum pc_tls_kind kind, const char *name)
 void tls_store_link(struct tls_entry *e)
 {
 	cds_lfht_add(tables[e->kind], name_hash(e->name), &e->node);
+	counts[e->kind]++;
 }
 
 void tls_store_unlink(struct tls_entry *e)
 {
 	cds_lfht_del(tables[e->kind], &e->node);
+	counts[e->kind]--;
+}
+
+unsigned long tls_store_count(enum pc_tls_kind kind)
+{
+	return counts[kind];
 }
 
 static void free_caset(struct pc_tls_caset *c)
@@ -282,7 +290,7 @@ void pc_tls_store_fini(void)
 		if (tables[k] == NULL)
 			continue;
 		cds_lfht_for_each_entry(tables[k], &it, e, node) {
-			cds_lfht_del(tables[k], &e->node);
+			tls_store_unlink(e);
 			tls_store_free_version(e->kind, e->cur);
 			free_entry(e);
 		}

@@ -97,6 +97,8 @@ struct tls_entry *tls_store_get(enum pc_tls_kind kind, const char *name);
 /* Add an entry to its table (e->cur set) / take it out (then retire it). */
 void tls_store_link(struct tls_entry *e);
 void tls_store_unlink(struct tls_entry *e);
+/* Entries in a table (O(1)). */
+unsigned long tls_store_count(enum pc_tls_kind kind);
 /* Retire a version or an entry replaced or removed by the commit that makes
  * generation gen: freed by pc_tls_reclaim() when no connection can hold it. */
 void tls_store_retire(enum pc_tls_kind kind, void *obj, bool entry, uint64_t gen);
