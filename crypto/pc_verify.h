@@ -7,9 +7,9 @@
  *  - struct pc_trust (trusted roots, CA-file intermediates, CRLs) is built
  *    and finalized by one thread (the management thread, or the offline
  *    verifier); after pc_trust_finalize() it is immutable and any number of
- *    workers may read it at once, without locks (RCU: a worker holds a
- *    pointer only between two quiescent states; the management thread frees
- *    a replaced trust object after a grace period).
+ *    workers may read it at once, without locks. In the TLS server it
+ *    belongs to a ca-set version; crypto/tls_store.h says how long a
+ *    worker may hold it (for its connection's life, pinned by generation).
  *  - pc_verify_chain() is reentrant: it only reads the trust and policy and
  *    allocates through wolfSSL's allocator (hugepage pools on workers).
  */
@@ -21,9 +21,9 @@
 #include <stdint.h>
 
 enum pc_verify_reason {
-#define X(name, text, alert, help) PC_VERIFY_##name,
+#define PC_VERIFY_REASON(name, text, alert, help) PC_VERIFY_##name,
 #include "verify_reasons.def"
-#undef X
+#undef PC_VERIFY_REASON
 	PC_VERIFY_NB_REASONS
 };
 

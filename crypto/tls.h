@@ -91,18 +91,11 @@ void pc_tls_store_fini(void);
 /* wolfSSL's verify callback for hosts that verify clients (tls_conn.c). */
 int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
 
-/* Counters, per lcore, written only by the owning worker. */
-/* handshakes: completed; alerts_sent: our verification alerts;
- * http403_sessions: verification failed with action http403. Printed as
- * tls_<name>. */
-#define PC_TLS_COUNTERS(X)                                                             \
-	X(handshakes) X(handshakes_tls12) X(handshakes_tls13) X(resumed) X(alerts_sent) \
-	X(http403_sessions) X(http_requests)
-
+/* Counters, per worker, written only by that worker. */
 struct pc_tls_counters {
-#define X(name) uint64_t name;
-	PC_TLS_COUNTERS(X)
-#undef X
+#define PC_TLS_STAT(name, help) uint64_t name;
+#include "tls_stats.def"
+#undef PC_TLS_STAT
 	uint64_t err[PC_TLS_ERR__MAX];
 	uint64_t verify[PC_VERIFY_NB_REASONS];
 } __rte_cache_aligned;

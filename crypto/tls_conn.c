@@ -960,9 +960,9 @@ void pc_tls_dump_counters(FILE *out)
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		const struct pc_tls_counters *c = &pc_tls_workers[l].cnt;
 
-#define X(name) sum.name += c->name;
-		PC_TLS_COUNTERS(X)
-#undef X
+#define PC_TLS_STAT(name, help) sum.name += c->name;
+#include "tls_stats.def"
+#undef PC_TLS_STAT
 		for (int i = 0; i < PC_TLS_ERR__MAX; i++)
 			sum.err[i] += c->err[i];
 		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
@@ -979,9 +979,9 @@ void pc_tls_dump_counters(FILE *out)
 	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
 	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
 		sizeof(struct pc_tls_conn));
-#define X(name) fprintf(out, "tls_" #name " %" PRIu64 "\n", sum.name);
-	PC_TLS_COUNTERS(X)
-#undef X
+#define PC_TLS_STAT(name, help) fprintf(out, "tls_" #name " %" PRIu64 "  # %s\n", sum.name, help);
+#include "tls_stats.def"
+#undef PC_TLS_STAT
 	for (int i = 0; i < PC_TLS_ERR__MAX; i++)
 		fprintf(out, "tls_err_%s %" PRIu64 "  # %s\n", tls_err_names[i], sum.err[i],
 			tls_err_help[i]);

@@ -29,9 +29,9 @@ static const struct {
 	const char *help;
 	uint8_t alert;
 } reasons[] = {
-#define X(name, text, alert, help) {text, help, alert},
+#define PC_VERIFY_REASON(name, text, alert, help) {text, help, alert},
 #include "verify_reasons.def"
-#undef X
+#undef PC_VERIFY_REASON
 };
 
 const char *pc_verify_reason_name(enum pc_verify_reason r)
