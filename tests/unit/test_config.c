@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The command language: good and bad lines, and config files. */
+/* The command language: good and bad lines, config files, and CLI
+ * sessions (transactions, run-time refusals, read-only sessions). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,12 +233,108 @@ static void test_files(void **state)
 	assert_int_equal(pc_config_load("/nonexistent/pc.conf", &ctx), -1);
 }
 
+/* CLI sessions, line after line on one session (TLS not started: trust
+ * objects stage, their commit is refused). */
+struct session_case {
+	const char *line;
+	int ok;
+	const char *has; /* in the error, or in the output when ok */
+};
+
+static const struct session_case admin_session[] = {
+	{"help", 1, "show hosts [PATTERN] [json]"},
+	{"show info", 1, "generation: 0"},
+	{"show info json", 1, "\"hosts\":0"},
+	{"show info extra", 0, "too many arguments"},
+	{"show hosts json", 1, "{\"hosts\":[]}"},
+	{"show host nowhere.test", 0, "no host nowhere.test"},
+	{"show ca-set nothing", 0, "no ca-set nothing"},
+	{"show conns 0", 0, "out of range"},
+	{"commit", 0, "no transaction (begin first)"},
+	{"abort", 1, NULL},
+	{"tcp buffers 65536 65536", 0, "cannot change at run time: connections and their buffers"},
+	{"port mtu 9000", 0, "cannot change at run time: the port"},
+	{"tls ciphers ECDHE-ECDSA-AES128-GCM-SHA256", 0, "cannot change at run time"},
+	{"control socket /tmp/other.sock", 0, "the socket is opened at start"},
+	{"tcp idle-timeout 30", 1, NULL},
+	{"tls handshake-timeout 50", 0, "out of range"},
+	{"worker idle busy", 1, NULL},
+	{"host a.example.com verify required", 0, "TLS is not running"},
+	{"begin", 1, NULL},
+	{"begin", 0, "a transaction is already open"},
+	{"host a.example.com verify optional", 1, NULL},
+	{"host a.example.com ca-set shared", 1, NULL},
+	{"ca-set shared revoke 0A", 1, NULL},
+	{"show staged", 1, "host a.example.com verify optional"},
+	{"show staged", 1, "ca-set shared revoke a"},
+	{"del host a.example.com", 1, NULL},
+	{"show staged", 1, "ca-set shared revoke a"},
+	{"abort", 1, NULL},
+	{"show staged", 1, NULL},
+	{"begin", 1, NULL},
+	{"host b.example.com eku sideways", 0, "expected client, server or any"},
+	{"host b.example.com eku any", 1, NULL},
+	{"commit", 0, "a command of this transaction failed (host: expected client"},
+	{"commit", 0, "no transaction"},
+	{"dump config", 1, "tcp idle-timeout 30\n"},
+	{"dump config", 1, "worker idle busy\n"},
+};
+
+static const struct session_case reader_session[] = {
+	{"show info", 1, "workers:"},
+	{"dump config", 1, "ip address"},
+	{"begin", 0, "permission denied"},
+	{"host a.example.com verify none", 0, "permission denied"},
+	{"tcp idle-timeout 30", 0, "permission denied"},
+};
+
+static void run_session(const struct session_case *cases, size_t n, bool admin)
+{
+	static struct pc_tls_spec tls;
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls};
+	struct pc_session *s = pc_session_new(0, 1, admin);
+
+	pc_dp_config_defaults(&dp);
+	pc_tls_spec_defaults(&tls);
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++) {
+		char line[256], err[PC_CMD_ERR_LEN] = "", *body = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&body, &len);
+		int rc;
+
+		snprintf(line, sizeof(line), "%s", cases[i].line);
+		rc = pc_session_line(s, &ctx, line, out, err, sizeof(err));
+		fclose(out);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("'%s': expected %s, got rc %d (%s)", cases[i].line,
+				 cases[i].ok ? "OK" : "ERR", rc, err);
+		if (cases[i].has != NULL && strstr(cases[i].ok ? body : err, cases[i].has) == NULL)
+			fail_msg("'%s': '%s' lacks '%s'", cases[i].line, cases[i].ok ? body : err,
+				 cases[i].has);
+		if (cases[i].ok && cases[i].has == NULL && strcmp(cases[i].line, "show staged") == 0 &&
+		    len != 0)
+			fail_msg("'show staged' after abort: '%s'", body);
+		free(body);
+	}
+	pc_session_free(s);
+}
+
+static void test_sessions(void **state)
+{
+	(void)state;
+	run_session(admin_session, sizeof(admin_session) / sizeof(admin_session[0]), true);
+	run_session(reader_session, sizeof(reader_session) / sizeof(reader_session[0]), false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_sessions),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
