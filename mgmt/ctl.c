@@ -53,11 +53,18 @@ int pc_ctl_open(struct pc_cmd_ctx *ctx)
 	if (ctx->ctl.path[0] == '\0')
 		return 0;
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", ctx->ctl.path);
-	/* A socket left by an instance that died; anything else is kept. */
+	/* A socket left by an instance that died is replaced; a live one, or
+	 * anything else, is kept. */
 	if (lstat(a.sun_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			fprintf(stderr, "portcullis: control socket %s: exists and is not a socket\n",
-				a.sun_path);
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 && S_ISSOCK(st.st_mode) &&
+			    connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (!S_ISSOCK(st.st_mode) || live) {
+			fprintf(stderr, "portcullis: control socket %s: %s\n", a.sun_path,
+				live ? "another process serves it" : "exists and is not a socket");
 			return -1;
 		}
 		unlink(a.sun_path);

@@ -25,6 +25,13 @@ bash scripts/pki.sh build/demo-pki
 bash scripts/lab.sh up
 bash scripts/lab.sh queues 1
 
+# The demo's config plus the control socket (tests start conf/demo.conf
+# beside a running demo: the socket is the demo's alone).
+{
+	cat conf/demo.conf
+	echo "control socket /run/portcullis.sock"
+} >build/demo.conf
+
 CURL="ip netns exec pc-client curl --resolve portcullis.test:443:198.18.0.1 --cacert build/demo-pki/ca.crt"
 cat <<MSG
 portcullis serves mutual TLS at https://portcullis.test/ (198.18.0.1) in the lab.
@@ -35,8 +42,11 @@ From another shell, in $ROOT:
   $CURL https://portcullis.test/
   ip netns exec pc-client ping 198.18.0.1
   kill -USR1 $$              # counters on this terminal
+  build/release/pcctl show hosts       # the control socket (/run/portcullis.sock)
+  build/release/pcctl host default allow none    # a change, in effect at once
+  build/release/pcctl                  # interactive: help, show ..., begin ... commit
 Ctrl-C stops portcullis and prints its counters.
 MSG
 # shellcheck disable=SC2046
 exec ip netns exec pc-dp build/release/portcullis $(pc_eal_args "$PC_PMD_DEFAULT" 1) \
-	-- -c conf/demo.conf
+	-- -c build/demo.conf
