@@ -28,6 +28,15 @@
 #         current trust and CRLs): its row says so.
 #   tls-bulk  Gbit/s of 1 MiB downloads (16 KiB TLS records) on kept-alive
 #         connections, 1 and 4 connections.
+#   hosts-scale  portcullis alone, with 1,000, 10,000 and 100,000 tenant
+#         hostnames from a config file, each with its own root CA
+#         (scripts/pki_scale.py, cached in build/bench-pki): time from
+#         launch to ready, heap per host (`show info`), and full-handshake
+#         rate and CPU on the first and on the last host (16 connections).
+#   trust-update  100,000 hosts loaded: 1,000 one-host commits in a row
+#         through the control socket (commit to answer, p50/p99: once
+#         answered, new connections see the change), then handshakes/s on
+#         one host with and without a stream of 100 commits/s to others.
 #   The TLS scenarios run portcullis (its TLS listener, 198.18.0.1:443),
 #   nginx (ssl_verify_client on) and HAProxy (verify required) in turn, each
 #   alone on core 1 (the two kernel-based ones in the backend namespace,
@@ -75,7 +84,7 @@ SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
 PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
-SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-resumed tls-bulk)
+SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-resumed tls-bulk hosts-scale trust-update)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
 LAB=${PC_LAB:-pc}
@@ -662,6 +671,99 @@ scenario_tls-full() { tls_scenario tls-full tls_full_points; }
 scenario_tls-resumed() { tls_scenario tls-resumed tls_resumed_points; }
 scenario_tls-bulk() { tls_scenario tls-bulk tls_bulk_points; }
 
+# Trust at scale (hosts-scale, trust-update). The portcullis runs are
+# tagged scale-N; records go to $TMP/trust.jsonl.
+SCALE_SIZES=(1000 10000 100000)
+SCALE_UPDATE_HOSTS=100000
+SCALE_COMMIT_RATE=100
+
+# scale_pki N: the PKI and host lines of N tenants in SCALE_PKI (made once).
+scale_pki() {
+	SCALE_PKI=$ROOT/build/bench-pki/scale-$1
+	if [ ! -s "$SCALE_PKI/hosts.conf" ]; then
+		log "making the PKI of $1 tenants (scripts/pki_scale.py)"
+		rm -rf "$SCALE_PKI"
+		python3 "$ROOT/scripts/pki_scale.py" "$SCALE_PKI" "$1" >&2
+	fi
+}
+
+# scale_start N: portcullis with N tenant hosts; sets SCALE_READY (seconds
+# from launch to ready), SRV_PID, SRV_ADDR.
+scale_start() {
+	local t0 t1
+	scale_pki "$1"
+	{
+		cat "$TMP/bench.conf"
+		printf 'tls listen %s http\ntls versions 1.3 1.3\ncontrol socket %s\n' \
+			"$TLS_PORT" "$TMP/pc.sock"
+		cat "$SCALE_PKI/hosts.conf"
+	} >"$TMP/scale.conf"
+	t0=$(date +%s.%N)
+	start_portcullis "$PC_PMD_DEFAULT" "$TMP/scale.conf" "scale-$1" || return 1
+	t1=$(date +%s.%N)
+	SCALE_READY=$(python3 -c "print(round($t1 - $t0, 3))")
+	SRV_PID=$PC_PID
+	SRV_ADDR=$PC_ADDR
+}
+
+# scale_load N HOST: full handshakes on tenant HOST with its client
+# certificate; prints {"load", "cpu"}.
+scale_load() {
+	local before after cpu=null
+	before=$(tls_cpu_mark portcullis "scale-$1")
+	load_run "$PC_ADDR" "$TLS_PORT" --conns "$TLS_CONNS" --threads 1 --duration "$SECONDS_EACH" \
+		--mode request --tls 1.3 --groups X25519 --sni "t$2.scale.test" \
+		--cert "$SCALE_PKI/client-$2.crt" --key "$SCALE_PKI/client-$2.key" \
+		--cacert "$SCALE_PKI/server-ca.crt"
+	after=$(tls_cpu_mark portcullis "scale-$1")
+	if [ -n "$before" ] && [ -n "$after" ]; then
+		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
+	fi
+	printf '{"load": %s, "cpu": %s}' "$LOAD_JSON" "$cpu"
+}
+
+scale_heap() {
+	"$BUILD/pcctl" -s "$TMP/pc.sock" show info json | python3 -c 'import json, sys; print(json.load(sys.stdin)["heap_bytes"])'
+}
+
+scenario_hosts-scale() {
+	local n first last heap der
+	for n in "${SCALE_SIZES[@]}"; do
+		log "hosts-scale: $n hosts"
+		scale_start "$n" || { log "hosts-scale: portcullis did not start with $n hosts"; continue; }
+		heap=$(scale_heap)
+		der=$(python3 -c 'import base64, pathlib, sys
+print(sum(len(base64.b64decode("".join(l for l in p.read_text().splitlines() if not l.startswith("-----"))))
+          for p in pathlib.Path(sys.argv[1]).glob("*.crt")))' "$SCALE_PKI/ca")
+		first=$(scale_load "$n" 1)
+		last=$(scale_load "$n" "$n")
+		stop_portcullis "scale-$n"
+		printf '{"scenario": "hosts-scale", "hosts": %s, "ready_s": %s, "heap_bytes": %s, "ca_der_bytes": %s, "first": %s, "last": %s}\n' \
+			"$n" "$SCALE_READY" "$heap" "$der" "$first" "$last" >>"$TMP/trust.jsonl"
+	done
+}
+
+scenario_trust-update() {
+	local n=$SCALE_UPDATE_HOSTS commits quiet updating stream sp
+	log "trust-update: $n hosts"
+	scale_start "$n" || { log "trust-update: portcullis did not start"; return; }
+	commits=$(python3 "$ROOT/scripts/bench_trust.py" commits "$TMP/pc.sock" 1000 "$n")
+	quiet=$(scale_load "$n" 1)
+	rm -f "$TMP/stop-commits"
+	python3 "$ROOT/scripts/bench_trust.py" stream "$TMP/pc.sock" "$SCALE_COMMIT_RATE" "$n" \
+		"$TMP/stop-commits" >"$TMP/stream.json" &
+	sp=$!
+	STARTED+=("$sp")
+	updating=$(scale_load "$n" 1)
+	touch "$TMP/stop-commits"
+	wait "$sp" || true
+	forget_pid "$sp"
+	stream=$(cat "$TMP/stream.json")
+	stop_portcullis "scale-$n"
+	printf '{"scenario": "trust-update", "hosts": %s, "rate": %s, "commits": %s, "quiet": %s, "updating": %s, "stream": %s}\n' \
+		"$n" "$SCALE_COMMIT_RATE" "$commits" "$quiet" "$updating" "$stream" >>"$TMP/trust.jsonl"
+}
+
 # Prints the table and writes latest.json from the records.
 machine_name() {
 	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
@@ -794,6 +896,7 @@ main() {
 	: >"$TMP/results.jsonl"
 	: >"$TMP/tcp.jsonl"
 	: >"$TMP/tls.jsonl"
+	: >"$TMP/trust.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
 	check_quiet
@@ -803,6 +906,10 @@ main() {
 	report
 	if [ -s "$TMP/tcp.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_report_tcp.py" "$TMP/tcp.jsonl" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
+	if [ -s "$TMP/trust.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_trust.py" report "$TMP/trust.jsonl" \
 			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/tls.jsonl" ]; then
