@@ -88,13 +88,9 @@ static int cmd_port_mtu(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_worker_idle_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
+void pc_cmd_apply_dp(const struct pc_cmd_ctx *ctx)
 {
-	if (cmd_worker_idle(ctx, argc, argv) != 0)
-		return -1;
-	if (ctx->running)
-		pc_dp_apply_tunables(ctx->dp);
-	return 0;
+	pc_dp_apply_tunables(ctx->dp);
 }
 
 #define PORT "the port and its queues are set up at start"
@@ -107,7 +103,7 @@ static const struct pc_cmd dp_cmds[] = {
 	{"ip ttl", "ip ttl 1..255", cmd_ip_ttl, 0, ADDR},
 	{"arp timeout", "arp timeout SECONDS", cmd_arp_timeout, 0, ADDR},
 	{"worker idle", "worker idle busy | backoff PAUSE_AFTER_US SLEEP_AFTER_US SLEEP_US",
-	 cmd_worker_idle_live, PC_CMD_RUN},
+	 cmd_worker_idle, PC_CMD_RUN, NULL, pc_cmd_apply_dp},
 	{"port mbufs", "port mbufs COUNT", cmd_port_mbufs, 0, PORT},
 	{"port descriptors", "port descriptors RX TX", cmd_port_descriptors, 0, PORT},
 };

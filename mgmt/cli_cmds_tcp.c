@@ -172,25 +172,6 @@ static int cmd_retries(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	       pc_arg_u32(ctx, "syn", argv[1], 1, 30, &ctx->dp->tcp.syn_retries);
 }
 
-/* The two settings workers read at each use: changed at run time too. */
-static int cmd_keepalive_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
-{
-	if (cmd_keepalive(ctx, argc, argv) != 0)
-		return -1;
-	if (ctx->running)
-		pc_dp_apply_tunables(ctx->dp);
-	return 0;
-}
-
-static int cmd_idle_timeout_live(struct pc_cmd_ctx *ctx, int argc, char **argv)
-{
-	if (cmd_idle_timeout(ctx, argc, argv) != 0)
-		return -1;
-	if (ctx->running)
-		pc_dp_apply_tunables(ctx->dp);
-	return 0;
-}
-
 #define POOLS "connections and their buffers are preallocated on hugepages at start"
 #define TIMERS "timers already armed use it; restart to change it for all"
 
@@ -203,9 +184,11 @@ static const struct pc_cmd tcp_cmds[] = {
 	 cmd_syn_backlog, 0, POOLS},
 	{"tcp congestion", "tcp congestion cubic|newreno", cmd_congestion, 0,
 	 "open connections keep their congestion state"},
-	{"tcp keepalive", "tcp keepalive off | IDLE_S INTERVAL_S PROBES", cmd_keepalive_live,
-	 PC_CMD_RUN},
-	{"tcp idle-timeout", "tcp idle-timeout SECONDS|off", cmd_idle_timeout_live, PC_CMD_RUN},
+	/* The two settings workers read at each use: changed at run time too. */
+	{"tcp keepalive", "tcp keepalive off | IDLE_S INTERVAL_S PROBES", cmd_keepalive,
+	 PC_CMD_RUN, NULL, pc_cmd_apply_dp},
+	{"tcp idle-timeout", "tcp idle-timeout SECONDS|off", cmd_idle_timeout, PC_CMD_RUN, NULL,
+	 pc_cmd_apply_dp},
 	{"tcp time-wait", "tcp time-wait MILLISECONDS MAX_CONNECTIONS", cmd_time_wait, 0,
 	 "the compact table is preallocated at start"},
 	{"tcp fin-wait-2", "tcp fin-wait-2 MILLISECONDS  (wait for the FIN of a peer we closed on)",

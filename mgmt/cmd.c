@@ -102,6 +102,8 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
 		return pc_cmd_fail(ctx, "%s: %s (usage: %s)", best->words, msg, best->usage);
 	}
+	if (ctx->running && best->apply != NULL)
+		best->apply(ctx);
 	return 0;
 }
 

@@ -54,15 +54,17 @@ struct pc_cmd_ctx {
 /* One row of a command table (HAProxy cli_kws, VPP VLIB_CLI_COMMAND):
  * the fixed words that select it, its usage line, a handler that gets the
  * arguments after the words (and writes any output to ctx->out), where it
- * may run (PC_CMD_*) and, for a start-up setting, why it cannot change
- * at run time. Handlers return 0, or non-zero with ctx->err set to a
- * message naming the bad argument. */
+ * may run (PC_CMD_*), for a start-up setting why it cannot change at run
+ * time, and for a run-time setting what gives the new value to the
+ * running process (after the handler succeeded). Handlers return 0, or
+ * non-zero with ctx->err set to a message naming the bad argument. */
 struct pc_cmd {
 	const char *words;
 	const char *usage;
 	int (*handler)(struct pc_cmd_ctx *ctx, int argc, char **argv);
 	unsigned int flags;
 	const char *fixed;
+	void (*apply)(const struct pc_cmd_ctx *ctx);
 };
 
 struct pc_cmd_table {
@@ -101,6 +103,10 @@ int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint3
  * or NULL with ctx->err set (port taken, table full). */
 struct pc_dp_listener *pc_cmd_add_listener(struct pc_cmd_ctx *ctx, uint32_t port,
 					   const char *app);
+
+/* apply of the dataplane's run-time settings (worker idle, TCP keepalive
+ * and idle timeout). */
+void pc_cmd_apply_dp(const struct pc_cmd_ctx *ctx);
 
 /* Per-module command tables. */
 extern const struct pc_cmd_table pc_cmds_dataplane;

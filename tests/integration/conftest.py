@@ -132,6 +132,17 @@ class Portcullis:
         return self.proc.returncode
 
 
+def running(p):
+    """Yields p, a started Portcullis, for a fixture; then stops it and
+    checks it exited cleanly with no sanitizer report."""
+    try:
+        yield p
+    finally:
+        rc = p.stop()
+    assert rc == 0, p.output[-3000:]
+    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
+
+
 def parse_counters(text):
     """Counters of the last dump in text: {name: value} (totals only)."""
     block = text.rsplit("counters (all workers", 1)[1]

@@ -16,7 +16,7 @@ import time
 import pytest
 from cryptography import x509
 
-from conftest import BUILD, NS_CLIENT, ROOT, Portcullis, in_ns
+from conftest import BUILD, NS_CLIENT, ROOT, Portcullis, in_ns, running
 from test_tls import client
 
 PCCTL = str(BUILD / "pcctl")
@@ -26,6 +26,7 @@ GOOD_ID = "spiffe://tenant-a.test/svc/web"
 CONFIG = """
 ip address 198.18.0.1/24
 worker idle backoff 50 500 50
+tcp listen 7 echo
 tls listen 443 http
 tls versions 1.2 1.3
 control socket {d}/pc.sock
@@ -48,12 +49,7 @@ def pc(netlab, pki, tmp_path_factory):
     p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, d=d))
     p.sock = str(d / "pc.sock")
     p.dir = d
-    try:
-        yield p
-    finally:
-        rc = p.stop()
-    assert rc == 0, p.output[-3000:]
-    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
+    yield from running(p)
     assert not os.path.exists(p.sock), "the socket outlived portcullis"
 
 
@@ -297,6 +293,26 @@ def test_commits_under_load(pc, pki, tmp_path):
     assert res["failed"] == 0 and res["ok"] > 10, res
     print(f"1000 commits in {elapsed:.2f} s beside {res['ok']} steady handshakes")
     ok(pc, "del", "host", churn)
+
+
+def test_run_time_tunable_takes_effect(pc):
+    """tcp idle-timeout changed at run time: a new idle connection is reset
+    after the new limit; refused settings say why."""
+    ok(pc, "tcp", "idle-timeout", "1")
+    code = ("import socket, time\n"
+            "s = socket.create_connection(('198.18.0.1', 7), timeout=10)\n"
+            "t = time.monotonic()\n"
+            "try:\n    print(repr(s.recv(1)), round(time.monotonic() - t, 1))\n"
+            "except OSError as e:\n    print(type(e).__name__, round(time.monotonic() - t, 1))\n")
+    try:
+        r = in_ns(NS_CLIENT, ["/usr/bin/python3", "-c", code], timeout=30)
+    finally:
+        ok(pc, "tcp", "idle-timeout", "300")
+    what, waited = r.stdout.split()
+    assert what in ("ConnectionResetError", "b''") and 0.9 <= float(waited) < 5, r.stdout
+    assert "tcp idle-timeout 300" in ok(pc, "dump", "config")
+    err = refused(pc, "tcp", "max-connections", "10")
+    assert "preallocated on hugepages at start" in err, err
 
 
 def test_permissions_and_stalled_clients(pc):

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import NS_CLIENT, ROOT, Portcullis, in_ns
+from conftest import NS_CLIENT, ROOT, Portcullis, in_ns, running
 from test_cli import ok
 
 N = 10000
@@ -31,12 +31,7 @@ def scale(netlab, tmp_path_factory):
     p = Portcullis(d, "af_xdp", conf)
     p.sock = str(d / "pc.sock")
     p.pki = pki
-    try:
-        yield p
-    finally:
-        rc = p.stop()
-    assert rc == 0, p.output[-3000:]
-    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
+    yield from running(p)
 
 
 def handshake(p, host, client):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ADDR, NS_CLIENT, ROOT, Portcullis, in_ns
+from conftest import ADDR, NS_CLIENT, ROOT, Portcullis, in_ns, running
 
 PY = "/usr/bin/python3"
 CLIENT = str(ROOT / "tests" / "integration" / "tls_client.py")
@@ -61,12 +61,7 @@ def pc(netlab, pki, tmp_path_factory):
     log = d / "access.log"
     p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, log=log))
     p.access_log = log
-    try:
-        yield p
-    finally:
-        rc = p.stop()
-    assert rc == 0, p.output[-3000:]
-    assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
+    yield from running(p)
 
 
 def client(pki, sni, cert=None, chain=True, tls=None, paths=("/",), cafile="server-ca.crt",

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import ADDR, NS_CLIENT, ROOT, Portcullis
+from conftest import ADDR, NS_CLIENT, ROOT, Portcullis, running
 
 PY = "/usr/bin/python3"
 THIRD_PARTY = ROOT.parent / "shared" / "third_party"
@@ -168,13 +168,8 @@ def serve(tmp_path_factory, pki, verify):
     """A portcullis for one class of tests (class scope: one instance in
     the lab at a time)."""
     d = tmp_path_factory.mktemp("tlsfuzzer")
-    pc = Portcullis(d, "af_xdp", CONF.format(p=pki, ciphers=CIPHERS, verify=verify.format(p=pki)))
-    try:
-        yield pc
-    finally:
-        rc = pc.stop()
-    assert rc == 0, pc.output[-3000:]
-    assert "Sanitizer" not in pc.output and "runtime error" not in pc.output, pc.output[-3000:]
+    yield from running(Portcullis(d, "af_xdp", CONF.format(p=pki, ciphers=CIPHERS,
+                                                        verify=verify.format(p=pki))))
 
 
 @pytest.fixture(scope="class")
