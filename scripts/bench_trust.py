@@ -5,7 +5,7 @@ commits through the control socket, and the report.
 
   bench_trust.py commits SOCKET COUNT HOSTS
       COUNT one-host commits in a row (host tI.scale.test allow ..., I
-      cycling through the first 1,000 of HOSTS), each timed from sending
+      cycling through t2 to t1001), each timed from sending
       the line to the OK: prints {"count", "p50_ms", "p99_ms", "max_ms"}.
   bench_trust.py stream SOCKET RATE HOSTS STOP_FILE
       one-host commits at RATE per second until STOP_FILE exists: prints
@@ -27,8 +27,11 @@ def session(path):
 
 
 def commit(s, f, i, hosts):
-    host = f"t{i % min(hosts, 1000) + 1}.scale.test"
-    allow = "uri:spiffe://elsewhere/*" if (i // min(hosts, 1000)) % 2 == 0 else "none"
+    """Host t1 carries the measured handshakes: the commits go to t2...
+    (the allowlist of each toggled, so every commit changes a verdict)."""
+    n = min(hosts - 1, 1000)
+    host = f"t{i % n + 2}.scale.test"
+    allow = "uri:spiffe://elsewhere/*" if (i // n) % 2 == 0 else "none"
     t = time.perf_counter()
     s.sendall(f"host {host} allow {allow}\n".encode())
     status = f.readline()
