@@ -82,15 +82,6 @@ static int cmd_abort(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)
-{
-	(void)argv;
-	if (pc_arg_count(ctx, argc, 0))
-		return -1;
-	pc_session_show_staged(ctx->session, ctx->out);
-	return 0;
-}
-
 /* A trailing "json" word: taken off argc. */
 static bool json_arg(int *argc, char **argv)
 {
@@ -273,6 +264,29 @@ static void fill_stats(FILE *out, unsigned int arg)
 	pc_alog_dump_counters(out);
 }
 
+static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	if (!json) {
+		pc_session_show_staged(ctx->session, ctx->out);
+		return 0;
+	}
+	m = open_memstream(&buf, &len);
+	if (m == NULL)
+		return pc_cmd_fail(ctx, "out of memory");
+	pc_session_show_staged(ctx->session, m);
+	fclose(m);
+	text_to_json(ctx->out, "staged", buf, false);
+	free(buf);
+	return 0;
+}
+
 static int cmd_show_stats(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	bool json = json_arg(&argc, argv);
@@ -330,7 +344,7 @@ static const struct pc_cmd ctl_cmds[] = {
 	{"begin", "begin", cmd_begin, PC_CMD_CLI},
 	{"commit", "commit", cmd_commit, PC_CMD_CLI},
 	{"abort", "abort", cmd_abort, PC_CMD_CLI},
-	{"show staged", "show staged", cmd_show_staged, CLI},
+	{"show staged", "show staged [json]", cmd_show_staged, CLI},
 	{"show info", "show info [json]", cmd_show_info, CLI},
 	{"show workers", "show workers [json]", cmd_show_workers, CLI},
 	{"show hosts", "show hosts [PATTERN] [json]", cmd_show_hosts, CLI},

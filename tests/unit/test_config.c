@@ -267,6 +267,7 @@ static const struct session_case admin_session[] = {
 	{"ca-set shared revoke 0A", 1, NULL},
 	{"show staged", 1, "host a.example.com verify optional"},
 	{"show staged", 1, "ca-set shared revoke a"},
+	{"show staged json", 1, "{\"staged\":[\"host a.example.com verify optional\","},
 	{"del host a.example.com", 1, NULL},
 	{"show staged", 1, "ca-set shared revoke a"},
 	{"abort", 1, NULL},
