@@ -41,7 +41,10 @@ struct pc_dp_listener {
 	uint16_t fwd_port;
 };
 
-struct pc_dp_tcp {
+/* The TCP settings (tcp ... commands), declared once: the operator's
+ * config holds them, the workers' struct pc_tcp_cfg takes them whole at
+ * start (and the run-time ones again when they change). */
+struct pc_tcp_settings {
 	uint32_t max_conns;       /* per worker */
 	uint32_t rcvbuf;          /* bytes, power of two */
 	uint32_t sndbuf;          /* bytes, power of two */
@@ -61,6 +64,10 @@ struct pc_dp_tcp {
 	uint32_t fin_wait_2_ms;
 	uint32_t persist_timeout_s; /* 0 = probe a closed window for ever */
 	uint32_t challenge_ack_limit; /* per second and worker, 0 = no limit */
+};
+
+struct pc_dp_tcp {
+	struct pc_tcp_settings set;
 	char cc[16];                /* "cubic" or "newreno" */
 	unsigned int nb_listeners;
 	struct pc_dp_listener listeners[PC_DP_MAX_LISTENERS];

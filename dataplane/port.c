@@ -40,25 +40,25 @@ void pc_dp_config_defaults(struct pc_dp_config *cfg)
 	cfg->idle.sleep_us = 50;
 	cfg->mtu = 1500;
 	cfg->tcp = (struct pc_dp_tcp){
-		.max_conns = 1024,
-		.rcvbuf = 65536,
-		.sndbuf = 65536,
-		.syn_backlog = 256,
-		.rto_min_ms = 200,
-		.rto_max_ms = 60000,
-		.rto_init_ms = 1000,
-		.delack_ms = 40,
-		.max_retries = 15,
-		.syn_retries = 5,
-		.keepalive_idle_s = 0,
-		.keepalive_intvl_s = 75,
-		.keepalive_probes = 9,
-		.idle_timeout_s = 300,
-		.time_wait_ms = 60000,
-		.max_time_wait = 16384,
-		.fin_wait_2_ms = 60000,
-		.persist_timeout_s = 120,
-		.challenge_ack_limit = 1000,
+		.set.max_conns = 1024,
+		.set.rcvbuf = 65536,
+		.set.sndbuf = 65536,
+		.set.syn_backlog = 256,
+		.set.rto_min_ms = 200,
+		.set.rto_max_ms = 60000,
+		.set.rto_init_ms = 1000,
+		.set.delack_ms = 40,
+		.set.max_retries = 15,
+		.set.syn_retries = 5,
+		.set.keepalive_idle_s = 0,
+		.set.keepalive_intvl_s = 75,
+		.set.keepalive_probes = 9,
+		.set.idle_timeout_s = 300,
+		.set.time_wait_ms = 60000,
+		.set.max_time_wait = 16384,
+		.set.fin_wait_2_ms = 60000,
+		.set.persist_timeout_s = 120,
+		.set.challenge_ack_limit = 1000,
 		.cc = "cubic",
 	};
 }
@@ -75,26 +75,8 @@ int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
 	struct pc_tcp_cfg *c = &pc_tcp_cfg;
 
 	memset(c, 0, sizeof(*c));
-	c->max_conns = t->max_conns;
-	c->rcvbuf = t->rcvbuf;
-	c->sndbuf = t->sndbuf;
-	c->syn_backlog = t->syn_backlog;
+	c->set = t->set;
 	c->mss = (uint16_t)(cfg->mtu - 40);
-	c->rto_min_ms = t->rto_min_ms;
-	c->rto_max_ms = t->rto_max_ms;
-	c->rto_init_ms = t->rto_init_ms;
-	c->delack_ms = t->delack_ms;
-	c->max_retries = t->max_retries;
-	c->syn_retries = t->syn_retries;
-	c->keepalive_idle_s = t->keepalive_idle_s;
-	c->keepalive_intvl_s = t->keepalive_intvl_s;
-	c->keepalive_probes = t->keepalive_probes;
-	c->idle_timeout_s = t->idle_timeout_s;
-	c->time_wait_ms = t->time_wait_ms;
-	c->max_time_wait = t->max_time_wait;
-	c->fin_wait_2_ms = t->fin_wait_2_ms;
-	c->persist_timeout_s = t->persist_timeout_s;
-	c->challenge_ack_limit = t->challenge_ack_limit;
 	c->cc = strcmp(t->cc, "newreno") == 0 ? &pc_tcp_newreno : &pc_tcp_cubic;
 	c->ephemeral_lo = 32768;
 	c->ephemeral_hi = 60999;
@@ -419,8 +401,8 @@ void pc_dp_apply_tunables(const struct pc_dp_config *cfg)
 		__atomic_store_n(&idle->sleep_us, cfg->idle.sleep_us, __ATOMIC_RELAXED);
 		__atomic_store_n(&idle->busy, cfg->idle.busy, __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&pc_tcp_cfg.keepalive_idle_s, t->keepalive_idle_s, __ATOMIC_RELAXED);
-	__atomic_store_n(&pc_tcp_cfg.keepalive_intvl_s, t->keepalive_intvl_s, __ATOMIC_RELAXED);
-	__atomic_store_n(&pc_tcp_cfg.keepalive_probes, t->keepalive_probes, __ATOMIC_RELAXED);
-	__atomic_store_n(&pc_tcp_cfg.idle_timeout_s, t->idle_timeout_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.set.keepalive_idle_s, t->set.keepalive_idle_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.set.keepalive_intvl_s, t->set.keepalive_intvl_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.set.keepalive_probes, t->set.keepalive_probes, __ATOMIC_RELAXED);
+	__atomic_store_n(&pc_tcp_cfg.set.idle_timeout_s, t->set.idle_timeout_s, __ATOMIC_RELAXED);
 }

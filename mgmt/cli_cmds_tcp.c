@@ -70,19 +70,19 @@ struct pc_dp_listener *pc_cmd_add_listener(struct pc_cmd_ctx *ctx, uint32_t port
 static int cmd_max_conns(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "count", argv[0], 1, 1u << 20, &ctx->dp->tcp.max_conns);
+	       pc_arg_u32(ctx, "count", argv[0], 1, 1u << 20, &ctx->dp->tcp.set.max_conns);
 }
 
 static int cmd_buffers(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return pc_arg_count(ctx, argc, 2) || pow2(ctx, "receive buffer", argv[0], &ctx->dp->tcp.rcvbuf) ||
-	       pow2(ctx, "send buffer", argv[1], &ctx->dp->tcp.sndbuf);
+	return pc_arg_count(ctx, argc, 2) || pow2(ctx, "receive buffer", argv[0], &ctx->dp->tcp.set.rcvbuf) ||
+	       pow2(ctx, "send buffer", argv[1], &ctx->dp->tcp.set.sndbuf);
 }
 
 static int cmd_syn_backlog(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "count", argv[0], 0, 1u << 20, &ctx->dp->tcp.syn_backlog);
+	       pc_arg_u32(ctx, "count", argv[0], 0, 1u << 20, &ctx->dp->tcp.set.syn_backlog);
 }
 
 static int cmd_congestion(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -100,13 +100,13 @@ static int cmd_keepalive(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	struct pc_dp_tcp *t = &ctx->dp->tcp;
 
 	if (argc == 1 && strcmp(argv[0], "off") == 0) {
-		t->keepalive_idle_s = 0;
+		t->set.keepalive_idle_s = 0;
 		return 0;
 	}
 	return pc_arg_count(ctx, argc, 3) ||
-	       pc_arg_u32(ctx, "idle seconds", argv[0], 1, 86400, &t->keepalive_idle_s) ||
-	       pc_arg_u32(ctx, "interval seconds", argv[1], 1, 3600, &t->keepalive_intvl_s) ||
-	       pc_arg_u32(ctx, "probes", argv[2], 1, 100, &t->keepalive_probes);
+	       pc_arg_u32(ctx, "idle seconds", argv[0], 1, 86400, &t->set.keepalive_idle_s) ||
+	       pc_arg_u32(ctx, "interval seconds", argv[1], 1, 3600, &t->set.keepalive_intvl_s) ||
+	       pc_arg_u32(ctx, "probes", argv[2], 1, 100, &t->set.keepalive_probes);
 }
 
 /* One number in [min, max], or "off" for 0. */
@@ -122,54 +122,54 @@ static int u32_or_off(struct pc_cmd_ctx *ctx, int argc, char **argv, const char 
 
 static int cmd_idle_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return u32_or_off(ctx, argc, argv, "seconds", 1, 7 * 86400, &ctx->dp->tcp.idle_timeout_s);
+	return u32_or_off(ctx, argc, argv, "seconds", 1, 7 * 86400, &ctx->dp->tcp.set.idle_timeout_s);
 }
 
 static int cmd_time_wait(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 2) ||
-	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 240000, &ctx->dp->tcp.time_wait_ms) ||
-	       pc_arg_u32(ctx, "max", argv[1], 0, 1u << 20, &ctx->dp->tcp.max_time_wait);
+	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 240000, &ctx->dp->tcp.set.time_wait_ms) ||
+	       pc_arg_u32(ctx, "max", argv[1], 0, 1u << 20, &ctx->dp->tcp.set.max_time_wait);
 }
 
 static int cmd_fin_wait_2(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 600000, &ctx->dp->tcp.fin_wait_2_ms);
+	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 600000, &ctx->dp->tcp.set.fin_wait_2_ms);
 }
 
 static int cmd_persist_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	return u32_or_off(ctx, argc, argv, "seconds", 1, 86400, &ctx->dp->tcp.persist_timeout_s);
+	return u32_or_off(ctx, argc, argv, "seconds", 1, 86400, &ctx->dp->tcp.set.persist_timeout_s);
 }
 
 static int cmd_challenge_ack_limit(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return u32_or_off(ctx, argc, argv, "ACKs per second", 1, 1u << 24,
-			  &ctx->dp->tcp.challenge_ack_limit);
+			  &ctx->dp->tcp.set.challenge_ack_limit);
 }
 
 static int cmd_rto(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct pc_dp_tcp *t = &ctx->dp->tcp;
 
-	return pc_arg_count(ctx, argc, 3) || pc_arg_u32(ctx, "min ms", argv[0], 1, 60000, &t->rto_min_ms) ||
-	       pc_arg_u32(ctx, "max ms", argv[1], t->rto_min_ms, 600000, &t->rto_max_ms) ||
-	       pc_arg_u32(ctx, "initial ms", argv[2], t->rto_min_ms, t->rto_max_ms,
-			  &t->rto_init_ms);
+	return pc_arg_count(ctx, argc, 3) || pc_arg_u32(ctx, "min ms", argv[0], 1, 60000, &t->set.rto_min_ms) ||
+	       pc_arg_u32(ctx, "max ms", argv[1], t->set.rto_min_ms, 600000, &t->set.rto_max_ms) ||
+	       pc_arg_u32(ctx, "initial ms", argv[2], t->set.rto_min_ms, t->set.rto_max_ms,
+			  &t->set.rto_init_ms);
 }
 
 static int cmd_delack(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 500, &ctx->dp->tcp.delack_ms);
+	       pc_arg_u32(ctx, "milliseconds", argv[0], 1, 500, &ctx->dp->tcp.set.delack_ms);
 }
 
 static int cmd_retries(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 2) ||
-	       pc_arg_u32(ctx, "data", argv[0], 1, 30, &ctx->dp->tcp.max_retries) ||
-	       pc_arg_u32(ctx, "syn", argv[1], 1, 30, &ctx->dp->tcp.syn_retries);
+	       pc_arg_u32(ctx, "data", argv[0], 1, 30, &ctx->dp->tcp.set.max_retries) ||
+	       pc_arg_u32(ctx, "syn", argv[1], 1, 30, &ctx->dp->tcp.set.syn_retries);
 }
 
 #define POOLS "connections and their buffers are preallocated on hugepages at start"

@@ -99,20 +99,20 @@ void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 			fprintf(out, "tcp listen %u %s\n", l->port, l->app);
 	}
 	fprintf(out, "tcp max-connections %u\ntcp buffers %u %u\ntcp syn-backlog %u\n",
-		t->max_conns, t->rcvbuf, t->sndbuf, t->syn_backlog);
+		t->set.max_conns, t->set.rcvbuf, t->set.sndbuf, t->set.syn_backlog);
 	fprintf(out, "tcp congestion %s\n", t->cc);
-	if (t->keepalive_idle_s == 0)
+	if (t->set.keepalive_idle_s == 0)
 		fprintf(out, "tcp keepalive off\n");
 	else
-		fprintf(out, "tcp keepalive %u %u %u\n", t->keepalive_idle_s, t->keepalive_intvl_s,
-			t->keepalive_probes);
-	dump_u32_or_off(out, "tcp idle-timeout", t->idle_timeout_s);
-	fprintf(out, "tcp time-wait %u %u\ntcp fin-wait-2 %u\n", t->time_wait_ms, t->max_time_wait,
-		t->fin_wait_2_ms);
-	dump_u32_or_off(out, "tcp persist-timeout", t->persist_timeout_s);
-	dump_u32_or_off(out, "tcp challenge-ack-limit", t->challenge_ack_limit);
-	fprintf(out, "tcp rto %u %u %u\ntcp delayed-ack %u\ntcp retries %u %u\n", t->rto_min_ms,
-		t->rto_max_ms, t->rto_init_ms, t->delack_ms, t->max_retries, t->syn_retries);
+		fprintf(out, "tcp keepalive %u %u %u\n", t->set.keepalive_idle_s, t->set.keepalive_intvl_s,
+			t->set.keepalive_probes);
+	dump_u32_or_off(out, "tcp idle-timeout", t->set.idle_timeout_s);
+	fprintf(out, "tcp time-wait %u %u\ntcp fin-wait-2 %u\n", t->set.time_wait_ms, t->set.max_time_wait,
+		t->set.fin_wait_2_ms);
+	dump_u32_or_off(out, "tcp persist-timeout", t->set.persist_timeout_s);
+	dump_u32_or_off(out, "tcp challenge-ack-limit", t->set.challenge_ack_limit);
+	fprintf(out, "tcp rto %u %u %u\ntcp delayed-ack %u\ntcp retries %u %u\n", t->set.rto_min_ms,
+		t->set.rto_max_ms, t->set.rto_init_ms, t->set.delack_ms, t->set.max_retries, t->set.syn_retries);
 	fprintf(out, "tls versions 1.%u 1.%u\n", s->min_version, s->max_version);
 	if (s->ciphers[0] != '\0')
 		fprintf(out, "tls ciphers %s\n", s->ciphers);

@@ -104,12 +104,12 @@ static int start_tls(const struct pc_cmd_ctx *ctx)
 	if (ctx->tls_listeners == 0)
 		return 0;
 	/* A ClientHello is read whole from the TCP receive buffer. */
-	if (ctx->dp->tcp.rcvbuf < PC_TLS_MIN_RCVBUF) {
+	if (ctx->dp->tcp.set.rcvbuf < PC_TLS_MIN_RCVBUF) {
 		fprintf(stderr, "portcullis: TLS needs TCP receive buffers of at least %u bytes "
 			"(tcp buffers)\n", PC_TLS_MIN_RCVBUF);
 		return -EINVAL;
 	}
-	if (pc_tls_init(ctx->tls, ctx->dp->tcp.max_conns) != 0)
+	if (pc_tls_init(ctx->tls, ctx->dp->tcp.set.max_conns) != 0)
 		return -ENOMEM;
 	if (pc_tls_commit(ctx->tls, err, sizeof(err)) != 0 ||
 	    pc_tls_txn_commit(ctx->txn, err, sizeof(err)) != 0) {

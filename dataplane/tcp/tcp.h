@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "pc_dataplane.h"
 #include "pc_tcp.h"
 #include "tcp_seq.h"
 #include "timer.h"
@@ -216,26 +217,8 @@ struct pc_tcp_listener {
 
 /* Configuration, shared and read-only while the workers run. */
 struct pc_tcp_cfg {
-	uint32_t max_conns;      /* per worker */
-	uint32_t rcvbuf;         /* power of two */
-	uint32_t sndbuf;         /* power of two */
-	uint32_t syn_backlog;    /* half-open connections before SYN cookies */
+	struct pc_tcp_settings set; /* the operator's, whole */
 	uint16_t mss;            /* our MSS (from the MTU) */
-	uint32_t rto_min_ms;
-	uint32_t rto_max_ms;
-	uint32_t rto_init_ms;
-	uint32_t delack_ms;
-	uint32_t max_retries;    /* RTO expiries before giving up */
-	uint32_t syn_retries;
-	uint32_t keepalive_idle_s;  /* 0 = no keepalive */
-	uint32_t keepalive_intvl_s;
-	uint32_t keepalive_probes;
-	uint32_t idle_timeout_s;    /* 0 = none */
-	uint32_t time_wait_ms;
-	uint32_t max_time_wait;     /* compact FIN_WAIT_2/TIME_WAIT entries per worker */
-	uint32_t fin_wait_2_ms;     /* how long we wait for the FIN of a peer we closed on */
-	uint32_t persist_timeout_s; /* give up a window closed this long on our data; 0 = never */
-	uint32_t challenge_ack_limit; /* ACKs to invalid segments per second and worker; 0 = all */
 	const struct pc_tcp_cc *cc;
 	uint8_t siphash_key[16];    /* ISNs and SYN cookies */
 	uint16_t ephemeral_lo;      /* active opens: local ports, host order */

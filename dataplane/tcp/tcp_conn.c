@@ -29,31 +29,31 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 	struct pc_tcp_lcore *t = &lc->tcp;
 	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
 	char name[RTE_HASH_NAMESIZE];
-	size_t per_conn = (size_t)cfg->rcvbuf + cfg->sndbuf;
+	size_t per_conn = (size_t)cfg->set.rcvbuf + cfg->set.sndbuf;
 
 	snprintf(name, sizeof(name), "pc_tcp_%p", (void *)lc);
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = RTE_MAX(cfg->max_conns * 2, 64u),
+		.entries = RTE_MAX(cfg->set.max_conns * 2, 64u),
 		.key_len = sizeof(struct pc_tcp_key),
 		.hash_func = rte_jhash,
 		.socket_id = socket,
 	};
 
 	t->table = rte_hash_create(&hp);
-	t->tcbs = rte_zmalloc_socket("pc_tcbs", sizeof(struct pc_tcb) * cfg->max_conns,
+	t->tcbs = rte_zmalloc_socket("pc_tcbs", sizeof(struct pc_tcb) * cfg->set.max_conns,
 				     RTE_CACHE_LINE_SIZE, socket);
-	t->bufs = rte_malloc_socket("pc_tcp_bufs", per_conn * cfg->max_conns, 4096, socket);
+	t->bufs = rte_malloc_socket("pc_tcp_bufs", per_conn * cfg->set.max_conns, 4096, socket);
 	if (t->table == NULL || t->tcbs == NULL || t->bufs == NULL) {
 		fprintf(stderr,
 			"portcullis: no memory for %u TCP connections of %zu buffer bytes "
 			"(tcp max-connections / tcp buffers; hugepages?)\n",
-			cfg->max_conns, per_conn);
+			cfg->set.max_conns, per_conn);
 		pc_tcp_lcore_fini(lc);
 		return -ENOMEM;
 	}
 	t->free_list = NULL;
-	for (uint32_t i = cfg->max_conns; i-- > 0;) {
+	for (uint32_t i = cfg->set.max_conns; i-- > 0;) {
 		t->tcbs[i].free_next = t->free_list;
 		t->free_list = &t->tcbs[i];
 	}
@@ -70,7 +70,7 @@ void pc_tcp_abort_all(struct pc_lcore *lc)
 	if (t->tcbs == NULL)
 		return;
 	/* The peers get a RST, the apps on_closed. */
-	for (uint32_t i = 0; i < pc_tcp_cfg.max_conns; i++)
+	for (uint32_t i = 0; i < pc_tcp_cfg.set.max_conns; i++)
 		if (t->tcbs[i].state != PC_TCP_CLOSED)
 			pc_tcp_abort(&t->tcbs[i]);
 }
@@ -108,18 +108,18 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
 	t->nb_used++;
 
 	size_t idx = (size_t)(c - t->tcbs);
-	size_t per_conn = (size_t)pc_tcp_cfg.rcvbuf + pc_tcp_cfg.sndbuf;
+	size_t per_conn = (size_t)pc_tcp_cfg.set.rcvbuf + pc_tcp_cfg.set.sndbuf;
 
 	memset(c, 0, sizeof(*c));
 	c->key = *k;
 	c->lc = lc;
 	c->rbuf = t->bufs + idx * per_conn;
-	c->sbuf = c->rbuf + pc_tcp_cfg.rcvbuf;
-	c->rbuf_mask = pc_tcp_cfg.rcvbuf - 1;
-	c->sbuf_mask = pc_tcp_cfg.sndbuf - 1;
+	c->sbuf = c->rbuf + pc_tcp_cfg.set.rcvbuf;
+	c->rbuf_mask = pc_tcp_cfg.set.rcvbuf - 1;
+	c->sbuf_mask = pc_tcp_cfg.set.sndbuf - 1;
 	c->cc = pc_tcp_cfg.cc;
 	c->mss = 536;
-	c->rto_ms = pc_tcp_cfg.rto_init_ms;
+	c->rto_ms = pc_tcp_cfg.set.rto_init_ms;
 	c->ssthresh = UINT32_MAX;
 	c->last_rx_tick = t->wheel.tick;
 	pc_tcp_timers_init(c);
@@ -380,7 +380,7 @@ void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 {
 	const struct pc_tcp_lcore *t = &lc->tcp;
 
-	for (uint32_t i = 0; t->tcbs != NULL && i < pc_tcp_cfg.max_conns; i++) {
+	for (uint32_t i = 0; t->tcbs != NULL && i < pc_tcp_cfg.set.max_conns; i++) {
 		const struct pc_tcb *c = &t->tcbs[i];
 		uint8_t st = c->state;
 

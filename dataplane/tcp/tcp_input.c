@@ -92,7 +92,7 @@ uint8_t pc_tcp_our_wscale(void)
 {
 	uint8_t s = 0;
 
-	while (s < 14 && (pc_tcp_cfg.rcvbuf >> s) > 65535)
+	while (s < 14 && (pc_tcp_cfg.set.rcvbuf >> s) > 65535)
 		s++;
 	return s;
 }
@@ -134,7 +134,7 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
 
-	if (t->nb_half_open >= pc_tcp_cfg.syn_backlog) {
+	if (t->nb_half_open >= pc_tcp_cfg.set.syn_backlog) {
 		/* Under pressure: answer statelessly. */
 		uint16_t mss = (uint16_t)RTE_MIN(s->o.mss != 0 ? s->o.mss : 536, pc_tcp_cfg.mss);
 		uint32_t iss = pc_tcp_cookie_make(k, s->seq, mss, &mss);
@@ -210,7 +210,7 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
 	c->rcv_nxt = s->seq;
 	c->rcv_read = s->seq;
 	/* What the stateless SYN-ACK advertised. */
-	c->rcv_adv = s->seq + RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u);
+	c->rcv_adv = s->seq + RTE_MIN(pc_tcp_cfg.set.rcvbuf, 65535u);
 	c->iss = s->ack - 1;
 	c->snd_una = s->ack;
 	c->snd_nxt = s->ack;
@@ -514,7 +514,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 	if (c->segs_unacked >= 2)
 		c->ack_now = true;
 	else if (len != 0 && !c->ack_now && !pc_timer_armed(&c->t_delack))
-		pc_timer_arm(&lc->tcp.wheel, &c->t_delack, pc_tcp_cfg.delack_ms);
+		pc_timer_arm(&lc->tcp.wheel, &c->t_delack, pc_tcp_cfg.set.delack_ms);
 }
 
 static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)

@@ -288,7 +288,7 @@ void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
 bool pc_tcp_ack_budget(struct pc_lcore *lc)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
-	uint32_t limit = pc_tcp_cfg.challenge_ack_limit;
+	uint32_t limit = pc_tcp_cfg.set.challenge_ack_limit;
 
 	if (limit == 0)
 		return true;
@@ -341,7 +341,7 @@ void pc_tcp_send_cookie_synack(struct pc_lcore *lc, const struct pc_tcp_key *k,
 	unsigned int n = put_syn_options(o, mss, sack, wscale, ts, tsval, tsecr);
 
 	send_stateless(lc, k, TH_SYN | TH_ACK, iss, ack,
-		       (uint16_t)RTE_MIN(pc_tcp_cfg.rcvbuf, 65535u), o, n);
+		       (uint16_t)RTE_MIN(pc_tcp_cfg.set.rcvbuf, 65535u), o, n);
 }
 
 /* Bytes in flight by RFC 6675's estimate: sent, not acked, not SACKed. */

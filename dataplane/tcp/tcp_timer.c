@@ -55,7 +55,7 @@ void pc_tcp_arm_rtx(struct pc_tcb *c)
 {
 	uint64_t ms = (uint64_t)c->rto_ms << RTE_MIN(c->rtx_count, (uint8_t)16);
 
-	pc_timer_arm(&c->lc->tcp.wheel, &c->t_rtx, RTE_MIN(ms, (uint64_t)pc_tcp_cfg.rto_max_ms));
+	pc_timer_arm(&c->lc->tcp.wheel, &c->t_rtx, RTE_MIN(ms, (uint64_t)pc_tcp_cfg.set.rto_max_ms));
 }
 
 void pc_tcp_arm_keep(struct pc_tcb *c)
@@ -68,14 +68,14 @@ void pc_tcp_arm_keep(struct pc_tcb *c)
 		ms = PC_TCP_SYN_RCVD_MS;
 		break;
 	case PC_TCP_FIN_WAIT_2:
-		ms = cfg->fin_wait_2_ms;
+		ms = cfg->set.fin_wait_2_ms;
 		break;
 	default:
-		if (cfg->keepalive_idle_s != 0)
-			ms = (uint64_t)cfg->keepalive_idle_s * 1000;
-		if (cfg->idle_timeout_s != 0 &&
-		    (ms == 0 || (uint64_t)cfg->idle_timeout_s * 1000 < ms))
-			ms = (uint64_t)cfg->idle_timeout_s * 1000;
+		if (cfg->set.keepalive_idle_s != 0)
+			ms = (uint64_t)cfg->set.keepalive_idle_s * 1000;
+		if (cfg->set.idle_timeout_s != 0 &&
+		    (ms == 0 || (uint64_t)cfg->set.idle_timeout_s * 1000 < ms))
+			ms = (uint64_t)cfg->set.idle_timeout_s * 1000;
 		if (c->deadline_tick != 0) {
 			uint64_t left = c->deadline_tick > c->lc->tcp.wheel.tick
 						? c->deadline_tick - c->lc->tcp.wheel.tick
@@ -107,7 +107,7 @@ void pc_tcp_rtt_sample(struct pc_tcb *c, uint32_t r)
 	uint32_t rto_us = c->srtt_us + RTE_MAX(1000u, 4 * c->rttvar_us);
 	uint32_t ms = (rto_us + 999) / 1000;
 
-	c->rto_ms = RTE_MIN(RTE_MAX(ms, pc_tcp_cfg.rto_min_ms), pc_tcp_cfg.rto_max_ms);
+	c->rto_ms = RTE_MIN(RTE_MAX(ms, pc_tcp_cfg.set.rto_min_ms), pc_tcp_cfg.set.rto_max_ms);
 }
 
 void pc_tcp_enter_time_wait(struct pc_tcb *c)
@@ -117,7 +117,7 @@ void pc_tcp_enter_time_wait(struct pc_tcb *c)
 	pc_timer_cancel(&c->t_keep);
 	pc_timer_cancel(&c->t_delack);
 	pc_tcp_set_state(c, PC_TCP_TIME_WAIT);
-	pc_timer_arm(&t->wheel, &c->t_rtx, pc_tcp_cfg.time_wait_ms);
+	pc_timer_arm(&t->wheel, &c->t_rtx, pc_tcp_cfg.set.time_wait_ms);
 }
 
 static void on_rtx(struct pc_timer *t)
@@ -131,7 +131,7 @@ static void on_rtx(struct pc_timer *t)
 		return;
 	case PC_TCP_SYN_SENT:
 	case PC_TCP_SYN_RCVD:
-		if (++c->rtx_count > pc_tcp_cfg.syn_retries) {
+		if (++c->rtx_count > pc_tcp_cfg.set.syn_retries) {
 			pc_tcp_free(c, c->state == PC_TCP_SYN_SENT ? PC_TCP_CLOSED_REFUSED
 								   : PC_TCP_CLOSED_TIMEOUT);
 			return;
@@ -156,7 +156,7 @@ static void on_rtx(struct pc_timer *t)
 		 * gives up after `tcp persist-timeout` (a peer that answers
 		 * every probe with a closed window would otherwise hold the
 		 * connection and its buffers for ever). */
-		uint64_t limit = (uint64_t)pc_tcp_cfg.persist_timeout_s * 1000;
+		uint64_t limit = (uint64_t)pc_tcp_cfg.set.persist_timeout_s * 1000;
 
 		if (c->zero_wnd_tick == 0)
 			c->zero_wnd_tick = lc->tcp.wheel.tick;
@@ -177,7 +177,7 @@ static void on_rtx(struct pc_timer *t)
 		pc_tcp_output(c);
 		return;
 	}
-	if (++c->rtx_count > pc_tcp_cfg.max_retries) {
+	if (++c->rtx_count > pc_tcp_cfg.set.max_retries) {
 		pc_tcp_reset(c, PC_TCP_CLOSED_TIMEOUT);
 		return;
 	}
@@ -227,8 +227,8 @@ static void on_keep(struct pc_timer *t)
 		pc_tcp_reset(c, PC_TCP_CLOSED_TIMEOUT);
 		return;
 	}
-	uint64_t idle_limit = (uint64_t)cfg->idle_timeout_s * 1000;
-	uint64_t keep_limit = (uint64_t)cfg->keepalive_idle_s * 1000;
+	uint64_t idle_limit = (uint64_t)cfg->set.idle_timeout_s * 1000;
+	uint64_t keep_limit = (uint64_t)cfg->set.keepalive_idle_s * 1000;
 
 	if ((idle_limit != 0 && idle_ms >= idle_limit) ||
 	    (c->deadline_tick != 0 && tl->wheel.tick >= c->deadline_tick)) {
@@ -236,7 +236,7 @@ static void on_keep(struct pc_timer *t)
 		return;
 	}
 	if (keep_limit != 0 && idle_ms >= keep_limit) {
-		if (c->keep_probes >= cfg->keepalive_probes) {
+		if (c->keep_probes >= cfg->set.keepalive_probes) {
 			pc_tcp_reset(c, PC_TCP_CLOSED_TIMEOUT);
 			return;
 		}
@@ -245,7 +245,7 @@ static void on_keep(struct pc_timer *t)
 		c->keep_probes++;
 		c->lc->cnt.tcp_keepalives++;
 		pc_tcp_send_segment(c, RTE_TCP_ACK_FLAG, c->snd_una - 1, 0);
-		uint64_t next = (uint64_t)cfg->keepalive_intvl_s * 1000;
+		uint64_t next = (uint64_t)cfg->set.keepalive_intvl_s * 1000;
 
 		if (c->deadline_tick != 0 && c->deadline_tick - tl->wheel.tick < next)
 			next = c->deadline_tick - tl->wheel.tick;

@@ -28,7 +28,7 @@ static void tw_expire(struct pc_timer *t);
 int pc_tcp_tw_init(struct pc_lcore *lc, int socket)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
-	uint32_t n = pc_tcp_cfg.max_time_wait;
+	uint32_t n = pc_tcp_cfg.set.max_time_wait;
 	char name[RTE_HASH_NAMESIZE];
 
 	if (n == 0)
@@ -145,9 +145,9 @@ bool pc_tcp_tw_take(struct pc_tcb *c)
 		return true;
 	}
 	if (c->state == PC_TCP_FIN_WAIT_2)
-		ms = time_left(t, &c->t_keep, pc_tcp_cfg.fin_wait_2_ms);
+		ms = time_left(t, &c->t_keep, pc_tcp_cfg.set.fin_wait_2_ms);
 	else
-		ms = time_left(t, &c->t_rtx, pc_tcp_cfg.time_wait_ms);
+		ms = time_left(t, &c->t_rtx, pc_tcp_cfg.set.time_wait_ms);
 	t->tw_free = tw->free_next;
 	tw->key = c->key;
 	tw->state = c->state;
@@ -235,7 +235,7 @@ bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t 
 		if (fin) {
 			lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
 			if (s->seq + s->len + 1 == tw->rcv_nxt)
-				pc_timer_arm(&lc->tcp.wheel, &tw->timer, pc_tcp_cfg.time_wait_ms);
+				pc_timer_arm(&lc->tcp.wheel, &tw->timer, pc_tcp_cfg.set.time_wait_ms);
 			tw_invalid_ack(tw, s);
 		}
 		return false;
@@ -262,7 +262,7 @@ bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t 
 	if (tw->ts_ok && s->o.ts)
 		tw->ts_recent = s->o.tsval;
 	if (fin)
-		tw_set_state(tw, PC_TCP_TIME_WAIT, pc_tcp_cfg.time_wait_ms);
+		tw_set_state(tw, PC_TCP_TIME_WAIT, pc_tcp_cfg.set.time_wait_ms);
 	tw_ack(tw);
 	return false;
 }
@@ -284,7 +284,7 @@ void pc_tcp_tw_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 {
 	const struct pc_tcp_lcore *t = &lc->tcp;
 
-	for (uint32_t i = 0; t->tws != NULL && i < pc_tcp_cfg.max_time_wait; i++) {
+	for (uint32_t i = 0; t->tws != NULL && i < pc_tcp_cfg.set.max_time_wait; i++) {
 		const struct pc_tcp_tw *tw = &t->tws[i];
 		uint8_t st = tw->state;
 		uint32_t ip = rte_be_to_cpu_32(tw->key.raddr);

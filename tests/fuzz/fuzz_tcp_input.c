@@ -340,7 +340,7 @@ static void check_tcbs(void)
 	const struct pc_tcp_lcore *tl = &h_lc->tcp;
 	uint32_t used = 0, half_open = 0, time_wait = 0;
 
-	for (uint32_t i = 0; i < pc_tcp_cfg.max_conns; i++) {
+	for (uint32_t i = 0; i < pc_tcp_cfg.set.max_conns; i++) {
 		const struct pc_tcb *c = &tl->tcbs[i];
 
 		if (c->state == PC_TCP_CLOSED)
@@ -393,25 +393,25 @@ static void configure(uint8_t c)
 
 	/* Room for every flow at once, and no more: DPDK clears the buffers
 	 * of them all when they are freed after each input. */
-	cfg.max_conns = NB_FLOWS;
+	cfg.set.max_conns = NB_FLOWS;
 	if (c & 1)
-		cfg.syn_backlog = 0;
+		cfg.set.syn_backlog = 0;
 	if (c & 2) {
-		cfg.rcvbuf = 4096;
-		cfg.sndbuf = 4096;
+		cfg.set.rcvbuf = 4096;
+		cfg.set.sndbuf = 4096;
 	}
 	if (c & 4)
-		cfg.max_conns = 2;
+		cfg.set.max_conns = 2;
 	if (c & 8)
 		cfg.cc = &pc_tcp_newreno;
 	if (c & 16) {
-		cfg.keepalive_idle_s = 1;
-		cfg.keepalive_intvl_s = 1;
-		cfg.keepalive_probes = 2;
-		cfg.idle_timeout_s = 5;
+		cfg.set.keepalive_idle_s = 1;
+		cfg.set.keepalive_intvl_s = 1;
+		cfg.set.keepalive_probes = 2;
+		cfg.set.idle_timeout_s = 5;
 	}
 	if (c & 32)
-		cfg.max_time_wait = 1;
+		cfg.set.max_time_wait = 1;
 	if (c & 64)
 		for (unsigned int i = 0; i < PC_TCP_MAX_LISTENERS; i++)
 			if (cfg.listeners[i].port == rte_cpu_to_be_16(H_PORT_SOURCE))

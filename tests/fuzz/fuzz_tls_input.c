@@ -726,8 +726,8 @@ static void configure(uint8_t c)
 	struct pc_tcp_cfg cfg = h_tcp_defaults;
 
 	if (c & 4) {
-		cfg.rcvbuf = 4096;
-		cfg.sndbuf = 4096;
+		cfg.set.rcvbuf = 4096;
+		cfg.set.sndbuf = 4096;
 	}
 	if (memcmp(&cfg, &pc_tcp_cfg, sizeof(cfg)) != 0)
 		h_reset_tcp(&cfg);
@@ -1161,8 +1161,8 @@ static void setup_tcp(void)
 	l->port = TLS_PORT;
 	snprintf(l->app, sizeof(l->app), "%s", pc_tls_http_app.name);
 	l->ext_app = &pc_tls_http_app;
-	h_cfg.tcp.max_conns = NB_CONNS;
-	h_cfg.tcp.time_wait_ms = 2000;
+	h_cfg.tcp.set.max_conns = NB_CONNS;
+	h_cfg.tcp.set.time_wait_ms = 2000;
 	if (pc_tcp_configure(&h_cfg, 1) != 0)
 		abort();
 	h_tcp_defaults = pc_tcp_cfg;

@@ -73,7 +73,7 @@ int h_init(void)
 	if (h_lc == NULL)
 		return -1;
 	pc_dp_config_defaults(&h_cfg);
-	h_cfg.tcp.max_conns = 64;
+	h_cfg.tcp.set.max_conns = 64;
 	h_cfg.tcp.nb_listeners = 4;
 	h_cfg.tcp.listeners[0] = (struct pc_dp_listener){.port = H_PORT_ECHO, .app = "echo"};
 	h_cfg.tcp.listeners[1] = (struct pc_dp_listener){.port = H_PORT_DISCARD, .app = "discard"};

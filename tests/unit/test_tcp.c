@@ -417,8 +417,8 @@ static void test_rtt(void **state)
 		struct pc_tcb c;
 
 		memset(&c, 0, sizeof(c));
-		pc_tcp_cfg.rto_min_ms = rc->rto_min_ms;
-		pc_tcp_cfg.rto_max_ms = rc->rto_max_ms;
+		pc_tcp_cfg.set.rto_min_ms = rc->rto_min_ms;
+		pc_tcp_cfg.set.rto_max_ms = rc->rto_max_ms;
 		for (size_t k = 0; k < RTE_DIM(rc->samples) && rc->samples[k] != 0; k++)
 			pc_tcp_rtt_sample(&c, rc->samples[k]);
 		if (c.srtt_us != rc->srtt_us || c.rttvar_us != rc->rttvar_us ||
@@ -976,9 +976,9 @@ static void test_syn_options(void **state)
 		expect(&p, ACK | PSH, &t, &f);
 		assert_int_equal(t.len, 10);
 		assert_int_equal(t.ack, p.nxt);
-		assert_int_equal(t.win, (pc_tcp_cfg.rcvbuf >> c->rcv_wscale) > 65535
+		assert_int_equal(t.win, (pc_tcp_cfg.set.rcvbuf >> c->rcv_wscale) > 65535
 						? 65535
-						: pc_tcp_cfg.rcvbuf >> c->rcv_wscale);
+						: pc_tcp_cfg.set.rcvbuf >> c->rcv_wscale);
 		parse_opts(&t, &o);
 		assert_int_equal(o.mss, -1);
 		assert_int_equal(o.ts, sc->ts);
@@ -1676,7 +1676,7 @@ static void test_delayed_ack(void **state)
 		if (h_pending() != 0)
 			fail_msg("%s: a single full-sized segment was ACKed at once",
 				 cases[i].name);
-		advance_ms(pc_tcp_cfg.delack_ms - 1);
+		advance_ms(pc_tcp_cfg.set.delack_ms - 1);
 		assert_int_equal(h_pending(), 0);
 		advance_ms(1);
 		expect(&p, ACK, &t, &f);
@@ -1713,7 +1713,7 @@ static void test_rto(void **state)
 	uint32_t rto = c->rto_ms;
 
 	/* The handshake's timestamps gave an RTT sample well below rto_min. */
-	assert_int_equal(rto, pc_tcp_cfg.rto_min_ms);
+	assert_int_equal(rto, pc_tcp_cfg.set.rto_min_ms);
 	advance_ms(rto - 1);
 	expect_nothing();
 	advance_ms(1);
@@ -1746,7 +1746,7 @@ static void test_rto_gives_up(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.max_retries = 3;
+	cfg.set.max_retries = 3;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	struct pc_tcb *c = peer_open(&p);
@@ -1916,7 +1916,7 @@ static void test_zero_window_persists(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.max_retries = 3;
+	cfg.set.max_retries = 3;
 	reset_tcp(&cfg);
 	source_bytes(5000);
 	peer_init(&p, H_PORT_SOURCE, 100, syn_opts_std, sizeof(syn_opts_std));
@@ -1924,7 +1924,7 @@ static void test_zero_window_persists(void **state)
 	expect(&p, SYN | ACK, &t, &f);
 	p.win = 0;
 	peer_send(&p, ACK, NULL, 0);
-	for (unsigned int probe = 1; probe <= 3 * cfg.max_retries; probe++) {
+	for (unsigned int probe = 1; probe <= 3 * cfg.set.max_retries; probe++) {
 		advance_to_rtx(tcb_of(&p));
 		if (state_of(&p) != PC_TCP_ESTABLISHED)
 			fail_msg("probe %u: the connection was given up (%s)", probe,
@@ -1948,7 +1948,7 @@ static void test_zero_window_gives_up(void **state)
 	uint64_t start, probes = 0;
 
 	(void)state;
-	cfg.persist_timeout_s = 10;
+	cfg.set.persist_timeout_s = 10;
 	reset_tcp(&cfg);
 	source_bytes(5000);
 	peer_init(&p, H_PORT_SOURCE, 100, syn_opts_std, sizeof(syn_opts_std));
@@ -1987,8 +1987,8 @@ static void test_zero_window_receive(void **state)
 	uint32_t sent = 0;
 
 	(void)state;
-	cfg.rcvbuf = 4096;
-	cfg.sndbuf = 4096;
+	cfg.set.rcvbuf = 4096;
+	cfg.set.sndbuf = 4096;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
@@ -2041,8 +2041,8 @@ static void test_zero_window_ack_on_probe(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.rcvbuf = 4096;
-	cfg.sndbuf = 4096;
+	cfg.set.rcvbuf = 4096;
+	cfg.set.sndbuf = 4096;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
@@ -2080,9 +2080,9 @@ static void test_keepalive(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.keepalive_idle_s = 2;
-	cfg.keepalive_intvl_s = 1;
-	cfg.keepalive_probes = 2;
+	cfg.set.keepalive_idle_s = 2;
+	cfg.set.keepalive_intvl_s = 1;
+	cfg.set.keepalive_probes = 2;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_DISCARD, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_open(&p);
@@ -2118,7 +2118,7 @@ static void test_idle_timeout(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.idle_timeout_s = 2;
+	cfg.set.idle_timeout_s = 2;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_DISCARD, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_open(&p);
@@ -2235,7 +2235,7 @@ static void cookies_always(void)
 {
 	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 
-	cfg.syn_backlog = 0;
+	cfg.set.syn_backlog = 0;
 	reset_tcp(&cfg);
 }
 
@@ -2376,7 +2376,7 @@ static void test_challenge_ack_limit(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.challenge_ack_limit = 3;
+	cfg.set.challenge_ack_limit = 3;
 	reset_tcp(&cfg);
 	peer_init(&p, H_PORT_ECHO, 1000, syn_opts_mss, sizeof(syn_opts_mss));
 	peer_open(&p);
@@ -2413,7 +2413,7 @@ static void test_closed_connections_compact(void **state)
 	uint8_t junk[100] = {0};
 
 	(void)state;
-	cfg.max_conns = 2;
+	cfg.set.max_conns = 2;
 	reset_tcp(&cfg);
 	source_bytes(100);
 	/* Three in a row with room for two connections: each one's slot is
@@ -2456,10 +2456,10 @@ static void test_closed_connections_compact(void **state)
 	assert_int_equal(state_of(&p[0]), PC_TCP_TIME_WAIT);
 	expect_nothing();
 	/* The peer that never sends its FIN gets a RST after fin-wait-2. */
-	advance_ms(cfg.fin_wait_2_ms);
+	advance_ms(cfg.set.fin_wait_2_ms);
 	expect(&p[2], RST | ACK, &t, &f);
 	assert_int_equal(state_of(&p[2]), PC_TCP_CLOSED);
-	advance_ms(cfg.time_wait_ms);
+	advance_ms(cfg.set.time_wait_ms);
 	expect_nothing();
 	assert_int_equal(state_of(&p[0]), PC_TCP_CLOSED);
 	assert_int_equal(h_lc->tcp.nb_tw[0] + h_lc->tcp.nb_tw[1], 0);
@@ -2475,7 +2475,7 @@ static void test_compact_table_full(void **state)
 	struct h_tcp t;
 
 	(void)state;
-	cfg.max_time_wait = 1;
+	cfg.set.max_time_wait = 1;
 	reset_tcp(&cfg);
 	source_bytes(100);
 	peer_init(&a, H_PORT_SOURCE, 5000, syn_opts_std, sizeof(syn_opts_std));
@@ -2508,8 +2508,8 @@ static void test_conn_limit(void **state)
 		struct h_frame f;
 		struct h_tcp t;
 
-		cfg.max_conns = 1;
-		cfg.syn_backlog = cookies ? 0 : 256;
+		cfg.set.max_conns = 1;
+		cfg.set.syn_backlog = cookies ? 0 : 256;
 		reset_tcp(&cfg);
 		peer_init(&a, H_PORT_ECHO, 1000, syn_opts_mss, sizeof(syn_opts_mss));
 		peer_open(&a);
