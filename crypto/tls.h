@@ -101,10 +101,13 @@ struct pc_tls_counters {
 } __rte_cache_aligned;
 
 /* Everything of TLS one worker owns and writes (VPP's per-thread
- * context): its connection pool, ClientHello scratch, ticket nonces,
- * pinned generations and counters. Other threads only read. */
+ * context): wolfSSL's arena, its connection pool, ClientHello scratch,
+ * ticket nonces, pinned generations and counters. Other threads only read
+ * (the main lcore sets it up and tears it down with the workers stopped). */
 struct pc_tls_conn;
+struct mem_arena;
 struct pc_tls_worker {
+	struct mem_arena *arena;   /* wolfSSL's memory (tls_mem.c) */
 	struct pc_tls_conn *objs;  /* the pool */
 	struct pc_tls_conn *free;
 	uint32_t in_use;

@@ -30,6 +30,7 @@
 #define TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
 
 struct pc_tls_config *pc_tls_active;
+struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
 uint32_t pc_tls_handshake_timeout_ms = 10000;
 
 void pc_tls_spec_defaults(struct pc_tls_spec *s)

@@ -52,8 +52,6 @@ struct mem_arena {
 	uint64_t foreign_frees;
 } __rte_cache_aligned;
 
-static struct mem_arena *arenas[RTE_MAX_LCORE];
-
 static void *arena_alloc(struct mem_arena *m, unsigned int owner, size_t size)
 {
 	size_t total = size + sizeof(struct pc_arena_hdr);
@@ -87,8 +85,8 @@ static void *mem_malloc(size_t size)
 	unsigned int id = rte_lcore_id();
 	struct pc_arena_hdr *h;
 
-	if (id < RTE_MAX_LCORE && arenas[id] != NULL)
-		return arena_alloc(arenas[id], id, size);
+	if (id < RTE_MAX_LCORE && pc_tls_workers[id].arena != NULL)
+		return arena_alloc(pc_tls_workers[id].arena, id, size);
 	h = malloc(sizeof(*h) + size);
 	if (h == NULL)
 		return NULL;
@@ -109,7 +107,7 @@ static void mem_free(void *p)
 		free(h);
 		return;
 	}
-	m = arenas[h->owner];
+	m = pc_tls_workers[h->owner].arena;
 	if (h->owner != rte_lcore_id()) {
 		/* Only at shutdown: the arena goes as a whole. */
 		__atomic_fetch_add(&m->foreign_frees, 1, __ATOMIC_RELAXED);
@@ -160,7 +158,7 @@ int pc_tls_mem_init(uint32_t mb_per_worker)
 
 		if (m == NULL)
 			goto fail;
-		arenas[id] = m;
+		pc_tls_workers[id].arena = m;
 		m->limit = bytes;
 		if (!MEM_ASAN) {
 			/* Aligned to the largest block, so none is lost to
@@ -180,13 +178,13 @@ fail:
 void pc_tls_mem_fini(void)
 {
 	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
-		struct mem_arena *m = arenas[id];
+		struct mem_arena *m = pc_tls_workers[id].arena;
 
 		if (m == NULL)
 			continue;
 		rte_free(m->mem);
 		rte_free(m);
-		arenas[id] = NULL;
+		pc_tls_workers[id].arena = NULL;
 	}
 }
 
@@ -194,9 +192,9 @@ bool pc_tls_mem_stats(unsigned int lcore, struct pc_tls_mem_stats *out)
 {
 	const struct mem_arena *m;
 
-	if (lcore >= RTE_MAX_LCORE || arenas[lcore] == NULL)
+	if (lcore >= RTE_MAX_LCORE || pc_tls_workers[lcore].arena == NULL)
 		return false;
-	m = arenas[lcore];
+	m = pc_tls_workers[lcore].arena;
 	*out = (struct pc_tls_mem_stats){
 		.reserved = m->a.reserved,
 		.in_use = m->a.in_use,

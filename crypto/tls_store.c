@@ -23,7 +23,6 @@
 #define TLS_CERT_FILE_MAX (1u << 20)
 
 uint64_t pc_tls_generation;
-struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
 
 static struct cds_lfht *tables[PC_TLS_NB_KINDS];
 static unsigned long counts[PC_TLS_NB_KINDS]; /* entries in each table */
