@@ -120,6 +120,7 @@ bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
 		if (lc == NULL || i-- != 0)
 			continue;
 		out->lcore = l;
+		out->queue = lc->queue;
 		out->busy_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, busy_cycles));
 		out->idle_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, idle_cycles));
 		out->sleeps = read_u64(&lc->cnt, offsetof(struct pc_counters, sleeps));

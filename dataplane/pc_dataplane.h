@@ -101,7 +101,7 @@ void pc_dp_config_defaults(struct pc_dp_config *cfg);
 void pc_dp_apply_tunables(const struct pc_dp_config *cfg);
 
 struct pc_dp_worker_info {
-	unsigned int lcore;
+	unsigned int lcore, queue;   /* its lcore and the RX/TX queue pair it owns */
 	uint64_t busy_cycles, idle_cycles, sleeps, rx_packets, tx_packets;
 	uint32_t conns, time_wait;   /* TCP control blocks in use, in TIME_WAIT */
 };

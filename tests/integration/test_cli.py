@@ -117,7 +117,8 @@ def test_pcctl_exit_codes_and_json(pc):
     assert {h["name"] for h in j["hosts"]} == {"default", "steady.tenant-a.test"}
     assert json.loads(ok(pc, "show", "info", "json"))["workers"] == 1
     json.loads(ok(pc, "show", "stats", "json"))
-    json.loads(ok(pc, "show", "workers", "json"))
+    w = json.loads(ok(pc, "show", "workers", "json"))["workers"]
+    assert len(w) == 1 and w[0]["queue"] == 0 and w[0]["idle_cycles"] > 0, w
     json.loads(ok(pc, "show", "certs", "json"))
     json.loads(ok(pc, "show", "ca-set", "tenant-a", "json"))
     assert "unknown command 'frobnicate'" in refused(pc, "frobnicate")
@@ -263,8 +264,9 @@ def test_dump_config_reproduces_the_state(pc, pki, tmp_path):
 
 def test_commits_under_load(pc, pki, tmp_path):
     """A steady stream of handshakes on a host nobody touches while 1,000
-    commits change another host's allowlist: no failure on the steady
-    host, and the changed host's verdict follows each commit."""
+    commits change another host's allowlist (and 10 replace the server
+    certificate): no failure on the steady host, and the changed host's
+    verdict follows the commits."""
     stop = tmp_path / "stop"
     loop = subprocess.Popen(
         ["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", LOOP, "--sni",
@@ -280,6 +282,10 @@ def test_commits_under_load(pc, pki, tmp_path):
         for i in range(1000):
             allow = "uri:spiffe://tenant-a.test/batch/*" if i % 2 == 0 else "none"
             assert s.cmd(f"host {churn} allow {allow}")[0] == "OK"
+            if i % 100 == 50:
+                # The server certificate every host serves, replaced (read
+                # again into a new object) under the steady stream.
+                assert s.cmd(f"cert edge {pki}/server.chain.pem {pki}/server.key")[0] == "OK"
             if i % 2 == 0 and i in (100, 500, 998):
                 assert verdict(pki, churn, "good") == "TLSV1_ALERT_ACCESS_DENIED"
             if i % 2 == 1 and i in (101, 501, 999):
