@@ -36,11 +36,15 @@ struct alog_lcore {
 } __rte_cache_aligned;
 
 static struct alog_lcore alog_lcores[RTE_MAX_LCORE];
+/* Where records go (NULL: nowhere, `access-log off` at run time): the
+ * logging thread writes under the lock, pc_alog_switch() swaps it. */
+static pthread_mutex_t alog_out_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *alog_out;
 static bool alog_out_close;
 static pthread_t alog_thread;
 static atomic_bool alog_running;
 static atomic_uint_fast64_t alog_written;
+static atomic_uint_fast64_t alog_discarded; /* taken while the log was off */
 
 /* Append s to the line, quoted when it is empty or has spaces, quotes,
  * '=' or control bytes (which become '?': a log line stays one line). */
@@ -123,6 +127,7 @@ static unsigned int drain_all(void)
 	char line[4096];
 	unsigned int total = 0;
 
+	pthread_mutex_lock(&alog_out_lock);
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
 		struct rte_ring *ring = alog_lcores[i].ring;
 		unsigned int n;
@@ -131,7 +136,7 @@ static unsigned int drain_all(void)
 			continue;
 		while ((n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]),
 							   ALOG_DRAIN_BURST, NULL)) != 0) {
-			for (unsigned int k = 0; k < n; k++) {
+			for (unsigned int k = 0; k < n && alog_out != NULL; k++) {
 				pc_alog_format(&recs[k], line, sizeof(line));
 				fputs(line, alog_out);
 				fputc('\n', alog_out);
@@ -139,11 +144,44 @@ static unsigned int drain_all(void)
 			total += n;
 		}
 	}
-	if (total != 0) {
+	if (total != 0 && alog_out != NULL) {
 		fflush(alog_out);
 		atomic_fetch_add(&alog_written, total);
+	} else if (total != 0) {
+		atomic_fetch_add(&alog_discarded, total);
 	}
+	pthread_mutex_unlock(&alog_out_lock);
 	return total;
+}
+
+/* path's stream: stdout, or the file opened for appending. */
+static FILE *open_out(const char *path, bool *close_it)
+{
+	*close_it = strcmp(path, "stdout") != 0;
+	return *close_it ? fopen(path, "a") : stdout;
+}
+
+bool pc_alog_started(void)
+{
+	return atomic_load(&alog_running);
+}
+
+int pc_alog_switch(const char *path)
+{
+	bool close_new = false, close_old;
+	FILE *f = NULL, *old;
+
+	if (path != NULL && (f = open_out(path, &close_new)) == NULL)
+		return -errno;
+	pthread_mutex_lock(&alog_out_lock);
+	old = alog_out;
+	close_old = alog_out_close;
+	alog_out = f;
+	alog_out_close = close_new;
+	pthread_mutex_unlock(&alog_out_lock);
+	if (close_old)
+		fclose(old);
+	return 0;
 }
 
 static void *alog_main(void *arg)
@@ -161,17 +199,11 @@ int pc_alog_start(const char *path, unsigned int ring_size)
 	unsigned int id;
 	int err;
 
-	if (strcmp(path, "stdout") == 0) {
-		alog_out = stdout;
-		alog_out_close = false;
-	} else {
-		alog_out = fopen(path, "a");
-		if (alog_out == NULL) {
-			err = errno;
-			fprintf(stderr, "portcullis: access log %s: %s\n", path, strerror(err));
-			return -err;
-		}
-		alog_out_close = true;
+	alog_out = open_out(path, &alog_out_close);
+	if (alog_out == NULL) {
+		err = errno;
+		fprintf(stderr, "portcullis: access log %s: %s\n", path, strerror(err));
+		return -err;
 	}
 	RTE_LCORE_FOREACH_WORKER(id) {
 		char name[RTE_RING_NAMESIZE];
@@ -238,6 +270,8 @@ void pc_alog_dump_counters(FILE *out)
 	}
 	fprintf(out, "alog_records_pushed %" PRIu64 "\n", pushed);
 	fprintf(out, "alog_records_written %" PRIu64 "\n", (uint64_t)atomic_load(&alog_written));
+	fprintf(out, "alog_records_discarded %" PRIu64 "  # taken while the log was off (access-log off at run time)\n",
+		(uint64_t)atomic_load(&alog_discarded));
 	fprintf(out, "alog_records_dropped %" PRIu64 "  # the access-log ring was full\n",
 		dropped);
 }

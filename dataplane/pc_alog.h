@@ -10,6 +10,7 @@
 #ifndef PC_ALOG_H
 #define PC_ALOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +42,12 @@ int pc_alog_start(const char *path, unsigned int ring_size);
 /* Main lcore, after the workers stopped: write what is left, stop the
  * thread, free the rings. */
 void pc_alog_stop(void);
+/* Is the log running (its rings made at start)? */
+bool pc_alog_started(void);
+/* Main lcore, while the log runs: write to path ("stdout") from now on,
+ * or nowhere (NULL: records are taken from the rings and discarded).
+ * 0, or a negative errno (nothing changes then). */
+int pc_alog_switch(const char *path);
 /* Worker: queue a record (copied); a full ring drops it and counts. Does
  * nothing when no access log is configured. */
 void pc_alog_push(const struct pc_alog_rec *r);

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "pc_alog.h"
 #include "pc_mgmt.h"
 
 static int cmd_tls_listen(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -460,7 +461,9 @@ static int cmd_del(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	uint32_t ring = 4096;
+	bool off = argc >= 1 && strcmp(argv[0], "off") == 0;
+	uint32_t ring = ctx->running ? ctx->access_log_ring : 4096;
+	int rc;
 
 	if (argc < 1 || argc > 2)
 		return pc_arg_count(ctx, argc, 1);
@@ -468,13 +471,25 @@ static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		return -1;
 	if ((ring & (ring - 1)) != 0)
 		return pc_cmd_fail(ctx, "records %u is not a power of two", ring);
-	if (strcmp(argv[0], "off") == 0) {
+	if (!off && path_arg(ctx, argv[0]))
+		return -1;
+	/* At run time the file changes; the rings were made at start. */
+	if (ctx->running) {
+		if (!pc_alog_started())
+			return pc_cmd_fail(ctx, "the log's rings are made at start: start with "
+					   "access-log FILE to change it at run time");
+		if (ring != ctx->access_log_ring)
+			return pc_cmd_fail(ctx, "the ring size (%u records) is fixed at start",
+					   ctx->access_log_ring);
+		rc = pc_alog_switch(off ? NULL : argv[0]);
+		if (rc != 0)
+			return pc_cmd_fail(ctx, "%s: %s", argv[0], strerror(-rc));
+	}
+	if (off) {
 		ctx->access_log[0] = '\0';
 		return 0;
 	}
 	ctx->access_log_ring = ring;
-	if (path_arg(ctx, argv[0]))
-		return -1;
 	snprintf(ctx->access_log, sizeof(ctx->access_log), "%s", argv[0]);
 	return 0;
 }
@@ -501,8 +516,7 @@ static const struct pc_cmd tls_cmds[] = {
 	{"ca-set", "ca-set NAME file FILE | crl FILE | revoke SERIAL | clear", cmd_caset, OBJ},
 	{"cert", "cert NAME CHAIN KEY", cmd_cert, OBJ},
 	{"del", "del host|ca-set|cert NAME", cmd_del, OBJ},
-	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, 0,
-	 "the log is opened and its rings made at start"},
+	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, PC_CMD_RUN},
 };
 
 const struct pc_cmd_table pc_cmds_tls = {tls_cmds, sizeof(tls_cmds) / sizeof(tls_cmds[0])};

@@ -30,6 +30,7 @@ tcp listen 7 echo
 tls listen 443 http
 tls versions 1.2 1.3
 control socket {d}/pc.sock
+access-log {d}/access.log
 cert edge {p}/server.chain.pem {p}/server.key
 ca-set tenant-a file {p}/a-bundle.pem
 ca-set tenant-a crl {p}/a-root.crl
@@ -319,6 +320,33 @@ def test_run_time_tunable_takes_effect(pc):
     assert "tcp idle-timeout 300" in ok(pc, "dump", "config")
     err = refused(pc, "tcp", "max-connections", "10")
     assert "preallocated on hugepages at start" in err, err
+
+
+def test_access_log_moved_at_run_time(pc, pki):
+    """access-log FILE at run time: the records of new requests go to the
+    new file; off takes them out of the rings; the ring size stays."""
+    first, second = pc.dir / "access.log", pc.dir / "access-2.log"
+
+    def lines(path):
+        """path's records once every connection has closed and every
+        record pushed is out of the rings."""
+        pc.wait_counters(lambda c: c["tls_connections_active"] == 0 and c["alog_records_pushed"]
+                         == c["alog_records_written"] + c["alog_records_discarded"])
+        return path.read_text().splitlines() if path.exists() else []
+
+    assert verdict(pki, "steady.tenant-a.test", "good") == f"identity: {GOOD_ID}"
+    before = len(lines(first))
+    ok(pc, "access-log", str(second))
+    assert verdict(pki, "steady.tenant-a.test", "good") == f"identity: {GOOD_ID}"
+    moved = lines(second)
+    assert len(moved) == 1 and "sni=steady.tenant-a.test" in moved[0], moved
+    assert len(lines(first)) == before
+    assert "fixed at start" in refused(pc, "access-log", str(first), "64")
+    assert str(pc.dir / "no-such-dir") in refused(pc, "access-log", str(pc.dir / "no-such-dir" / "x"))
+    ok(pc, "access-log", "off")
+    assert "access-log" not in ok(pc, "dump", "config")
+    ok(pc, "access-log", str(first))
+    assert f"access-log {first} 4096" in ok(pc, "dump", "config")
 
 
 def test_permissions_and_stalled_clients(pc):

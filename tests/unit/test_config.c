@@ -257,6 +257,7 @@ static const struct session_case admin_session[] = {
 	{"tls ciphers ECDHE-ECDSA-AES128-GCM-SHA256", 0, "cannot change at run time"},
 	{"control socket /tmp/other.sock", 0, "the socket is opened at start"},
 	{"tcp idle-timeout 30", 1, NULL},
+	{"access-log /tmp/pc-never.log", 0, "the log's rings are made at start"},
 	{"tls handshake-timeout 50", 0, "out of range"},
 	{"worker idle busy", 1, NULL},
 	{"host a.example.com verify required", 0, "TLS is not running"},
