@@ -16,7 +16,6 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/asn.h>
 
 #include "tls_store.h"
 
@@ -421,15 +420,13 @@ static int chain_to_der(struct pc_tls_cert *c, const char *pem, size_t len, char
 static int check_pair(const struct pc_tls_cert *c, char *err, size_t errlen)
 {
 	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
-	word32 idx = 0;
-	int leaf_len = 0, ok;
+	int ok;
 
 	if (ctx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	ok = GetSequence(c->chain, &idx, &leaf_len, (word32)c->chain_len) >= 0 &&
-	     wolfSSL_CTX_use_certificate_buffer(ctx, c->chain, (long)(idx + (word32)leaf_len),
+	ok = wolfSSL_CTX_use_certificate_buffer(ctx, c->chain, (long)c->leaf_len,
 						WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS;
 	if (!ok)
 		snprintf(err, errlen, "the leaf certificate does not load");
