@@ -12,9 +12,11 @@
  *   [31..27] time counter, 64-second units, mod 32 (valid for 2 units)
  *   [26..24] index of the MSS in a table of 8
  *   [23..0]  SipHash(key, 4-tuple, peer ISN, counter, MSS index), low 24 bits
- * Window scale and SACK-permitted ride in the low 5 bits of the SYN-ACK's
- * timestamp (echoed back in TSecr) when the peer uses timestamps; without
- * timestamps a cookie connection has neither (as in Linux).
+ * The peer's window scale shift and SACK-permitted ride in the low 5 bits
+ * of the SYN-ACK's timestamp (echoed back in TSecr) when the peer uses
+ * timestamps (our own shift is a function of `tcp buffers`, fixed at
+ * start, so it is recomputed); without timestamps a cookie connection has
+ * neither (as in Linux).
  */
 #include <string.h>
 

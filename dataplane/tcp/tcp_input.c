@@ -139,10 +139,17 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 		uint16_t mss = (uint16_t)RTE_MIN(s->o.mss != 0 ? s->o.mss : 536, pc_tcp_cfg.mss);
 		uint32_t iss = pc_tcp_cookie_make(k, s->seq, mss, &mss);
 		int ws = s->o.wscale >= 0 ? pc_tcp_our_wscale() : -1;
-		uint32_t tsval = pc_tcp_tsval() & ~0x1fu;
+		uint32_t now = pc_tcp_tsval(), tsval = now & ~0x1fu;
 
-		if (s->o.ts)
-			tsval |= (uint32_t)(ws >= 0 ? ws : 0xf) << 1 | (s->o.sack_ok ? 1 : 0);
+		if (s->o.ts) {
+			tsval |= (uint32_t)(s->o.wscale >= 0 ? s->o.wscale : 0xf) << 1 |
+				 (s->o.sack_ok ? 1 : 0);
+			/* Never ahead of the clock: the peer's PAWS would drop
+			 * our next segments, stamped with the real time, as
+			 * old (Linux's cookie_init_timestamp does the same). */
+			if ((int32_t)(tsval - now) > 0)
+				tsval -= 0x20;
+		}
 		lc->cnt.tcp_syncookies_sent++;
 		t->cookies_until = t->wheel.tick + PC_TCP_COOKIE_VALID_MS;
 		pc_tcp_send_cookie_synack(lc, k, iss, s->seq + 1, mss, tsval, s->o.tsval, s->o.ts,
@@ -225,10 +232,8 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
 		c->ts_recent_tick = lc->tcp.wheel.tick;
 		c->sack_ok = s->o.tsecr & 1;
 		if (ws != 0xf) {
-			c->rcv_wscale = (uint8_t)ws;
-			/* The peer's own shift is lost with the SYN: assume none
-			 * (its window then reads smaller than it is, never larger). */
-			c->snd_wscale = 0;
+			c->snd_wscale = (uint8_t)ws;
+			c->rcv_wscale = pc_tcp_our_wscale();
 		}
 	}
 	c->snd_wnd = s->wnd << c->snd_wscale;

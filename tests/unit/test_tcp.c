@@ -2259,7 +2259,11 @@ static void test_syn_cookies(void **state)
 	assert_int_equal(o.ws, 1);
 	assert_true(o.ts);
 	assert_int_equal(o.tsecr, p.tsval - 1);
-	assert_int_equal(o.tsval & 0x1f, 1 << 1 | 1); /* WS 1 and SACK ride in TSval */
+	/* The peer's shift (7) and SACK ride in TSval, which is not ahead of
+	 * the clock. */
+	assert_int_equal(o.tsval & 0x1f, 7 << 1 | 1);
+	assert_true((int32_t)(o.tsval - pc_tcp_tsval()) <= 0);
+	uint32_t cookie_tsval = o.tsval;
 	assert_int_equal(t.ack, p.nxt);
 	assert_null(tcb_of(&p));
 	assert_int_equal(h_lc->tcp.nb_half_open, 0);
@@ -2278,9 +2282,14 @@ static void test_syn_cookies(void **state)
 	assert_true(c->sack_ok);
 	assert_true(c->ts_ok);
 	assert_int_equal(c->rcv_wscale, 1);
+	/* The peer's window reads as it means it: its field shifted by 7. */
+	assert_int_equal(c->snd_wscale, 7);
+	assert_int_equal(c->snd_wnd, (uint32_t)p.win << 7);
 	assert_int_equal(h_lc->cnt.tcp_syncookies_ok, 1);
 	expect(&p, ACK | PSH, &t, &f);
 	assert_int_equal(t.len, 50);
+	parse_opts(&t, &o);
+	assert_true((int32_t)(o.tsval - cookie_tsval) >= 0);
 	assert_int_equal(t.ack, p.nxt);
 	assert_int_equal(t.seq, p.our_iss + 1);
 	assert_int_equal(h_drops_total(), 0);
