@@ -20,6 +20,20 @@ CPPFLAGS=-DMAX_HANDSHAKE_SZ=65536"
 # (net_af_xdp was measured faster than net_af_packet: see README).
 PC_PMD_DEFAULT=${PC_PMD:-af_xdp}
 
+# TRex in the lab (scripts/trex.sh): its port's address on the lab's
+# segment (namespace LAB-trex, or the far end of the memif link), and the
+# client addresses it opens connections from, which portcullis (`ip
+# gateway`) and the backend's kernel route back through that address.
+PC_TREX_ADDR=198.18.0.20
+PC_TREX_CLIENTS=198.18.16.0/20
+PC_TREX_CLIENT_RANGE=198.18.16.1-198.18.31.254
+
+# pc_memif_socket: the Unix socket of the lab's memif link (PC_PMD=memif):
+# portcullis is the memif server and creates it, TRex connects to it.
+pc_memif_socket() {
+	echo "/run/portcullis-lab-${PC_LAB:-pc}-memif.sock"
+}
+
 # pc_eal_args PMD WORKERS: EAL arguments for portcullis in the lab. Lcore 0
 # (management) runs on CPU 0; workers are lcores 1..WORKERS, spread over the
 # CPUs starting at CPU 1 (on a 2-core machine several may share one).
@@ -36,8 +50,13 @@ pc_eal_args() {
 	case "$pmd" in
 	af_xdp) vdev="net_af_xdp0,iface=dp0,start_queue=0,queue_count=$n" ;;
 	af_packet) vdev="net_af_packet0,iface=dp0,qpairs=$n" ;;
+	# Shared memory with TRex, no kernel in the path (scripts/trex.sh).
+	# One worker: TRex drives one queue pair. A socket file left by a
+	# portcullis that was killed makes the server's bind fail: callers
+	# remove it before starting.
+	memif) vdev="net_memif0,role=server,socket=$(pc_memif_socket),socket-abstract=no" ;;
 	*)
-		echo "pc_eal_args: unknown PMD '$pmd' (af_xdp or af_packet)" >&2
+		echo "pc_eal_args: unknown PMD '$pmd' (af_xdp, af_packet or memif)" >&2
 		return 2
 		;;
 	esac

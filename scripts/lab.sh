@@ -14,6 +14,11 @@
 #               bridge is the impairment relay (no relay, no connectivity)
 #   pc-impair   ia0 (peer of lc0) and ib0 (peer of lossy-br, a port of
 #               pc-br), no addresses; pc_impair relays frames between them
+#   pc-trex     tx0 (peer of tx0-br, a port of pc-br), no kernel address:
+#               TRex drives it (net_af_packet) as 198.18.0.20 with its
+#               clients 198.18.16.0/20 behind it (scripts/trex.sh, which
+#               also runs TRex over memif instead); pc-backend routes that
+#               range back through 198.18.0.20
 #   portcullis  198.18.0.1/24 (configured in portcullis, not in the kernel)
 #
 # Usage: scripts/lab.sh up|down|status|queues N   (idempotent, as root)
@@ -33,16 +38,19 @@
 set -euo pipefail
 
 # PC_LAB=NAME builds a second, independent lab (NAME-dp, NAME-client,
-# NAME-backend, NAME-lossy, NAME-impair) so that the tests can run beside a
-# demo or a benchmark.
+# NAME-backend, NAME-lossy, NAME-impair, NAME-trex) so that the tests can
+# run beside a demo or a benchmark.
 LAB=${PC_LAB:-pc}
 NS_DP=$LAB-dp
 NS_CL=$LAB-client
 NS_BE=$LAB-backend
 NS_LO=$LAB-lossy
 NS_IM=$LAB-impair
+NS_TX=$LAB-trex
 MAX_QUEUES=${PC_LAB_MAX_QUEUES:-4}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/common.sh
+. "$ROOT/scripts/common.sh"
 IMPAIR_BIN=${PC_BUILD:-$ROOT/build/release}/tests/impair/pc_impair
 IMPAIR_PID=/run/portcullis-lab-$LAB-impair.pid
 IMPAIR_LOG=/run/portcullis-lab-$LAB-impair.log
@@ -150,6 +158,16 @@ up() {
 	if [ -e "/proc/sys/net/ipv4/tcp_rto_max_ms" ]; then
 		ip netns exec "$NS_LO" sysctl -qw net.ipv4.tcp_rto_max_ms=2000
 	fi
+
+	# TRex's port: a bridge port like the hosts', but TRex's af_packet
+	# driver reads it, so GRO stays off too (it must see wire frames).
+	ns_add "$NS_TX"
+	ip netns exec "$NS_TX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$NS_TX" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	veth_to_bridge tx0-br "$NS_TX" tx0
+	ip netns exec "$NS_TX" ethtool -K tx0 gro off >/dev/null
+	in_dp ethtool -K tx0-br tx off tso off gso off gro off >/dev/null
+	ip -n "$NS_BE" route replace "$PC_TREX_CLIENTS" via "$PC_TREX_ADDR"
 }
 
 queues() {
@@ -248,10 +266,12 @@ impair_stop() {
 
 down() {
 	local ns
-	# First: the relay holds its namespace (and its veths) alive.
+	# First: the relay and TRex hold their namespaces (and veths) alive.
 	relay_stop
 	rm -f "$IMPAIR_LOG"
-	for ns in "$NS_LO" "$NS_IM" "$NS_CL" "$NS_BE" "$NS_DP"; do
+	"$ROOT/scripts/trex.sh" stop
+	rm -f "$(pc_memif_socket)"
+	for ns in "$NS_LO" "$NS_IM" "$NS_TX" "$NS_CL" "$NS_BE" "$NS_DP"; do
 		if ns_exists "$ns"; then
 			ip netns delete "$ns"
 		fi
@@ -260,7 +280,7 @@ down() {
 
 status() {
 	local ns pid rc=0
-	for ns in "$NS_DP" "$NS_CL" "$NS_BE" "$NS_LO" "$NS_IM"; do
+	for ns in "$NS_DP" "$NS_CL" "$NS_BE" "$NS_LO" "$NS_IM" "$NS_TX"; do
 		if ns_exists "$ns"; then
 			echo "== $ns"
 			ip -n "$ns" -br addr

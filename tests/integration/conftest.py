@@ -38,7 +38,7 @@ def eal_args(pmd, workers=1):
     out = subprocess.run(
         ["bash", "-c", f'ROOT="{ROOT}"; . "$ROOT/scripts/common.sh"; '
                        f'pc_eal_args {pmd} {workers}'],
-        check=True, capture_output=True, text=True).stdout
+        check=True, capture_output=True, text=True, env=dict(os.environ, PC_LAB=LAB)).stdout
     return out.split()
 
 
