@@ -16,34 +16,16 @@ Tunables: server, port (default 443), clients (first-last), pps (rate at
 -m 1; -m overrides it with an absolute rate such as 2mpps). The TCP
 checksum is left to the NIC (TRex's default checksum offload).
 """
-import argparse
-
+from lab_tunables import parse
 from trex_stl_lib.api import (IP, TCP, CTRexVmInsFixHwCs, Ether,
                               STLPktBuilder, STLScVmRaw, STLStream,
                               STLTXCont, STLVmFixChecksumHw, STLVmFlowVar,
                               STLVmWrFlowVar)
 
 
-def parse(tunables, kwargs):
-    """List of strings (TRex >= 2.89) or keyword arguments (older)."""
-    p = argparse.ArgumentParser(prog="stl_syn_flood.py")
-    p.add_argument("--server", default="198.18.0.1")
-    p.add_argument("--port", type=int, default=443)
-    p.add_argument("--clients", default="16.0.0.1-16.255.255.254")
-    p.add_argument("--pps", type=float, default=100000)
-    if isinstance(tunables, (list, tuple)):
-        args = p.parse_args(list(tunables))
-    else:
-        args = p.parse_args([])
-    for k, v in kwargs.items():
-        if hasattr(args, k):
-            setattr(args, k, type(getattr(args, k))(v))
-    return args
-
-
 class SynFlood:
     def get_streams(self, tunables=(), direction=0, **kwargs):
-        a = parse(tunables, kwargs)
+        a = parse("stl_syn_flood.py", tunables, port=443, pps=100000.0)
         first, last = a.clients.split("-")
         # MSS, SACK-permitted, timestamps, window scale: what a real client
         # offers, so the SYN-cookie path encodes all of it.

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+"""TRex ASTF profile: TCP bulk transfer in both directions through
+portcullis's echo app.
+
+Each flow: connect, send SIZE bytes to `tcp listen 7 echo` while reading
+the same SIZE bytes back (so both directions carry SIZE bytes at once),
+close. `cps` flows start per second: with SIZE large, a few flows are
+active at any time and the run measures bytes, not connections. TRex
+plays the clients only.
+
+  lab:        scripts/bench.sh trex-bulk (scripts/trex/README.md, "Lab")
+  bare metal: ./t-rex-64 --astf --astf-client-mask 0x1 -f astf_tcp_bulk.py \\
+                  -d 60 -m 1 -t cps=4,size=268435456,server=198.18.0.1
+
+Tunables: cps, size (bytes each way per flow), server, port (default 7),
+clients, window (TRex's TCP buffers, bytes each way; the receive window it
+advertises).
+"""
+from lab_tunables import ip_gen, parse
+from trex.astf.api import (ASTFAssociationRule, ASTFGlobalInfo, ASTFProfile,
+                           ASTFProgram, ASTFTCPClientTemplate,
+                           ASTFTCPServerTemplate, ASTFTemplate)
+
+
+class TcpBulk:
+    def get_profile(self, tunables=(), **_):
+        a = parse("astf_tcp_bulk.py", tunables, cps=2.0, size=64 << 20, port=7,
+                  window=1 << 20)
+
+        client = ASTFProgram()
+        client.send(b"b" * 4096, size=a.size)  # 4 KiB repeated, not held whole
+        client.recv(a.size)
+
+        server = ASTFProgram()  # unused: TRex plays the clients only
+        server.recv(a.size)
+
+        gen = ip_gen(a)
+        glob = ASTFGlobalInfo()
+        glob.tcp.mss = 1460
+        glob.tcp.rxbufsize = a.window
+        glob.tcp.txbufsize = a.window
+        template = ASTFTemplate(
+            client_template=ASTFTCPClientTemplate(program=client, ip_gen=gen,
+                                                  port=a.port, cps=a.cps),
+            server_template=ASTFTCPServerTemplate(program=server,
+                                                  assoc=ASTFAssociationRule(port=a.port)))
+        return ASTFProfile(default_ip_gen=gen, templates=template, default_c_glob_info=glob)
+
+
+def register():
+    return TcpBulk()
