@@ -37,6 +37,20 @@
 #         through the control socket (commit to answer, p50/p99: once
 #         answered, new connections see the change), then handshakes/s on
 #         one host with and without a stream of 100 commits/s to others.
+#   trex-cps  TRex (scripts/trex.sh) opens connections, sends 64 bytes,
+#         reads them back and closes (scripts/trex/astf_tcp_cps.py) against
+#         portcullis's echo app over the veth lab and over memif, and against
+#         pc_kecho over the veth lab: the highest rate with zero errors
+#         (bisection below PC_BENCH_TREX_CPS_MAX, default 24000/s), server
+#         CPU per connection, TRex's ICMP latency probes.
+#   trex-bulk  TRex flows of 64 MiB each way through the same echo servers
+#         (astf_tcp_bulk.py), over memif and the veth lab: Gbit/s both
+#         directions, server CPU per GiB.
+#   trex-synflood  pc_load's mutual-TLS handshakes (16 connections) with
+#         TRex idle, then during SYN floods from spoofed sources
+#         (stl_syn_flood.py) at PC_BENCH_TREX_FLOOD_PPS (default "10000
+#         30000 100000" pkt/s): handshake success rate and p99, SYN cookies
+#         sent and accepted, portcullis's memory. See "TRex scenarios".
 #   The TLS scenarios run portcullis (its TLS listener, 198.18.0.1:443),
 #   nginx (ssl_verify_client on) and HAProxy (verify required) in turn, each
 #   alone on core 1 (the two kernel-based ones in the backend namespace,
@@ -84,7 +98,8 @@ SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
 PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
-SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-resumed tls-bulk hosts-scale trust-update)
+SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-resumed tls-bulk hosts-scale trust-update
+	trex-cps trex-bulk trex-synflood)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
 LAB=${PC_LAB:-pc}
@@ -134,6 +149,7 @@ forget_pid() {
 
 cleanup() {
 	local pid
+	[ -z "$TREX_RUNNING" ] || "$ROOT/scripts/trex.sh" stop
 	for pid in "${STARTED[@]}"; do
 		stop_pid "$pid"
 	done
@@ -535,25 +551,14 @@ tls_stop() {
 }
 
 # tls_cpu_mark SERVER SCENARIO: "COUNT HZ", the server's CPU use so far:
-# portcullis' busy_cycles and TSC rate (from a SIGUSR1 dump); for the
-# others core 1's busy jiffies (/proc/stat) and their rate. Empty if there
-# is none.
+# portcullis' busy_cycles and TSC rate (pc_cpu_mark); for the others core
+# 1's busy jiffies (/proc/stat) and their rate. Empty if there is none.
 tls_cpu_mark() {
-	local logf="$TMP/portcullis-$2.log" n i
 	if [ "$1" != portcullis ]; then
 		echo "$(cpu1_busy) $(getconf CLK_TCK)"
 		return
 	fi
-	n=$(grep -c '^tsc_hz ' "$logf" || true)
-	kill -USR1 "$SRV_PID" 2>/dev/null || return 0
-	for ((i = 0; i < 50; i++)); do
-		[ "$(grep -c '^tsc_hz ' "$logf" || true)" -le "$n" ] || break
-		sleep 0.1
-	done
-	awk '/^counters \(all workers/ { b = "" }
-		$1 == "busy_cycles" && b == "" { b = $2 }
-		$1 == "tsc_hz" { h = $2 }
-		END { if (b != "" && h) print b, h }' "$logf"
+	pc_cpu_mark "$2" "$SRV_PID"
 }
 
 # tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
@@ -764,6 +769,241 @@ scenario_trust-update() {
 		"$n" "$SCALE_COMMIT_RATE" "$commits" "$quiet" "$updating" "$stream" >>"$TMP/trust.jsonl"
 }
 
+# --- TRex scenarios -----------------------------------------------------------
+# TRex (scripts/trex.sh) on CPU 0 plays the clients, the server under test
+# is alone on CPU 1:
+#   portcullis/veth   the busy-polling worker on dp0 (PC_PMD_DEFAULT), TRex
+#                     on the bridge (tx0, net_af_packet): the whole lab's
+#                     kernel path, as in the other scenarios;
+#   portcullis/memif  portcullis on a memif link to TRex: no kernel in the
+#                     path, portcullis's own TCP alone;
+#   kernel/veth       pc_kecho on the backend's Linux stack (198.18.0.3:7007),
+#                     TRex on the bridge.
+# Server CPU: portcullis's busy_cycles (SIGUSR1 dumps around each run), the
+# kernel's core 1 busy time (/proc/stat; the veth's receive work for the
+# server runs on TRex's core, as for pc_load). Records go to
+# $TMP/trex.jsonl; scripts/bench_trex.py judges each run and prints the
+# tables.
+TREX=$ROOT/scripts/trex.sh
+TREX_CPS_MAX=${PC_BENCH_TREX_CPS_MAX:-24000} # the README's ceiling for this machine
+TREX_CPS_STEPS=5                             # bisection steps below it
+TREX_BULK_BYTES=67108864                     # per flow, each way
+KECHO_PORT=7007
+TREX_RUNNING=
+
+trex_start() {
+	"$TREX" start "$@" || return 1
+	TREX_RUNNING=1
+}
+
+trex_stop() {
+	"$TREX" stop
+	TREX_RUNNING=
+}
+
+# pc_cpu_mark TAG PID: "BUSY_CYCLES TSC_HZ" of the portcullis whose output
+# is $TMP/portcullis-TAG.log, from a fresh SIGUSR1 dump.
+pc_cpu_mark() {
+	local logf="$TMP/portcullis-$1.log" n i
+	n=$(grep -c '^tsc_hz ' "$logf" || true)
+	kill -USR1 "$2" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c '^tsc_hz ' "$logf" || true)" -le "$n" ] || break
+		sleep 0.1
+	done
+	awk '/^counters \(all workers/ { b = "" }
+		$1 == "busy_cycles" && b == "" { b = $2 }
+		$1 == "tsc_hz" { h = $2 }
+		END { if (b != "" && h) print b, h }' "$logf"
+}
+
+# pc_counter TAG NAME: NAME's total in the newest dump of that portcullis.
+pc_counter() {
+	awk -v n="$2" '/^counters \(all workers/ { v = "" }
+		$1 == n && v == "" { v = $2 } END { print v + 0 }' "$TMP/portcullis-$1.log"
+}
+
+# trex_target_start TARGET MODE TAG: the server under test and TRex in ASTF
+# mode; sets TGT_PID (the server), TGT_ADDR, TGT_PORT.
+trex_target_start() {
+	local target=$1 mode=$2 tag=$3 i
+	if [ "$target" = kernel ]; then
+		ip netns exec "$NS_BE" taskset -c 1 "$PC_KECHO" --port "$KECHO_PORT" >"$TMP/kecho.log" 2>&1 &
+		TGT_PID=$!
+		STARTED+=("$TGT_PID")
+		for ((i = 0; i < 50; i++)); do
+			grep -q ready "$TMP/kecho.log" && break
+			sleep 0.1
+		done
+		TGT_ADDR=$KERNEL_ADDR
+		TGT_PORT=$KECHO_PORT
+		trex_start "$mode" astf "$KERNEL_ADDR"
+		return
+	fi
+	{
+		cat "$TMP/bench.conf"
+		echo "ip gateway $PC_TREX_ADDR"
+	} >"$TMP/trex-pc.conf"
+	[ "$mode" != memif ] || rm -f "$(pc_memif_socket)"
+	start_portcullis "$([ "$mode" = memif ] && echo memif || echo "$PC_PMD_DEFAULT")" \
+		"$TMP/trex-pc.conf" "$tag" || return 1
+	TGT_PID=$PC_PID
+	TGT_ADDR=$PC_ADDR
+	TGT_PORT=7
+	trex_start "$mode" astf
+}
+
+trex_target_stop() {
+	trex_stop
+	if [ "$1" = kernel ]; then
+		stop_pid "$TGT_PID"
+		forget_pid "$TGT_PID"
+	else
+		stop_portcullis "$2"
+	fi
+}
+
+# trex_cpu TARGET TAG: the server's CPU mark (see tls_cpu_mark).
+trex_cpu() {
+	if [ "$1" = kernel ]; then
+		echo "$(cpu1_busy) $(getconf CLK_TCK)"
+	else
+		pc_cpu_mark "$2" "$TGT_PID"
+	fi
+}
+
+# trex_point SCENARIO TARGET MODE TAG RATE PROFILE TUNABLE...: one TRex
+# run against the running target, one record; sets TREX_VERDICT (ok, or
+# why the point is not clean: see bench_trex.py verdict).
+trex_point() {
+	local scenario=$1 target=$2 mode=$3 tag=$4 rate=$5 profile=$6 before after out rec
+	shift 6
+	log "$scenario: $target/$mode at $rate"
+	before=$(trex_cpu "$target" "$tag")
+	out=$("$TREX" client astf "$ROOT/scripts/trex/$profile" --seconds "$SECONDS_EACH" \
+		--latency 100 -t "server=$TGT_ADDR" -t "port=$TGT_PORT" "$@" 2>"$TMP/trex-client.err") || out=null
+	[ "$out" != null ] || sed 's/^/    /' "$TMP/trex-client.err" | tail -n 5 >&2
+	after=$(trex_cpu "$target" "$tag")
+	rec=$(printf '{"scenario": "%s", "target": "%s", "mode": "%s", "rate": %s, "trex": %s, "cpu": {"before": %s, "after": %s, "hz": %s}}' \
+		"$scenario" "$target" "$mode" "$rate" "$out" "${before% *}" "${after% *}" "${after#* }")
+	echo "$rec" >>"$TMP/trex.jsonl"
+	TREX_VERDICT=$(python3 "$ROOT/scripts/bench_trex.py" verdict "$rec")
+	log "$scenario: $target/$mode at $rate: $TREX_VERDICT"
+}
+
+TREX_TARGETS=(portcullis/veth portcullis/memif kernel/veth)
+
+# trex-cps: the highest rate with zero errors, by bisection between 0 and
+# TREX_CPS_MAX (the ceiling first: if it is clean, TRex or the machine was
+# the limit, which the table says).
+scenario_trex-cps() {
+	local t target mode lo hi rate step
+	for t in "${TREX_TARGETS[@]}"; do
+		target=${t%/*} mode=${t#*/}
+		if ! trex_target_start "$target" "$mode" "trex-cps-$mode"; then
+			log "trex-cps: $t did not start"
+			trex_stop
+			[ "$target" = kernel ] || stop_portcullis "trex-cps-$mode"
+			continue
+		fi
+		lo=0 hi=$TREX_CPS_MAX rate=$TREX_CPS_MAX
+		for ((step = 0; step <= TREX_CPS_STEPS; step++)); do
+			trex_point trex-cps "$target" "$mode" "trex-cps-$mode" "$rate" astf_tcp_cps.py \
+				-t "cps=$rate" -t size=64
+			if [[ "$TREX_VERDICT" == ok* ]]; then
+				lo=$rate
+				[ "$rate" -lt "$hi" ] || break
+			else
+				hi=$rate
+			fi
+			rate=$(((lo + hi) / 2))
+		done
+		trex_target_stop "$target" "trex-cps-$mode"
+	done
+}
+
+# trex-bulk: TREX_BULK_BYTES each way per flow, new flows at a rate that
+# offers more than the target can carry (the run lasts until the last flow
+# ends): Gbit/s both directions, server CPU per GiB.
+scenario_trex-bulk() {
+	local t target mode cps run
+	for t in portcullis/memif portcullis/veth kernel/veth; do
+		target=${t%/*} mode=${t#*/}
+		cps=10
+		[ "$mode" != memif ] || cps=40
+		if ! trex_target_start "$target" "$mode" "trex-bulk-$mode"; then
+			log "trex-bulk: $t did not start"
+			trex_stop
+			[ "$target" = kernel ] || stop_portcullis "trex-bulk-$mode"
+			continue
+		fi
+		for ((run = 1; run <= RUNS; run++)); do
+			trex_point trex-bulk "$target" "$mode" "trex-bulk-$mode" "$cps" astf_tcp_bulk.py \
+				-t "cps=$cps" -t "size=$TREX_BULK_BYTES"
+		done
+		trex_target_stop "$target" "trex-bulk-$mode"
+	done
+}
+
+# trex-synflood: portcullis's TLS listener (the tls-full configuration,
+# routed back to TRex), pc_load's mutual-TLS handshakes (16 connections,
+# handshake mode) from the client namespace, first with TRex idle, then
+# during STL SYN floods from TRex's spoofed sources at each rate of
+# TREX_FLOOD_PPS (request mode, as tls-full: a handshake and one small
+# GET per connection). Per run: pc_load's result, portcullis's SYN-cookie
+# counters and connection blocks in use, and its resident memory.
+read -ra TREX_FLOOD_PPS <<<"${PC_BENCH_TREX_FLOOD_PPS:-10000 30000 100000}"
+
+scenario_trex-synflood() {
+	local pps fpid rc tag=trex-synflood
+	tls_setup
+	{
+		portcullis_tls_conf
+		echo "ip gateway $PC_TREX_ADDR"
+	} >"$TMP/flood.conf"
+	start_portcullis "$PC_PMD_DEFAULT" "$TMP/flood.conf" "$tag" || return 0
+	SRV_PID=$PC_PID
+	if ! trex_start veth stl; then
+		stop_portcullis "$tag"
+		return 0
+	fi
+	for pps in 0 "${TREX_FLOOD_PPS[@]}"; do
+		log "trex-synflood: handshakes with a SYN flood of $pps pkt/s"
+		pc_cpu_mark "$tag" "$SRV_PID" >/dev/null
+		local c0 k0 r0
+		c0=$(pc_counter "$tag" tcp_syncookies_sent)
+		k0=$(pc_counter "$tag" tcp_syncookies_ok)
+		r0=$(awk '/^VmRSS/ { print $2 }' "/proc/$SRV_PID/status")
+		fpid=
+		if [ "$pps" -gt 0 ]; then
+			"$TREX" client stl "$ROOT/scripts/trex/stl_syn_flood.py" \
+				--seconds "$((SECONDS_EACH + 2))" -t "server=$PC_ADDR" -t "port=$TLS_PORT" \
+				-t "pps=$pps" >"$TMP/flood.json" 2>"$TMP/flood.err" &
+			fpid=$!
+			STARTED+=("$fpid")
+			sleep 1 # the flood is on before the first handshake
+		fi
+		load_run "$PC_ADDR" "$TLS_PORT" --mode request --conns "$TLS_CONNS" --threads 1 \
+			--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}"
+		local flood=null
+		if [ -n "$fpid" ]; then
+			rc=0
+			wait "$fpid" || rc=$?
+			forget_pid "$fpid"
+			[ "$rc" -ne 0 ] || flood=$(cat "$TMP/flood.json")
+		fi
+		pc_cpu_mark "$tag" "$SRV_PID" >/dev/null
+		printf '{"scenario": "trex-synflood", "pps": %s, "load": %s, "flood": %s, "cookies_sent": %s, "cookies_ok": %s, "conns_active": %s, "rss_kb": [%s, %s]}\n' \
+			"$pps" "$LOAD_JSON" "$flood" \
+			"$(($(pc_counter "$tag" tcp_syncookies_sent) - c0))" \
+			"$(($(pc_counter "$tag" tcp_syncookies_ok) - k0))" \
+			"$(pc_counter "$tag" tcp_connections_active)" \
+			"$r0" "$(awk '/^VmRSS/ { print $2 }' "/proc/$SRV_PID/status")" >>"$TMP/trex.jsonl"
+	done
+	trex_stop
+	stop_portcullis "$tag"
+}
+
 # Prints the table and writes latest.json from the records.
 machine_name() {
 	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
@@ -897,6 +1137,7 @@ main() {
 	: >"$TMP/tcp.jsonl"
 	: >"$TMP/tls.jsonl"
 	: >"$TMP/trust.jsonl"
+	: >"$TMP/trex.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
 	check_quiet
@@ -910,6 +1151,10 @@ main() {
 	fi
 	if [ -s "$TMP/trust.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trust.py" report "$TMP/trust.jsonl" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
+	if [ -s "$TMP/trex.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_trex.py" report "$TMP/trex.jsonl" \
 			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/tls.jsonl" ]; then
