@@ -138,7 +138,12 @@ def running(p):
     try:
         yield p
     finally:
-        rc = p.stop()
+        check_stopped(p)
+
+
+def check_stopped(p):
+    """Stops p and checks it exited cleanly with no sanitizer report."""
+    rc = p.stop()
     assert rc == 0, p.output[-3000:]
     assert "Sanitizer" not in p.output and "runtime error" not in p.output, p.output[-3000:]
 

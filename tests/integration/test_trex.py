@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import LAB, NS_CLIENT, ROOT, Portcullis, in_ns
+from conftest import LAB, NS_CLIENT, ROOT, Portcullis, check_stopped, in_ns
 
 TREX_SH = ROOT / "scripts" / "trex.sh"
 PROFILES = ROOT / "scripts" / "trex"
@@ -80,8 +80,7 @@ def portcullis(netlab, tmp_path):
         yield start
     finally:
         for pc in started:
-            rc = pc.stop()
-            assert rc == 0, pc.output[-3000:]
+            check_stopped(pc)
 
 
 def delta(after, before, name):
