@@ -323,6 +323,20 @@ load_run() {
 	fi
 }
 
+# kecho_start: pc_kecho (the Linux reference echo server) on the backend's
+# stack, pinned to core 1, on KECHO_PORT; sets KECHO_PID once it is ready.
+KECHO_PORT=7007
+kecho_start() {
+	local i
+	ip netns exec "$NS_BE" taskset -c 1 "$PC_KECHO" --port "$KECHO_PORT" >"$TMP/kecho.log" 2>&1 &
+	KECHO_PID=$!
+	STARTED+=("$KECHO_PID")
+	for ((i = 0; i < 50; i++)); do
+		grep -q ready "$TMP/kecho.log" && break
+		sleep 0.1
+	done
+}
+
 # tcp_point SCENARIO LABEL ARGS...: the same pc_load run against portcullis
 # (echo app, busy-polling worker on core 1) and against pc_kecho (Linux,
 # pinned to core 1); one record each with the server's CPU time.
@@ -330,15 +344,10 @@ tcp_point() {
 	local scenario=$1 label=$2 kpid before after hz
 	shift 2
 	log "$scenario $label: kernel (pc_kecho on core 1)"
-	ip netns exec "$NS_BE" taskset -c 1 "$PC_KECHO" --port 7007 >"$TMP/kecho.log" 2>&1 &
-	kpid=$!
-	STARTED+=("$kpid")
-	for ((hz = 0; hz < 50; hz++)); do
-		grep -q ready "$TMP/kecho.log" && break
-		sleep 0.1
-	done
+	kecho_start
+	kpid=$KECHO_PID
 	before=$(cpu1_busy)
-	load_run "$KERNEL_ADDR" 7007 --mode tcp-echo "$@"
+	load_run "$KERNEL_ADDR" "$KECHO_PORT" --mode tcp-echo "$@"
 	after=$(cpu1_busy)
 	stop_pid "$kpid"
 	forget_pid "$kpid"
@@ -788,7 +797,6 @@ TREX=$ROOT/scripts/trex.sh
 TREX_CPS_MAX=${PC_BENCH_TREX_CPS_MAX:-24000} # the README's ceiling for this machine
 TREX_CPS_STEPS=5                             # bisection steps below it
 TREX_BULK_BYTES=67108864                     # per flow, each way
-KECHO_PORT=7007
 TREX_RUNNING=
 
 trex_start() {
@@ -826,15 +834,10 @@ pc_counter() {
 # trex_target_start TARGET MODE TAG: the server under test and TRex in ASTF
 # mode; sets TGT_PID (the server), TGT_ADDR, TGT_PORT.
 trex_target_start() {
-	local target=$1 mode=$2 tag=$3 i
+	local target=$1 mode=$2 tag=$3
 	if [ "$target" = kernel ]; then
-		ip netns exec "$NS_BE" taskset -c 1 "$PC_KECHO" --port "$KECHO_PORT" >"$TMP/kecho.log" 2>&1 &
-		TGT_PID=$!
-		STARTED+=("$TGT_PID")
-		for ((i = 0; i < 50; i++)); do
-			grep -q ready "$TMP/kecho.log" && break
-			sleep 0.1
-		done
+		kecho_start
+		TGT_PID=$KECHO_PID
 		TGT_ADDR=$KERNEL_ADDR
 		TGT_PORT=$KECHO_PORT
 		trex_start "$mode" astf "$KERNEL_ADDR"

@@ -63,6 +63,42 @@ pc_eal_args() {
 	echo "--lcores $lcores --no-pci --in-memory --no-telemetry --vdev=$vdev"
 }
 
+# pc_live_pid PIDFILE NAME: prints the PID that PIDFILE holds if it is a
+# live process whose executable is NAME (not a process that has since
+# reused the PID, nor a zombie waiting for a parent that does not reap it).
+pc_live_pid() {
+	local pid exe state
+	[ -f "$1" ] || return 1
+	pid=$(<"$1")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	case "$exe" in
+	*/"$2" | */"$2 (deleted)") ;;
+	*) return 1 ;;
+	esac
+	read -r _ _ state _ <"/proc/$pid/stat" || return 1
+	[ "$state" != Z ] || return 1
+	echo "$pid"
+}
+
+# pc_stop_live PIDFILE NAME: SIGTERM to that process (SIGKILL after 10 s),
+# waits until it is gone and removes PIDFILE. Nothing to do when it does
+# not run.
+pc_stop_live() {
+	local pid i
+	if pid=$(pc_live_pid "$1" "$2"); then
+		kill -TERM "$pid"
+		for ((i = 0; i < 100; i++)); do
+			pc_live_pid "$1" "$2" >/dev/null || break
+			sleep 0.1
+		done
+		if pc_live_pid "$1" "$2" >/dev/null; then
+			kill -KILL "$pid"
+		fi
+	fi
+	rm -f "$1"
+}
+
 # pc_drop_stale_build DIR: removes a meson build directory configured
 # before wolfSSL was last rebuilt (new flags or patches), which would keep
 # linking the old library and report the old flags.

@@ -180,23 +180,7 @@ queues() {
 	in_dp ethtool -L dp0-br rx "$n" tx "$n"
 }
 
-# relay_pid: prints the relay's PID if the PID file names a live
-# pc_impair (not a process that has since reused the PID, nor a zombie
-# waiting for a parent that does not reap it).
-relay_pid() {
-	local pid exe state
-	[ -f "$IMPAIR_PID" ] || return 1
-	pid=$(<"$IMPAIR_PID")
-	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
-	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-	case "$exe" in
-	*/pc_impair | */pc_impair" (deleted)") ;;
-	*) return 1 ;;
-	esac
-	read -r _ _ state _ <"/proc/$pid/stat" || return 1
-	[ "$state" != Z ] || return 1
-	echo "$pid"
-}
+relay_pid() { pc_live_pid "$IMPAIR_PID" pc_impair; }
 
 impair() {
 	local pid i
@@ -235,22 +219,8 @@ impair() {
 	exit 1
 }
 
-# relay_stop: SIGTERM to the relay's PID (SIGKILL after 5 s), and wait until
-# it is gone. Nothing to do when no relay runs.
-relay_stop() {
-	local pid i
-	if pid=$(relay_pid); then
-		kill -TERM "$pid"
-		for ((i = 0; i < 100; i++)); do
-			relay_pid >/dev/null || break
-			sleep 0.05
-		done
-		if relay_pid >/dev/null; then
-			kill -KILL "$pid"
-		fi
-	fi
-	rm -f "$IMPAIR_PID"
-}
+# relay_stop: stops the relay by its PID (pc_stop_live), if it runs.
+relay_stop() { pc_stop_live "$IMPAIR_PID" pc_impair; }
 
 impair_stop() {
 	if ! relay_pid >/dev/null; then

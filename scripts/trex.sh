@@ -60,21 +60,7 @@ unpack() {
 	rmdir "$tmp"
 }
 
-# trex_pid: the server's PID if the PID file names a live TRex.
-trex_pid() {
-	local pid exe state
-	[ -f "$RUN.pid" ] || return 1
-	pid=$(<"$RUN.pid")
-	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
-	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-	case "$exe" in
-	*/_t-rex-64 | */_t-rex-64" (deleted)") ;;
-	*) return 1 ;;
-	esac
-	read -r _ _ state _ <"/proc/$pid/stat" || return 1
-	[ "$state" != Z ] || return 1
-	echo "$pid"
-}
+trex_pid() { pc_live_pid "$RUN.pid" _t-rex-64; }
 
 # config MODE GATEWAY: TRex's platform file. Port 1 is TRex's mandatory second
 # port, a dummy. In memif mode TRex transmits zero-copy (its mbufs are the
@@ -165,18 +151,7 @@ start() {
 }
 
 stop() {
-	local pid i
-	if pid=$(trex_pid); then
-		kill -TERM "$pid"
-		for ((i = 0; i < 100; i++)); do
-			trex_pid >/dev/null || break
-			sleep 0.1
-		done
-		if trex_pid >/dev/null; then
-			kill -KILL "$pid"
-		fi
-	fi
-	rm -f "$RUN.pid"
+	pc_stop_live "$RUN.pid" _t-rex-64
 	rm -rf "/var/run/dpdk/$PREFIX"
 }
 

@@ -19,10 +19,8 @@ transmit crashes (a segmentation fault in its send_burst) once its ring
 overflows: 40 flows/s with 1 MiB windows does it, 30 flows/s with the
 default window stays clear (scripts/bench.sh trex-bulk).
 """
-from lab_tunables import ip_gen, parse
-from trex.astf.api import (ASTFAssociationRule, ASTFGlobalInfo, ASTFProfile,
-                           ASTFProgram, ASTFTCPClientTemplate,
-                           ASTFTCPServerTemplate, ASTFTemplate)
+from pc_lab import astf_profile, parse
+from trex.astf.api import ASTFGlobalInfo, ASTFProgram
 
 
 class TcpBulk:
@@ -37,17 +35,11 @@ class TcpBulk:
         server = ASTFProgram()  # unused: TRex plays the clients only
         server.recv(a.size)
 
-        gen = ip_gen(a)
         glob = ASTFGlobalInfo()
         glob.tcp.mss = 1460
         glob.tcp.rxbufsize = a.window
         glob.tcp.txbufsize = a.window
-        template = ASTFTemplate(
-            client_template=ASTFTCPClientTemplate(program=client, ip_gen=gen,
-                                                  port=a.port, cps=a.cps),
-            server_template=ASTFTCPServerTemplate(program=server,
-                                                  assoc=ASTFAssociationRule(port=a.port)))
-        return ASTFProfile(default_ip_gen=gen, templates=template, default_c_glob_info=glob)
+        return astf_profile(a, client, server, glob)
 
 
 def register():

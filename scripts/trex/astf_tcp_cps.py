@@ -16,10 +16,8 @@ payload bytes), server (portcullis's address), port (default 7), clients
 gateway`). Compare TRex's tcps_connects / tcps_closed with portcullis's
 tcp_passive_opens / tcp_conns_established.
 """
-from lab_tunables import ip_gen, parse
-from trex.astf.api import (ASTFAssociationRule, ASTFGlobalInfo, ASTFProfile,
-                           ASTFProgram, ASTFTCPClientTemplate,
-                           ASTFTCPServerTemplate, ASTFTemplate)
+from pc_lab import astf_profile, parse
+from trex.astf.api import ASTFGlobalInfo, ASTFProgram
 
 
 class TcpCps:
@@ -36,16 +34,10 @@ class TcpCps:
         server.recv(len(payload))
         server.send(payload)
 
-        gen = ip_gen(a)
         glob = ASTFGlobalInfo()
         glob.tcp.mss = 1460
         glob.tcp.no_delay = 1
-        template = ASTFTemplate(
-            client_template=ASTFTCPClientTemplate(program=client, ip_gen=gen,
-                                                  port=a.port, cps=a.cps),
-            server_template=ASTFTCPServerTemplate(program=server,
-                                                  assoc=ASTFAssociationRule(port=a.port)))
-        return ASTFProfile(default_ip_gen=gen, templates=template, default_c_glob_info=glob)
+        return astf_profile(a, client, server, glob)
 
 
 def register():

@@ -16,7 +16,7 @@ Tunables: server, port (default 443), clients (first-last), pps (rate at
 -m 1; -m overrides it with an absolute rate such as 2mpps). The TCP
 checksum is left to the NIC (TRex's default checksum offload).
 """
-from lab_tunables import parse
+from pc_lab import parse
 from trex_stl_lib.api import (IP, TCP, CTRexVmInsFixHwCs, Ether,
                               STLPktBuilder, STLScVmRaw, STLStream,
                               STLTXCont, STLVmFixChecksumHw, STLVmFlowVar,

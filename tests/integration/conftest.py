@@ -75,6 +75,11 @@ class Portcullis:
             conf = tmp_path / "pc.conf"
             conf.write_text(config_text)
         lab("queues", str(workers))
+        if pmd == "memif":
+            # A socket file left by a killed memif server makes the bind
+            # of the next one fail.
+            sock = Path(f"/run/portcullis-lab-{LAB}-memif.sock")
+            sock.unlink(missing_ok=True)
         self.log = open(self.log_path, "w+")
         cmd = ["ip", "netns", "exec", NS_DP, str(BINARY), *eal_args(pmd, workers),
                "--", "-c", str(conf)]

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import LAB, NS_CLIENT, ROOT, Portcullis, check_stopped, in_ns
+from conftest import LAB, NS_CLIENT, ROOT, check_stopped, in_ns
 
 TREX_SH = ROOT / "scripts" / "trex.sh"
 PROFILES = ROOT / "scripts" / "trex"
@@ -62,27 +62,6 @@ def trex():
         trex_sh("stop")
 
 
-@pytest.fixture
-def portcullis(netlab, tmp_path):
-    started = []
-
-    def start(pmd, conf=CONF):
-        if pmd == "memif":
-            # A socket file left by a killed server makes its bind fail.
-            sock = f"/run/portcullis-lab-{LAB}-memif.sock"
-            if os.path.exists(sock):
-                os.unlink(sock)
-        pc = Portcullis(tmp_path, pmd, conf)
-        started.append(pc)
-        return pc
-
-    try:
-        yield start
-    finally:
-        for pc in started:
-            check_stopped(pc)
-
-
 def delta(after, before, name):
     return after.get(name, 0) - before.get(name, 0)
 
@@ -124,8 +103,8 @@ def wait_idle(pc):
 
 
 @pytest.mark.parametrize("pmd,mode", [("af_xdp", "veth"), ("memif", "memif")])
-def test_trex_astf_profiles_agree_with_portcullis(portcullis, trex, pmd, mode):
-    pc = portcullis(pmd)
+def test_trex_astf_profiles_agree_with_portcullis(start_portcullis, trex, pmd, mode):
+    pc = start_portcullis(pmd, CONF)
     start, run = trex
     start(mode, "astf")
     before = pc.counters()
@@ -138,10 +117,11 @@ def test_trex_astf_profiles_agree_with_portcullis(portcullis, trex, pmd, mode):
     t = run("astf", "astf_tcp_bulk.py", cps=2, size=size)
     final = wait_idle(pc)
     assert_flows_agree(t, after, final, 2 * SECONDS, size)
+    check_stopped(pc)
 
 
-def test_trex_syn_flood_gets_cookies_and_real_clients_still_connect(portcullis, trex):
-    pc = portcullis("af_xdp", CONF + "tcp syn-backlog 16\n")
+def test_trex_syn_flood_gets_cookies_and_real_clients_still_connect(start_portcullis, trex):
+    pc = start_portcullis("af_xdp", CONF + "tcp syn-backlog 16\n")
     start, run = trex
     start("veth", "stl")
     before = pc.counters()
@@ -170,6 +150,7 @@ def test_trex_syn_flood_gets_cookies_and_real_clients_still_connect(portcullis, 
     assert delta(after, before, "tcp_syncookies_ok") >= 1
     assert after["tcp_connections_active"] <= 16 + 1
     assert delta(after, before, "drop_tcp_bad_checksum") == 0
+    check_stopped(pc)
 
 
 # A new connection every 0.1 s for as long as the flood lasts (TRex's
