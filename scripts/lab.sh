@@ -239,7 +239,7 @@ down() {
 	# First: the relay and TRex hold their namespaces (and veths) alive.
 	relay_stop
 	rm -f "$IMPAIR_LOG"
-	"$ROOT/scripts/trex.sh" stop
+	"$ROOT/scripts/trex.sh" purge
 	rm -f "$(pc_memif_socket)"
 	for ns in "$NS_LO" "$NS_IM" "$NS_TX" "$NS_CL" "$NS_BE" "$NS_DP"; do
 		if ns_exists "$ns"; then

@@ -5,7 +5,7 @@
 # (scripts/trex/pc_trex.py) next to it.
 #
 #   scripts/trex.sh start veth|memif astf|stl [GATEWAY]
-#   scripts/trex.sh stop | status
+#   scripts/trex.sh stop | purge | status
 #   scripts/trex.sh client PC_TREX_ARGS...
 #
 # veth   TRex's port is tx0 in the namespace LAB-trex, a port of the lab's
@@ -24,8 +24,8 @@
 # it runs in software mode without hugepages, `low_end` on CPU 0 (the
 # portcullis worker owns CPU 1 in the lab), with its own DPDK file prefix.
 # Its PID, config and output are /run/portcullis-lab-LAB-trex.{pid,yaml,log};
-# `stop` (and `lab.sh down`) stop it by that PID and remove its runtime
-# directory. The client talks to it over TRex's RPC port inside LAB-trex.
+# `stop` stops it by that PID and removes its runtime directory; `purge`
+# (what `lab.sh down` calls) also removes its config and output. The client talks to it over TRex's RPC port inside LAB-trex.
 #   PC_TREX_TARBALL  the TRex build (default ../shared/third_party/trex-v3.08-x86_64.tar.xz)
 set -euo pipefail
 
@@ -175,13 +175,17 @@ start)
 	start "$@"
 	;;
 stop) stop ;;
+purge)
+	stop
+	rm -f "$RUN.yaml" "$RUN.log"
+	;;
 status) status ;;
 client)
 	shift
 	client "$@"
 	;;
 *)
-	echo "usage: $0 start veth|memif astf|stl [GATEWAY] | stop | status | client ARGS..." >&2
+	echo "usage: $0 start veth|memif astf|stl [GATEWAY] | stop | purge | status | client ARGS..." >&2
 	exit 2
 	;;
 esac
