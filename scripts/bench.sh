@@ -879,7 +879,7 @@ trex_cpu() {
 # run against the running target, one record; sets TREX_VERDICT (ok, or
 # why the point is not clean: see bench_trex.py verdict).
 trex_point() {
-	local scenario=$1 target=$2 mode=$3 tag=$4 rate=$5 profile=$6 before after out rec
+	local scenario=$1 target=$2 mode=$3 tag=$4 rate=$5 profile=$6 before after cpu out rec
 	shift 6
 	log "$scenario: $target/$mode at $rate"
 	before=$(trex_cpu "$target" "$tag")
@@ -887,8 +887,12 @@ trex_point() {
 		--latency 100 -t "server=$TGT_ADDR" -t "port=$TGT_PORT" "$@" 2>"$TMP/trex-client.err") || out=null
 	[ "$out" != null ] || sed 's/^/    /' "$TMP/trex-client.err" | tail -n 5 >&2
 	after=$(trex_cpu "$target" "$tag")
-	rec=$(printf '{"scenario": "%s", "target": "%s", "mode": "%s", "rate": %s, "trex": %s, "cpu": {"before": %s, "after": %s, "hz": %s}}' \
-		"$scenario" "$target" "$mode" "$rate" "$out" "${before% *}" "${after% *}" "${after#* }")
+	cpu=null
+	if [ -n "$before" ] && [ -n "$after" ]; then
+		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
+	fi
+	rec=$(printf '{"scenario": "%s", "target": "%s", "mode": "%s", "rate": %s, "trex": %s, "cpu": %s}' \
+		"$scenario" "$target" "$mode" "$rate" "$out" "$cpu")
 	echo "$rec" >>"$TMP/trex.jsonl"
 	TREX_VERDICT=$(python3 "$ROOT/scripts/bench_trex.py" verdict "$rec")
 	log "$scenario: $target/$mode at $rate: $TREX_VERDICT"
@@ -905,8 +909,7 @@ scenario_trex-cps() {
 		target=${t%/*} mode=${t#*/}
 		if ! trex_target_start "$target" "$mode" "trex-cps-$mode"; then
 			log "trex-cps: $t did not start"
-			trex_stop
-			[ "$target" = kernel ] || stop_portcullis "trex-cps-$mode"
+			trex_target_stop "$target" "trex-cps-$mode"
 			continue
 		fi
 		lo=0 hi=$TREX_CPS_MAX rate=$TREX_CPS_MAX
@@ -938,8 +941,7 @@ scenario_trex-bulk() {
 		[ "$mode" != memif ] || cps=30
 		if ! trex_target_start "$target" "$mode" "trex-bulk-$mode"; then
 			log "trex-bulk: $t did not start"
-			trex_stop
-			[ "$target" = kernel ] || stop_portcullis "trex-bulk-$mode"
+			trex_target_stop "$target" "trex-bulk-$mode"
 			continue
 		fi
 		for ((run = 1; run <= RUNS; run++)); do
