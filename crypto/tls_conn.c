@@ -83,6 +83,7 @@ struct pc_tls_conn {
 	bool checked;                    /* vreason is known: a chain was checked, or a
 					  * required certificate was missing */
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
+	bool key_unproven;               /* its CertificateVerify failed */
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
 	bool ccs_due;                    /* middlebox compatibility (see io_send) */
@@ -203,6 +204,7 @@ static uint64_t elapsed_us(const struct pc_tls_conn *t)
 
 static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, const char *event)
 {
+	bool unproven = t->checked && t->vreason == PC_VERIFY_OK && t->state < TLS_APP;
 	struct timespec ts;
 	uint32_t addr;
 	uint16_t port;
@@ -218,9 +220,18 @@ static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, cons
 	r->client_port = rte_be_to_cpu_16(port);
 	snprintf(r->event, sizeof(r->event), "%s", event);
 	snprintf(r->sni, sizeof(r->sni), "%s", t->sni);
-	/* nginx's $ssl_client_verify: SUCCESS once the handshake is done. */
-	if (!t->checked || (t->vreason == PC_VERIFY_OK && t->state < TLS_APP))
+	/* nginx's $ssl_client_verify. A good chain is SUCCESS only once the
+	 * handshake is done, its CertificateVerify having proved that the
+	 * client holds the key: a handshake that fails after a good chain is
+	 * FAILED:key-unproven when that proof failed, NONE when it ended
+	 * otherwise (the client left, a later message failed), and its
+	 * record carries no subject, serial or identity. A certificate is
+	 * public: until the key is proven it says nothing about who
+	 * connected. A chain that failed keeps its reason and fields. */
+	if (!t->checked || (unproven && !t->key_unproven))
 		snprintf(r->verify, sizeof(r->verify), "NONE");
+	else if (unproven)
+		snprintf(r->verify, sizeof(r->verify), "FAILED:key-unproven");
 	else if (t->vreason == PC_VERIFY_OK)
 		snprintf(r->verify, sizeof(r->verify), "SUCCESS");
 	else
@@ -229,6 +240,8 @@ static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, cons
 		r->tls_version = (uint16_t)wolfSSL_version(t->ssl);
 		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
 	}
+	if (unproven)
+		return;
 	snprintf(r->subject, sizeof(r->subject), "%s", t->vres.subject);
 	snprintf(r->serial, sizeof(r->serial), "%s", t->vres.serial);
 	snprintf(r->identity, sizeof(r->identity), "%s", t->vres.identity);
@@ -347,7 +360,10 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 					  &t->vres);
 	t->checked = true;
 	t->vreason = r;
-	cnt()->verify[r]++;
+	/* A failed chain is counted now; a good one once the handshake has
+	 * proved the client holds its key (handshake_done). */
+	if (r != PC_VERIFY_OK)
+		cnt()->verify[r]++;
 	if (empty_entry)
 		return refuse(t, PC_TLS_ALERT_DECODE_ERROR);
 	if (r == PC_VERIFY_OK || t->host->spec.verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
@@ -385,6 +401,8 @@ static void handshake_done(struct pc_tls_conn *t)
 	if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
 		cnt()->verify[PC_VERIFY_NO_CERT]++;
 	verified = t->checked && t->vreason == PC_VERIFY_OK;
+	if (verified)
+		cnt()->verify[PC_VERIFY_OK]++;
 	t->env.sni = t->sni;
 	t->env.identity = verified ? t->vres.identity : NULL;
 	t->env.verify_failed_403 =
@@ -456,6 +474,31 @@ static void protocol_alert(struct pc_tls_conn *t, int err)
 	cnt()->alerts_sent++;
 }
 
+/* What wolfSSL fails a client's CertificateVerify with: a signature that
+ * does not verify with the certificate's key (TLS 1.2 reports each as
+ * SIG_VERIFY_E, or VERIFY_CERT_ERROR for a PKCS#1 digest that differs;
+ * TLS 1.3 passes wolfCrypt's ECDSA and RSA-PSS errors on), or an algorithm
+ * refused: in TLS 1.2 one the CertificateRequest did not list
+ * (patches/wolfssl/0005), in TLS 1.3 PKCS#1 v1.5 or an ECDSA scheme of
+ * another curve (0002). Once the client's certificate is in, no other
+ * message fails with these. NULL for other errors. */
+static const char *cert_verify_error(int err)
+{
+	switch (err) {
+	case SIG_VERIFY_E:
+	case VERIFY_CERT_ERROR:
+	case VERIFY_SIGN_ERROR:
+	case BAD_PADDING_E:
+	case PSS_SALTLEN_E:
+	case RSA_BUFFER_E:
+		return "CertificateVerify: bad signature";
+	case INVALID_PARAMETER:
+		return "CertificateVerify: algorithm refused";
+	default:
+		return NULL;
+	}
+}
+
 static void handshake(struct pc_tls_conn *t)
 {
 	int ret = wolfSSL_accept(t->ssl);
@@ -481,6 +524,10 @@ static void handshake(struct pc_tls_conn *t)
 		t->checked = true;
 		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
+	} else if (t->checked && cert_verify_error(err) != NULL) {
+		t->key_unproven = true;
+		protocol_alert(t, err);
+		fail_detail(t, PC_TLS_ERR_client_key_unproven, cert_verify_error(err));
 	} else if (err == MEMORY_E) {
 		fail(t, PC_TLS_ERR_no_memory);
 	} else if (err == SOCKET_PEER_CLOSED_E || err == SOCKET_ERROR_E) {

@@ -14,6 +14,7 @@ from conftest import ADDR, NS_CLIENT, ROOT, Portcullis, in_ns, running
 
 PY = "/usr/bin/python3"
 CLIENT = str(ROOT / "tests" / "integration" / "tls_client.py")
+THIRD_PARTY = ROOT.parent / "shared" / "third_party"
 
 # Hosts: tenant-a.test (alert, CRLs, allowlist), *.tenant-a.test (http403),
 # opt.tenant-a.test (optional, /admin protected), noca.tenant-a.test
@@ -112,6 +113,42 @@ def nb_log(pc):
         assert time.monotonic() < deadline, "earlier connections still open"
         time.sleep(0.05)
     return len(pc.access_log.read_text().splitlines()) if pc.access_log.exists() else 0
+
+
+# A client of tlslite-ng (../shared/third_party) that signs its
+# CertificateVerify with the key it is given, whatever the certificate's
+# (python's ssl and s_client refuse a key that does not match). Prints the
+# response's body, or the alert that ended the handshake.
+TLSLITE_CLIENT = r"""
+import socket, sys
+from tlslite.api import HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
+from tlslite.errors import TLSRemoteAlert
+chain_file, key_file, version = sys.argv[1:4]
+chain = X509CertChain()
+chain.parsePemList(open(chain_file).read())
+key = parsePEMKey(open(key_file).read(), private=True)
+settings = HandshakeSettings()
+settings.minVersion = settings.maxVersion = (3, 4) if version == "1.3" else (3, 3)
+tls = TLSConnection(socket.create_connection(("198.18.0.1", 443), timeout=10))
+try:
+    tls.handshakeClientCert(chain, key, settings=settings, serverName="tenant-a.test")
+    tls.write(b"GET / HTTP/1.1\r\nHost: tenant-a.test\r\nConnection: close\r\n\r\n")
+    data = b""
+    while not data.endswith(b"\n") or b"identity" not in data:
+        data += tls.read()
+    print(data.split(b"\r\n\r\n")[1].decode(), end="")
+except TLSRemoteAlert as e:
+    print("alert", e, end="")
+"""
+
+
+def tlslite_client(pki, cert, key, tls):
+    cmd = [PY, "-c", TLSLITE_CLIENT, str(pki / f"{cert}.chain.pem"), str(pki / f"{key}.key"),
+           tls]
+    env = ["env", f"PYTHONPATH={THIRD_PARTY / 'tlslite-ng'}"]
+    r = in_ns(NS_CLIENT, env + cmd, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
@@ -284,6 +321,31 @@ def test_middlebox_compat_change_cipher_spec(pc, pki, args, ccs):
     assert types[1] == ("14" if ccs else "16"), out
     assert types.count("14") == 1, out
     assert "identity: spiffe://tenant-a.test/svc/web" in out, out + err
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+@pytest.mark.parametrize("cert,other_key", [("good", "unknown-ca"), ("rsa", "server-rsa")],
+                         ids=["ecdsa", "rsa"])
+def test_certificate_verify_with_another_key(pc, pki, tls, cert, other_key):
+    """A good chain whose CertificateVerify is signed with another key: the
+    handshake fails with decrypt_error, the chain's verdict is not counted
+    as verified (tls_verify_ok), and the access log shows the failed proof
+    without the certificate's subject or identity. The same client with
+    the certificate's own key gets in and is counted."""
+    before = pc.counters()
+    assert tlslite_client(pki, cert, cert, tls) == "identity: spiffe://tenant-a.test/svc/web\n"
+    mid = pc.counters()
+    assert mid["tls_verify_ok"] == before["tls_verify_ok"] + 1
+    n = nb_log(pc)
+    assert tlslite_client(pki, cert, other_key, tls) == "alert decrypt_error"
+    line = last_log(pc, n)
+    for field in ("event=handshake-failed", "verify=FAILED:key-unproven", "subject=-",
+                  "serial=-", "identity=-", 'error="CertificateVerify: bad signature"'):
+        assert field in line, line
+    after = pc.counters()
+    assert after["tls_verify_ok"] == mid["tls_verify_ok"]
+    assert after["tls_err_client_key_unproven"] == mid["tls_err_client_key_unproven"] + 1
+    assert after["tls_err_handshake"] == mid["tls_err_handshake"]
 
 
 @pytest.mark.parametrize("args,cipher,group", [
