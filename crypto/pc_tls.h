@@ -49,6 +49,7 @@ struct pc_tls_spec {
 	char groups[256];                 /* "X25519:P-256:P-384" */
 	uint32_t memory_mb;               /* wolfSSL memory per worker */
 	uint32_t handshake_timeout_ms;
+	bool sha1_signatures;             /* TLS 1.2 CertificateVerify may use SHA-1 */
 };
 
 void pc_tls_spec_defaults(struct pc_tls_spec *s);

@@ -41,6 +41,7 @@ struct pc_tls_config {
 	struct pc_tls_ticket_key ticket;
 	struct pc_tls_hello_policy hello; /* what a ClientHello must offer */
 	char ciphers[1024];               /* the cipher list every connection gets */
+	const char *sigalgs;              /* what a CertificateRequest lists (wolfSSL names) */
 	WOLFSSL_CTX *ctx[RTE_MAX_LCORE];  /* per worker lcore: wolfSSL's context
 					   * lock is never contended */
 	bool armed;                       /* the contexts hold a certificate */

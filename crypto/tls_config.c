@@ -28,6 +28,21 @@
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"                  \
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
 #define TLS_DEFAULT_GROUPS "X25519:P-256:P-384"
+/* The signature algorithms a CertificateRequest lists, hence those a TLS
+ * 1.2 CertificateVerify may use (patches/wolfssl/0005 refuses the others
+ * with illegal_parameter): wolfSSL's own list without SHA-1 and SHA-224,
+ * as OpenSSL at Debian's security level 2 (`tls sha1-signatures off`);
+ * `on` adds SHA-1 back for old clients. wolfSSL's TLS 1.3
+ * CertificateRequest lists its own (it rebuilds them, SHA-1 included), but
+ * TLS 1.3 never takes a SHA-1 or PKCS#1 v1.5 CertificateVerify (RFC 8446
+ * 4.4.3; patches/wolfssl/0002). */
+#define TLS_SIGALGS_ECDSA "ECDSA+SHA512:ECDSA+SHA384:ECDSA+SHA256"
+#define TLS_SIGALGS_RSA                                                       \
+	"RSA-PSS+SHA512:RSA-PSS+SHA384:RSA-PSS+SHA256:RSA+SHA512:RSA+SHA384:" \
+	"RSA+SHA256"
+static const char tls_sigalgs[] = TLS_SIGALGS_ECDSA ":ED25519:" TLS_SIGALGS_RSA;
+static const char tls_sigalgs_sha1[] =
+	TLS_SIGALGS_ECDSA ":ECDSA+SHA1:ED25519:" TLS_SIGALGS_RSA ":RSA+SHA1";
 
 struct pc_tls_config *pc_tls_active;
 struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
@@ -137,6 +152,12 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		snprintf(err, errlen, "group list refused by wolfSSL: %s", s->groups);
 		goto fail;
 	}
+	/* Connections set the list again after their cipher list, which
+	 * resets it (tls_conn.c); here it is checked against this wolfSSL. */
+	if (wolfSSL_CTX_set1_sigalgs_list(ctx, cfg->sigalgs) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "signature algorithms refused by wolfSSL: %s", cfg->sigalgs);
+		goto fail;
+	}
 	/* Stateless resumption only: wolfSSL's session cache is one table
 	 * behind a lock for every thread. Hosts that verify clients turn
 	 * tickets off on their connections (tls_conn.c, tls_ticket.c). */
@@ -199,6 +220,7 @@ int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen)
 	pc_tls_handshake_timeout_ms = s->handshake_timeout_ms;
 	snprintf(cfg->ciphers, sizeof(cfg->ciphers), "%s",
 		 s->ciphers[0] != '\0' ? s->ciphers : TLS_DEFAULT_CIPHERS);
+	cfg->sigalgs = s->sha1_signatures ? tls_sigalgs_sha1 : tls_sigalgs;
 	cfg->hello.nb_groups = parse_groups(s->groups, cfg->hello.groups);
 	cfg->hello.tls13 = s->max_version == 3;
 	cfg->hello.tls12 = s->min_version == 2;

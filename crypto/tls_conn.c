@@ -748,6 +748,10 @@ static void hello(struct pc_tls_conn *t)
 		mode = WOLFSSL_VERIFY_PEER;
 		wolfSSL_NoTicketTLSv12(t->ssl);
 		wolfSSL_no_ticket_TLSv13(t->ssl);
+		/* The CertificateRequest's signature algorithms (tls_config.c,
+		 * which checked the list): the cipher list above reset them
+		 * to wolfSSL's, SHA-1 included. */
+		wolfSSL_set1_sigalgs_list(t->ssl, cfg->sigalgs);
 	}
 	if (t->host->spec.verify == PC_TLS_VERIFY_REQUIRED &&
 	    t->host->spec.on_failure == PC_TLS_FAIL_ALERT)

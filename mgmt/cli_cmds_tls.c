@@ -93,6 +93,19 @@ static int cmd_tls_groups(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_tls_sha1(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "on") == 0)
+		ctx->tls->sha1_signatures = true;
+	else if (strcmp(argv[0], "off") == 0)
+		ctx->tls->sha1_signatures = false;
+	else
+		return pc_cmd_fail(ctx, "expected on or off");
+	return 0;
+}
+
 static int cmd_tls_memory(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
@@ -504,6 +517,8 @@ static const struct pc_cmd tls_cmds[] = {
 	{"tls ciphers", "tls ciphers NAME:NAME...  (wolfSSL names)", cmd_tls_ciphers, 0,
 	 CTX_FIXED},
 	{"tls groups", "tls groups X25519:P-256:P-384", cmd_tls_groups, 0, CTX_FIXED},
+	{"tls sha1-signatures", "tls sha1-signatures on|off  (TLS 1.2 client CertificateVerify)",
+	 cmd_tls_sha1, 0, CTX_FIXED},
 	{"tls memory", "tls memory MIB  (wolfSSL memory per worker)", cmd_tls_memory, 0,
 	 "the arenas are reserved on hugepages at start"},
 	{"tls handshake-timeout", "tls handshake-timeout MILLISECONDS", cmd_tls_hs_timeout,

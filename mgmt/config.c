@@ -116,8 +116,10 @@ void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 	fprintf(out, "tls versions 1.%u 1.%u\n", s->min_version, s->max_version);
 	if (s->ciphers[0] != '\0')
 		fprintf(out, "tls ciphers %s\n", s->ciphers);
-	fprintf(out, "tls groups %s\ntls memory %u\ntls handshake-timeout %u\n", s->groups,
-		s->memory_mb, s->handshake_timeout_ms);
+	fprintf(out, "tls groups %s\ntls sha1-signatures %s\n", s->groups,
+		s->sha1_signatures ? "on" : "off");
+	fprintf(out, "tls memory %u\ntls handshake-timeout %u\n", s->memory_mb,
+		s->handshake_timeout_ms);
 	if (ctx->access_log[0] != '\0')
 		fprintf(out, "access-log %s %u\n", ctx->access_log, ctx->access_log_ring);
 	if (ctx->ctl.path[0] != '\0')

@@ -115,15 +115,37 @@ def nb_log(pc):
     return len(pc.access_log.read_text().splitlines()) if pc.access_log.exists() else 0
 
 
+# A TLS 1.2 client whose certificate may be signed for with SHA-1 only
+# (OpenSSL's own security level refuses SHA-1 otherwise).
+SHA1_CLIENT = ["-tls1_2", "-client_sigalgs", "ECDSA+SHA1", "-cipher", "DEFAULT:@SECLEVEL=0"]
+
+
+def requested_sigalgs(out):
+    """The signature algorithms of the CertificateRequest, as s_client
+    prints them."""
+    line = next((x for x in out.splitlines() if x.startswith("Requested Signature Algorithms")),
+                None)
+    assert line is not None, out
+    return line.split(":", 1)[1].strip().split(":")
+
+
 # A client of tlslite-ng (../shared/third_party) that signs its
 # CertificateVerify with the key it is given, whatever the certificate's
-# (python's ssl and s_client refuse a key that does not match). Prints the
-# response's body, or the alert that ended the handshake.
+# (python's ssl and s_client refuse a key that does not match), and with
+# "sha1" makes a TLS 1.2 ecdsa_sha1 one whatever the CertificateRequest
+# lists. Prints the response's body, or the alert that ended the handshake.
 TLSLITE_CLIENT = r"""
 import socket, sys
 from tlslite.api import HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
+from tlslite.constants import HashAlgorithm, SignatureAlgorithm
 from tlslite.errors import TLSRemoteAlert
-chain_file, key_file, version = sys.argv[1:4]
+from tlslite.keyexchange import KeyExchange
+chain_file, key_file, version, force = sys.argv[1:5]
+if force == "sha1":
+    make_cv = KeyExchange.makeCertificateVerify
+    KeyExchange.makeCertificateVerify = staticmethod(
+        lambda v, h, algs, *rest: make_cv(
+            v, h, [(HashAlgorithm.sha1, SignatureAlgorithm.ecdsa)], *rest))
 chain = X509CertChain()
 chain.parsePemList(open(chain_file).read())
 key = parsePEMKey(open(key_file).read(), private=True)
@@ -142,13 +164,33 @@ except TLSRemoteAlert as e:
 """
 
 
-def tlslite_client(pki, cert, key, tls):
+def tlslite_client(pki, cert, key, tls, force="-"):
     cmd = [PY, "-c", TLSLITE_CLIENT, str(pki / f"{cert}.chain.pem"), str(pki / f"{key}.key"),
-           tls]
+           tls, force]
     env = ["env", f"PYTHONPATH={THIRD_PARTY / 'tlslite-ng'}"]
     r = in_ns(NS_CLIENT, env + cmd, timeout=30)
     assert r.returncode == 0, r.stderr
     return r.stdout
+
+
+class TestSha1SignaturesOn:
+    """`tls sha1-signatures on`: a TLS 1.2 CertificateRequest lists SHA-1
+    again and a CertificateVerify made with it is taken. Its own
+    portcullis, before the module's (one instance in the lab at a time)."""
+
+    @pytest.fixture(scope="class")
+    def pc_sha1(self, netlab, pki, tmp_path_factory):
+        d = tmp_path_factory.mktemp("tls-sha1")
+        config = CONFIG.format(p=pki, log=d / "access.log") + "tls sha1-signatures on\n"
+        yield from running(Portcullis(d, "af_xdp", config))
+
+    def test_sha1_certificate_verify_taken(self, pc_sha1, pki):
+        out, err = s_client(pki, SHA1_CLIENT, brief=False)
+        assert {"ECDSA+SHA1", "RSA+SHA1"} <= set(requested_sigalgs(out)), out
+        assert "HTTP/1.1 200 OK" in out and "identity: spiffe://tenant-a.test/svc/web" in out, \
+            out + err
+        assert tlslite_client(pki, "good", "good", "1.2", "sha1") == \
+            "identity: spiffe://tenant-a.test/svc/web\n"
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
@@ -297,10 +339,11 @@ def test_host_must_match_sni(pc, pki):
 
 
 def s_client(pki, args,
-             request=b"GET / HTTP/1.1\r\nHost: tenant-a.test\r\nConnection: close\r\n\r\n"):
+             request=b"GET / HTTP/1.1\r\nHost: tenant-a.test\r\nConnection: close\r\n\r\n",
+             brief=True):
     cmd = ["openssl", "s_client", "-connect", f"{ADDR}:443", "-servername", "tenant-a.test",
            "-CAfile", str(pki / "server-ca.crt"), "-cert", str(pki / "good.chain.pem"),
-           "-key", str(pki / "good.key"), "-brief", "-ign_eof", *args]
+           "-key", str(pki / "good.key"), *(["-brief"] if brief else []), "-ign_eof", *args]
     r = subprocess.run(["ip", "netns", "exec", NS_CLIENT, *cmd], input=request,
                        capture_output=True, timeout=20)
     return r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
@@ -321,6 +364,28 @@ def test_middlebox_compat_change_cipher_spec(pc, pki, args, ccs):
     assert types[1] == ("14" if ccs else "16"), out
     assert types.count("14") == 1, out
     assert "identity: spiffe://tenant-a.test/svc/web" in out, out + err
+
+
+def test_tls12_sha1_certificate_verify_refused(pc, pki):
+    """By default (`tls sha1-signatures off`) the TLS 1.2 CertificateRequest
+    lists neither SHA-1 nor SHA-224: OpenSSL, left with SHA-1 alone, sends
+    no certificate; a client that signs with SHA-1 all the same gets
+    illegal_parameter, and its key counts as not proven."""
+    out, err = s_client(pki, SHA1_CLIENT, brief=False)
+    sigalgs = requested_sigalgs(out)
+    assert "ECDSA+SHA256" in sigalgs and "RSA-PSS+SHA256" in sigalgs, sigalgs
+    assert not [a for a in sigalgs if "SHA1" in a or "SHA224" in a], sigalgs
+    assert "HTTP/1.1" not in out and "alert handshake failure" in err, out + err
+    before = pc.counters()
+    n = nb_log(pc)
+    assert tlslite_client(pki, "good", "good", "1.2", "sha1") == "alert illegal_parameter"
+    line = last_log(pc, n)
+    for field in ("event=handshake-failed", "verify=FAILED:key-unproven", "subject=-",
+                  "identity=-", 'error="CertificateVerify: algorithm refused"'):
+        assert field in line, line
+    after = pc.counters()
+    assert after["tls_err_client_key_unproven"] == before["tls_err_client_key_unproven"] + 1
+    assert after["tls_verify_ok"] == before["tls_verify_ok"]
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])

@@ -97,12 +97,16 @@ SESSION_ID_RESUMPTION = ["resumption with alpn", "resumption with alpn change",
 POLICY = ["extended master secret in TLSv1.1", "sanity TLSv1.1", "extended master secret w/DHE"]
 # A name we do not serve goes to the `default` host (both).
 DEFAULT_HOST = ["incorrect SNI"]
-# TLS 1.2: wolfSSL's CertificateRequest lists no ecdsa+sha224, and a
-# CertificateVerify made with an algorithm it did not list is refused with
-# illegal_parameter (RFC 5246 7.4.8); these probes assume it was listed.
-ECDSA_SHA224 = ["make sha224+ecdsa signature in CertificateVerify"] + [
-    f"make {h}+ecdsa signature, advertise it as sha224+ecdsa in CertificateVerify"
-    for h in ("sha1", "sha256", "sha384", "sha512")]
+# TLS 1.2: our CertificateRequest lists no SHA-1 (`tls sha1-signatures
+# off`, the default) and no SHA-224, and a CertificateVerify made with an
+# algorithm it did not list is refused with illegal_parameter (RFC 5246
+# 7.4.8); these ECDSA and RSA probes assume it was listed.
+UNLISTED_HASHES = [f"make {h}+ecdsa signature in CertificateVerify" for h in ("sha224", "sha1")]
+UNLISTED_HASHES += [
+    f"make {h}+ecdsa signature, advertise it as {a}+ecdsa in CertificateVerify"
+    for a in ("sha224", "sha1") for h in ("sha1", "sha224", "sha256", "sha384", "sha512")
+    if h != a]
+RSA_SHA1 = ["check sha1 w/sha256 PRF", "check sha1 w/sha384 PRF"]
 # A Certificate message whose one entry is 2 bytes of garbage: wolfSSL
 # answers decode_error where the probe wants bad_certificate.
 CERT_ALERT = ["fuzz empty certificate - overall 8, certs 5, cert 2"]
@@ -152,8 +156,8 @@ CLIENT_CERT = [
     ("test-certificate-verify", ["-d", *RSA_CLIENT], [], []),
     ("test-certificate-verify-malformed", ["-d", *RSA_CLIENT], [], []),
     ("test-certificate-malformed", ["-d", *RSA_CLIENT], [], CERT_ALERT + NO_CLIENT_CERT),
-    ("test-rsa-sigs-on-certificate-verify", ["-d", *RSA_CLIENT], [], []),
-    ("test-ecdsa-in-certificate-verify", ["-n", "0", *ECDSA_CLIENT], [], ECDSA_SHA224),
+    ("test-rsa-sigs-on-certificate-verify", ["-d", *RSA_CLIENT], [], RSA_SHA1),
+    ("test-ecdsa-in-certificate-verify", ["-n", "0", *ECDSA_CLIENT], [], UNLISTED_HASHES),
 ]
 # Scripts whose probes also run without a certificate: a host that asks
 # for one but does not require it.

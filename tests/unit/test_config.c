@@ -76,6 +76,8 @@ static const struct line_case cases[] = {
 	{"tls versions 1.1 1.3", 0, "expected 1.2 or 1.3"},
 	{"tls groups X25519:P-256", 1, NULL},
 	{"tls groups X25519:P-999", 0, "unknown group 'P-999'"},
+	{"tls sha1-signatures on", 1, NULL},
+	{"tls sha1-signatures yes", 0, "expected on or off"},
 	{"tls memory 2", 0, "out of range"},
 	{"tls handshake-timeout 50", 0, "out of range"},
 	{"host default verify required", 1, NULL},
@@ -255,6 +257,7 @@ static const struct session_case admin_session[] = {
 	{"tcp buffers 65536 65536", 0, "cannot change at run time: connections and their buffers"},
 	{"port mtu 9000", 0, "cannot change at run time: the port"},
 	{"tls ciphers ECDHE-ECDSA-AES128-GCM-SHA256", 0, "cannot change at run time"},
+	{"tls sha1-signatures on", 0, "cannot change at run time"},
 	{"control socket /tmp/other.sock", 0, "the socket is opened at start"},
 	{"tcp idle-timeout 30", 1, NULL},
 	{"access-log /tmp/pc-never.log", 0, "the log's rings are made at start"},
@@ -280,6 +283,7 @@ static const struct session_case admin_session[] = {
 	{"commit", 0, "no transaction"},
 	{"dump config", 1, "tcp idle-timeout 30\n"},
 	{"dump config", 1, "worker idle busy\n"},
+	{"dump config", 1, "tls sha1-signatures off\n"},
 };
 
 static const struct session_case reader_session[] = {
