@@ -48,16 +48,21 @@ enum pc_identity_kind {
 	PC_ID_URI,   /* SAN uniformResourceIdentifier (SPIFFE IDs) */
 	PC_ID_EMAIL, /* SAN rfc822Name */
 	PC_ID_CN,    /* subject commonName */
+	PC_ID_IP,    /* SAN iPAddress, IPv4 or IPv6 */
 };
 
 #define PC_ID_PATTERN_MAX 256
 struct pc_identity_pattern {
 	enum pc_identity_kind kind;
 	// exact (case-insensitive for dns/cn and the email domain; the email
-	// local part and uri are case-sensitive), "*.suffix" wildcard for
-	// dns/cn (one non-empty label), or for uri a prefix ending in "/*"
+	// local part and uri are case-sensitive; '*' in an email is a literal
+	// character, as RFC 5280 reads it), "*.suffix" wildcard for dns/cn
+	// (one non-empty label), or for uri a prefix ending in "/*"
 	// ("spiffe://example.org/ns/prod/*" matches every ID under that path,
-	// not the path itself; the prefix must end at a '/' boundary).
+	// not the path itself; the prefix must end at a '/' boundary). An
+	// exact dns pattern also matches a leaf's wildcard SAN "*.suffix"
+	// that covers it (one label, RFC 6125 6.4.3). ip: an address, kept in
+	// inet_ntop's canonical form.
 	char pattern[PC_ID_PATTERN_MAX];
 };
 
@@ -72,14 +77,18 @@ struct pc_verify_policy {
 	 * must be issued by a trusted root directly. 0..PC_VERIFY_MAX_DEPTH */
 	uint8_t max_depth;
 	enum pc_verify_eku eku;
+	/* Smallest RSA modulus anywhere in the chain (OpenSSL's security
+	 * level 2 on Debian: 2048). EC keys must be P-256, P-384 or P-521. */
+	uint16_t min_rsa_bits;
 	unsigned int nb_allow;  /* 0 = any identity */
 	const struct pc_identity_pattern *allow; /* nb_allow patterns, owned by the caller */
 };
 
-/* Defaults: max_depth 4, EKU client, no allowlist. */
+/* Defaults: max_depth 4, EKU client, RSA 2048 bits, no allowlist. */
 void pc_verify_policy_defaults(struct pc_verify_policy *p);
 
-/* Parse "dns:PATTERN", "uri:PATTERN", "email:PATTERN" or "cn:PATTERN".
+/* Parse "dns:PATTERN", "uri:PATTERN", "email:PATTERN", "cn:PATTERN" or
+ * "ip:ADDRESS".
  * Returns 0, or -1 with a message in err. */
 int pc_identity_parse(const char *spec, struct pc_identity_pattern *out, char *err,
 		      size_t errlen);
@@ -91,8 +100,14 @@ struct pc_trust;
 /* Builder: an empty trust object. NULL on allocation failure. */
 struct pc_trust *pc_trust_new(void);
 /* Add every certificate of a PEM file (roots and intermediates; each must
- * be a CA: basicConstraints CA:TRUE). Returns 0, or -1 with a message
- * naming the file and the problem in err; on error nothing is added. */
+ * parse and be a CA: basicConstraints CA:TRUE). Every one is a trust
+ * anchor (below). A certificate that parses but that the verifier cannot
+ * use (an unknown critical extension, a weak key, a broken RFC 5280
+ * rule: pc_trust_ca_unusable) is kept, not refused: it fails the chains
+ * that go through it, with that reason, and no other (OpenSSL skips such
+ * a certificate; a bundle with one unusable root still serves the
+ * others). Returns 0, or -1 with a message naming the file and the
+ * problem in err; on error nothing is added. */
 int pc_trust_add_ca_file(struct pc_trust *t, const char *path, char *err, size_t errlen);
 /* The same from memory (PEM text). */
 int pc_trust_add_ca_pem(struct pc_trust *t, const char *pem, size_t len, char *err,
@@ -102,10 +117,14 @@ int pc_trust_add_crl_file(struct pc_trust *t, const char *path, char *err, size_
 /* The same from memory. */
 int pc_trust_add_crl_mem(struct pc_trust *t, const uint8_t *buf, size_t len, char *err,
 			 size_t errlen);
-/* Check the whole object: at least one self-signed root, every CRL's
- * signature verified with the key of a CA in the set that issued it
- * (a CRL from an unknown issuer or with a bad signature is refused, the
- * whole object with it). After this, the object is immutable. */
+/* Check the whole object: at least one CA; every CRL whose issuer is a
+ * CA of the set verified with its key (a bad signature refuses the whole
+ * object). A CRL whose issuer is not in the set is kept for the
+ * intermediate that clients send: its signature is checked against that
+ * certificate during verification, once per worker thread. A CRL that
+ * parses but cannot be used (pc_trust_crl_unusable) is kept and ignored:
+ * the certificates it would cover fail as crl-missing. After this, the
+ * object is immutable. */
 int pc_trust_finalize(struct pc_trust *t, char *err, size_t errlen);
 /* An operator's deny list: the certificate with this serial (hex, up to
  * 20 bytes), issued by any CA of the set, fails as revoked, with or
@@ -114,6 +133,16 @@ int pc_trust_revoke_serial(struct pc_trust *t, const char *hex, char *err, size_
 /* A serial as the deny list keeps it: lowercase hex without leading
  * zeros, in out (41 bytes). 0, or -1 if hex is not a serial. */
 int pc_serial_normalize(const char *hex, char out[41]);
+/* Why the i-th CA certificate / CRL cannot be used, NULL if it can (for
+ * warnings). */
+const char *pc_trust_ca_unusable(const struct pc_trust *t, unsigned int i);
+const char *pc_trust_crl_unusable(const struct pc_trust *t, unsigned int i);
+/* Does next hold a CRL older than the one cur holds from the same issuer
+ * (same name and, when both are known, key): a lower cRLNumber? true with
+ * the issuer and both numbers in err. For replacing a trust object at run
+ * time (RFC 5280 5.2.3: numbers only grow). */
+bool pc_trust_crl_regressed(const struct pc_trust *cur, const struct pc_trust *next, char *err,
+			    size_t errlen);
 /* Number of CA certificates / CRLs / denied serials (for status commands). */
 unsigned int pc_trust_nb_cas(const struct pc_trust *t);
 unsigned int pc_trust_nb_crls(const struct pc_trust *t);
@@ -140,7 +169,8 @@ struct pc_verify_result {
 	char subject[256];     /* leaf subject, one line ("/O=.../CN=..."), "" if unparsed */
 	char issuer[256];      /* leaf issuer, same form */
 	char serial[66];       /* leaf serial, hex, "" if unparsed */
-	char identity[256];    /* the allowlist entry's matching value, else the first SAN URI, else DNS, else CN */
+	char identity[256];    /* the allowlist entry's matching value, else the first SAN URI, else DNS, else IP, else CN */
+	const char *detail;    /* for invalid-cert, critical-extension, weak-key, unsupported: which rule (static text), else NULL */
 };
 
 #define PC_VERIFY_MAX_PEER 10
@@ -148,16 +178,31 @@ struct pc_verify_result {
 /* Verify a chain as a TLS peer sent it: der[0] is the leaf, der[1..n-1]
  * the intermediates it sent (any order, extra certificates ignored; only
  * the first PC_VERIFY_MAX_PEER are looked at, and each must parse).
- * Chains are built from the leaf through the peer's intermediates and
- * the trust object's CA-file certificates to a self-signed root in the
- * trust object; then every check runs (signature, validity at now,
- * basicConstraints/keyUsage of issuers, pathLen, depth, leaf keyUsage and
- * EKU, CRLs for every certificate below the root when the trust object
- * has any CRL, identity allowlist). The first failure is reported, in
- * that order of checks; out is always filled as far as parsing went.
+ *
+ * Paths are built depth first from the leaf through the peer's
+ * intermediates and the trust object's certificates, issuer candidates
+ * ordered by key identifier (AKI/SKI) then name, no certificate twice in a
+ * path. Every certificate of the trust object is a trust anchor: a path
+ * ends at a self-signed one, or, only when no path reaches one, at the
+ * first anchor it meets (OpenSSL's partial chains, Go's roots). Building
+ * pays at most 32 signature checks (Go allows 100; ours are a worker's
+ * time), so a client cannot make us try dozens of look-alike issuers:
+ * past that, too-complex.
+ *
+ * Each complete path is checked, in this order: every certificate's own
+ * RFC 5280 rules and key (pc_trust_add_ca_file), validity at now, RSA
+ * size, basicConstraints/keyUsage of issuers, pathLen and depth (self-
+ * issued intermediates not counted), the leaf's keyUsage and that it is
+ * not a CA, name constraints of every CA (at most 65,536 comparisons),
+ * extendedKeyUsage of the leaf and of every CA above it, the deny list,
+ * CRLs for every certificate below the anchor when the trust object has
+ * any CRL, the identity allowlist. The first path that passes wins;
+ * otherwise the first failure of the first complete path is reported
+ * (or, if no path was complete, why building stopped where it got
+ * furthest). out is always filled as far as parsing went.
  * now: seconds since the Unix epoch. A trust object that is not
  * finalized trusts nothing (unknown-ca). Runs on the caller's stack (about
- * 20 KiB); wolfSSL's parser allocates through wolfSSL's allocator. */
+ * 24 KiB); wolfSSL's parser allocates through wolfSSL's allocator. */
 enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
 				      const struct pc_verify_policy *pol,
 				      const uint8_t *const *der, const uint32_t *der_len,

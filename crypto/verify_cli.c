@@ -19,7 +19,8 @@
 static const char usage[] =
 	"usage: portcullis verify --ca FILE [--untrusted FILE]... [--crl FILE]...\n"
 	"                         [--at UNIX_SECONDS] [--max-depth N] [--eku client|server|any]\n"
-	"                         [--allow dns:|uri:|email:|cn:PATTERN]... CERT.pem\n"
+	"                         [--min-rsa-bits N] [--allow dns:|uri:|email:|cn:|ip:PATTERN]...\n"
+	"                         CERT.pem\n"
 	"CERT.pem's first certificate is the leaf; --untrusted files hold intermediates.\n"
 	"Prints OK (exit 0) or FAIL: REASON (exit 1); exit 2 on usage or file errors.\n";
 
@@ -84,6 +85,26 @@ static int usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* What the trust object keeps but cannot use: said once, on stderr. */
+static void warn_unusable(const struct pc_trust *t)
+{
+	char name[256];
+	const char *why;
+	int64_t when;
+
+	for (unsigned int i = 0; i < pc_trust_nb_cas(t); i++) {
+		if ((why = pc_trust_ca_unusable(t, i)) == NULL)
+			continue;
+		pc_trust_ca_info(t, i, name, sizeof(name), &when);
+		fprintf(stderr, "portcullis verify: warning: CA certificate %u (%s) is unusable: %s\n",
+			i + 1, name, why);
+	}
+	for (unsigned int i = 0; i < pc_trust_nb_crls(t); i++)
+		if ((why = pc_trust_crl_unusable(t, i)) != NULL)
+			fprintf(stderr, "portcullis verify: warning: CRL %u is not used: %s\n",
+				i + 1, why);
+}
+
 /* Parse the command line into the trust object, the policy and the chain;
  * the chain's intermediates are added after the leaf, at the end. */
 static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verify_policy *pol,
@@ -98,6 +119,7 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 		{"at", required_argument, NULL, 't'},
 		{"max-depth", required_argument, NULL, 'd'},
 		{"eku", required_argument, NULL, 'e'},
+		{"min-rsa-bits", required_argument, NULL, 'm'},
 		{"allow", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -147,6 +169,11 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 				return usage_error("--eku %s: expected client, server or any", optarg);
 			pol->eku = (enum pc_verify_eku)v;
 			break;
+		case 'm':
+			if (parse_num(optarg, 1024, 16384, &v) != 0)
+				return usage_error("--min-rsa-bits %s: not 1024 to 16384", optarg);
+			pol->min_rsa_bits = (uint16_t)v;
+			break;
 		case 'a':
 			if (pol->nb_allow == PC_VERIFY_MAX_ALLOW)
 				return usage_error("too many --allow (last: %s)", optarg);
@@ -171,6 +198,7 @@ static int parse_args(int argc, char **argv, struct pc_trust *t, struct pc_verif
 		fprintf(stderr, "portcullis verify: trusted set refused: %s\n", err);
 		return 2;
 	}
+	warn_unusable(t);
 	if (add_pem_certs(chain, argv[optind], 1) != 0)
 		return 2;
 	for (unsigned int i = 0; i < *nb_untrusted; i++)
@@ -204,7 +232,8 @@ int pc_verify_main(int argc, char **argv)
 			rc = 0;
 		} else {
 			printf("FAIL: %s (certificate %d: %s)\n", pc_verify_reason_name(res.reason),
-			       res.depth, pc_verify_reason_help(res.reason));
+			       res.depth,
+			       res.detail != NULL ? res.detail : pc_verify_reason_help(res.reason));
 			rc = 1;
 		}
 	}

@@ -6,6 +6,7 @@
  * keep them small. Any thread may call them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,189 @@ static int der_alg(const uint8_t **p, const uint8_t *end, uint32_t *sum)
 	return 0;
 }
 
+/* Extension OIDs of CRLs and their entries: 2.5.29.x. */
+enum {
+	CRL_EXT_IAN = 18,
+	CRL_EXT_NUMBER = 20,
+	CRL_EXT_REASON = 21,
+	CRL_EXT_HOLD = 23,
+	CRL_EXT_INVALIDITY = 24,
+	CRL_EXT_DELTA = 27,
+	CRL_EXT_IDP = 28,
+	CRL_EXT_CERT_ISSUER = 29,
+	CRL_EXT_AKI = 35,
+	CRL_EXT_FRESHEST = 46,
+	CRL_EXT_AIA = 1000, /* 1.3.6.1.5.5.7.1.1 */
+	CRL_EXT_OTHER = -1,
+};
+
+static int crl_ext_id(const struct pc_der *oid)
+{
+	static const uint8_t aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+
+	if (oid->len == 3 && oid->val[0] == 0x55 && oid->val[1] == 0x1d)
+		return oid->val[2];
+	if (oid->len == sizeof(aia) && memcmp(oid->val, aia, sizeof(aia)) == 0)
+		return CRL_EXT_AIA;
+	return CRL_EXT_OTHER;
+}
+
+/* Extensions ::= SEQUENCE OF SEQUENCE { OID, critical BOOLEAN DEFAULT
+ * FALSE, OCTET STRING }. Calls fn(ctx, id, critical, value) for each;
+ * fn returns 0 or -1 (stop, malformed). A repeated extension is
+ * malformed. */
+static int crl_extensions(const uint8_t *p, const uint8_t *end,
+			  int (*fn)(struct pc_crl_info *c, int id, bool critical,
+				    const struct pc_der *v),
+			  struct pc_crl_info *c)
+{
+	struct pc_der list, ext, oid, d;
+	int seen[8], n = 0;
+
+	if (der_expect(&p, end, DER_SEQUENCE, &list) != 0 || p != end)
+		return -1;
+	for (p = list.val; p < list.val + list.len;) {
+		const uint8_t *q;
+		bool critical = false;
+		int id;
+
+		if (der_expect(&p, list.val + list.len, DER_SEQUENCE, &ext) != 0)
+			return -1;
+		q = ext.val;
+		if (der_expect(&q, ext.val + ext.len, DER_OID, &oid) != 0 ||
+		    pc_der_next(&q, ext.val + ext.len, &d) != 0)
+			return -1;
+		if (d.tag == 0x01) {
+			critical = d.len == 1 && d.val[0] != 0;
+			if (d.len != 1 || pc_der_next(&q, ext.val + ext.len, &d) != 0)
+				return -1;
+		}
+		if (d.tag != 0x04 || q != ext.val + ext.len)
+			return -1;
+		id = crl_ext_id(&oid);
+		for (int i = 0; i < n && id != CRL_EXT_OTHER; i++)
+			if (seen[i] == id)
+				return -1;
+		if (id != CRL_EXT_OTHER && n < (int)(sizeof(seen) / sizeof(seen[0])))
+			seen[n++] = id;
+		if (fn(c, id, critical, &d) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void crl_unusable(struct pc_crl_info *c, const char *why)
+{
+	if (c->unusable == NULL)
+		c->unusable = why;
+}
+
+/* crlEntryExtensions: the reason and dates are information; a
+ * certificateIssuer makes the CRL indirect. */
+static int crl_entry_ext(struct pc_crl_info *c, int id, bool critical, const struct pc_der *v)
+{
+	(void)v;
+	if (id == CRL_EXT_CERT_ISSUER)
+		crl_unusable(c, "an indirect CRL (certificateIssuer entries)");
+	else if (critical && id != CRL_EXT_REASON && id != CRL_EXT_INVALIDITY &&
+		 id != CRL_EXT_HOLD)
+		crl_unusable(c, "an unknown critical CRL entry extension");
+	return 0;
+}
+
+/* IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0],
+ * onlyContainsUserCerts [1] BOOLEAN, onlyContainsCACerts [2] BOOLEAN,
+ * onlySomeReasons [3], indirectCRL [4] BOOLEAN, onlyContainsAttributeCerts
+ * [5] BOOLEAN }, all optional, booleans DEFAULT FALSE. */
+static int crl_idp(struct pc_crl_info *c, const struct pc_der *v)
+{
+	const uint8_t *p = v->val, *end = v->val + v->len;
+	struct pc_der idp, d;
+
+	if (der_expect(&p, end, DER_SEQUENCE, &idp) != 0 || p != end)
+		return -1;
+	for (p = idp.val; p < idp.val + idp.len;) {
+		const uint8_t *start = p;
+		bool set;
+
+		if (pc_der_next(&p, idp.val + idp.len, &d) != 0)
+			return -1;
+		set = d.len == 1 && d.val[0] != 0;
+		switch (d.tag) {
+		case 0xa0:
+			c->idp_name = start;
+			c->idp_name_len = (size_t)(p - start);
+			break;
+		case 0x81:
+			c->only_user = set;
+			break;
+		case 0x82:
+			c->only_ca = set;
+			break;
+		case 0x83:
+			crl_unusable(c, "a CRL for some revocation reasons only");
+			break;
+		case 0x84:
+			if (set)
+				crl_unusable(c, "an indirect CRL");
+			break;
+		case 0x85:
+			if (set)
+				crl_unusable(c, "a CRL of attribute certificates");
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (c->only_user && c->only_ca)
+		return -1;
+	return 0;
+}
+
+static int crl_ext(struct pc_crl_info *c, int id, bool critical, const struct pc_der *v)
+{
+	const uint8_t *p = v->val;
+	struct pc_der n;
+
+	switch (id) {
+	case CRL_EXT_NUMBER:
+		/* RFC 5280 5.2.3: non-critical, a non-negative INTEGER of
+		 * at most 20 octets. */
+		if (der_expect(&p, v->val + v->len, DER_INTEGER, &n) != 0 || n.len == 0 ||
+		    (n.val[0] & 0x80))
+			return -1;
+		while (n.len > 1 && n.val[0] == 0) {
+			n.val++;
+			n.len--;
+		}
+		if (n.len > sizeof(c->number))
+			crl_unusable(c, "a cRLNumber longer than 20 octets");
+		else
+			memcpy(c->number, n.val, c->number_len = n.len);
+		if (critical)
+			crl_unusable(c, "a critical cRLNumber");
+		return 0;
+	case CRL_EXT_DELTA:
+		crl_unusable(c, "a delta CRL (only complete CRLs are used)");
+		return 0;
+	case CRL_EXT_IDP:
+		return crl_idp(c, v);
+	case CRL_EXT_AKI:
+	case CRL_EXT_IAN:
+	case CRL_EXT_FRESHEST:
+	case CRL_EXT_AIA:
+		return 0;
+	default:
+		if (critical)
+			crl_unusable(c, "an unknown critical CRL extension");
+		return 0;
+	}
+}
+
 /* revokedCertificates: SEQUENCE OF SEQUENCE { serial INTEGER, revocationDate
  * Time, crlEntryExtensions OPTIONAL }; checked whole at parse time so that
  * a lookup cannot meet a bad entry. */
-static int crl_entries_ok(const uint8_t *p, const uint8_t *end)
+static int crl_entries_ok(const uint8_t *p, const uint8_t *end, struct pc_crl_info *c)
 {
 	struct pc_der e, serial, date;
 	int64_t t;
@@ -147,6 +327,9 @@ static int crl_entries_ok(const uint8_t *p, const uint8_t *end)
 		q = e.val;
 		if (der_expect(&q, e.val + e.len, DER_INTEGER, &serial) != 0 || serial.len == 0 ||
 		    pc_der_next(&q, e.val + e.len, &date) != 0 || pc_der_time(&date, &t) != 0)
+			return -1;
+		if (q < e.val + e.len &&
+		    crl_extensions(q, e.val + e.len, crl_entry_ext, c) != 0)
 			return -1;
 	}
 	return 0;
@@ -167,7 +350,11 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	if (der_expect(&q, end, DER_SEQUENCE, &tbs) != 0)
 		return -1;
 	out->tbs_len = (size_t)(q - out->tbs);
-	if (der_alg(&q, end, &out->sig_oid) != 0 || der_expect(&q, end, DER_BIT_STRING, &sig) != 0 ||
+	out->sig_alg = q;
+	if (der_alg(&q, end, &out->sig_oid) != 0)
+		return -1;
+	out->sig_alg_len = (size_t)(q - out->sig_alg);
+	if (der_expect(&q, end, DER_BIT_STRING, &sig) != 0 ||
 	    sig.len < 2 || sig.val[0] != 0 || q != end)
 		return -1;
 	out->sig = sig.val + 1;
@@ -180,6 +367,8 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	tend = tbs.val + tbs.len;
 	if (pc_der_next(&p, tend, &d) != 0)
 		return -1;
+	bool v2 = d.tag == DER_INTEGER && d.len == 1 && d.val[0] == 1;
+
 	if (d.tag == DER_INTEGER && pc_der_next(&p, tend, &d) != 0)
 		return -1;
 	if (d.tag != DER_SEQUENCE) /* signature: must agree with the outer one */
@@ -198,13 +387,16 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	    (pc_der_next(&p, tend, &d) != 0 || pc_der_time(&d, &out->next_update) != 0))
 		return -1;
 	if (p < tend && *p == DER_SEQUENCE) {
-		if (pc_der_next(&p, tend, &d) != 0 || crl_entries_ok(d.val, d.val + d.len) != 0)
+		if (pc_der_next(&p, tend, &d) != 0 || crl_entries_ok(d.val, d.val + d.len, out) != 0)
 			return -1;
 		out->revoked = d.val;
 		out->revoked_len = d.len;
 	}
-	if (p < tend && der_expect(&p, tend, DER_EXPLICIT_0, &d) != 0)
+	if (p < tend && (der_expect(&p, tend, DER_EXPLICIT_0, &d) != 0 || !v2 ||
+			 crl_extensions(d.val, d.val + d.len, crl_ext, out) != 0))
 		return -1;
+	if (out->number_len == 0)
+		crl_unusable(out, "no cRLNumber (RFC 5280 5.2.3)");
 	return p == tend ? 0 : -1;
 }
 

@@ -3,6 +3,7 @@
  * Identity allowlist patterns (pc_verify.h): parsed by the management
  * thread from configuration, matched by any thread during verification.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,9 +18,11 @@ static const struct {
 	{"uri:", PC_ID_URI},
 	{"email:", PC_ID_EMAIL},
 	{"cn:", PC_ID_CN},
+	{"ip:", PC_ID_IP},
 };
 
-// Where '*' may stand: "*.suffix" for dns/cn, a final "/*" for uri.
+// Where '*' may stand: "*.suffix" for dns/cn, a final "/*" for uri;
+// anywhere in an e-mail address, as itself.
 static const char *wildcard_error(enum pc_identity_kind kind, const char *p, size_t len)
 {
 	const char *star = strchr(p, '*');
@@ -37,8 +40,23 @@ static const char *wildcard_error(enum pc_identity_kind kind, const char *p, siz
 			return "a URI wildcard must end the pattern as \"/*\"";
 		return NULL;
 	default:
-		return "wildcards are not allowed in e-mail patterns";
+		/* e-mail: '*' is a character of the local part (RFC 5280
+		 * 4.2.1.10 reads it so), never a wildcard. */
+		return NULL;
 	}
+}
+
+/* An IPv4 or IPv6 address in inet_ntop's form (so that "::0:1" and "::1"
+ * are one pattern): 0, or -1 if it is not one. */
+static int ip_canonical(const char *p, char *out, size_t len)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, p, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)len) != NULL ? 0 : -1;
+	if (inet_pton(AF_INET6, p, a) == 1)
+		return inet_ntop(AF_INET6, a, out, (socklen_t)len) != NULL ? 0 : -1;
+	return -1;
 }
 
 int pc_identity_parse(const char *spec, struct pc_identity_pattern *out, char *err,
@@ -55,7 +73,8 @@ int pc_identity_parse(const char *spec, struct pc_identity_pattern *out, char *e
 		}
 	}
 	if (p == NULL) {
-		snprintf(err, errlen, "'%s': expected dns:, uri:, email: or cn: PATTERN", spec);
+		snprintf(err, errlen, "'%s': expected dns:, uri:, email:, cn: or ip: PATTERN",
+			 spec);
 		return -1;
 	}
 	len = strlen(p);
@@ -71,6 +90,13 @@ int pc_identity_parse(const char *spec, struct pc_identity_pattern *out, char *e
 				 spec);
 			return -1;
 		}
+	}
+	if (out->kind == PC_ID_IP) {
+		if (ip_canonical(p, out->pattern, sizeof(out->pattern)) != 0) {
+			snprintf(err, errlen, "'%s': not an IPv4 or IPv6 address", spec);
+			return -1;
+		}
+		return 0;
 	}
 	msg = wildcard_error(out->kind, p, len);
 	if (msg != NULL) {
@@ -100,8 +126,15 @@ bool pc_identity_match(const struct pc_identity_pattern *p, const char *value)
 
 	switch (p->kind) {
 	case PC_ID_DNS:
+		/* A wildcard SAN names every host one label under its suffix,
+		 * a suffix of two labels at least ("*.com" names nothing). */
+		if (pat[0] != '*' && value[0] == '*' && value[1] == '.')
+			return strchr(value + 2, '.') != NULL && host_match(value, pat);
+		return host_match(pat, value);
 	case PC_ID_CN:
 		return host_match(pat, value);
+	case PC_ID_IP:
+		return strcmp(pat, value) == 0;
 	case PC_ID_URI:
 		if (pat[len - 1] == '*')
 			return strncmp(value, pat, len - 1) == 0 && value[len - 1] != '\0';

@@ -8,8 +8,11 @@
 #ifndef PC_VERIFY_INT_H
 #define PC_VERIFY_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pc_verify.h"
 
 /* One DER TLV: tag byte, then the value. */
 struct pc_der {
@@ -49,6 +52,19 @@ struct pc_crl_info {
 	uint32_t sig_oid;      /* wolfSSL OID sum of signatureAlgorithm */
 	const uint8_t *sig;    /* signatureValue without the unused-bits byte */
 	size_t sig_len;
+	const uint8_t *sig_alg; /* signatureAlgorithm TLV (RSA-PSS parameters) */
+	size_t sig_alg_len;
+	/* Why the verifier cannot use this CRL (RFC 5280 5.2, 5.3: an
+	 * unknown critical extension, no or a critical cRLNumber, a delta
+	 * CRL, an indirect CRL or one for some reasons only), NULL if it can.
+	 * A certificate with no usable CRL fails as crl-missing. */
+	const char *unusable;
+	/* issuingDistributionPoint: which certificates the CRL covers. */
+	bool only_user, only_ca;
+	const uint8_t *idp_name; /* distributionPoint [0] TLV, NULL if absent */
+	size_t idp_name_len;
+	uint8_t number[20];    /* cRLNumber, big-endian without leading zeros */
+	size_t number_len;
 };
 
 /* Parse one DER CRL at the start of [der, der + len); *used is its size.
@@ -57,6 +73,49 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 
 /* Is the serial (big-endian, as in the certificate) on the CRL? */
 int pc_crl_lists(const struct pc_crl_info *c, const uint8_t *serial, size_t serial_len);
+
+/* What the verifier reads from a TBSCertificate itself (pc_cert_scan):
+ * the RFC 5280 rules wolfSSL does not check, and the extensions it does
+ * not give us raw. Pointers into the certificate. */
+struct pc_cert_ext {
+	enum pc_verify_reason defect; /* the first rule it breaks, OK if none */
+	const char *defect_text;      /* which, in a few words */
+	const char *bad_serial;       /* what is wrong with the serial number, NULL if nothing */
+	uint8_t version;              /* 0 = v1, 2 = v3 */
+	const uint8_t *subject;       /* Name value (the RDNs), empty for an empty subject */
+	size_t subject_len;
+	const uint8_t *san;           /* subjectAltName GeneralNames value, NULL if none */
+	size_t san_len;
+	const uint8_t *permitted, *excluded; /* nameConstraints subtrees, NULL if absent */
+	size_t permitted_len, excluded_len;
+	const uint8_t *ski, *aki_id;  /* key identifiers, NULL if absent */
+	size_t ski_len, aki_id_len;
+	const uint8_t *crldp;         /* cRLDistributionPoints value, NULL if none */
+	size_t crldp_len;
+	bool san_critical, has_bc, bc_critical, has_nc, has_aki;
+	bool aki_issuer_serial;       /* AKI names the issuer's issuer and serial */
+	bool explicit_policy;         /* policyConstraints requireExplicitPolicy */
+};
+
+/* Scan the TBSCertificate TLV at tbs: 0 (out->defect says whether a rule
+ * is broken), or -1 if it does not parse. */
+int pc_cert_scan(const uint8_t *tbs, size_t len, struct pc_cert_ext *out);
+
+/* Name constraints of the CA ca on the names of c (its subject, its
+ * subjectAltName entries, e-mail addresses in its subject and, for a leaf
+ * without DNS names, a common name that is a host name). *budget: name
+ * comparisons left, decremented. OK, NAME_CONSTRAINTS or TOO_COMPLEX. */
+enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_cert_ext *c,
+				  bool leaf, unsigned int *budget);
+
+/* A host name in preferred name syntax (RFC 1034 3.5 as RFC 1123 relaxes
+ * it: letters, digits, inner hyphens, labels of 1 to 63), with a leading
+ * "*." label when wildcard is true. */
+bool pc_dns_name_valid(const char *s, size_t len, bool wildcard);
+
+/* Call fn for each iPAddress (4 or 16 octets) of c's subjectAltName. */
+void pc_cert_ip_names(const struct pc_cert_ext *c,
+		      void (*fn)(void *arg, const uint8_t *ip, size_t len), void *arg);
 
 /* Read a whole file (malloc'd, NUL-terminated; *len excludes the NUL).
  * 0, or -1 with "PATH: reason" in err. */

@@ -38,7 +38,12 @@ def cert(cn, key, issuer_name, issuer_key, *, ca, sans=(), eku=None):
          .public_key(key.public_key())
          .serial_number(x509.random_serial_number())
          .not_valid_before(NOW - DAY).not_valid_after(NOW + 365 * DAY)
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                        critical=False))
+    if issuer_key:
+        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            issuer_key.public_key()), critical=False)
     if ca:
         b = b.add_extension(x509.KeyUsage(True, False, False, False, False, True, True,
                                           False, False), critical=True)

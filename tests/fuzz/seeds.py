@@ -170,7 +170,7 @@ def http_seeds():
 def verify_seeds():
     """fuzz_verify: records [kind][2-byte length][bytes] (kind 0 CA PEM,
     1 CRL, 2 peer DER certificate, 3 allowlist pattern, 4 time) built from
-    the test PKI of scripts/pki_cases.py."""
+    the test PKI of scripts/pki_cases.py and x509-limbo's cases."""
     import base64
     import subprocess
     import tempfile
@@ -200,9 +200,40 @@ def verify_seeds():
         certs = b"".join(rec(2, d) for d in ders(chain))
         seeds[case] = (now + rec(0, f["a-root.crt"]) + certs +
                        rec(3, b"uri:spiffe://tenant-a.test/svc/*"))
+    for case in ["nc-cross", "nc-cn", "nc-ok", "eku-nested", "critical-ext", "pss", "loop",
+                 "any-eku", "weak-rsa"]:
+        chain = f.get(case + ".chain.pem", f[case + ".crt"])
+        seeds[case] = now + rec(0, f["a-root.crt"]) + b"".join(rec(2, d) for d in ders(chain))
+    seeds["ip"] = (now + rec(0, f["a-root.crt"]) + rec(2, der(f["ip.crt"])) +
+                   rec(2, der(f["a-int.crt"])) + rec(3, b"ip:198.18.0.5"))
     seeds["crls"] = now + rec(0, f["a-bundle.pem"]) + crls + rec(2, der(f["revoked.crt"]))
     seeds["crl-der"] = (now + rec(0, f["a-bundle.pem"]) + rec(1, der(f["a-int.crl"])) +
                         rec(1, der(f["a-root.crl"])) + rec(2, der(f["good.crt"])))
+    # A CRL from the intermediate the client sends.
+    seeds["crl-chain"] = (now + rec(0, f["a-root.crt"]) + crls + rec(2, der(f["revoked.crt"])) +
+                          rec(2, der(f["a-int.crt"])))
+    for crl in ["critical", "delta", "ca-only", "user-only", "no-number"]:
+        seeds["crl-" + crl] = (now + rec(0, f["a-bundle.pem"]) + rec(1, f["a-root.crl"]) +
+                               rec(1, f[f"a-int-{crl}.crl"]) + rec(2, der(f["revoked.crt"])))
+    # x509-limbo's cases (name constraints, odd extensions), when the
+    # conformance data is next to the repository.
+    limbo = Path(__file__).resolve().parents[3] / "shared" / "conformance" / \
+        "x509-limbo-subset.json"
+    if limbo.is_file():
+        import json
+
+        for i, c in enumerate(json.loads(limbo.read_text())["testcases"]):
+            pems = [p.encode() for p in c["trusted_certs"] + c["crls"] +
+                    [c["peer_certificate"]] + c["untrusted_intermediates"]]
+            if sum(len(p) for p in pems) > 60000:
+                continue  # the pathological ones: a record holds 64 KiB
+            seed = now + b"".join(rec(0, p) for p in pems[:len(c["trusted_certs"])])
+            seed += b"".join(rec(1, crl.encode()) for crl in c["crls"])
+            for pem in [c["peer_certificate"]] + c["untrusted_intermediates"]:
+                seed += b"".join(rec(2, d) for d in ders(pem.encode()))
+            if c["expected_peer_name"] and c["expected_peer_name"]["kind"] == "DNS":
+                seed += rec(3, b"dns:" + c["expected_peer_name"]["value"].encode())
+            seeds[f"limbo-{i}"] = seed
     return seeds
 
 
