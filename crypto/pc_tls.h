@@ -94,6 +94,7 @@ struct pc_tls_host_spec {
 	char *cert;        /* a cert's name, or NULL: the default host's */
 	uint8_t max_depth;
 	enum pc_verify_eku eku;
+	uint16_t min_rsa_bits;
 	unsigned int nb_allow;
 	struct pc_identity_pattern *allow;
 	struct pc_strv protect;

@@ -14,7 +14,7 @@
 
 static const char *const verify_words[] = {"none", "optional", "optional_no_ca", "required"};
 static const char *const eku_words[] = {"client", "server", "any"};
-static const char *const id_kinds[] = {"dns", "uri", "email", "cn"};
+static const char *const id_kinds[] = {"dns", "uri", "email", "cn", "ip"};
 
 static void iso_time(char *buf, size_t len, int64_t t)
 {
@@ -42,6 +42,14 @@ static void json_str(FILE *out, const char *s)
 			fputc(c, out);
 	}
 	fputc('"', out);
+}
+
+static void json_str_or_null(FILE *out, const char *s)
+{
+	if (s == NULL)
+		fputs("null", out);
+	else
+		json_str(out, s);
 }
 
 static int by_name(const void *a, const void *b)
@@ -155,8 +163,10 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 		json_str(out, h->cert != NULL ? h->cert->name : NULL);
 		fprintf(out, ",\"cert_subject\":");
 		json_str(out, c != NULL ? c->subject : NULL);
-		fprintf(out, ",\"cert_not_after\":\"%s\",\"max_depth\":%u,\"eku\":\"%s\",\"allow\":[",
-			when, h->spec.max_depth, eku_words[h->spec.eku]);
+		fprintf(out,
+			",\"cert_not_after\":\"%s\",\"max_depth\":%u,\"eku\":\"%s\","
+			"\"min_rsa_bits\":%u,\"allow\":[",
+			when, h->spec.max_depth, eku_words[h->spec.eku], h->spec.min_rsa_bits);
 		for (i = 0; i < h->spec.nb_allow; i++) {
 			char a[PC_ID_PATTERN_MAX + 8];
 
@@ -180,8 +190,10 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 		verify_words[h->spec.verify],
 		h->spec.on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403",
 		h->caset != NULL ? h->caset->name : "-", cert_name(h));
-	fprintf(out, "cert subject: %s\ncert not after: %s\nmax-depth: %u\neku: %s\n",
-		c != NULL ? c->subject : "-", when, h->spec.max_depth, eku_words[h->spec.eku]);
+	fprintf(out, "cert subject: %s\ncert not after: %s\nmax-depth: %u\neku: %s\n"
+		     "min-rsa-bits: %u\n",
+		c != NULL ? c->subject : "-", when, h->spec.max_depth, eku_words[h->spec.eku],
+		h->spec.min_rsa_bits);
 	for (i = 0; i < h->spec.nb_allow; i++)
 		fprintf(out, "allow: %s:%s\n", id_kinds[h->spec.allow[i].kind],
 			h->spec.allow[i].pattern);
@@ -228,6 +240,7 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 	struct tls_entry *e = tls_store_get(PC_TLS_CASET, name);
 	const struct pc_tls_caset *c;
 	char subj[512], when[32];
+	const char *why;
 	int64_t t;
 
 	if (e == NULL)
@@ -247,7 +260,9 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 			iso_time(when, sizeof(when), t);
 			fprintf(out, "%s{\"subject\":", i ? "," : "");
 			json_str(out, subj);
-			fprintf(out, ",\"not_after\":\"%s\"}", when);
+			fprintf(out, ",\"not_after\":\"%s\",\"unusable\":", when);
+			json_str_or_null(out, pc_trust_ca_unusable(c->trust, i));
+			fprintf(out, "}");
 		}
 		fprintf(out, "],\"crls\":[");
 		for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
@@ -255,7 +270,9 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 			iso_time(when, sizeof(when), t);
 			fprintf(out, "%s{\"issuer\":", i ? "," : "");
 			json_str(out, subj);
-			fprintf(out, ",\"next_update\":\"%s\"}", when);
+			fprintf(out, ",\"next_update\":\"%s\",\"unusable\":", when);
+			json_str_or_null(out, pc_trust_crl_unusable(c->trust, i));
+			fprintf(out, "}");
 		}
 		fprintf(out, "],\"revoked\":[");
 		for (unsigned int i = 0; i < c->spec.revoked.n; i++)
@@ -269,12 +286,16 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 	for (unsigned int i = 0; i < pc_trust_nb_cas(c->trust); i++) {
 		pc_trust_ca_info(c->trust, i, subj, sizeof(subj), &t);
 		iso_time(when, sizeof(when), t);
-		fprintf(out, "ca: %s not-after=%s\n", subj, when);
+		why = pc_trust_ca_unusable(c->trust, i);
+		fprintf(out, "ca: %s not-after=%s%s%s\n", subj, when, why ? " unusable: " : "",
+			why ? why : "");
 	}
 	for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
 		pc_trust_crl_info(c->trust, i, subj, sizeof(subj), &t);
 		iso_time(when, sizeof(when), t);
-		fprintf(out, "crl: %s next-update=%s\n", subj, when);
+		why = pc_trust_crl_unusable(c->trust, i);
+		fprintf(out, "crl: %s next-update=%s%s%s\n", subj, when, why ? " unusable: " : "",
+			why ? why : "");
 	}
 	for (unsigned int i = 0; i < c->spec.revoked.n; i++)
 		fprintf(out, "revoked: %s\n", c->spec.revoked.v[i]);

@@ -298,6 +298,7 @@ static void host_defaults(struct pc_tls_host_spec *h)
 	memset(h, 0, sizeof(*h));
 	h->max_depth = 4;
 	h->eku = PC_VERIFY_EKU_CLIENT;
+	h->min_rsa_bits = 2048;
 }
 
 /* The staged spec of (kind, name), staged now from the committed one. */
@@ -452,7 +453,7 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 {
 	static const char *const modes[] = {"none", "optional", "optional_no_ca", "required"};
 	static const char *const ekus[] = {"client", "server", "any"};
-	static const char *const kinds[] = {"dns", "uri", "email", "cn"};
+	static const char *const kinds[] = {"dns", "uri", "email", "cn", "ip"};
 
 	if (kind == PC_TLS_CASET) {
 		dump_caset_lines(out, "ca-set", name, spec);
@@ -477,6 +478,7 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 		fprintf(out, "host %s cert-ref %s\n", name, h->cert);
 	fprintf(out, "host %s max-depth %u\n", name, h->max_depth);
 	fprintf(out, "host %s eku %s\n", name, ekus[h->eku]);
+	fprintf(out, "host %s min-rsa-bits %u\n", name, h->min_rsa_bits);
 	for (unsigned int i = 0; i < h->nb_allow; i++)
 		fprintf(out, "host %s allow %s:%s\n", name, kinds[h->allow[i].kind],
 			h->allow[i].pattern);
@@ -637,6 +639,15 @@ static int build_objects(struct pc_tls_txn *x, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", describe(what, sizeof(what), it), why);
 			return -1;
 		}
+		/* A CRL never goes back to an older one of its issuer (a stale
+		 * copy, a replay): revocations must not come undone. */
+		if (it->kind == PC_TLS_CASET && !it->new_entry && it->entry->cur != NULL &&
+		    pc_trust_crl_regressed(((const struct pc_tls_caset *)it->entry->cur)->trust,
+					   ((const struct pc_tls_caset *)it->built)->trust, why,
+					   sizeof(why))) {
+			snprintf(err, errlen, "%s: %s", describe(what, sizeof(what), it), why);
+			return -1;
+		}
 		if (it->kind == PC_TLS_CERT) {
 			const struct pc_tls_cert *c = it->built;
 
@@ -681,6 +692,7 @@ static struct pc_tls_host *build_host(const struct pc_tls_txn *x, const struct i
 	h->cert = s->cert != NULL ? resolve(x, PC_TLS_CERT, s->cert) : NULL;
 	h->policy.max_depth = s->max_depth;
 	h->policy.eku = s->eku;
+	h->policy.min_rsa_bits = s->min_rsa_bits;
 	h->policy.nb_allow = s->nb_allow;
 	h->policy.allow = h->spec.allow;
 	return h;

@@ -313,6 +313,18 @@ static int host_depth(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_ho
 	return 0;
 }
 
+static int host_min_rsa(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			int argc, char **argv)
+{
+	uint32_t bits;
+
+	(void)name;
+	if (pc_arg_count(ctx, argc, 1) || pc_arg_u32(ctx, "bits", argv[0], 1024, 16384, &bits))
+		return -1;
+	h->min_rsa_bits = (uint16_t)bits;
+	return 0;
+}
+
 static int host_eku(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
 		    int argc, char **argv)
 {
@@ -396,6 +408,7 @@ static const struct {
 	{"cert", host_cert},       {"cert-ref", host_cert_ref}, {"verify", host_verify},
 	{"ca", host_ca},           {"ca-set", host_caset_ref},  {"crl", host_crl},
 	{"revoke", host_revoke},   {"max-depth", host_depth},   {"eku", host_eku},
+	{"min-rsa-bits", host_min_rsa},
 	{"allow", host_allow},     {"on-failure", host_on_failure},
 	{"protect", host_protect},
 };
@@ -525,7 +538,8 @@ static const struct pc_cmd tls_cmds[] = {
 	 PC_CMD_RUN, NULL, apply_hs_timeout},
 	{"host", "host NAME|*.NAME|default cert CHAIN KEY | cert-ref CERT | verify none|optional|"
 		 "optional_no_ca|required | ca FILE | ca-set CA_SET | crl FILE | revoke SERIAL | "
-		 "max-depth N | eku client|server|any | allow dns:|uri:|email:|cn:PATTERN|none | "
+		 "max-depth N | eku client|server|any | min-rsa-bits N | "
+		 "allow dns:|uri:|email:|cn:|ip:PATTERN|none | "
 		 "on-failure alert|http403 | protect PATH|none",
 	 cmd_host, OBJ},
 	{"ca-set", "ca-set NAME file FILE | crl FILE | revoke SERIAL | clear", cmd_caset, OBJ},

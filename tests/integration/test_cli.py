@@ -192,8 +192,14 @@ def test_bad_changes_refused_and_nothing_changes(pc, pki, tmp_path):
     assert "/nonexistent/ca.pem" in refused(pc, "ca-set", "tenant-a", "file", "/nonexistent/ca.pem")
     err = refused(pc, "cert", "edge", f"{pki}/server.chain.pem", f"{pki}/server-rsa.key")
     assert "does not match" in err, err
-    err = refused(pc, "ca-set", "tenant-a", "crl", f"{pki}/b-root.crl")
-    assert "issued by no CA in the set" in err, err
+    # A CRL never goes back to an older one from the same issuer.
+    ok(pc, "ca-set", "crlseq", "file", f"{pki}/a-bundle.pem")
+    ok(pc, "ca-set", "crlseq", "crl", f"{pki}/a-int-2.crl")
+    out = pcctl(pc, stdin=f"begin\nca-set crlseq clear\nca-set crlseq file {pki}/a-bundle.pem\n"
+                          f"ca-set crlseq crl {pki}/a-int.crl\ncommit\n")
+    assert out.returncode == 1 and "cRLNumber 0x01, older than the 0x02 in use" in out.stderr, out
+    ok(pc, "del", "ca-set", "crlseq")
+    gen = json.loads(ok(pc, "show", "info", "json"))["generation"]
     err = refused(pc, "del", "ca-set", "tenant-a")
     assert "used by 1 host(s), steady.tenant-a.test" in err, err
     err = refused(pc, "host", "x.tenant-a.test", "ca-set", "no-such-set")
@@ -205,6 +211,18 @@ def test_bad_changes_refused_and_nothing_changes(pc, pki, tmp_path):
     assert out.returncode == 1 and "nothing committed" in out.stderr, out
     assert ok(pc, "dump", "config") == before
     assert json.loads(ok(pc, "show", "info", "json"))["generation"] == gen
+
+
+def test_unusable_ca_and_crl_shown(pc, pki):
+    """A CA certificate or CRL the verifier keeps but cannot use is named in
+    `show ca-set`, with why; the set serves its other CAs."""
+    ok(pc, "ca-set", "odd", "file", f"{pki}/a-odd-bundle.pem")
+    ok(pc, "ca-set", "odd", "crl", f"{pki}/a-int-critical.crl")
+    shown = json.loads(ok(pc, "show", "ca-set", "odd", "json"))
+    assert [c["unusable"] for c in shown["cas"]] == ["an unknown critical extension", None]
+    assert shown["crls"][0]["unusable"] == "an unknown critical CRL extension", shown
+    assert "unusable: an unknown critical extension" in ok(pc, "show", "ca-set", "odd")
+    ok(pc, "del", "ca-set", "odd")
 
 
 def test_transactions_sessions_and_conflicts(pc):
