@@ -137,10 +137,12 @@ int pc_serial_normalize(const char *hex, char out[41]);
  * warnings). */
 const char *pc_trust_ca_unusable(const struct pc_trust *t, unsigned int i);
 const char *pc_trust_crl_unusable(const struct pc_trust *t, unsigned int i);
-/* Does next hold a CRL older than the one cur holds from the same issuer
- * (same name and, when both are known, key): a lower cRLNumber? true with
- * the issuer and both numbers in err. For replacing a trust object at run
- * time (RFC 5280 5.2.3: numbers only grow). */
+/* Would next go back in a CRL series of cur: is next's newest CRL of an
+ * issuer (same name and, when both are known, key) and scope
+ * (issuingDistributionPoint) older, by cRLNumber, than cur's newest of
+ * the same? true with the issuer and both numbers in err. For replacing
+ * a trust object at run time (RFC 5280 5.2.3: numbers only grow within a
+ * series). */
 bool pc_trust_crl_regressed(const struct pc_trust *cur, const struct pc_trust *next, char *err,
 			    size_t errlen);
 /* Number of CA certificates / CRLs / denied serials (for status commands). */

@@ -84,6 +84,7 @@ struct pc_cert {
 	bool root;            /* self-issued and self-signed (or a self-issued anchor) */
 	bool anchor;          /* from the trust object's CA files */
 	unsigned int rsa_bits; /* RSA modulus size, 0 for other keys */
+	bool key_defect;       /* the defect is the key's: never worth a signature check */
 	/* The first RFC 5280 rule or key requirement it breaks (then it fails
 	 * any chain that uses it, and only those), else PC_VERIFY_OK. */
 	enum pc_verify_reason defect;
@@ -182,8 +183,8 @@ static int pss_params(const uint8_t *alg, size_t alg_len, enum wc_HashType *hash
 			mgf_which = ho.val[sizeof(sha2)] - 1;
 			break;
 		case 0xa2: /* saltLength INTEGER */
-			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x02 || h.len > 2 ||
-			    (h.val[0] & 0x80))
+			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x02 || h.len < 1 ||
+			    h.len > 2 || (h.val[0] & 0x80))
 				return -1;
 			*salt = h.len == 1 ? h.val[0] : h.val[0] << 8 | h.val[1];
 			break;
@@ -337,17 +338,13 @@ static const char *rsa_key_defect(const uint8_t *key, size_t len, unsigned int *
 	    (n.val[0] & 0x80) || pc_der_next(&p, end, &e) != 0 || e.tag != 0x02 || e.len == 0 ||
 	    (e.val[0] & 0x80))
 		return "an RSA key that cannot be parsed";
-	while (n.len > 1 && n.val[0] == 0) {
-		n.val++;
-		n.len--;
-	}
-	while (e.len > 1 && e.val[0] == 0) {
-		e.val++;
-		e.len--;
-	}
+	pc_der_strip_zeros(&n.val, &n.len);
+	pc_der_strip_zeros(&e.val, &e.len);
 	for (top = 0; top < 8 && (n.val[0] >> top) != 0; top++)
 		;
 	*bits = (unsigned int)(n.len - 1) * 8 + top;
+	if (*bits == 0)
+		return "an RSA modulus of 0";
 	if (*bits % 8 != 0)
 		return "an RSA modulus that is not a whole number of bytes";
 	if (e.len > 4 || !(e.val[e.len - 1] & 1) || (e.len == 1 && e.val[0] < 3))
@@ -363,9 +360,29 @@ static void set_defect(struct pc_cert *c, enum pc_verify_reason r, const char *w
 	}
 }
 
+/* The key's rules: before anything pays a signature check with it. */
+static void key_rules(struct pc_cert *c, uint32_t curve)
+{
+	if (c->key_oid == RSAk) {
+		const char *k = rsa_key_defect(c->key, c->key_len, &c->rsa_bits);
+
+		if (k != NULL)
+			set_defect(c, PC_VERIFY_WEAK_KEY, k);
+	} else if (c->key_oid == ECDSAk) {
+		if (curve != ECC_SECP256R1_OID && curve != ECC_SECP384R1_OID &&
+		    curve != ECC_SECP521R1_OID)
+			set_defect(c, PC_VERIFY_WEAK_KEY,
+				   "an EC key on a curve other than P-256, P-384 and P-521");
+	} else if (c->key_oid != ED25519k) {
+		set_defect(c, PC_VERIFY_UNSUPPORTED,
+			   "a key type other than RSA, ECDSA P-256/384/521 and Ed25519");
+	}
+	c->key_defect = c->defect != PC_VERIFY_OK;
+}
+
 /* The rules that need wolfSSL's reading and ours together (RFC 5280
- * 4.2.1.1-4.2.1.10, 4.1.2.6), and the key's. */
-static void cert_rules(struct pc_cert *c, uint32_t curve)
+ * 4.2.1.1-4.2.1.10, 4.1.2.3, 4.1.2.6). */
+static void cert_rules(struct pc_cert *c)
 {
 	const struct pc_cert_ext *e = &c->ext;
 
@@ -405,20 +422,9 @@ static void cert_rules(struct pc_cert *c, uint32_t curve)
 	if (e->subject_len > 0 && e->san != NULL && e->san_critical)
 		set_defect(c, PC_VERIFY_INVALID_CERT,
 			   "a critical subjectAltName with a non-empty subject");
-	if (c->key_oid == RSAk) {
-		const char *k = rsa_key_defect(c->key, c->key_len, &c->rsa_bits);
-
-		if (k != NULL)
-			set_defect(c, PC_VERIFY_WEAK_KEY, k);
-	} else if (c->key_oid == ECDSAk) {
-		if (curve != ECC_SECP256R1_OID && curve != ECC_SECP384R1_OID &&
-		    curve != ECC_SECP521R1_OID)
-			set_defect(c, PC_VERIFY_WEAK_KEY,
-				   "an EC key on a curve other than P-256, P-384 and P-521");
-	} else if (c->key_oid != ED25519k) {
-		set_defect(c, PC_VERIFY_UNSUPPORTED,
-			   "a key type other than RSA, ECDSA P-256/384/521 and Ed25519");
-	}
+	if (!same(e->sig_alg, e->sig_alg_len, c->sig_alg, c->sig_alg_len))
+		set_defect(c, PC_VERIFY_INVALID_CERT,
+			   "a signature algorithm other than the one signed");
 }
 
 /* Where a certificate comes from, for cert_parse. */
@@ -496,9 +502,10 @@ static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc
 	c->anchor = role == ROLE_ANCHOR;
 	copy_str(c->name, sizeof(c->name), dc->subject);
 	c->self_issued = same(c->subject, c->subject_len, c->issuer, c->issuer_len);
+	key_rules(c, dc->pkCurveOID);
 	if (c->self_issued && role != ROLE_PEER)
-		c->root = c->anchor || cert_sig_verify(c, c) == 1;
-	cert_rules(c, dc->pkCurveOID);
+		c->root = c->anchor || (!c->key_defect && cert_sig_verify(c, c) == 1);
+	cert_rules(c);
 	return 0;
 }
 
@@ -750,33 +757,50 @@ static void hex(char *out, size_t size, const uint8_t *b, size_t len)
 		n += (size_t)snprintf(out + n, size - n, "%02x", b[i]);
 }
 
+/* Same issuer (name, and key when both are known) and same scope
+ * (issuingDistributionPoint): cRLNumbers only grow within one (RFC 5280
+ * 5.2.3). */
+static bool same_crl_series(const struct pc_trust_crl *a, const struct pc_trust_crl *b)
+{
+	return same(a->info.issuer, a->info.issuer_len, b->info.issuer, b->info.issuer_len) &&
+	       (a->signer == NULL || b->signer == NULL ||
+		same(a->signer->key, a->signer->key_len, b->signer->key, b->signer->key_len)) &&
+	       a->info.only_user == b->info.only_user && a->info.only_ca == b->info.only_ca &&
+	       same(a->info.idp_name, a->info.idp_name_len, b->info.idp_name, b->info.idp_name_len);
+}
+
+/* The newest CRL of t in crl's series, NULL if none has a number. */
+static const struct pc_trust_crl *newest_in_series(const struct pc_trust *t,
+						   const struct pc_trust_crl *crl)
+{
+	const struct pc_trust_crl *best = NULL;
+
+	for (unsigned int i = 0; i < t->nb_crls; i++) {
+		const struct pc_trust_crl *c = &t->crls[i];
+
+		if (c->info.number_len > 0 && same_crl_series(c, crl) &&
+		    (best == NULL || crl_number_cmp(&c->info, &best->info) > 0))
+			best = c;
+	}
+	return best;
+}
+
 bool pc_trust_crl_regressed(const struct pc_trust *cur, const struct pc_trust *next, char *err,
 			    size_t errlen)
 {
 	for (unsigned int i = 0; i < next->nb_crls; i++) {
-		const struct pc_trust_crl *n = &next->crls[i];
+		const struct pc_trust_crl *n = newest_in_series(next, &next->crls[i]);
+		const struct pc_trust_crl *c = n != NULL ? newest_in_series(cur, n) : NULL;
+		char was[41], now[41];
 
-		for (unsigned int j = 0; j < cur->nb_crls; j++) {
-			const struct pc_trust_crl *c = &cur->crls[j];
-			char was[41], now[41];
-
-			if (!same(n->info.issuer, n->info.issuer_len, c->info.issuer,
-				  c->info.issuer_len) ||
-			    (n->signer != NULL && c->signer != NULL &&
-			     !same(n->signer->key, n->signer->key_len, c->signer->key,
-				   c->signer->key_len)) ||
-			    n->info.number_len == 0 || c->info.number_len == 0 ||
-			    crl_number_cmp(&n->info, &c->info) >= 0)
-				continue;
-			hex(was, sizeof(was), c->info.number, c->info.number_len);
-			hex(now, sizeof(now), n->info.number, n->info.number_len);
-			snprintf(err, errlen,
-				 "CRL %u (%s) has cRLNumber 0x%s, older than the 0x%s in use",
-				 i + 1,
-				 n->signer != NULL ? n->signer->name : "an issuer outside the set",
-				 now, was);
-			return true;
-		}
+		if (c == NULL || crl_number_cmp(&n->info, &c->info) >= 0)
+			continue;
+		hex(was, sizeof(was), c->info.number, c->info.number_len);
+		hex(now, sizeof(now), n->info.number, n->info.number_len);
+		snprintf(err, errlen, "CRL %u (%s) has cRLNumber 0x%s, older than the 0x%s in use",
+			 (unsigned int)(n - next->crls) + 1,
+			 n->signer != NULL ? n->signer->name : "an issuer outside the set", now, was);
+		return true;
 	}
 	return false;
 }
@@ -914,7 +938,8 @@ struct pc_chain {
 	unsigned int len;
 	struct sig_memo memo[PC_VERIFY_MAX_SIG_CHECKS];
 	unsigned int nb_memo;
-	bool complete;  /* a complete path was found (and failed) */
+	bool complete;  /* a complete path failed, or one was cut at the length
+			 * limit: no partial chain then */
 	bool exhausted; /* out of signature checks: stop */
 	bool fail_complete;
 	enum pc_verify_reason fail;
@@ -1112,6 +1137,9 @@ static bool extend(struct verify_ctx *v, bool partial)
 		return false;
 	}
 	if (ch->len == PC_VERIFY_MAX_DEPTH + 2) {
+		/* This path might have gone on to a root: no partial chain may
+		 * stand in for it (it would skip that root's checks). */
+		ch->complete = true;
 		note_failure(ch, PC_VERIFY_CHAIN_TOO_LONG, (int)ch->len - 1, false, NULL);
 		return false;
 	}
@@ -1128,6 +1156,13 @@ static bool extend(struct verify_ctx *v, bool partial)
 				    key_id_fit(c, top) != fit || in_chain(ch, c))
 					continue;
 				named = true;
+				/* A key we refuse is not worth a signature check (a huge
+				 * RSA exponent makes each one slow). */
+				if (c->key_defect) {
+					note_failure(ch, c->defect, (int)ch->len, false,
+						     c->defect_text);
+					continue;
+				}
 				rc = memo_sig(ch, c, top);
 				if (rc == -2) {
 					ch->exhausted = true;
@@ -1280,10 +1315,7 @@ static enum pc_verify_reason check_denied(const struct pc_trust *t, const struct
 		const uint8_t *s = ch->c[i]->serial;
 		size_t len = ch->c[i]->serial_len;
 
-		while (len > 1 && s[0] == 0) {
-			s++;
-			len--;
-		}
+		pc_der_strip_zeros(&s, &len);
 		for (unsigned int k = 0; k < t->nb_denied; k++)
 			if (t->denied[k].len == len && memcmp(t->denied[k].b, s, len) == 0) {
 				*depth = (int)i;

@@ -13,16 +13,6 @@
 
 #include "verify_int.h"
 
-enum {
-	DER_INTEGER = 0x02,
-	DER_BIT_STRING = 0x03,
-	DER_OID = 0x06,
-	DER_UTC_TIME = 0x17,
-	DER_GEN_TIME = 0x18,
-	DER_SEQUENCE = 0x30,
-	DER_EXPLICIT_0 = 0xa0,
-};
-
 int pc_der_next(const uint8_t **p, const uint8_t *end, struct pc_der *out)
 {
 	const uint8_t *q = *p;
@@ -51,10 +41,17 @@ int pc_der_next(const uint8_t **p, const uint8_t *end, struct pc_der *out)
 	return 0;
 }
 
-/* Read the next TLV, which must have this tag. */
-static int der_expect(const uint8_t **p, const uint8_t *end, uint8_t tag, struct pc_der *out)
+int pc_der_expect(const uint8_t **p, const uint8_t *end, uint8_t tag, struct pc_der *out)
 {
 	return pc_der_next(p, end, out) == 0 && out->tag == tag ? 0 : -1;
+}
+
+void pc_der_strip_zeros(const uint8_t **v, size_t *len)
+{
+	while (*len > 1 && (*v)[0] == 0) {
+		(*v)++;
+		(*len)--;
+	}
 }
 
 static int digits(const uint8_t *s, int n)
@@ -90,7 +87,8 @@ int pc_der_time(const struct pc_der *d, int64_t *out)
 	if (d->tag == DER_UTC_TIME && d->len == 13) {
 		/* RFC 5280 4.1.2.5.1: YY >= 50 means 19YY. */
 		year = digits(s, 2);
-		year += year >= 50 ? 1900 : 2000;
+		if (year >= 0)
+			year += year >= 50 ? 1900 : 2000;
 		s += 2;
 	} else if (d->tag == DER_GEN_TIME && d->len == 15) {
 		year = digits(s, 4);
@@ -123,10 +121,10 @@ static int der_alg(const uint8_t **p, const uint8_t *end, uint32_t *sum)
 	struct pc_der alg, oid;
 	const uint8_t *q;
 
-	if (der_expect(p, end, DER_SEQUENCE, &alg) != 0)
+	if (pc_der_expect(p, end, DER_SEQUENCE, &alg) != 0)
 		return -1;
 	q = alg.val;
-	if (der_expect(&q, alg.val + alg.len, DER_OID, &oid) != 0 || oid.len == 0)
+	if (pc_der_expect(&q, alg.val + alg.len, DER_OID, &oid) != 0 || oid.len == 0)
 		return -1;
 	*sum = pc_der_oid_sum(&oid);
 	return 0;
@@ -169,34 +167,36 @@ static int crl_extensions(const uint8_t *p, const uint8_t *end,
 			  struct pc_crl_info *c)
 {
 	struct pc_der list, ext, oid, d;
-	int seen[8], n = 0;
+	uint64_t seen = 0; /* the id-ce arcs met, and bit 63 for AIA */
 
-	if (der_expect(&p, end, DER_SEQUENCE, &list) != 0 || p != end)
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &list) != 0 || p != end)
 		return -1;
 	for (p = list.val; p < list.val + list.len;) {
 		const uint8_t *q;
 		bool critical = false;
 		int id;
 
-		if (der_expect(&p, list.val + list.len, DER_SEQUENCE, &ext) != 0)
+		if (pc_der_expect(&p, list.val + list.len, DER_SEQUENCE, &ext) != 0)
 			return -1;
 		q = ext.val;
-		if (der_expect(&q, ext.val + ext.len, DER_OID, &oid) != 0 ||
+		if (pc_der_expect(&q, ext.val + ext.len, DER_OID, &oid) != 0 ||
 		    pc_der_next(&q, ext.val + ext.len, &d) != 0)
 			return -1;
-		if (d.tag == 0x01) {
+		if (d.tag == DER_BOOLEAN) {
 			critical = d.len == 1 && d.val[0] != 0;
 			if (d.len != 1 || pc_der_next(&q, ext.val + ext.len, &d) != 0)
 				return -1;
 		}
-		if (d.tag != 0x04 || q != ext.val + ext.len)
+		if (d.tag != DER_OCTET_STRING || q != ext.val + ext.len)
 			return -1;
 		id = crl_ext_id(&oid);
-		for (int i = 0; i < n && id != CRL_EXT_OTHER; i++)
-			if (seen[i] == id)
+		if (id != CRL_EXT_OTHER) {
+			uint64_t bit = 1ull << (id == CRL_EXT_AIA ? 63 : id % 63);
+
+			if (seen & bit)
 				return -1;
-		if (id != CRL_EXT_OTHER && n < (int)(sizeof(seen) / sizeof(seen[0])))
-			seen[n++] = id;
+			seen |= bit;
+		}
 		if (fn(c, id, critical, &d) != 0)
 			return -1;
 	}
@@ -231,7 +231,7 @@ static int crl_idp(struct pc_crl_info *c, const struct pc_der *v)
 	const uint8_t *p = v->val, *end = v->val + v->len;
 	struct pc_der idp, d;
 
-	if (der_expect(&p, end, DER_SEQUENCE, &idp) != 0 || p != end)
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &idp) != 0 || p != end)
 		return -1;
 	for (p = idp.val; p < idp.val + idp.len;) {
 		const uint8_t *start = p;
@@ -280,13 +280,10 @@ static int crl_ext(struct pc_crl_info *c, int id, bool critical, const struct pc
 	case CRL_EXT_NUMBER:
 		/* RFC 5280 5.2.3: non-critical, a non-negative INTEGER of
 		 * at most 20 octets. */
-		if (der_expect(&p, v->val + v->len, DER_INTEGER, &n) != 0 || n.len == 0 ||
+		if (pc_der_expect(&p, v->val + v->len, DER_INTEGER, &n) != 0 || n.len == 0 ||
 		    (n.val[0] & 0x80))
 			return -1;
-		while (n.len > 1 && n.val[0] == 0) {
-			n.val++;
-			n.len--;
-		}
+		pc_der_strip_zeros(&n.val, &n.len);
 		if (n.len > sizeof(c->number))
 			crl_unusable(c, "a cRLNumber longer than 20 octets");
 		else
@@ -322,10 +319,10 @@ static int crl_entries_ok(const uint8_t *p, const uint8_t *end, struct pc_crl_in
 	while (p < end) {
 		const uint8_t *q;
 
-		if (der_expect(&p, end, DER_SEQUENCE, &e) != 0)
+		if (pc_der_expect(&p, end, DER_SEQUENCE, &e) != 0)
 			return -1;
 		q = e.val;
-		if (der_expect(&q, e.val + e.len, DER_INTEGER, &serial) != 0 || serial.len == 0 ||
+		if (pc_der_expect(&q, e.val + e.len, DER_INTEGER, &serial) != 0 || serial.len == 0 ||
 		    pc_der_next(&q, e.val + e.len, &date) != 0 || pc_der_time(&date, &t) != 0)
 			return -1;
 		if (q < e.val + e.len &&
@@ -341,20 +338,20 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	struct pc_der outer, tbs, d, sig;
 
 	memset(out, 0, sizeof(*out));
-	if (der_expect(&p, end, DER_SEQUENCE, &outer) != 0)
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &outer) != 0)
 		return -1;
 	*used = (size_t)(p - der);
 	q = outer.val;
 	end = outer.val + outer.len;
 	out->tbs = q;
-	if (der_expect(&q, end, DER_SEQUENCE, &tbs) != 0)
+	if (pc_der_expect(&q, end, DER_SEQUENCE, &tbs) != 0)
 		return -1;
 	out->tbs_len = (size_t)(q - out->tbs);
 	out->sig_alg = q;
 	if (der_alg(&q, end, &out->sig_oid) != 0)
 		return -1;
 	out->sig_alg_len = (size_t)(q - out->sig_alg);
-	if (der_expect(&q, end, DER_BIT_STRING, &sig) != 0 ||
+	if (pc_der_expect(&q, end, DER_BIT_STRING, &sig) != 0 ||
 	    sig.len < 2 || sig.val[0] != 0 || q != end)
 		return -1;
 	out->sig = sig.val + 1;
@@ -365,18 +362,19 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	 * OPTIONAL, [0] crlExtensions OPTIONAL } */
 	p = tbs.val;
 	tend = tbs.val + tbs.len;
-	if (pc_der_next(&p, tend, &d) != 0)
-		return -1;
-	bool v2 = d.tag == DER_INTEGER && d.len == 1 && d.val[0] == 1;
+	bool v2 = false;
 
-	if (d.tag == DER_INTEGER && pc_der_next(&p, tend, &d) != 0)
+	if (p < tend && *p == DER_INTEGER) {
+		if (pc_der_expect(&p, tend, DER_INTEGER, &d) != 0)
+			return -1;
+		v2 = d.len == 1 && d.val[0] == 1;
+	}
+	/* signature: the outer one, octet for octet (parameters included) */
+	q = p;
+	if (pc_der_expect(&p, tend, DER_SEQUENCE, &d) != 0 ||
+	    (size_t)(p - q) != out->sig_alg_len || memcmp(q, out->sig_alg, out->sig_alg_len) != 0)
 		return -1;
-	if (d.tag != DER_SEQUENCE) /* signature: must agree with the outer one */
-		return -1;
-	q = d.val;
-	if (der_expect(&q, d.val + d.len, DER_OID, &d) != 0 || pc_der_oid_sum(&d) != out->sig_oid)
-		return -1;
-	if (der_expect(&p, tend, DER_SEQUENCE, &d) != 0)
+	if (pc_der_expect(&p, tend, DER_SEQUENCE, &d) != 0)
 		return -1;
 	out->issuer = d.val;
 	out->issuer_len = d.len;
@@ -392,7 +390,7 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 		out->revoked = d.val;
 		out->revoked_len = d.len;
 	}
-	if (p < tend && (der_expect(&p, tend, DER_EXPLICIT_0, &d) != 0 || !v2 ||
+	if (p < tend && (pc_der_expect(&p, tend, DER_EXPLICIT_0, &d) != 0 || !v2 ||
 			 crl_extensions(d.val, d.val + d.len, crl_ext, out) != 0))
 		return -1;
 	if (out->number_len == 0)
@@ -400,21 +398,12 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 	return p == tend ? 0 : -1;
 }
 
-/* An INTEGER's value without its leading zero bytes. */
-static void strip_zeros(const uint8_t **v, size_t *len)
-{
-	while (*len > 1 && (*v)[0] == 0) {
-		(*v)++;
-		(*len)--;
-	}
-}
-
 int pc_crl_lists(const struct pc_crl_info *c, const uint8_t *serial, size_t serial_len)
 {
 	const uint8_t *p = c->revoked, *end = c->revoked + c->revoked_len;
 	struct pc_der e, s;
 
-	strip_zeros(&serial, &serial_len);
+	pc_der_strip_zeros(&serial, &serial_len);
 	while (p < end) {
 		const uint8_t *q;
 
@@ -422,7 +411,7 @@ int pc_crl_lists(const struct pc_crl_info *c, const uint8_t *serial, size_t seri
 		pc_der_next(&p, end, &e);
 		q = e.val;
 		pc_der_next(&q, e.val + e.len, &s);
-		strip_zeros(&s.val, &s.len);
+		pc_der_strip_zeros(&s.val, &s.len);
 		if (s.len == serial_len && memcmp(s.val, serial, serial_len) == 0)
 			return 1;
 	}

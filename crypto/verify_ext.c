@@ -13,15 +13,6 @@
 
 #include "verify_int.h"
 
-enum {
-	DER_BOOLEAN = 0x01,
-	DER_INTEGER = 0x02,
-	DER_OCTET_STRING = 0x04,
-	DER_OID = 0x06,
-	DER_SEQUENCE = 0x30,
-	DER_SET = 0x31,
-};
-
 /* GeneralName tags (RFC 5280 4.2.1.6). */
 enum {
 	GN_OTHER = 0xa0,
@@ -78,11 +69,6 @@ static enum ext_id ext_id(const struct pc_der *oid)
 			return EXT_SIA;
 	}
 	return EXT_UNKNOWN;
-}
-
-static int expect(const uint8_t **p, const uint8_t *end, uint8_t tag, struct pc_der *d)
-{
-	return pc_der_next(p, end, d) == 0 && d->tag == tag ? 0 : -1;
 }
 
 static int defect(struct pc_cert_ext *e, enum pc_verify_reason r, const char *what)
@@ -230,7 +216,7 @@ static int base_valid(const struct pc_der *b)
 	case GN_DIR:
 		p = b->val;
 		end = b->val + b->len;
-		return expect(&p, end, DER_SEQUENCE, &d) == 0 && p == end;
+		return pc_der_expect(&p, end, DER_SEQUENCE, &d) == 0 && p == end;
 	default:
 		return -1;
 	}
@@ -251,7 +237,7 @@ static void subtrees_check(struct pc_cert_ext *e, const uint8_t *p, size_t len)
 	while (p < end) {
 		const uint8_t *q;
 
-		if (expect(&p, end, DER_SEQUENCE, &st) != 0) {
+		if (pc_der_expect(&p, end, DER_SEQUENCE, &st) != 0) {
 			defect(e, PC_VERIFY_INVALID_CERT, "nameConstraints cannot be parsed");
 			return;
 		}
@@ -278,14 +264,17 @@ static void scan_nc(struct pc_cert_ext *e, const uint8_t *v, size_t len)
 	const uint8_t *p = v, *end = v + len;
 	struct pc_der nc, d;
 
-	if (expect(&p, end, DER_SEQUENCE, &nc) != 0 || p != end) {
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &nc) != 0 || p != end) {
 		defect(e, PC_VERIFY_INVALID_CERT, "nameConstraints cannot be parsed");
 		return;
 	}
 	p = nc.val;
 	end = nc.val + nc.len;
 	if (p < end && p[0] == 0xa0) {
-		pc_der_next(&p, end, &d);
+		if (pc_der_next(&p, end, &d) != 0) {
+			defect(e, PC_VERIFY_INVALID_CERT, "nameConstraints cannot be parsed");
+			return;
+		}
 		e->permitted = d.val;
 		e->permitted_len = d.len;
 		subtrees_check(e, d.val, d.len);
@@ -309,7 +298,7 @@ static void scan_aki(struct pc_cert_ext *e, const uint8_t *v, size_t len)
 	struct pc_der aki, d;
 
 	e->has_aki = true;
-	if (expect(&p, end, DER_SEQUENCE, &aki) != 0 || p != end) {
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &aki) != 0 || p != end) {
 		defect(e, PC_VERIFY_INVALID_CERT, "authorityKeyIdentifier cannot be parsed");
 		return;
 	}
@@ -334,7 +323,7 @@ static void scan_pc(struct pc_cert_ext *e, const uint8_t *v, size_t len)
 	const uint8_t *p = v, *end = v + len;
 	struct pc_der pc, d;
 
-	if (expect(&p, end, DER_SEQUENCE, &pc) != 0 || p != end || pc.len == 0) {
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &pc) != 0 || p != end || pc.len == 0) {
 		defect(e, PC_VERIFY_INVALID_CERT, "policyConstraints empty or unparsable");
 		return;
 	}
@@ -353,7 +342,7 @@ static void scan_san(struct pc_cert_ext *e, const uint8_t *v, size_t len, bool c
 	const uint8_t *p = v, *end = v + len;
 	struct pc_der san, d;
 
-	if (expect(&p, end, DER_SEQUENCE, &san) != 0 || p != end) {
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &san) != 0 || p != end) {
 		defect(e, PC_VERIFY_INVALID_CERT, "subjectAltName cannot be parsed");
 		return;
 	}
@@ -377,21 +366,22 @@ static void scan_extensions(struct pc_cert_ext *e, const uint8_t *p, const uint8
 	struct pc_der list, ext, oid, d, seen[MAX_EXTENSIONS];
 	unsigned int n = 0;
 
-	if (expect(&p, end, DER_SEQUENCE, &list) != 0 || p != end || list.len == 0) {
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &list) != 0 || p != end || list.len == 0) {
 		defect(e, PC_VERIFY_INVALID_CERT, "an empty or unparsable extension list");
 		return;
 	}
 	for (p = list.val; p < list.val + list.len;) {
 		const uint8_t *q, *qend;
 		bool critical = false;
+		enum ext_id id;
 
-		if (expect(&p, list.val + list.len, DER_SEQUENCE, &ext) != 0) {
+		if (pc_der_expect(&p, list.val + list.len, DER_SEQUENCE, &ext) != 0) {
 			defect(e, PC_VERIFY_INVALID_CERT, "an extension cannot be parsed");
 			return;
 		}
 		q = ext.val;
 		qend = ext.val + ext.len;
-		if (expect(&q, qend, DER_OID, &oid) != 0 || pc_der_next(&q, qend, &d) != 0) {
+		if (pc_der_expect(&q, qend, DER_OID, &oid) != 0 || pc_der_next(&q, qend, &d) != 0) {
 			defect(e, PC_VERIFY_INVALID_CERT, "an extension cannot be parsed");
 			return;
 		}
@@ -417,7 +407,8 @@ static void scan_extensions(struct pc_cert_ext *e, const uint8_t *p, const uint8
 			return;
 		}
 		seen[n++] = oid;
-		switch (ext_id(&oid)) {
+		id = ext_id(&oid);
+		switch (id) {
 		case EXT_UNKNOWN:
 			if (critical)
 				defect(e, PC_VERIFY_CRITICAL_EXT, "an unknown critical extension");
@@ -432,18 +423,20 @@ static void scan_extensions(struct pc_cert_ext *e, const uint8_t *p, const uint8
 			if (critical)
 				defect(e, PC_VERIFY_INVALID_CERT,
 				       "an extension that must not be critical is critical");
-			if (ext_id(&oid) == EXT_AKI)
+			if (id == EXT_AKI)
 				scan_aki(e, d.val, d.len);
-			if (ext_id(&oid) == EXT_SKI) {
+			if (id == EXT_SKI) {
 				struct pc_der ski;
 				const uint8_t *s = d.val;
 
-				if (expect(&s, d.val + d.len, DER_OCTET_STRING, &ski) != 0 ||
-				    ski.len == 0)
+				if (pc_der_expect(&s, d.val + d.len, DER_OCTET_STRING, &ski) != 0 ||
+				    ski.len == 0) {
 					defect(e, PC_VERIFY_INVALID_CERT,
 					       "subjectKeyIdentifier cannot be parsed");
-				e->ski = ski.val;
-				e->ski_len = ski.len;
+				} else {
+					e->ski = ski.val;
+					e->ski_len = ski.len;
+				}
 			}
 			break;
 		case EXT_BC:
@@ -454,9 +447,9 @@ static void scan_extensions(struct pc_cert_ext *e, const uint8_t *p, const uint8
 			scan_san(e, d.val, d.len, critical);
 			break;
 		case EXT_NC:
+			/* RFC 5280 wants it critical; Go and cert-manager make it
+			 * non-critical by default. Enforced either way. */
 			e->has_nc = true;
-			if (!critical)
-				defect(e, PC_VERIFY_INVALID_CERT, "nameConstraints not critical");
 			scan_nc(e, d.val, d.len);
 			break;
 		case EXT_PC:
@@ -468,10 +461,14 @@ static void scan_extensions(struct pc_cert_ext *e, const uint8_t *p, const uint8
 			if (!critical)
 				defect(e, PC_VERIFY_INVALID_CERT, "inhibitAnyPolicy not critical");
 			break;
-		case EXT_EKU:
-			if (d.len < 2 || d.val[1] == 0)
-				defect(e, PC_VERIFY_INVALID_CERT, "an empty extendedKeyUsage");
+		case EXT_EKU: {
+			struct pc_der eku;
+			const uint8_t *s = d.val;
+
+			if (pc_der_expect(&s, d.val + d.len, DER_SEQUENCE, &eku) != 0 || eku.len == 0)
+				defect(e, PC_VERIFY_INVALID_CERT, "an empty or unparsable extendedKeyUsage");
 			break;
+		}
 		case EXT_CRLDP:
 			e->crldp = d.val;
 			e->crldp_len = d.len;
@@ -514,7 +511,7 @@ int pc_cert_scan(const uint8_t *tbs, size_t len, struct pc_cert_ext *e)
 
 	memset(e, 0, sizeof(*e));
 	e->defect = PC_VERIFY_OK;
-	if (expect(&p, end, DER_SEQUENCE, &t) != 0)
+	if (pc_der_expect(&p, end, DER_SEQUENCE, &t) != 0)
 		return -1;
 	p = t.val;
 	end = t.val + t.len;
@@ -523,7 +520,7 @@ int pc_cert_scan(const uint8_t *tbs, size_t len, struct pc_cert_ext *e)
 	if (d.tag == 0xa0) {
 		const uint8_t *q = d.val;
 
-		if (expect(&q, d.val + d.len, DER_INTEGER, &v) != 0 || v.len != 1 || v.val[0] > 2)
+		if (pc_der_expect(&q, d.val + d.len, DER_INTEGER, &v) != 0 || v.len != 1 || v.val[0] > 2)
 			return -1;
 		e->version = v.val[0];
 		if (pc_der_next(&p, end, &d) != 0)
@@ -534,8 +531,14 @@ int pc_cert_scan(const uint8_t *tbs, size_t len, struct pc_cert_ext *e)
 	scan_serial(e, &d);
 	/* signature, issuer, validity, subject, subjectPublicKeyInfo */
 	for (int i = 0; i < 5; i++) {
-		if (expect(&p, end, DER_SEQUENCE, &d) != 0)
+		const uint8_t *start = p;
+
+		if (pc_der_expect(&p, end, DER_SEQUENCE, &d) != 0)
 			return -1;
+		if (i == 0) {
+			e->sig_alg = start;
+			e->sig_alg_len = (size_t)(p - start);
+		}
 		if (i == 3) {
 			e->subject = d.val;
 			e->subject_len = d.len;
@@ -652,7 +655,8 @@ static int nc_subtrees(const uint8_t *p, size_t len, const struct nc_name *n, bo
 	while (p < end) {
 		const uint8_t *q;
 
-		/* pc_cert_scan checked every subtree. */
+		/* pc_cert_scan checked every subtree (check_chain refuses a CA
+		 * it found a defect in before any name is compared). */
 		pc_der_next(&p, end, &st);
 		q = st.val;
 		pc_der_next(&q, st.val + st.len, &base);
@@ -706,16 +710,16 @@ static bool attr_next(struct attr_iter *it, struct pc_der *value)
 		while (it->set < it->set_end) {
 			const uint8_t *q;
 
-			if (expect(&it->set, it->set_end, DER_SEQUENCE, &atv) != 0)
+			if (pc_der_expect(&it->set, it->set_end, DER_SEQUENCE, &atv) != 0)
 				return false;
 			q = atv.val;
-			if (expect(&q, atv.val + atv.len, DER_OID, &oid) != 0 ||
+			if (pc_der_expect(&q, atv.val + atv.len, DER_OID, &oid) != 0 ||
 			    pc_der_next(&q, atv.val + atv.len, value) != 0)
 				return false;
 			if (oid.len == it->oid_len && memcmp(oid.val, it->oid, oid.len) == 0)
 				return true;
 		}
-		if (it->rdn >= it->rdn_end || expect(&it->rdn, it->rdn_end, DER_SET, &d) != 0)
+		if (it->rdn >= it->rdn_end || pc_der_expect(&it->rdn, it->rdn_end, DER_SET, &d) != 0)
 			return false;
 		it->set = d.val;
 		it->set_end = d.val + d.len;
@@ -742,7 +746,6 @@ enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_
 	struct attr_iter it;
 	struct nc_name n;
 	struct pc_der d;
-	bool dns_san = false;
 
 	if (c->subject_len > 0) {
 		n = (struct nc_name){GN_DIR, (const char *)c->subject, c->subject_len};
@@ -750,15 +753,14 @@ enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_
 			return r;
 	}
 	while (c->san != NULL && p < end) {
-		/* pc_cert_scan checked every name. */
+		/* pc_cert_scan checked every name (as above). */
 		pc_der_next(&p, end, &d);
-		dns_san |= d.tag == GN_DNS;
 		n = (struct nc_name){d.tag, (const char *)d.val, d.len};
 		if (d.tag == GN_DIR) {
 			const uint8_t *q = d.val;
 			struct pc_der name;
 
-			if (expect(&q, d.val + d.len, DER_SEQUENCE, &name) != 0)
+			if (pc_der_expect(&q, d.val + d.len, DER_SEQUENCE, &name) != 0)
 				return PC_VERIFY_NAME_CONSTRAINTS;
 			n.v = (const char *)name.val;
 			n.len = name.len;
@@ -766,21 +768,22 @@ enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_
 		if ((r = nc_name(ca, &n, budget)) != PC_VERIFY_OK)
 			return r;
 	}
-	/* Names in the subject: e-mail addresses (as OpenSSL checks them), and
-	 * for the leaf without DNS names, a common name that is a host name
-	 * (OpenSSL's and Go's reading of a CN-only certificate). */
+	/* Names in the subject: e-mail addresses (as OpenSSL checks them),
+	 * and the leaf's common names with a dot: a cn: allowlist entry can
+	 * match them, so they are held to the DNS constraints as host names,
+	 * with or without DNS SANs (OpenSSL checks a CN only without them);
+	 * one that is not a valid host name fails where DNS is constrained. */
 	attr_iter_init(&it, c, email_oid, sizeof(email_oid));
 	while (attr_next(&it, &d)) {
 		n = (struct nc_name){GN_EMAIL, (const char *)d.val, d.len};
 		if ((r = nc_name(ca, &n, budget)) != PC_VERIFY_OK)
 			return r;
 	}
-	if (!leaf || dns_san)
+	if (!leaf)
 		return PC_VERIFY_OK;
 	attr_iter_init(&it, c, cn_oid, sizeof(cn_oid));
 	while (attr_next(&it, &d)) {
-		if (memchr(d.val, '.', d.len) == NULL ||
-		    !pc_dns_name_valid((const char *)d.val, d.len, false))
+		if (memchr(d.val, '.', d.len) == NULL)
 			continue;
 		n = (struct nc_name){GN_DNS, (const char *)d.val, d.len};
 		if ((r = nc_name(ca, &n, budget)) != PC_VERIFY_OK)

@@ -14,6 +14,20 @@
 
 #include "pc_verify.h"
 
+/* The DER tags the verifier reads. */
+enum {
+	DER_BOOLEAN = 0x01,
+	DER_INTEGER = 0x02,
+	DER_BIT_STRING = 0x03,
+	DER_OCTET_STRING = 0x04,
+	DER_OID = 0x06,
+	DER_UTC_TIME = 0x17,
+	DER_GEN_TIME = 0x18,
+	DER_SEQUENCE = 0x30,
+	DER_SET = 0x31,
+	DER_EXPLICIT_0 = 0xa0,
+};
+
 /* One DER TLV: tag byte, then the value. */
 struct pc_der {
 	uint8_t tag;
@@ -24,6 +38,12 @@ struct pc_der {
 /* Read the TLV at *p (before end) and move *p past it: 0, or -1 if it is
  * truncated, has a multi-byte tag or an indefinite or over-long length. */
 int pc_der_next(const uint8_t **p, const uint8_t *end, struct pc_der *out);
+
+/* pc_der_next, and the TLV must have this tag: 0 or -1. */
+int pc_der_expect(const uint8_t **p, const uint8_t *end, uint8_t tag, struct pc_der *out);
+
+/* An INTEGER's value without its leading zero octets (one left). */
+void pc_der_strip_zeros(const uint8_t **v, size_t *len);
 
 /* A UTCTime or GeneralizedTime TLV (…Z, seconds present) as Unix seconds:
  * 0, or -1 if it is not one. */
@@ -82,6 +102,8 @@ struct pc_cert_ext {
 	const char *defect_text;      /* which, in a few words */
 	const char *bad_serial;       /* what is wrong with the serial number, NULL if nothing */
 	uint8_t version;              /* 0 = v1, 2 = v3 */
+	const uint8_t *sig_alg;       /* the signed signature AlgorithmIdentifier TLV */
+	size_t sig_alg_len;
 	const uint8_t *subject;       /* Name value (the RDNs), empty for an empty subject */
 	size_t subject_len;
 	const uint8_t *san;           /* subjectAltName GeneralNames value, NULL if none */

@@ -63,6 +63,7 @@ unless stated):
                     a-int
   nc-cross          issued by nc-b, with tenant A's names (outside nc-b's)
   nc-cn             issued by nc-b, no SAN, CN web.tenant-a.test
+  nc-cn-san         issued by nc-b, tenant B's SANs, CN admin.tenant-a.test
   nc-ok             issued by nc-b, spiffe://tenant-b.test/svc/web and
                     web.tenant-b.test
   eku-nested        clientAuth, issued by int-server
@@ -101,15 +102,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 DAY = datetime.timedelta(days=1)
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 STAMP = "valid-until"  # POSIX time before which the set need not change, and FORMAT
-FORMAT = 2  # bumped when the set changes: an older set is made again
+FORMAT = 3  # bumped when the set changes: an older set is made again
 
 GOOD_SANS = [x509.UniformResourceIdentifier("spiffe://tenant-a.test/svc/web"),
              x509.DNSName("web.tenant-a.test")]
 SERVER_NAMES = ["tenant-a.test", "*.tenant-a.test", "tenant-b.test"]
 CLIENTS = ["good", "rsa", "expired", "not-yet-valid", "unknown-ca", "tenant-b",
            "revoked", "eku-server", "bad-signature", "deep", "self-signed",
-           "identity-denied", "no-ku-ds", "pathlen", "not-ca", "nc-cross", "nc-cn", "nc-ok",
-           "eku-nested", "weak-rsa", "p224", "critical-ext", "pss", "ip", "any-eku", "loop"]
+           "identity-denied", "no-ku-ds", "pathlen", "not-ca", "nc-cross", "nc-cn", "nc-cn-san",
+           "nc-ok", "eku-nested", "weak-rsa", "p224", "critical-ext", "pss", "ip", "any-eku", "loop"]
 # An OID of ours (under the private enterprise arc example, 1.3.6.1.4.1.32473)
 # that no verifier knows.
 ODD_OID = x509.ObjectIdentifier("1.3.6.1.4.1.32473.1.1")
@@ -312,6 +313,9 @@ def build(out):
     clients["not-ca"] = make(cn, new_key(), not_ca_issuer, sans=GOOD_SANS)
     clients["nc-cross"] = make(cn, new_key(), nc_b, sans=GOOD_SANS)
     clients["nc-cn"] = make(cn, new_key(), nc_b)
+    clients["nc-cn-san"] = make("admin.tenant-a.test", new_key(), nc_b, sans=[
+        x509.UniformResourceIdentifier("spiffe://tenant-b.test/svc/web"),
+        x509.DNSName("web.tenant-b.test")])
     clients["nc-ok"] = make("web.tenant-b.test", new_key(), nc_b, sans=[
         x509.UniformResourceIdentifier("spiffe://tenant-b.test/svc/web"),
         x509.DNSName("web.tenant-b.test")])
