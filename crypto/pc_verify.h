@@ -204,7 +204,7 @@ struct pc_verify_result {
  * furthest). out is always filled as far as parsing went.
  * now: seconds since the Unix epoch. A trust object that is not
  * finalized trusts nothing (unknown-ca). Runs on the caller's stack (about
- * 24 KiB); wolfSSL's parser allocates through wolfSSL's allocator. */
+ * 21 KiB); wolfSSL's parser allocates through wolfSSL's allocator. */
 enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
 				      const struct pc_verify_policy *pol,
 				      const uint8_t *const *der, const uint32_t *der_len,

@@ -121,9 +121,28 @@ struct pc_trust {
 	bool final;
 };
 
+/* Equal octet strings (either may be NULL when its length is 0). */
 static bool same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	return alen == blen && memcmp(a, b, alen) == 0;
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* An AlgorithmIdentifier TLV at *p naming SHA-256, -384 or -512 (0, 1,
+ * 2; its parameters, NULL or absent, are not read), or -1. */
+static int sha2_alg(const uint8_t **p, const uint8_t *end)
+{
+	static const uint8_t sha2[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02};
+	const uint8_t *q;
+	struct pc_der alg, oid;
+
+	if (pc_der_expect(p, end, DER_SEQUENCE, &alg) != 0)
+		return -1;
+	q = alg.val;
+	if (pc_der_expect(&q, alg.val + alg.len, DER_OID, &oid) != 0 ||
+	    oid.len != sizeof(sha2) + 1 || memcmp(oid.val, sha2, sizeof(sha2)) != 0 ||
+	    oid.val[sizeof(sha2)] < 1 || oid.val[sizeof(sha2)] > 3)
+		return -1;
+	return oid.val[sizeof(sha2)] - 1;
 }
 
 /* RSASSA-PSS-params (RFC 4055 3.1): hash and MGF1 hash SHA-256, -384 or
@@ -132,7 +151,6 @@ static bool same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 static int pss_params(const uint8_t *alg, size_t alg_len, enum wc_HashType *hash, int *mgf,
 		      int *salt)
 {
-	static const uint8_t sha2[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02};
 	static const uint8_t mgf1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08};
 	static const struct {
 		enum wc_HashType hash;
@@ -150,46 +168,33 @@ static int pss_params(const uint8_t *alg, size_t alg_len, enum wc_HashType *hash
 	p = seq.val;
 	end = seq.val + seq.len;
 	if (pc_der_next(&p, end, &oid) != 0 || pc_der_next(&p, end, &params) != 0 ||
-	    params.tag != 0x30)
+	    params.tag != DER_SEQUENCE)
 		return -1;
 	for (p = params.val; p < params.val + params.len;) {
 		if (pc_der_next(&p, params.val + params.len, &d) != 0)
 			return -1;
 		q = d.val;
 		switch (d.tag) {
-		case 0xa0: /* hashAlgorithm AlgorithmIdentifier */
-			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x30)
-				return -1;
-			q = h.val;
-			if (pc_der_next(&q, h.val + h.len, &ho) != 0 || ho.len != sizeof(sha2) + 1 ||
-			    memcmp(ho.val, sha2, sizeof(sha2)) != 0 || ho.val[sizeof(sha2)] < 1 ||
-			    ho.val[sizeof(sha2)] > 3)
-				return -1;
-			which = ho.val[sizeof(sha2)] - 1;
+		case 0xa0: /* hashAlgorithm */
+			which = sha2_alg(&q, d.val + d.len);
 			break;
 		case 0xa1: /* maskGenAlgorithm: mgf1 with a hash */
-			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x30)
+			if (pc_der_expect(&q, d.val + d.len, DER_SEQUENCE, &h) != 0)
 				return -1;
 			q = h.val;
-			if (pc_der_next(&q, h.val + h.len, &ho) != 0 || ho.len != sizeof(mgf1) ||
-			    memcmp(ho.val, mgf1, sizeof(mgf1)) != 0 ||
-			    pc_der_next(&q, h.val + h.len, &h) != 0 || h.tag != 0x30)
+			if (pc_der_expect(&q, h.val + h.len, DER_OID, &ho) != 0 ||
+			    ho.len != sizeof(mgf1) || memcmp(ho.val, mgf1, sizeof(mgf1)) != 0)
 				return -1;
-			q = h.val;
-			if (pc_der_next(&q, h.val + h.len, &ho) != 0 || ho.len != sizeof(sha2) + 1 ||
-			    memcmp(ho.val, sha2, sizeof(sha2)) != 0 || ho.val[sizeof(sha2)] < 1 ||
-			    ho.val[sizeof(sha2)] > 3)
-				return -1;
-			mgf_which = ho.val[sizeof(sha2)] - 1;
+			mgf_which = sha2_alg(&q, h.val + h.len);
 			break;
 		case 0xa2: /* saltLength INTEGER */
-			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x02 || h.len < 1 ||
+			if (pc_der_expect(&q, d.val + d.len, DER_INTEGER, &h) != 0 || h.len < 1 ||
 			    h.len > 2 || (h.val[0] & 0x80))
 				return -1;
 			*salt = h.len == 1 ? h.val[0] : h.val[0] << 8 | h.val[1];
 			break;
 		case 0xa3: /* trailerField: 1 only */
-			if (pc_der_next(&q, d.val + d.len, &h) != 0 || h.tag != 0x02 || h.len != 1 ||
+			if (pc_der_expect(&q, d.val + d.len, DER_INTEGER, &h) != 0 || h.len != 1 ||
 			    h.val[0] != 1)
 				return -1;
 			break;
@@ -1363,10 +1368,11 @@ static bool crl_signed_by(const struct pc_trust_crl *crl, const struct pc_cert *
  * octet) in its cRLDistributionPoints (RFC 5280 6.3.3 (b)(2)(i)). */
 static bool crl_dp_covers(const struct pc_crl_info *crl, const struct pc_cert_ext *c)
 {
-	const uint8_t *p = c->crldp, *end = c->crldp + c->crldp_len;
+	const uint8_t *p = c->crldp;
 	struct pc_der list, dp, name;
 
-	if (c->crldp == NULL || pc_der_next(&p, end, &list) != 0 || list.tag != 0x30)
+	if (p == NULL || pc_der_next(&p, c->crldp + c->crldp_len, &list) != 0 ||
+	    list.tag != DER_SEQUENCE)
 		return false;
 	for (p = list.val; p < list.val + list.len;) {
 		const uint8_t *q, *start;

@@ -400,9 +400,12 @@ int pc_crl_parse(const uint8_t *der, size_t len, struct pc_crl_info *out, size_t
 
 int pc_crl_lists(const struct pc_crl_info *c, const uint8_t *serial, size_t serial_len)
 {
-	const uint8_t *p = c->revoked, *end = c->revoked + c->revoked_len;
+	const uint8_t *p = c->revoked, *end;
 	struct pc_der e, s;
 
+	if (p == NULL) /* a CRL that revokes nothing */
+		return 0;
+	end = p + c->revoked_len;
 	pc_der_strip_zeros(&serial, &serial_len);
 	while (p < end) {
 		const uint8_t *q;

@@ -741,7 +741,7 @@ enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_
 {
 	static const uint8_t cn_oid[] = {0x55, 0x04, 0x03};
 	static const uint8_t email_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01};
-	const uint8_t *p = c->san, *end = c->san + c->san_len;
+	const uint8_t *p = c->san, *end = p != NULL ? p + c->san_len : NULL;
 	enum pc_verify_reason r;
 	struct attr_iter it;
 	struct nc_name n;
@@ -752,7 +752,7 @@ enum pc_verify_reason pc_nc_check(const struct pc_cert_ext *ca, const struct pc_
 		if ((r = nc_name(ca, &n, budget)) != PC_VERIFY_OK)
 			return r;
 	}
-	while (c->san != NULL && p < end) {
+	while (p != NULL && p < end) {
 		/* pc_cert_scan checked every name (as above). */
 		pc_der_next(&p, end, &d);
 		n = (struct nc_name){d.tag, (const char *)d.val, d.len};
@@ -796,10 +796,10 @@ void pc_cert_ip_names(const struct pc_cert_ext *c, void (*fn)(void *arg, const u
 							     size_t len),
 		      void *arg)
 {
-	const uint8_t *p = c->san, *end = c->san + c->san_len;
+	const uint8_t *p = c->san, *end = p != NULL ? p + c->san_len : NULL;
 	struct pc_der d;
 
-	while (c->san != NULL && p < end) {
+	while (p != NULL && p < end) {
 		pc_der_next(&p, end, &d);
 		if (d.tag == GN_IP && (d.len == 4 || d.len == 16))
 			fn(arg, d.val, d.len);
