@@ -34,6 +34,7 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "pc_alog.h"
 #include "pc_http.h"
@@ -466,6 +467,9 @@ static void protocol_alert(struct pc_tls_conn *t, int err)
 	case VERSION_ERROR:
 		alert = PC_TLS_ALERT_PROTOCOL_VERSION;
 		break;
+	case ASN_CRIT_EXT_E:
+		alert = pc_verify_reason_alert(PC_VERIFY_CRITICAL_EXT);
+		break;
 	default:
 		alert = t->state < TLS_APP ? PC_TLS_ALERT_HANDSHAKE_FAILURE : PC_TLS_ALERT_INTERNAL_ERROR;
 		break;
@@ -524,6 +528,15 @@ static void handshake(struct pc_tls_conn *t)
 		t->checked = true;
 		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
+	} else if (err == ASN_CRIT_EXT_E && !t->checked) {
+		/* wolfSSL 5.5.4 gives up on a client certificate with a critical
+		 * extension it does not know before calling the verifier (so no
+		 * subject or identity): the verifier's reason and alert. */
+		t->checked = true;
+		t->vreason = PC_VERIFY_CRITICAL_EXT;
+		cnt()->verify[PC_VERIFY_CRITICAL_EXT]++;
+		protocol_alert(t, err);
+		fail(t, PC_TLS_ERR_client_cert_refused);
 	} else if (t->checked && cert_verify_error(err) != NULL) {
 		t->key_unproven = true;
 		protocol_alert(t, err);

@@ -232,6 +232,10 @@ FAILURES = [
     ("identity-denied", True, "identity-denied", "TLSV1_ALERT_ACCESS_DENIED"),
     ("no-ku-ds", True, "key-usage", "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE"),
     ("pathlen", True, "path-len", "SSLV3_ALERT_BAD_CERTIFICATE"),
+    ("nc-cross", True, "name-constraints", "SSLV3_ALERT_BAD_CERTIFICATE"),
+    ("critical-ext", True, "critical-extension", "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE"),
+    ("eku-nested", True, "eku", "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE"),
+    ("loop", True, "too-complex", "SSLV3_ALERT_BAD_CERTIFICATE"),
 ]
 
 
@@ -261,6 +265,15 @@ def test_failure_alert_tls12(pc, pki, cert, reason, alert):
     r = client(pki, "tenant-a.test", cert, tls="1.2")
     assert not r["handshake"] and r["alert"] == alert, r
     assert f"verify=FAILED:{reason}" in last_log(pc, n)
+
+
+@pytest.mark.parametrize("cert,identity", [("pss", "spiffe://tenant-a.test/svc/web"),
+                                           ("ip", "spiffe://tenant-a.test/svc/ip")])
+def test_rsa_pss_and_ip_clients(pc, pki, cert, identity):
+    """A client certificate signed with RSA-PSS, and one with an IP SAN
+    (strict.tenant-a.test: tenant A's root, no CRLs, no allowlist)."""
+    r = client(pki, "strict.tenant-a.test", cert, chain=True)
+    assert r["responses"] == [{"status": 200, "body": f"identity: {identity}\n"}], r
 
 
 def test_missing_intermediate(pc, pki):
