@@ -97,6 +97,13 @@ bool pc_identity_match(const struct pc_identity_pattern *p, const char *value);
 
 struct pc_trust;
 
+/* SHA-256 over what decides a verification: a trust object's content
+ * (pc_trust_digest) and a policy's settings (pc_verify_policy_digest).
+ * Equal digests, equal verdicts, in any process: session tickets and the
+ * verified-chain cache are keyed by them. */
+#define PC_TRUST_DIGEST_LEN 32
+int pc_verify_policy_digest(const struct pc_verify_policy *p, uint8_t out[PC_TRUST_DIGEST_LEN]);
+
 /* Builder: an empty trust object. NULL on allocation failure. */
 struct pc_trust *pc_trust_new(void);
 /* Add every certificate of a PEM file (roots and intermediates; each must
@@ -156,6 +163,8 @@ void pc_trust_ca_info(const struct pc_trust *t, unsigned int i, char *subject, s
 void pc_trust_crl_info(const struct pc_trust *t, unsigned int i, char *issuer, size_t len,
 		       int64_t *next_update);
 void pc_trust_free(struct pc_trust *t);
+/* The digest of a finalized trust object (its CAs, CRLs, denied serials). */
+const uint8_t *pc_trust_digest(const struct pc_trust *t);
 
 /* The first certificate of a DER chain: its subject (one line), notAfter
  * and public key type (wolfSSL's ECDSAk, RSAk, ...). 0, or -1 if it does
@@ -173,6 +182,8 @@ struct pc_verify_result {
 	char serial[66];       /* leaf serial, hex, "" if unparsed */
 	char identity[256];    /* the allowlist entry's matching value, else the first SAN URI, else DNS, else IP, else CN */
 	const char *detail;    /* for invalid-cert, critical-extension, weak-key, unsupported: which rule (static text), else NULL */
+	int64_t valid_until;   /* verified: the verdict holds until then (the path's first
+				* notAfter, the next change of a CRL of the trust object) */
 };
 
 #define PC_VERIFY_MAX_PEER 10

@@ -23,6 +23,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/rsa.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 
 #include "pc_verify.h"
@@ -119,6 +120,7 @@ struct pc_trust {
 	struct pc_serial *denied; /* the operator's deny list */
 	unsigned int nb_denied;
 	bool final;
+	uint8_t digest[PC_TRUST_DIGEST_LEN]; /* pc_trust_digest() */
 };
 
 /* Equal octet strings (either may be NULL when its length is 0). */
@@ -696,6 +698,8 @@ int pc_trust_add_crl_file(struct pc_trust *t, const char *path, char *err, size_
 	return rc;
 }
 
+static int trust_digest(struct pc_trust *t);
+
 int pc_trust_finalize(struct pc_trust *t, char *err, size_t errlen)
 {
 	if (t->nb_cas == 0) {
@@ -729,8 +733,67 @@ int pc_trust_finalize(struct pc_trust *t, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	if (trust_digest(t) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		return -1;
+	}
 	t->final = true;
 	return 0;
+}
+
+/* Length-prefixed, so that no two different contents hash alike. */
+static int digest_part(wc_Sha256 *h, const uint8_t *b, size_t len)
+{
+	uint8_t n[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			(uint8_t)len};
+
+	return wc_Sha256Update(h, n, sizeof(n)) || (len > 0 && wc_Sha256Update(h, b, (word32)len));
+}
+
+/* What the trust object decides with: each CA's signed part and signature,
+ * each CRL's, each denied serial, in the order they were added. */
+static int trust_digest(struct pc_trust *t)
+{
+	wc_Sha256 h;
+	int rc = wc_InitSha256(&h);
+
+	for (unsigned int i = 0; rc == 0 && i < t->nb_cas; i++)
+		rc = digest_part(&h, t->cas[i].tbs, t->cas[i].tbs_len) ||
+		     digest_part(&h, t->cas[i].sig, t->cas[i].sig_len);
+	rc = rc || digest_part(&h, NULL, 0);
+	for (unsigned int i = 0; rc == 0 && i < t->nb_crls; i++)
+		rc = digest_part(&h, t->crls[i].info.tbs, t->crls[i].info.tbs_len) ||
+		     digest_part(&h, t->crls[i].info.sig, t->crls[i].info.sig_len);
+	rc = rc || digest_part(&h, NULL, 0);
+	for (unsigned int i = 0; rc == 0 && i < t->nb_denied; i++)
+		rc = digest_part(&h, t->denied[i].b, t->denied[i].len);
+	rc = rc || wc_Sha256Final(&h, t->digest);
+	wc_Sha256Free(&h);
+	return rc;
+}
+
+const uint8_t *pc_trust_digest(const struct pc_trust *t)
+{
+	return t->digest;
+}
+
+int pc_verify_policy_digest(const struct pc_verify_policy *p, uint8_t out[PC_TRUST_DIGEST_LEN])
+{
+	uint8_t fixed[] = {p->max_depth, (uint8_t)p->eku, (uint8_t)(p->min_rsa_bits >> 8),
+			   (uint8_t)p->min_rsa_bits};
+	wc_Sha256 h;
+	int rc = wc_InitSha256(&h) || digest_part(&h, fixed, sizeof(fixed));
+
+	for (unsigned int i = 0; rc == 0 && i < p->nb_allow; i++) {
+		uint8_t kind = (uint8_t)p->allow[i].kind;
+
+		rc = digest_part(&h, &kind, 1) ||
+		     digest_part(&h, (const uint8_t *)p->allow[i].pattern,
+				 strlen(p->allow[i].pattern));
+	}
+	rc = rc || wc_Sha256Final(&h, out);
+	wc_Sha256Free(&h);
+	return rc;
 }
 
 const char *pc_trust_ca_unusable(const struct pc_trust *t, unsigned int i)
@@ -1484,6 +1547,27 @@ static enum pc_verify_reason check_path(struct verify_ctx *v, int *depth, const 
 	return PC_VERIFY_OK;
 }
 
+/* Until when the verdict on a verified path holds: its certificates'
+ * notAfter, and for the CRLs, the next time one of them could decide
+ * otherwise (a current CRL's nextUpdate, a future one's thisUpdate). */
+static int64_t valid_until(const struct pc_trust *t, const struct pc_chain *ch, int64_t now)
+{
+	int64_t until = INT64_MAX;
+
+	for (unsigned int i = 0; i < ch->len; i++)
+		if (ch->c[i]->not_after < until)
+			until = ch->c[i]->not_after;
+	for (unsigned int k = 0; k < t->nb_crls; k++) {
+		const struct pc_crl_info *info = &t->crls[k].info;
+
+		int64_t next = now < info->this_update ? info->this_update : info->next_update;
+
+		if (next >= now && next < until)
+			until = next;
+	}
+	return until;
+}
+
 static enum pc_verify_reason verify(struct verify_ctx *v, const uint8_t *const *der,
 				    const uint32_t *der_len, unsigned int n)
 {
@@ -1518,6 +1602,7 @@ static enum pc_verify_reason verify(struct verify_ctx *v, const uint8_t *const *
 	    (!ch->complete && !ch->exhausted && (ch->len = 1, extend(v, true)))) {
 		out->depth = -1;
 		out->chain_len = ch->len;
+		out->valid_until = valid_until(v->t, ch, v->now);
 		return PC_VERIFY_OK;
 	}
 	out->depth = ch->fail_depth;
