@@ -6,15 +6,19 @@ WOLFSSL_PREFIX="$ROOT/build/wolfssl/prefix"
 
 # The optimized crypto (AES-NI, SP-asm) and every TLS feature crypto/ uses;
 # handshake messages up to 64 KiB (wolfSSL's default stops near 20 KB: a
-# ClientHello with post-quantum key shares or many extensions is bigger).
+# ClientHello with post-quantum key shares or many extensions is bigger);
+# 768 spare bytes in a session ticket for the claims crypto/tls_ticket.c
+# seals with wolfSSL's state (the verified client's names: 662 at most).
 # meson reads the stamp written next to the library and refuses a build
 # without the optimized flags.
 WOLFSSL_CONFIGURE_FLAGS="--enable-intelasm --enable-aesni --enable-sp --enable-sp-asm \
 --enable-tls13 --enable-sni --enable-alpn --enable-session-ticket --enable-crl \
 --enable-ocsp --enable-certext --enable-opensslextra --enable-curve25519 \
 --enable-ed25519 --enable-altcertchains \
---enable-static --disable-shared --disable-examples --disable-crypttests \
-CPPFLAGS=-DMAX_HANDSHAKE_SZ=65536"
+--enable-static --disable-shared --disable-examples --disable-crypttests"
+WOLFSSL_CPPFLAGS="-DMAX_HANDSHAKE_SZ=65536 -DWOLFSSL_TICKET_EXTRA_PADDING_SZ=768"
+# What the stamp records and `portcullis version` prints.
+WOLFSSL_BUILD_ID="$WOLFSSL_CONFIGURE_FLAGS CPPFLAGS=$WOLFSSL_CPPFLAGS"
 
 # The DPDK virtual device on the lab's dp0 that portcullis drives by default
 # (net_af_xdp was measured faster than net_af_packet: see README).

@@ -89,7 +89,7 @@ build_wolfssl() {
 	local patch_stamp="$WOLFSSL_PREFIX/.portcullis-patches"
 	local patches
 	patches=$(wolfssl_patch_ids)
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$WOLFSSL_CONFIGURE_FLAGS" ] &&
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$WOLFSSL_BUILD_ID" ] &&
 		[ -f "$patch_stamp" ] && [ "$(cat "$patch_stamp")" = "$patches" ] &&
 		[ -f "$WOLFSSL_PREFIX/lib/libwolfssl.a" ]; then
 		log "wolfSSL: optimized build present in $WOLFSSL_PREFIX"
@@ -108,18 +108,18 @@ build_wolfssl() {
 		log "wolfSSL: applying $(basename "$p")"
 		patch -d "$work/wolfssl" -p1 --quiet --forward <"$p"
 	done
-	log "wolfSSL: configuring ($WOLFSSL_CONFIGURE_FLAGS)"
+	log "wolfSSL: configuring ($WOLFSSL_BUILD_ID)"
 	(
 		cd "$work/wolfssl"
 		./autogen.sh >autogen.log 2>&1
 		# shellcheck disable=SC2086
-		./configure --prefix="$WOLFSSL_PREFIX" $WOLFSSL_CONFIGURE_FLAGS \
+		./configure --prefix="$WOLFSSL_PREFIX" $WOLFSSL_CONFIGURE_FLAGS CPPFLAGS="$WOLFSSL_CPPFLAGS" \
 			>configure.log 2>&1
 		log "wolfSSL: building"
 		make -j"$(nproc)" >make.log 2>&1
 		make install >install.log 2>&1
 	)
-	echo "$WOLFSSL_CONFIGURE_FLAGS" >"$stamp"
+	echo "$WOLFSSL_BUILD_ID" >"$stamp"
 	echo "$patches" >"$patch_stamp"
 	rm -rf "$work"
 	log "wolfSSL: installed in $WOLFSSL_PREFIX"
