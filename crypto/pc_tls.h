@@ -50,7 +50,13 @@ struct pc_tls_spec {
 	uint32_t memory_mb;               /* wolfSSL memory per worker */
 	uint32_t handshake_timeout_ms;
 	bool sha1_signatures;             /* TLS 1.2 CertificateVerify may use SHA-1 */
+	uint32_t ticket_lifetime_s;       /* a ticket resumes for this long after its full handshake */
+	char ticket_keys[PC_TLS_PATH_MAX]; /* "" = random keys, rotated every lifetime */
+	uint32_t verify_cache;            /* verified chains cached per worker (0 = off) */
 };
+
+#define PC_TLS_TICKET_LIFETIME_DEFAULT 3600
+#define PC_TLS_VERIFY_CACHE_DEFAULT 1024
 
 void pc_tls_spec_defaults(struct pc_tls_spec *s);
 
@@ -151,6 +157,8 @@ int pc_tls_show_host(FILE *out, const char *name, bool json);
 void pc_tls_show_casets(FILE *out, bool json);
 int pc_tls_show_caset(FILE *out, const char *name, bool json);
 void pc_tls_show_certs(FILE *out, bool json);
+/* The ticket keys: where from, their names (never the keys). */
+void pc_tls_show_ticket_keys(FILE *out, bool json);
 /* The config commands that rebuild every committed object. */
 void pc_tls_dump_objects(FILE *out);
 
@@ -168,6 +176,18 @@ int pc_tls_init(const struct pc_tls_spec *s, uint32_t conns_per_lcore);
 int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen);
 /* A new handshake timeout, for connections that start afterwards. */
 void pc_tls_set_handshake_timeout(uint32_t ms);
+/* A new ticket lifetime, for every ticket from now on (those already
+ * issued included). */
+void pc_tls_set_ticket_lifetime(uint32_t s);
+/* Session-ticket keys from a file (NAME and 64 hex digits per line, newest
+ * first: the first seals new tickets, all open them), or random ones when
+ * file is NULL or "". Replaces the current set at once. Main lcore; 0, or
+ * -1 with err set and the current set kept. */
+int pc_tls_ticket_keys_load(const char *file, char *err, size_t errlen);
+/* The file of the current keys, "" for random keys. */
+const char *pc_tls_ticket_keys_file(void);
+/* Random keys: a new one every ticket lifetime. Main lcore, periodically. */
+void pc_tls_ticket_timer(void);
 /* Free replaced objects that no connection holds any more. Main lcore,
  * periodically. */
 void pc_tls_reclaim(void);

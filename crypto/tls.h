@@ -30,15 +30,72 @@ enum pc_tls_err {
 
 #define PC_TLS_MAX_SUITES 32
 
-/* The session-ticket key: one for the process, every worker. */
-struct pc_tls_ticket_key {
-	uint8_t name[16];
-	uint8_t key[32];
+/* Session-ticket keys (tls_ticket.c): one set for the process, every
+ * worker, newest first; replaced as a whole (RCU). */
+#define PC_TLS_MAX_TICKET_KEYS 16
+#define PC_TLS_TICKET_KEY_NAME_MAX 64
+struct tls_ticket_key {
+	uint8_t id[16];   /* the ticket's key_name on the wire */
+	uint8_t key[32];  /* ChaCha20-Poly1305 */
+	char name[PC_TLS_TICKET_KEY_NAME_MAX + 1];
 };
+struct pc_tls_ticket_keys {
+	unsigned int n;
+	struct tls_ticket_key k[PC_TLS_MAX_TICKET_KEYS];
+	char file[PC_TLS_PATH_MAX]; /* "" = random keys */
+	int64_t loaded;             /* Unix time */
+	uint64_t serial;            /* sets published so far */
+};
+
+/* What a ticket carries besides wolfSSL's state (tls_ticket.c). */
+struct tls_ticket_claims {
+	bool resumable;       /* false: sealed after a failed verification */
+	bool verified;        /* a verified client certificate (else none was sent) */
+	uint8_t host_digest[PC_TRUST_DIGEST_LEN];  /* struct pc_tls_host's digest */
+	uint8_t trust_digest[PC_TRUST_DIGEST_LEN]; /* its ca-set's content; zeros: none */
+	int64_t issued;       /* Unix time of the full handshake */
+	int64_t valid_until;  /* verified: pc_verify_result's */
+	char subject[256], serial[66], identity[256];
+};
+/* Their encoding's largest size (the wolfSSL build leaves room for it). */
+#define TLS_TICKET_CLAIMS_MAX (2 + 2 * PC_TRUST_DIGEST_LEN + 16 + 256 + 66 + 256)
+
+enum tls_ticket_verdict {
+	TLS_TICKET_OK = 0,
+	TLS_TICKET_UNKNOWN_KEY = -1, /* sealed under a key not held */
+	TLS_TICKET_INVALID = -2,     /* does not open, or its claims do not parse */
+	TLS_TICKET_STALE = -3,       /* the host's policy or ca-set changed since */
+	TLS_TICKET_EXPIRED = -4,     /* too old, or the verified path expired */
+};
+
+size_t tls_ticket_claims_write(const struct tls_ticket_claims *c, uint8_t *buf);
+int tls_ticket_claims_read(const uint8_t *buf, size_t len, struct tls_ticket_claims *c);
+/* Can a ticket with claims t resume on a connection whose own claims are
+ * cur, at now? */
+enum tls_ticket_verdict tls_ticket_judge(const struct tls_ticket_claims *t,
+					 const struct tls_ticket_claims *cur, int64_t now,
+					 uint32_t lifetime_s);
+/* Open a sealed ticket of len bytes in place (wolfSSL's state, then our
+ * claims, then their length): the length of wolfSSL's state, or
+ * TLS_TICKET_UNKNOWN_KEY / TLS_TICKET_INVALID. */
+int tls_ticket_open(const struct pc_tls_ticket_keys *ks, const char *host,
+		    const uint8_t name[WOLFSSL_TICKET_NAME_SZ], const uint8_t iv[WOLFSSL_TICKET_IV_SZ],
+		    const uint8_t mac[WOLFSSL_TICKET_MAC_SZ], uint8_t *ticket, int len,
+		    struct tls_ticket_claims *claims);
+/* Seal len bytes of wolfSSL's state followed by claims (ticket has room
+ * for TLS_TICKET_CLAIMS_MAX + 2 more) under k, the name on the wire being
+ * k->id: the sealed length, or TLS_TICKET_INVALID. */
+int tls_ticket_seal(const struct tls_ticket_key *k, const char *host,
+		    const uint8_t iv[WOLFSSL_TICKET_IV_SZ], uint8_t mac[WOLFSSL_TICKET_MAC_SZ],
+		    uint8_t *ticket, int len, const struct tls_ticket_claims *claims);
+/* Parse a key file (NAME and 64 hex digits per line, newest first). */
+int tls_ticket_keys_parse(const char *text, size_t len, struct pc_tls_ticket_keys *ks, char *err,
+			  size_t errlen);
+/* The current key set (main lcore). */
+const struct pc_tls_ticket_keys *tls_ticket_keys(void);
 
 /* The shared settings, built once at start (pc_tls_commit). */
 struct pc_tls_config {
-	struct pc_tls_ticket_key ticket;
 	struct pc_tls_hello_policy hello; /* what a ClientHello must offer */
 	char ciphers[1024];               /* the cipher list every connection gets */
 	const char *sigalgs;              /* what a CertificateRequest lists (wolfSSL names) */
@@ -51,6 +108,8 @@ struct pc_tls_config {
 extern struct pc_tls_config *pc_tls_active;
 /* tls handshake-timeout: read when a connection starts. */
 extern uint32_t pc_tls_handshake_timeout_ms;
+/* tls ticket-lifetime: read when a connection starts and a ticket opens. */
+extern uint32_t pc_tls_ticket_lifetime_s;
 
 /* Generations pinned by a worker's connections (tls_store.c): a ring of
  * (generation, connections) buckets, oldest first. When every bucket is
@@ -73,9 +132,35 @@ size_t pc_tls_conn_size(void);
 /* The host a connection's ssl serves (struct pc_tls_host, tls_store.h). */
 const struct pc_tls_host *pc_tls_conn_host(WOLFSSL *ssl);
 
-/* tls_ticket.c: a fresh random key; contexts sealing tickets with it. */
-int pc_tls_ticket_key_init(struct pc_tls_ticket_key *k);
-int pc_tls_ticket_setup(WOLFSSL_CTX *ctx, const struct pc_tls_ticket_key *k);
+/* tls_ticket.c: contexts sealing and opening tickets. */
+int pc_tls_ticket_setup(WOLFSSL_CTX *ctx);
+void pc_tls_ticket_fini(void);
+/* tls_conn.c, for tls_ticket.c: the claims a ticket sealed now on this
+ * connection carries (also what a ticket must match to resume on it);
+ * a ticket accepted, whose claims the connection takes if wolfSSL
+ * resumes the session. */
+void pc_tls_conn_claims(WOLFSSL *ssl, struct tls_ticket_claims *c, int64_t now);
+void pc_tls_conn_offer(WOLFSSL *ssl, const struct tls_ticket_claims *c);
+/* wolfSSL opens a ticket up to three times in one handshake: true the
+ * first time this one (its IV) is seen, so that it is counted once. */
+bool pc_tls_conn_first_look(WOLFSSL *ssl, const uint8_t iv[WOLFSSL_TICKET_IV_SZ]);
+
+/* tls_vcache.c: the verified-chain cache, one per worker (NULL = off). */
+#define TLS_VCACHE_KEY_LEN 32
+struct tls_vcache;
+struct tls_vcache *tls_vcache_new(uint32_t entries, int socket);
+void tls_vcache_free(struct tls_vcache *c);
+/* The key of a chain as a host with that digest and trust would judge it. */
+int tls_vcache_key(const uint8_t host[PC_TRUST_DIGEST_LEN], const uint8_t trust[PC_TRUST_DIGEST_LEN],
+		   const uint8_t *const *der, const uint32_t *len, unsigned int n,
+		   uint8_t key[TLS_VCACHE_KEY_LEN]);
+/* A cached success still valid at now, copied to out. */
+bool tls_vcache_get(struct tls_vcache *c, const uint8_t key[TLS_VCACHE_KEY_LEN], int64_t now,
+		    struct pc_verify_result *out);
+void tls_vcache_put(struct tls_vcache *c, const uint8_t key[TLS_VCACHE_KEY_LEN],
+		    const struct pc_verify_result *res);
+/* Entries in use (any thread: a relaxed read). */
+uint32_t tls_vcache_used(const struct tls_vcache *c);
 
 /* Free the shared settings (workers stopped). */
 void pc_tls_config_fini(void);
@@ -114,6 +199,7 @@ struct pc_tls_worker {
 	uint32_t in_use;
 	uint8_t *hello;            /* one whole ClientHello (tls_conn.c) */
 	uint64_t ticket_nonce;
+	struct tls_vcache *vcache; /* verified chains (tls_vcache.c) */
 	struct tls_pins pins;
 	struct pc_tls_counters cnt;
 } __rte_cache_aligned;

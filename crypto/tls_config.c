@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The settings every host shares (versions, cipher suites, groups, the
- * ticket key), built once at start into struct pc_tls_config with one
+ * The settings every host shares (versions, cipher suites, groups),
+ * built once at start into struct pc_tls_config with one
  * WOLFSSL_CTX per worker lcore (a WOLFSSL_CTX is shared by its connections
  * through a reference count under a mutex: per-lcore contexts keep that
  * mutex uncontended). The contexts hold no certificate: a connection gets
@@ -56,6 +56,8 @@ void pc_tls_spec_defaults(struct pc_tls_spec *s)
 	snprintf(s->groups, sizeof(s->groups), "%s", TLS_DEFAULT_GROUPS);
 	s->memory_mb = 128;
 	s->handshake_timeout_ms = 10000;
+	s->ticket_lifetime_s = PC_TLS_TICKET_LIFETIME_DEFAULT;
+	s->verify_cache = PC_TLS_VERIFY_CACHE_DEFAULT;
 }
 
 int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen)
@@ -159,10 +161,11 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		goto fail;
 	}
 	/* Stateless resumption only: wolfSSL's session cache is one table
-	 * behind a lock for every thread. Hosts that verify clients turn
-	 * tickets off on their connections (tls_conn.c, tls_ticket.c). */
+	 * behind a lock for every thread. The lifetime clients are told is
+	 * set here; each connection gets the current one (tls_conn.c). */
 	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
-	if (pc_tls_ticket_setup(ctx, &cfg->ticket) != 0) {
+	if (wolfSSL_CTX_set_timeout(ctx, s->ticket_lifetime_s) != WOLFSSL_SUCCESS ||
+	    pc_tls_ticket_setup(ctx) != 0) {
 		snprintf(err, errlen, "session tickets refused by wolfSSL");
 		goto fail;
 	}
@@ -225,10 +228,9 @@ int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen)
 	cfg->hello.tls13 = s->max_version == 3;
 	cfg->hello.tls12 = s->min_version == 2;
 	cfg->hello.alpn = "http/1.1";
-	if (pc_tls_ticket_key_init(&cfg->ticket) != 0) {
-		snprintf(err, errlen, "getrandom failed for the ticket key");
+	pc_tls_set_ticket_lifetime(s->ticket_lifetime_s);
+	if (pc_tls_ticket_keys_load(s->ticket_keys, err, errlen) != 0)
 		goto fail;
-	}
 	RTE_LCORE_FOREACH(id) {
 		cfg->ctx[id] = new_ctx(s, cfg, err, errlen);
 		if (cfg->ctx[id] == NULL)
@@ -265,9 +267,39 @@ void pc_tls_set_handshake_timeout(uint32_t ms)
 	__atomic_store_n(&pc_tls_handshake_timeout_ms, ms, __ATOMIC_RELAXED);
 }
 
+void pc_tls_set_ticket_lifetime(uint32_t s)
+{
+	__atomic_store_n(&pc_tls_ticket_lifetime_s, s, __ATOMIC_RELAXED);
+}
+
 void pc_tls_config_fini(void)
 {
 	free_config(rcu_xchg_pointer(&pc_tls_active, NULL));
+	pc_tls_ticket_fini();
+}
+
+/* Each worker's verified-chain cache, on its socket. */
+static int vcache_init(uint32_t entries)
+{
+	unsigned int id;
+
+	if (entries == 0)
+		return 0;
+	RTE_LCORE_FOREACH_WORKER(id) {
+		pc_tls_workers[id].vcache =
+			tls_vcache_new(entries, (int)rte_lcore_to_socket_id(id));
+		if (pc_tls_workers[id].vcache == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static void vcache_fini(void)
+{
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		tls_vcache_free(pc_tls_workers[l].vcache);
+		pc_tls_workers[l].vcache = NULL;
+	}
 }
 
 static bool tls_initialized;
@@ -296,6 +328,12 @@ int pc_tls_init(const struct pc_tls_spec *s, uint32_t conns_per_lcore)
 		pc_tls_fini();
 		return -ENOMEM;
 	}
+	if (vcache_init(s->verify_cache) != 0) {
+		fprintf(stderr, "portcullis: verified-chain caches (%u entries per worker) not "
+			"available on hugepages\n", s->verify_cache);
+		pc_tls_fini();
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -307,6 +345,7 @@ void pc_tls_fini(void)
 	pc_tls_store_fini();
 	pc_tls_config_fini();
 	pc_tls_conn_fini();
+	vcache_fini();
 	wolfSSL_Cleanup();
 	pc_tls_mem_fini();
 }

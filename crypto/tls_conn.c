@@ -85,6 +85,11 @@ struct pc_tls_conn {
 					  * required certificate was missing */
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
 	bool key_unproven;               /* its CertificateVerify failed */
+	bool offered;                    /* a ticket was accepted: vres holds its claims, used
+					  * if wolfSSL resumes the session (pc_tls_conn_offer) */
+	bool offered_verified;           /* the ticket's client was verified */
+	int64_t offered_issued;          /* the ticket's full handshake */
+	uint8_t ticket_iv[WOLFSSL_TICKET_IV_SZ]; /* the last ticket opened (pc_tls_conn_first_look) */
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
 	bool ccs_due;                    /* middlebox compatibility (see io_send) */
@@ -323,6 +328,31 @@ static int refuse(struct pc_tls_conn *t, uint8_t alert)
 	return 0;
 }
 
+/* pc_verify_chain(), or its verdict on the same chain under the same
+ * trust and policy from the worker's cache (tls_vcache.c). */
+static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *const *der,
+					  const uint32_t *len, unsigned int n)
+{
+	struct tls_vcache *vc = pc_tls_self()->vcache;
+	uint8_t key[TLS_VCACHE_KEY_LEN];
+	int64_t now = time(NULL);
+	enum pc_verify_reason r;
+
+	if (vc == NULL || tls_vcache_key(t->host->digest, pc_trust_digest(t->caset->trust), der,
+					 len, n, key) != 0)
+		return pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now,
+				       &t->vres);
+	if (tls_vcache_get(vc, key, now, &t->vres)) {
+		cnt()->chain_cache_hits++;
+		return PC_VERIFY_OK;
+	}
+	cnt()->chain_cache_misses++;
+	r = pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now, &t->vres);
+	if (r == PC_VERIFY_OK)
+		tls_vcache_put(vc, key, &t->vres);
+	return r;
+}
+
 int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
 	struct pc_tls_conn *t = store->userCtx;
@@ -356,15 +386,17 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	/* An empty certificate entry breaks the message's own syntax (RFC
 	 * 8446 4.4.2, RFC 5246 7.4.2: 1 byte at least): decode_error whatever
 	 * the host's verify mode, not a certificate that failed to parse. */
-	r = empty_entry ? PC_VERIFY_MALFORMED
-			: pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, time(NULL),
-					  &t->vres);
+	r = empty_entry ? PC_VERIFY_MALFORMED : verify_chain(t, der, len, n);
 	t->checked = true;
 	t->vreason = r;
 	/* A failed chain is counted now; a good one once the handshake has
 	 * proved the client holds its key (handshake_done). */
-	if (r != PC_VERIFY_OK)
+	if (r != PC_VERIFY_OK) {
 		cnt()->verify[r]++;
+		/* When the handshake goes on (http403, optional_no_ca), no
+		 * TLS 1.3 ticket: it would never resume (tls_ticket.c). */
+		wolfSSL_no_ticket_TLSv13(t->ssl);
+	}
 	if (empty_entry)
 		return refuse(t, PC_TLS_ALERT_DECODE_ERROR);
 	if (r == PC_VERIFY_OK || t->host->spec.verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
@@ -378,11 +410,21 @@ static void app_pump(struct pc_tls_conn *t);
 static void handshake_done(struct pc_tls_conn *t)
 {
 	const struct pc_tls_host_spec *h = &t->host->spec;
+	bool resumed = wolfSSL_session_reused(t->ssl);
 	bool verified;
 
-	/* A resumed session skips the certificate: a host that requires one
-	 * and refuses by alert must never get here without it (its contexts
-	 * take no tickets; this is the last line). */
+	/* A resumed session has no certificate: the ticket's claims stand
+	 * for it (tls_ticket.c judged them against this host's policy and
+	 * trust). A ticket accepted but not resumed leaves nothing behind. */
+	if (resumed && t->offered) {
+		t->checked = t->offered_verified;
+		t->vreason = PC_VERIFY_OK;
+	} else if (t->offered && !t->checked) {
+		memset(&t->vres, 0, sizeof(t->vres));
+	}
+	/* A host that requires a certificate and refuses by alert must never
+	 * get here without one (a ticket sealed without one never matches
+	 * its policy: this is the last line). */
 	if (h->verify == PC_TLS_VERIFY_REQUIRED && h->on_failure == PC_TLS_FAIL_ALERT &&
 	    (!t->checked || t->vreason != PC_VERIFY_OK)) {
 		fail(t, PC_TLS_ERR_client_cert_refused);
@@ -397,12 +439,14 @@ static void handshake_done(struct pc_tls_conn *t)
 		cnt()->handshakes_tls13++;
 	else
 		cnt()->handshakes_tls12++;
-	if (wolfSSL_session_reused(t->ssl))
-		cnt()->resumed++;
-	if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
-		cnt()->verify[PC_VERIFY_NO_CERT]++;
 	verified = t->checked && t->vreason == PC_VERIFY_OK;
-	if (verified)
+	/* Verification outcomes count chains checked; a resumption is
+	 * counted as one. */
+	if (resumed)
+		cnt()->resumed++;
+	else if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
+		cnt()->verify[PC_VERIFY_NO_CERT]++;
+	else if (verified)
 		cnt()->verify[PC_VERIFY_OK]++;
 	t->env.sni = t->sni;
 	t->env.identity = verified ? t->vres.identity : NULL;
@@ -753,14 +797,12 @@ static void hello(struct pc_tls_conn *t)
 	/* Certificates are checked by pc_verify_chain() in the callback, with
 	 * the host's own ca-set: wolfSSL's certificate manager holds no CA,
 	 * so every client chain reaches the callback, and nothing the client
-	 * sends is learnt as a CA for later connections. A host that
-	 * verifies clients checks every connection's certificate against its
-	 * current trust: no tickets (tls_ticket.c refuses them too). */
+	 * sends is learnt as a CA for later connections. Tickets resume on
+	 * every host, for as long as tls_ticket.c finds their claims good. */
+	wolfSSL_set_timeout(t->ssl, __atomic_load_n(&pc_tls_ticket_lifetime_s, __ATOMIC_RELAXED));
 	mode = WOLFSSL_VERIFY_NONE;
 	if (t->host->spec.verify != PC_TLS_VERIFY_NONE) {
 		mode = WOLFSSL_VERIFY_PEER;
-		wolfSSL_NoTicketTLSv12(t->ssl);
-		wolfSSL_no_ticket_TLSv13(t->ssl);
 		/* The CertificateRequest's signature algorithms (tls_config.c,
 		 * which checked the list): the cipher list above reset them
 		 * to wolfSSL's, SHA-1 included. */
@@ -1010,6 +1052,53 @@ const struct pc_tls_host *pc_tls_conn_host(WOLFSSL *ssl)
 	return t->host;
 }
 
+void pc_tls_conn_claims(WOLFSSL *ssl, struct tls_ticket_claims *c, int64_t now)
+{
+	const struct pc_tls_conn *t = wolfSSL_GetIOReadCtx(ssl);
+	bool resumed = t->offered && wolfSSL_session_reused(ssl);
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->host_digest, t->host->digest, sizeof(c->host_digest));
+	if (t->caset != NULL)
+		memcpy(c->trust_digest, pc_trust_digest(t->caset->trust), sizeof(c->trust_digest));
+	/* A ticket sealed on a resumed connection keeps the first one's
+	 * time: the lifetime counts from the last full verification. */
+	c->issued = resumed ? t->offered_issued : now;
+	c->verified = resumed ? t->offered_verified : t->checked;
+	c->resumable = resumed || !t->checked || (t->vreason == PC_VERIFY_OK && !t->key_unproven);
+	if (!c->verified || !c->resumable)
+		return;
+	c->valid_until = t->vres.valid_until;
+	snprintf(c->subject, sizeof(c->subject), "%s", t->vres.subject);
+	snprintf(c->serial, sizeof(c->serial), "%s", t->vres.serial);
+	snprintf(c->identity, sizeof(c->identity), "%s", t->vres.identity);
+}
+
+bool pc_tls_conn_first_look(WOLFSSL *ssl, const uint8_t iv[WOLFSSL_TICKET_IV_SZ])
+{
+	struct pc_tls_conn *t = wolfSSL_GetIOReadCtx(ssl);
+
+	if (memcmp(t->ticket_iv, iv, sizeof(t->ticket_iv)) == 0)
+		return false;
+	memcpy(t->ticket_iv, iv, sizeof(t->ticket_iv));
+	return true;
+}
+
+void pc_tls_conn_offer(WOLFSSL *ssl, const struct tls_ticket_claims *c)
+{
+	struct pc_tls_conn *t = wolfSSL_GetIOReadCtx(ssl);
+
+	t->offered = true;
+	t->offered_verified = c->verified;
+	t->offered_issued = c->issued;
+	memset(&t->vres, 0, sizeof(t->vres));
+	t->vres.depth = -1;
+	t->vres.valid_until = c->valid_until;
+	snprintf(t->vres.subject, sizeof(t->vres.subject), "%s", c->subject);
+	snprintf(t->vres.serial, sizeof(t->vres.serial), "%s", c->serial);
+	snprintf(t->vres.identity, sizeof(t->vres.identity), "%s", c->identity);
+}
+
 size_t pc_tls_conn_size(void)
 {
 	return sizeof(struct pc_tls_conn);
@@ -1019,7 +1108,7 @@ void pc_tls_dump_counters(FILE *out)
 {
 	struct pc_tls_counters sum = {0};
 	struct pc_tls_mem_stats ms, mtot = {0};
-	uint64_t active = 0;
+	uint64_t active = 0, cached = 0;
 
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		const struct pc_tls_counters *c = &pc_tls_workers[l].cnt;
@@ -1032,6 +1121,7 @@ void pc_tls_dump_counters(FILE *out)
 		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
 			sum.verify[i] += c->verify[i];
 		active += pc_tls_workers[l].in_use;
+		cached += tls_vcache_used(pc_tls_workers[l].vcache);
 		if (pc_tls_mem_stats(l, &ms)) {
 			mtot.reserved += ms.reserved;
 			mtot.in_use += ms.in_use;
@@ -1043,6 +1133,8 @@ void pc_tls_dump_counters(FILE *out)
 	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
 	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
 		sizeof(struct pc_tls_conn));
+	fprintf(out, "tls_chain_cache_entries %" PRIu64 "  # verified chains cached, all workers\n",
+		cached);
 #define PC_TLS_STAT(name, help) fprintf(out, "tls_" #name " %" PRIu64 "  # %s\n", sum.name, help);
 #include "tls_stats.def"
 #undef PC_TLS_STAT

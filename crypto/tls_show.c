@@ -372,3 +372,30 @@ void pc_tls_dump_objects(FILE *out)
 	}
 	free(v);
 }
+
+void pc_tls_show_ticket_keys(FILE *out, bool json)
+{
+	const struct pc_tls_ticket_keys *ks = tls_ticket_keys();
+	char when[32];
+
+	if (ks == NULL)
+		return;
+	iso_time(when, sizeof(when), ks->loaded);
+	if (json) {
+		fprintf(out, "{\"file\":");
+		json_str_or_null(out, ks->file[0] != '\0' ? ks->file : NULL);
+		fprintf(out, ",\"loaded\":\"%s\",\"lifetime\":%u,\"keys\":[", when,
+			__atomic_load_n(&pc_tls_ticket_lifetime_s, __ATOMIC_RELAXED));
+		for (unsigned int i = 0; i < ks->n; i++) {
+			fprintf(out, "%s", i ? "," : "");
+			json_str(out, ks->k[i].name);
+		}
+		fprintf(out, "]}\n");
+		return;
+	}
+	fprintf(out, "file: %s\nloaded: %s\nlifetime: %us\n",
+		ks->file[0] != '\0' ? ks->file : "none (random keys)", when,
+		__atomic_load_n(&pc_tls_ticket_lifetime_s, __ATOMIC_RELAXED));
+	for (unsigned int i = 0; i < ks->n; i++)
+		fprintf(out, "key: %s%s\n", ks->k[i].name, i == 0 ? " (seals new tickets)" : "");
+}

@@ -71,6 +71,9 @@ struct pc_tls_host {
 	char *name;            /* the entry's name: lowercase */
 	struct pc_tls_host_spec spec;
 	struct pc_verify_policy policy; /* allow points into spec */
+	/* SHA-256 of what decides a client's verdict here: the verify mode,
+	 * the action on failure and the policy (tickets, chain cache). */
+	uint8_t digest[PC_TRUST_DIGEST_LEN];
 	struct tls_entry *caset;        /* NULL when spec.caset is */
 	struct tls_entry *cert;         /* NULL: the default host's */
 };

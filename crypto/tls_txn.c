@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
 #include "tls_store.h"
 
 #define NAME_MAX_OBJ 64
@@ -661,6 +664,15 @@ static int build_objects(struct pc_tls_txn *x, char *err, size_t errlen)
 	return 0;
 }
 
+static int host_digest(struct pc_tls_host *h)
+{
+	uint8_t buf[2 + PC_TRUST_DIGEST_LEN] = {(uint8_t)h->spec.verify,
+						(uint8_t)h->spec.on_failure};
+
+	return pc_verify_policy_digest(&h->policy, buf + 2) != 0 ||
+	       wc_Sha256Hash(buf, sizeof(buf), h->digest) != 0;
+}
+
 static struct pc_tls_host *build_host(const struct pc_tls_txn *x, const struct item *it,
 				      char *err, size_t errlen)
 {
@@ -695,6 +707,11 @@ static struct pc_tls_host *build_host(const struct pc_tls_txn *x, const struct i
 	h->policy.min_rsa_bits = s->min_rsa_bits;
 	h->policy.nb_allow = s->nb_allow;
 	h->policy.allow = h->spec.allow;
+	if (host_digest(h) != 0) {
+		tls_store_free_version(PC_TLS_HOST, h);
+		snprintf(err, errlen, "SHA-256 failed");
+		return NULL;
+	}
 	return h;
 }
 

@@ -205,6 +205,16 @@ static int cmd_show_certs(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_show_ticket_keys(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_tls_show_ticket_keys(ctx->out, json);
+	return 0;
+}
+
 /* Text the dataplane prints ("name value  # help" lines, or free lines),
  * as JSON: an object of numbers (pairs) or an array of strings. */
 static void text_to_json(FILE *out, const char *key, char *text, bool pairs)
@@ -352,6 +362,7 @@ static const struct pc_cmd ctl_cmds[] = {
 	{"show ca-sets", "show ca-sets [json]", cmd_show_casets, CLI},
 	{"show ca-set", "show ca-set NAME [json]", cmd_show_caset, CLI},
 	{"show certs", "show certs [json]", cmd_show_certs, CLI},
+	{"show ticket-keys", "show ticket-keys [json]", cmd_show_ticket_keys, CLI},
 	{"show conns", "show conns [N] [json]", cmd_show_conns, CLI},
 	{"show stats", "show stats [json]", cmd_show_stats, CLI},
 	{"dump config", "dump config", cmd_dump_config, CLI},

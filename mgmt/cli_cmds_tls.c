@@ -131,6 +131,51 @@ static int path_arg(struct pc_cmd_ctx *ctx, const char *s)
 	return 0;
 }
 
+/* RFC 8446 4.6.1: seven days at most; a second at least (tests). */
+static int cmd_tls_ticket_lifetime(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "seconds", argv[0], 1, 604800, &ctx->tls->ticket_lifetime_s);
+}
+
+static void apply_ticket_lifetime(const struct pc_cmd_ctx *ctx)
+{
+	pc_tls_set_ticket_lifetime(ctx->tls->ticket_lifetime_s);
+}
+
+/* At start the file is read with the rest of the TLS settings; at run
+ * time it replaces the keys at once ("reload": the same file again). */
+static int cmd_tls_ticket_keys(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	char file[PC_TLS_PATH_MAX];
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "reload") == 0) {
+		if (!ctx->running)
+			return pc_cmd_fail(ctx, "reload: only at run time");
+		if (pc_tls_ticket_keys_file()[0] == '\0')
+			return pc_cmd_fail(ctx, "reload: the keys are random, not from a file");
+		snprintf(file, sizeof(file), "%s", pc_tls_ticket_keys_file());
+	} else if (strcmp(argv[0], "random") == 0) {
+		file[0] = '\0';
+	} else {
+		if (path_arg(ctx, argv[0]))
+			return -1;
+		snprintf(file, sizeof(file), "%s", argv[0]);
+	}
+	if (ctx->running && pc_tls_ticket_keys_load(file, ctx->err, sizeof(ctx->err)) != 0)
+		return -1;
+	snprintf(ctx->tls->ticket_keys, sizeof(ctx->tls->ticket_keys), "%s", file);
+	return 0;
+}
+
+static int cmd_tls_verify_cache(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "entries", argv[0], 0, 1u << 20, &ctx->tls->verify_cache);
+}
+
 /* Names operators give: ':' is kept for hosts' private objects. */
 static int object_name(struct pc_cmd_ctx *ctx, const char *s)
 {
@@ -536,6 +581,11 @@ static const struct pc_cmd tls_cmds[] = {
 	 "the arenas are reserved on hugepages at start"},
 	{"tls handshake-timeout", "tls handshake-timeout MILLISECONDS", cmd_tls_hs_timeout,
 	 PC_CMD_RUN, NULL, apply_hs_timeout},
+	{"tls ticket-lifetime", "tls ticket-lifetime SECONDS  (1 to 604800)",
+	 cmd_tls_ticket_lifetime, PC_CMD_RUN, NULL, apply_ticket_lifetime},
+	{"tls ticket-keys", "tls ticket-keys FILE|random|reload", cmd_tls_ticket_keys, PC_CMD_RUN},
+	{"tls verify-cache", "tls verify-cache ENTRIES  (verified chains per worker, 0 = off)",
+	 cmd_tls_verify_cache, 0, "the caches are made on hugepages at start"},
 	{"host", "host NAME|*.NAME|default cert CHAIN KEY | cert-ref CERT | verify none|optional|"
 		 "optional_no_ca|required | ca FILE | ca-set CA_SET | crl FILE | revoke SERIAL | "
 		 "max-depth N | eku client|server|any | min-rsa-bits N | "

@@ -120,6 +120,9 @@ void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 		s->sha1_signatures ? "on" : "off");
 	fprintf(out, "tls memory %u\ntls handshake-timeout %u\n", s->memory_mb,
 		s->handshake_timeout_ms);
+	fprintf(out, "tls ticket-lifetime %u\ntls ticket-keys %s\ntls verify-cache %u\n",
+		s->ticket_lifetime_s, s->ticket_keys[0] != '\0' ? s->ticket_keys : "random",
+		s->verify_cache);
 	if (ctx->access_log[0] != '\0')
 		fprintf(out, "access-log %s %u\n", ctx->access_log, ctx->access_log_ring);
 	if (ctx->ctl.path[0] != '\0')

@@ -234,6 +234,7 @@ int main(int argc, char **argv)
 			dump_counters();
 		}
 		pc_tls_reclaim();
+		pc_tls_ticket_timer();
 		if (pc_sig_conns) {
 			pc_sig_conns = 0;
 			printf("connections:\n");

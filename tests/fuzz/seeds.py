@@ -413,9 +413,32 @@ def cli_seeds():
     return {"admin": b"\x01" + session, "read-only": b"\x00" + session}
 
 
+def ticket_seeds():
+    """fuzz_ticket: a mode byte, then (0) a ticket as a client sends it,
+    (1) a plaintext ticket: state, claims, their 2-byte length, (2) a
+    ticket-keys file."""
+    def claims(flags, subject=b"", serial=b"", identity=b""):
+        c = bytes([1, flags]) + b"\x11" * 32 + b"\x22" * 32
+        c += (1800000000).to_bytes(8, "big") + (1900000000).to_bytes(8, "big")
+        for s in (subject, serial, identity):
+            c += bytes([len(s)]) + s
+        return c + len(c).to_bytes(2, "big")
+
+    state = bytes(range(64))
+    return {
+        "sealed-garbage": b"\x00" + bytes(64) + bytes(range(200)),
+        "plain-verified": b"\x01" + state + claims(3, b"/CN=web.tenant-a.test", b"0a1b",
+                                                   b"spiffe://tenant-a.test/svc/web"),
+        "plain-no-cert": b"\x01" + state + claims(1),
+        "plain-no-claims": b"\x01" + state,
+        "keys": b"\x02# newest first\nk2 " + b"ab" * 32 + b"\nk1 " + b"cd" * 32 + b"\n",
+        "keys-bad": b"\x02k1 " + b"ab" * 31 + b"\n\nk2\n",
+    }
+
+
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
            "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds,
-           "cli": cli_seeds}
+           "ticket": ticket_seeds, "cli": cli_seeds}
 
 
 def main(outdir, target="eth_input"):

@@ -466,9 +466,9 @@ def test_tls12_groups_are_ours(pc, pki):
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
 def test_resumption(pc, pki, tls):
-    """Tickets resume on a host without client verification; a host that
-    verifies clients issues none (each connection's certificate is checked
-    against the current trust and CRLs)."""
+    """Tickets resume on a host without client verification and on one
+    that verifies clients, with the identity of the full handshake
+    (test_resumption.py has the rest)."""
     code = f"""
 import socket, ssl
 ctx = ssl.create_default_context(cafile="{pki}/server-ca.crt")
@@ -494,9 +494,9 @@ print(out)
     r = in_ns(NS_CLIENT, [PY, "-c", code], timeout=60)
     assert r.returncode == 0, r.stderr
     assert eval(r.stdout) == [(False, "identity: spiffe://tenant-a.test/svc/web\n"),
-                              (False, "identity: spiffe://tenant-a.test/svc/web\n"),
+                              (True, "identity: spiffe://tenant-a.test/svc/web\n"),
                               (False, "identity: NONE\n"), (True, "identity: NONE\n")]
-    assert pc.counters()["tls_resumed"] == before + 1
+    assert pc.counters()["tls_resumed"] == before + 2
 
 
 def test_curl_keepalive_and_alpn(pc, pki):

@@ -86,8 +86,8 @@ RENEGOTIATION = ["renegotiation 2nd handshake alpn", "renegotiation with protoco
                  "renegotiate with EMS in session without EMS",
                  "renegotiate without EMS in session with EMS"]
 # TLS 1.2 resumption by session id needs a server-side session cache,
-# which portcullis does not keep (stateless tickets only, and none on
-# hosts that verify clients: the resumption issue).
+# which portcullis does not keep (stateless tickets only: a fleet resumes
+# on any node holding the keys).
 SESSION_ID_RESUMPTION = ["resumption with alpn", "resumption with alpn change",
                          "resumption without alpn change", "EMS with session resume",
                          "EMS with session resume and SHA384 PRF",

@@ -80,6 +80,15 @@ static const struct line_case cases[] = {
 	{"tls sha1-signatures yes", 0, "expected on or off"},
 	{"tls memory 2", 0, "out of range"},
 	{"tls handshake-timeout 50", 0, "out of range"},
+	{"tls ticket-lifetime 0", 0, "out of range"},
+	{"tls ticket-lifetime 604801", 0, "out of range"},
+	{"tls ticket-lifetime 600", 1, NULL},
+	{"tls ticket-keys reload", 0, "only at run time"},
+	{"tls ticket-keys random", 1, NULL},
+	{"tls ticket-keys /etc/portcullis/ticket.keys", 1, NULL},
+	{"tls ticket-keys", 0, "missing arguments"},
+	{"tls verify-cache 0", 1, NULL},
+	{"tls verify-cache 2000000", 0, "out of range"},
 	{"host default verify required", 1, NULL},
 	{"host default verify maybe", 0, "expected none, optional"},
 	{"host bad_name! verify none", 0, "is not default, a DNS name"},
@@ -265,6 +274,9 @@ static const struct session_case admin_session[] = {
 	{"tcp idle-timeout 30", 1, NULL},
 	{"access-log /tmp/pc-never.log", 0, "the log's rings are made at start"},
 	{"tls handshake-timeout 50", 0, "out of range"},
+	{"tls verify-cache 10", 0, "cannot change at run time: the caches are made"},
+	{"tls ticket-keys reload", 0, "the keys are random, not from a file"},
+	{"tls ticket-lifetime 120", 1, NULL},
 	{"worker idle busy", 1, NULL},
 	{"host a.example.com verify required", 0, "TLS is not running"},
 	{"begin", 1, NULL},
@@ -287,6 +299,7 @@ static const struct session_case admin_session[] = {
 	{"dump config", 1, "tcp idle-timeout 30\n"},
 	{"dump config", 1, "worker idle busy\n"},
 	{"dump config", 1, "tls sha1-signatures off\n"},
+	{"dump config", 1, "tls ticket-lifetime 120\ntls ticket-keys random\ntls verify-cache 1024\n"},
 };
 
 static const struct session_case reader_session[] = {
