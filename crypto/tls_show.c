@@ -44,6 +44,14 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* A digest as hex (its first 16 bytes: enough to compare nodes). */
+static const char *digest_hex(char out[33], const uint8_t *d)
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	return out;
+}
+
 static void json_str_or_null(FILE *out, const char *s)
 {
 	if (s == NULL)
@@ -137,7 +145,7 @@ void pc_tls_show_hosts(FILE *out, const char *pattern, bool json)
 
 int pc_tls_show_host(FILE *out, const char *name, bool json)
 {
-	char lname[PC_TLS_NAME_MAX + 1], when[32];
+	char lname[PC_TLS_NAME_MAX + 1], when[32], dg[33];
 	struct tls_entry *e;
 	const struct pc_tls_host *h;
 	const struct pc_tls_cert *c;
@@ -181,9 +189,10 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 			json_str(out, h->spec.protect.v[i]);
 		}
 		fprintf(out, "],\"handshakes\":%" PRIu64 ",\"failures\":%" PRIu64
-			",\"generation\":%" PRIu64 "}\n",
+			",\"generation\":%" PRIu64 ",\"policy_digest\":\"%s\"}\n",
 			__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
-			__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed);
+			__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed,
+			digest_hex(dg, h->digest));
 		return 0;
 	}
 	fprintf(out, "name: %s\nverify: %s\non-failure: %s\nca-set: %s\ncert: %s\n", h->name,
@@ -202,6 +211,7 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 	fprintf(out, "handshakes: %" PRIu64 "\nfailures: %" PRIu64 "\ngeneration: %" PRIu64 "\n",
 		__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
 		__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed);
+	fprintf(out, "policy digest: %s\n", digest_hex(dg, h->digest));
 	return 0;
 }
 
@@ -239,7 +249,7 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 {
 	struct tls_entry *e = tls_store_get(PC_TLS_CASET, name);
 	const struct pc_tls_caset *c;
-	char subj[512], when[32];
+	char subj[512], when[32], dg[33];
 	const char *why;
 	int64_t t;
 
@@ -277,10 +287,11 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 		fprintf(out, "],\"revoked\":[");
 		for (unsigned int i = 0; i < c->spec.revoked.n; i++)
 			fprintf(out, "%s\"%s\"", i ? "," : "", c->spec.revoked.v[i]);
-		fprintf(out, "]}\n");
+		fprintf(out, "],\"digest\":\"%s\"}\n", digest_hex(dg, pc_trust_digest(c->trust)));
 		return 0;
 	}
-	fprintf(out, "name: %s\nhosts: %u\n", e->name, e->refs);
+	fprintf(out, "name: %s\nhosts: %u\ndigest: %s\n", e->name, e->refs,
+		digest_hex(dg, pc_trust_digest(c->trust)));
 	for (unsigned int i = 0; i < c->spec.files.n; i++)
 		fprintf(out, "file: %s\n", c->spec.files.v[i]);
 	for (unsigned int i = 0; i < pc_trust_nb_cas(c->trust); i++) {

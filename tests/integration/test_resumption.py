@@ -311,3 +311,46 @@ def test_chain_cache(pc, pki, client, tmp_path):
     assert after["tls_chain_cache_entries"] == 4, after["tls_chain_cache_entries"]
     d = delta(pc, before, "tls_chain_cache_hits", "tls_chain_cache_misses")
     assert d == {"tls_chain_cache_hits": 1, "tls_chain_cache_misses": 7}, d
+
+
+N_NODE = 20
+
+
+def test_tickets_resume_on_another_node(pc, pki, client):
+    """Another process with the same key file and the same trust (here two
+    workers on af_packet: its fanout spreads the connections) resumes the tickets of the
+    first; its digests match. With random keys a restart resumes
+    nothing."""
+    c = client()
+    before = [json.loads(ok(pc, "show", *w, "json"))["digest" if w[0] == "ca-set" else
+                                                       "policy_digest"]
+              for w in (("ca-set", "a"), ("host", "r1.tenant-a.test"))]
+    for i in range(N_NODE):
+        assert c.conn("r1.tenant-a.test", save=f"s{i}")["body"] == GOOD_ID
+    config = CONFIG.format(p=pki, d=pc.dir)
+    restart(pc, config, pmd="af_packet", workers=2)
+    after = [json.loads(ok(pc, "show", *w, "json"))["digest" if w[0] == "ca-set" else
+                                                      "policy_digest"]
+             for w in (("ca-set", "a"), ("host", "r1.tenant-a.test"))]
+    assert after == before
+    r = [c.conn("r1.tenant-a.test", resume=f"s{i}") for i in range(N_NODE)]
+    assert [(x["reused"], x["body"]) for x in r] == [(True, GOOD_ID)] * N_NODE, r
+    # Both workers served some (all on one: a chance of 2 in 2^20).
+    tx = [w["tx_packets"] for w in json.loads(ok(pc, "show", "workers", "json"))["workers"]]
+    assert len(tx) == 2 and min(tx) >= 4, tx
+    restart(pc, config.replace(f"tls ticket-keys {pc.dir}/ticket.keys", "tls ticket-keys random"))
+    try:
+        r = c.conn("r1.tenant-a.test", resume="s0")
+        assert (r["reused"], r["body"]) == (False, GOOD_ID), r
+        assert pc.counters()["tls_ticket_unknown_key"] == 1
+    finally:
+        restart(pc, config)
+
+
+def restart(pc, config, pmd="af_xdp", workers=1):
+    """Stop the module's portcullis and start another in its place."""
+    assert pc.stop() == 0, pc.output[-2000:]
+    (pc.dir / "access.log").unlink(missing_ok=True)
+    d, sock = pc.dir, pc.sock
+    pc.__init__(d, pmd, config, workers=workers)
+    pc.dir, pc.sock, pc.access_log = d, sock, d / "access.log"
