@@ -244,6 +244,7 @@ static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, cons
 		snprintf(r->verify, sizeof(r->verify), "FAILED:%s", pc_verify_reason_name(t->vreason));
 	if (t->ssl != NULL && t->state >= TLS_APP) {
 		r->tls_version = (uint16_t)wolfSSL_version(t->ssl);
+		r->resumed = wolfSSL_session_reused(t->ssl);
 		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
 	}
 	if (unproven)

@@ -100,6 +100,7 @@ int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
 		    : r->tls_version == 0x0303 ? "TLSv1.2"
 					       : "-");
 	at = put_kv(buf, len, at, "cipher", r->cipher[0] != '\0' ? r->cipher : "-");
+	at = put_kv(buf, len, at, "resumed", r->resumed ? "yes" : "no");
 	at = put_kv(buf, len, at, "verify", r->verify[0] != '\0' ? r->verify : "NONE");
 	at = put_kv(buf, len, at, "subject", r->subject[0] != '\0' ? r->subject : "-");
 	at = put_kv(buf, len, at, "serial", r->serial[0] != '\0' ? r->serial : "-");

@@ -23,6 +23,7 @@ struct pc_alog_rec {
 	uint16_t client_port;     /* host order */
 	uint16_t status;          /* HTTP status, 0 = none */
 	uint16_t tls_version;     /* 0x0303, 0x0304, 0 = no handshake */
+	bool resumed;             /* the handshake resumed a session (a ticket) */
 	char verify[32];          /* nginx's $ssl_client_verify: NONE, SUCCESS, FAILED:<reason> */
 	char event[24];           /* "request", "handshake-failed", "closed" ... */
 	char error[48];           /* handshake error ("" if none) */

@@ -175,6 +175,7 @@ def test_resumed_keeps_identity(pc, client, tls):
     full, resumed = recs[-2], recs[-1]
     for k in ("verify", "subject", "serial", "identity"):
         assert full[k] == resumed[k], (k, full, resumed)
+    assert (full["resumed"], resumed["resumed"]) == ("no", "yes")
     assert full["verify"] == "SUCCESS" and full["serial"] != "-", full
 
 
