@@ -208,6 +208,10 @@ SSL_CTX *pl_tls_ctx_new(const struct pl_opts *o)
 		if (o->sni ? !X509_VERIFY_PARAM_set1_host(param, o->sni, 0)
 			   : !X509_VERIFY_PARAM_set1_ip_asc(param, o->host))
 			goto fail;
+	} else {
+		/* OpenSSL's default; wolfSSL's would check the server against
+		 * no CA at all. */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
 	/* Sessions reach us only through the callback; it also tells a TLS 1.3
 	 * handshake that the server accepted it. */
@@ -260,10 +264,20 @@ static void tls_why(struct conn *c, int err, int saved_errno)
 	default:
 #ifdef PL_WOLFSSL
 		/* wolfSSL answers most failures with its own (negative) code
-		 * instead of SSL_ERROR_SSL. */
+		 * instead of SSL_ERROR_SSL; a refusal by alert is only "fatal
+		 * alert received" there, so the alert is named from its
+		 * history. */
 		if (err < 0) {
-			snprintf(w->why, sizeof(w->why), "%s (%d)",
-				 wolfSSL_ERR_reason_error_string((unsigned long)err), err);
+			WOLFSSL_ALERT_HISTORY h;
+
+			if (wolfSSL_get_alert_history(c->ssl, &h) == WOLFSSL_SUCCESS &&
+			    h.last_rx.level == alert_fatal)
+				snprintf(w->why, sizeof(w->why), "received alert %s (%d)",
+					 wolfSSL_alert_desc_string_long(h.last_rx.code),
+					 h.last_rx.code);
+			else
+				snprintf(w->why, sizeof(w->why), "%s (%d)",
+					 wolfSSL_ERR_reason_error_string((unsigned long)err), err);
 			break;
 		}
 #endif
@@ -285,11 +299,13 @@ static ssize_t tls_status(struct conn *c, int r, int saved_errno)
 		return IO_WAIT;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
-#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	/* A TCP FIN without close_notify: the end of a body that runs to the
+	 * close is decided by the caller, not here. */
+#ifdef PL_WOLFSSL
+	case SOCKET_PEER_CLOSED_E:
+		return 0;
+#else
 	case SSL_ERROR_SSL:
-		/* A TCP FIN without close_notify (OpenSSL 3; wolfSSL reports
-		 * it as SSL_ERROR_ZERO_RETURN): the end of a body that runs
-		 * to the close is decided by the caller, not here. */
 		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 			return 0;
 		break;
@@ -515,10 +531,11 @@ static bool step_connect(struct conn *c, uint32_t events)
 	SSL_set_fd(c->ssl, c->fd);
 #ifdef PL_WOLFSSL
 	/* wolfSSL's SSL objects do not inherit the context's verification
-	 * parameters (the name or address the server must have), and its
-	 * compatibility layer has SSL_set_tlsext_host_name only with
-	 * OPENSSL_ALL. */
-	if (X509_VERIFY_PARAM_set1(SSL_get0_param(c->ssl), SSL_CTX_get0_param(w->ctx)) != 1) {
+	 * parameters (the name or address the server must have, set with
+	 * --cacert), and its compatibility layer has SSL_set_tlsext_host_name
+	 * only with OPENSSL_ALL. */
+	if (w->o->cacert &&
+	    X509_VERIFY_PARAM_set1(SSL_get0_param(c->ssl), SSL_CTX_get0_param(w->ctx)) != 1) {
 		conn_fail(c, PL_ERR_tls_handshake, "X509_VERIFY_PARAM_set1 failed");
 		return false;
 	}
