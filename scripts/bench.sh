@@ -587,9 +587,13 @@ tls_cpu_mark() {
 }
 
 # pc_driver_cycles TAG: the busy cycles inside rte_eth_rx_burst/tx_burst
-# in the newest counter dump of that portcullis.
+# in the newest counter dump of that portcullis (the totals: the first
+# after the header).
 pc_driver_cycles() {
-	echo $(($(pc_counter "$1" rx_burst_cycles) + $(pc_counter "$1" tx_burst_cycles)))
+	awk '/^counters \(all workers/ { r = ""; t = "" }
+		$1 == "rx_burst_cycles" && r == "" { r = $2 }
+		$1 == "tx_burst_cycles" && t == "" { t = $2 }
+		END { printf "%.0f\n", r + t }' "$TMP/portcullis-$1.log"
 }
 
 # tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
