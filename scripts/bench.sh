@@ -100,7 +100,7 @@ PORTCULLIS=$BUILD/portcullis
 PC_BLAST=$BUILD/tests/perf/pc_blast
 PC_LOAD=$BUILD/tests/perf/pc_load
 # The TLS scenarios' client, the same for every server: pc_load on wolfSSL
-# (default) needs about a third of OpenSSL 3.0's client CPU per mutual-TLS
+# (default) needs well under half of OpenSSL 3.0's client CPU per mutual-TLS
 # handshake, so that one client core comes closer to loading one server core.
 TLS_CLIENT_LIB=${PC_BENCH_TLS_CLIENT:-wolfssl}
 case $TLS_CLIENT_LIB in

@@ -6,7 +6,8 @@
  * pc_load_wolfssl is the same program on the project's optimized wolfSSL
  * (its OpenSSL compatibility layer): OpenSSL 3.0 spends ~0.7 ms of client
  * CPU per mutual-TLS handshake, more than the server under test, so one
- * client core cannot show a server's ceiling; wolfSSL spends a third of it.
+ * client core cannot show a server's ceiling; wolfSSL spends well under
+ * half of that.
  *
  *   pc_load --host ADDR [--port P] --mode MODE [--conns N] [--threads M]
  *           [--duration S | --count N] [--cert F [--key F]] [--cacert F]
@@ -214,9 +215,11 @@ static int resolve(struct pl_opts *o)
 
 static int parse_opts(int argc, char **argv, struct pl_opts *o)
 {
-	enum { OPT_HOST = 256, OPT_PORT, OPT_MODE, OPT_CONNS, OPT_THREADS, OPT_DURATION, OPT_COUNT, OPT_CERT,
-	       OPT_KEY, OPT_CACERT, OPT_SNI, OPT_RESUME, OPT_TLS, OPT_CIPHERS, OPT_SUITES, OPT_GROUPS, OPT_PATH,
-	       OPT_BYTES, OPT_RPC, OPT_CLOSE, OPT_BIND, OPT_TIMEOUT, OPT_GRACE, OPT_JSON, OPT_HELP };
+	/* (OPT_, not O_: fcntl.h, which wolfSSL's headers include, has O_PATH) */
+	enum { OPT_HOST = 256, OPT_PORT, OPT_MODE, OPT_CONNS, OPT_THREADS, OPT_DURATION,
+	       OPT_COUNT, OPT_CERT, OPT_KEY, OPT_CACERT, OPT_SNI, OPT_RESUME, OPT_TLS,
+	       OPT_CIPHERS, OPT_SUITES, OPT_GROUPS, OPT_PATH, OPT_BYTES, OPT_RPC, OPT_CLOSE,
+	       OPT_BIND, OPT_TIMEOUT, OPT_GRACE, OPT_JSON, OPT_HELP };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "port", required_argument, NULL, OPT_PORT },
