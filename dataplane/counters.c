@@ -89,6 +89,9 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 
 	if (all != 0)
 		fprintf(out, "busy_percent %.1f\n", 100.0 * (double)busy / (double)all);
+	if (busy != 0)
+		fprintf(out, "busy_driver_percent %.1f  # of busy_cycles, inside rte_eth_rx_burst/tx_burst\n",
+			100.0 * (double)(total.rx_burst_cycles + total.tx_burst_cycles) / (double)busy);
 	fprintf(out, "tsc_hz %" PRIu64 "\n", rte_get_tsc_hz());
 	if (!per_lcore)
 		return;
@@ -123,6 +126,8 @@ bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
 		out->queue = lc->queue;
 		out->busy_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, busy_cycles));
 		out->idle_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, idle_cycles));
+		out->rx_burst_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, rx_burst_cycles));
+		out->tx_burst_cycles = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_burst_cycles));
 		out->sleeps = read_u64(&lc->cnt, offsetof(struct pc_counters, sleeps));
 		out->rx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, rx_packets));
 		out->tx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_packets));

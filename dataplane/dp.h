@@ -103,6 +103,8 @@ struct pc_lcore {
 	uint64_t tsc_tick;
 	uint64_t idle_since;      /* TSC of the first empty poll in a row, 0 = busy */
 	uint32_t sleep_cur_us;    /* next idle sleep, 0 = start from idle.sleep_us */
+	uint64_t pass_tx_cycles;  /* TSC cycles inside rte_eth_tx_burst this pass:
+				   * counted once the pass is known busy or idle */
 	struct rte_mempool *pool;
 	const struct pc_iface *ifc;
 	struct pc_idle_cfg idle;

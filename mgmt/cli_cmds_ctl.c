@@ -136,16 +136,20 @@ static int cmd_show_workers(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		if (json)
 			fprintf(ctx->out,
 				"%s{\"lcore\":%u,\"queue\":%u,\"busy_cycles\":%" PRIu64 ",\"idle_cycles\":%" PRIu64
+				",\"rx_burst_cycles\":%" PRIu64 ",\"tx_burst_cycles\":%" PRIu64
 				",\"busy_percent\":%.1f,\"sleeps\":%" PRIu64 ",\"rx_packets\":%" PRIu64
 				",\"tx_packets\":%" PRIu64 ",\"connections\":%u,\"time_wait\":%u}",
-				i ? "," : "", w.lcore, w.queue, w.busy_cycles, w.idle_cycles, busy, w.sleeps,
+				i ? "," : "", w.lcore, w.queue, w.busy_cycles, w.idle_cycles,
+				w.rx_burst_cycles, w.tx_burst_cycles, busy, w.sleeps,
 				w.rx_packets, w.tx_packets, w.conns, w.time_wait);
 		else
 			fprintf(ctx->out,
 				"lcore%u queue=%u busy=%.1f%% busy_cycles=%" PRIu64 " idle_cycles=%" PRIu64
+				" rx_burst_cycles=%" PRIu64 " tx_burst_cycles=%" PRIu64
 				" sleeps=%" PRIu64 " rx_packets=%" PRIu64 " tx_packets=%" PRIu64
 				" connections=%u time_wait=%u\n",
-				w.lcore, w.queue, busy, w.busy_cycles, w.idle_cycles, w.sleeps, w.rx_packets,
+				w.lcore, w.queue, busy, w.busy_cycles, w.idle_cycles,
+				w.rx_burst_cycles, w.tx_burst_cycles, w.sleeps, w.rx_packets,
 				w.tx_packets, w.conns, w.time_wait);
 	}
 	if (json)

@@ -55,10 +55,14 @@
 #   nginx (ssl_verify_client on) and HAProxy (verify required) in turn, each
 #   alone on core 1 (the two kernel-based ones in the backend namespace,
 #   198.18.0.3:443), with the same certificates and the same pc_load command
-#   from the client namespace on core 0; see "TLS scenarios" below for each
-#   server's configuration. Server CPU per operation (CPU-us per handshake,
-#   per GiB): portcullis from its worker's busy_cycles (SIGUSR1 dumps before
-#   and after each run), the others from core 1's busy time in /proc/stat.
+#   (pc_load_wolfssl unless PC_BENCH_TLS_CLIENT=openssl) from the client
+#   namespace on core 0; see "TLS scenarios" below for each server's
+#   configuration. Server CPU per operation (CPU-us per handshake, per GiB):
+#   portcullis from its worker's busy_cycles (SIGUSR1 dumps before and after
+#   each run), the others from core 1's busy time in /proc/stat. For
+#   portcullis also its own CPU (busy cycles outside rte_eth_rx_burst/
+#   tx_burst: what carries over to a real NIC) and the driver's (inside
+#   them: here AF_XDP's syscalls and the kernel's veth path).
 #   pc_crypto_limit (tests/perf) times the crypto one handshake or one
 #   16 KiB record needs with wolfCrypt on core 1: the `limit` column.
 #   A server that fails (does not start, or any error in a run) shows as
@@ -67,7 +71,7 @@
 # Prints a table per scenario and writes bench-results/latest.json, merged
 # with the entries already there (and, per PMD or TLS scenario, the output
 # of the last portcullis run, counters included:
-# bench-results/portcullis-*.log). Needs portcullis, pc_blast, pc_load,
+# bench-results/portcullis-*.log). Needs portcullis, pc_blast, pc_load(_wolfssl),
 # pc_kecho and pc_crypto_limit built in $PC_BUILD (default build/release);
 # the TLS scenarios also nginx, haproxy and gnuplot (scripts/setup.sh).
 #   PC_BENCH_SECONDS  length of each measurement (default 5)
@@ -75,6 +79,8 @@
 #                     the TLS concurrency points off the headline run once)
 #   PC_LAB            which lab (see scripts/lab.sh; default pc)
 #   PC_BENCH_SERVERS  TLS scenarios: which servers (default "portcullis nginx haproxy")
+#   PC_BENCH_TLS_CLIENT  TLS scenarios: pc_load's TLS library, wolfssl
+#                     (pc_load_wolfssl, default) or openssl (pc_load)
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
 # lcore and pc_blast on core 0. The kernel's share of the packet path (veth,
@@ -93,6 +99,15 @@ BUILD=${PC_BUILD:-$ROOT/build/release}
 PORTCULLIS=$BUILD/portcullis
 PC_BLAST=$BUILD/tests/perf/pc_blast
 PC_LOAD=$BUILD/tests/perf/pc_load
+# The TLS scenarios' client, the same for every server: pc_load on wolfSSL
+# (default) needs well under half of OpenSSL 3.0's client CPU per mutual-TLS
+# handshake, so that one client core comes closer to loading one server core.
+TLS_CLIENT_LIB=${PC_BENCH_TLS_CLIENT:-wolfssl}
+case $TLS_CLIENT_LIB in
+wolfssl) TLS_CLIENT=$BUILD/tests/perf/pc_load_wolfssl ;;
+openssl) TLS_CLIENT=$PC_LOAD ;;
+*) TLS_CLIENT= ;;
+esac
 PC_KECHO=$BUILD/tests/perf/pc_kecho
 SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
@@ -302,12 +317,13 @@ cpu1_busy() {
 	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
 }
 
-# load_run TARGET_ADDR PORT ARGS...: one pc_load run (ARGS include --mode)
-# from the client namespace on core 0; sets LOAD_JSON (null on failure).
+# load_run BINARY TARGET_ADDR PORT ARGS...: one run of BINARY ($PC_LOAD or
+# $TLS_CLIENT) with ARGS (which include --mode) from the client namespace on
+# core 0; sets LOAD_JSON (null on failure).
 load_run() {
-	local addr=$1 port=$2 out="$TMP/load.json" pid rc=0
-	shift 2
-	ip netns exec "$NS_CL" taskset -c 0 "$PC_LOAD" --host "$addr" --port "$port" \
+	local bin=$1 addr=$2 port=$3 out="$TMP/load.json" pid rc=0
+	shift 3
+	ip netns exec "$NS_CL" taskset -c 0 "$bin" --host "$addr" --port "$port" \
 		--json "$out" "$@" >/dev/null 2>"$TMP/load.err" &
 	pid=$!
 	STARTED+=("$pid")
@@ -347,7 +363,7 @@ tcp_point() {
 	kecho_start
 	kpid=$KECHO_PID
 	before=$(cpu1_busy)
-	load_run "$KERNEL_ADDR" "$KECHO_PORT" --mode tcp-echo "$@"
+	load_run "$PC_LOAD" "$KERNEL_ADDR" "$KECHO_PORT" --mode tcp-echo "$@"
 	after=$(cpu1_busy)
 	stop_pid "$kpid"
 	forget_pid "$kpid"
@@ -356,7 +372,7 @@ tcp_point() {
 
 	log "$scenario $label: portcullis (echo app, worker on core 1)"
 	if start_portcullis "$PC_PMD_DEFAULT"; then
-		load_run "$PC_ADDR" 7 --mode tcp-echo "$@"
+		load_run "$PC_LOAD" "$PC_ADDR" 7 --mode tcp-echo "$@"
 		stop_portcullis "$PC_PMD_DEFAULT"
 		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
 		record_tcp "$scenario" portcullis "$label" "$LOAD_JSON" \
@@ -570,20 +586,33 @@ tls_cpu_mark() {
 	pc_cpu_mark "$2" "$SRV_PID"
 }
 
+# pc_driver_cycles TAG: the busy cycles inside rte_eth_rx_burst/tx_burst
+# in the newest counter dump of that portcullis (the totals: the first
+# after the header).
+pc_driver_cycles() {
+	awk '/^counters \(all workers/ { r = ""; t = "" }
+		$1 == "rx_burst_cycles" && r == "" { r = $2 }
+		$1 == "tx_burst_cycles" && t == "" { t = $2 }
+		END { printf "%.0f\n", r + t }' "$TMP/portcullis-$1.log"
+}
+
 # tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
 # running server, one record in $TMP/tls.jsonl. Returns non-zero if the
 # server died or not a single attempt succeeded (the server's remaining
 # points are skipped).
 tls_point() {
-	local scenario=$1 server=$2 conns=$3 run=$4 before after cpu=null err=null
+	local scenario=$1 server=$2 conns=$3 run=$4 before after cpu=null err=null drv=
 	shift 4
 	log "$scenario: $server, $conns connection(s), run $run"
 	before=$(tls_cpu_mark "$server" "$scenario")
-	load_run "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
+	[ "$server" != portcullis ] || drv=$(pc_driver_cycles "$scenario")
+	load_run "$TLS_CLIENT" "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
 		--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}" "$@"
 	after=$(tls_cpu_mark "$server" "$scenario")
 	if [ -n "$before" ] && [ -n "$after" ]; then
 		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
+		# portcullis: the driver's part of those busy cycles too.
+		[ -z "$drv" ] || cpu="${cpu%\}}, \"driver_before\": $drv, \"driver_after\": $(pc_driver_cycles "$scenario")}"
 	fi
 	if ! kill -0 "$SRV_PID" 2>/dev/null; then
 		err="$server exited during the run or its counter dump"
@@ -621,7 +650,7 @@ tls_refuses_anonymous() {
 		*) args+=("$a") ;;
 		esac
 	done
-	! ip netns exec "$NS_CL" taskset -c 0 "$PC_LOAD" --host "$SRV_ADDR" --port "$TLS_PORT" \
+	! ip netns exec "$NS_CL" taskset -c 0 "$TLS_CLIENT" --host "$SRV_ADDR" --port "$TLS_PORT" \
 		--mode request --conns 1 --count 1 --duration 5 "${args[@]}" >/dev/null 2>&1
 }
 
@@ -725,7 +754,7 @@ scale_start() {
 scale_load() {
 	local before after cpu=null
 	before=$(tls_cpu_mark portcullis "scale-$1")
-	load_run "$PC_ADDR" "$TLS_PORT" --conns "$TLS_CONNS" --threads 1 --duration "$SECONDS_EACH" \
+	load_run "$PC_LOAD" "$PC_ADDR" "$TLS_PORT" --conns "$TLS_CONNS" --threads 1 --duration "$SECONDS_EACH" \
 		--mode request --tls 1.3 --groups X25519 --sni "t$2.scale.test" \
 		--cert "$SCALE_PKI/client-$2.crt" --key "$SCALE_PKI/client-$2.key" \
 		--cacert "$SCALE_PKI/server-ca.crt"
@@ -990,7 +1019,7 @@ scenario_trex-synflood() {
 			STARTED+=("$fpid")
 			sleep 1 # the flood is on before the first handshake
 		fi
-		load_run "$PC_ADDR" "$TLS_PORT" --mode request --conns "$TLS_CONNS" --threads 1 \
+		load_run "$PC_LOAD" "$PC_ADDR" "$TLS_PORT" --mode request --conns "$TLS_CONNS" --threads 1 \
 			--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}"
 		local flood=null
 		if [ -n "$fpid" ]; then
@@ -1117,6 +1146,8 @@ main() {
 	[ -x "$PORTCULLIS" ] || die "no $PORTCULLIS: build first (meson setup $BUILD && ninja -C $BUILD)"
 	[ -x "$PC_BLAST" ] || die "no $PC_BLAST: build first (ninja -C $BUILD)"
 	[ -x "$PC_LOAD" ] || die "no $PC_LOAD: build first (ninja -C $BUILD)"
+	[ -n "$TLS_CLIENT" ] || die "PC_BENCH_TLS_CLIENT must be wolfssl or openssl"
+	[ -x "$TLS_CLIENT" ] || die "no $TLS_CLIENT: build first (ninja -C $BUILD)"
 	[ -x "$PC_KECHO" ] || die "no $PC_KECHO: build first (ninja -C $BUILD)"
 	[ -x "$PC_CRYPTO_LIMIT" ] || die "no $PC_CRYPTO_LIMIT: build first (ninja -C $BUILD)"
 	if [[ " ${wanted[*]} " == *" tls-"* ]]; then

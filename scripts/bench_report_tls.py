@@ -6,8 +6,9 @@ scenarios of scripts/bench.sh (tls-full, tls-resumed, tls-bulk).
 
 Each record: {"scenario", "server" (portcullis|nginx|haproxy), "conns",
 "run", "load" (pc_load's JSON or null), "cpu" ({"before", "after", "hz"}:
-portcullis' busy TSC cycles, or core 1's busy jiffies, or null), "error"
-(why there is no load result, or null)}. LIMIT.json is pc_crypto_limit's
+portcullis' busy TSC cycles, or core 1's busy jiffies, or null; portcullis
+adds "driver_before", "driver_after": the busy cycles inside
+rte_eth_rx_burst/tx_burst), "error" (why there is no load result, or null)}. LIMIT.json is pc_crypto_limit's
 output (may be missing). Entries in LATEST.json for other scenarios are
 kept; a server that failed is left out of its scenario's entry."""
 import json
@@ -70,6 +71,14 @@ def cpu_seconds(cpu):
     return (cpu["after"] - cpu["before"]) / cpu["hz"]
 
 
+def driver_seconds(cpu):
+    """portcullis: of cpu_seconds, the time inside the driver (None for
+    the others: their transport is the kernel's, in their CPU time)."""
+    if not cpu or not cpu.get("hz") or cpu.get("driver_after") is None:
+        return None
+    return (cpu["driver_after"] - cpu["driver_before"]) / cpu["hz"]
+
+
 def summarize(scenario, runs):
     """The point's figures from its runs (median by rate), or its failure."""
     for r in runs:
@@ -80,10 +89,14 @@ def summarize(scenario, runs):
     m = ordered[(len(ordered) - 1) // 2]
     load = m["load"]
     cs = cpu_seconds(m["cpu"])
+    ds = driver_seconds(m["cpu"])
     n = ops(scenario, load)
     lat = load["latency_us"]["request" if mode_of(scenario) == "bulk" else "handshake"]
     return {"value": value(scenario, load), "cpu_s": cs,
             "cpu_us": cs * 1e6 / n if cs and n else None,
+            "own_cpu_us": (cs - ds) * 1e6 / n if cs and ds is not None and n else None,
+            "driver_cpu_us": ds * 1e6 / n if ds is not None and n else None,
+            "client_cpu_us": (load["cpu"]["user_s"] + load["cpu"]["sys_s"]) * 1e6 / n if n else None,
             "lat": lat, "runs": len(runs),
             "resumed": load["connections"]["resumed"], "ok": load["connections"]["ok"]}
 
@@ -128,7 +141,8 @@ def table(scenario, points, failures, limit):
     print(f"\n{scenario}: {metric.format(c='N')}")
     lat_name = "request p50/p99 ms" if bulk else "handshake p50/p99 ms"
     print(f"{'server':<11} {'conns':>5} {unit:>12} {lat_name:>21} {'server CPU':>10} "
-          f"{per:>21} {'per core-s':>10} {'rate/limit':>10} {'core/limit':>10}")
+          f"{per:>21} {'own / driver':>15} {'per core-s':>10} {'rate/limit':>10} {'core/limit':>10} "
+          f"{'client CPU':>10}")
     out = {}
     all_conns = sorted({c for (_, c) in points})
     for c in all_conns:
@@ -150,13 +164,16 @@ def table(scenario, points, failures, limit):
             rl = f"{s['value'] / lim_rate:.2f}" if lim_rate else "-"
             cl = f"{core / lim_rate:.2f}" if lim_rate and core else "-"
             cs = "-" if s["cpu_s"] is None else f"{s['cpu_s']:.2f} s"
+            split = "-" if s["own_cpu_us"] is None else \
+                f"{fmt(s['own_cpu_us'], 0 if bulk else 1)} / {fmt(s['driver_cpu_us'], 0 if bulk else 1)}"
             print(f"{server:<11} {c:>5} {s['value']:>12.{digits}f} {lat_s:>21} {cs:>10} "
-                  f"{fmt(s['cpu_us'], 0 if bulk else 1):>21} {fmt(core, digits):>10} {rl:>10} {cl:>10}")
+                  f"{fmt(s['cpu_us'], 0 if bulk else 1):>21} {split:>15} {fmt(core, digits):>10} {rl:>10} "
+                  f"{cl:>10} {fmt(s['client_cpu_us'], 0 if bulk else 1):>10}")
     for server, why in failures:
         print(f"{server:<11} {'-':>5} failed: {why}")
     if lim_rate:
         print(f"{'limit':<11} {'':>5} {lim_rate:>12.{digits}f} {'':>21} {'':>10} "
-              f"{lim_us:>21.{0 if bulk else 1}f} {lim_rate:>10.{digits}f} {'1.00':>10} {'1.00':>10}")
+              f"{lim_us:>21.{0 if bulk else 1}f} {'':>15} {lim_rate:>10.{digits}f} {'1.00':>10} {'1.00':>10}")
     return out
 
 
@@ -177,7 +194,7 @@ def ratio_lines(by_server):
 def latest_entry(scenario, conns, by_server, limit, machine, when):
     metric, unit, _ = SHAPES[scenario]
     lim_rate, lim_us = limit_of(scenario, limit)
-    results, cpu = {}, {}
+    results, cpu, own, driver = {}, {}, {}, {}
     for server in SERVERS:
         s = by_server.get(server)
         if not s or "failed" in s:
@@ -185,11 +202,16 @@ def latest_entry(scenario, conns, by_server, limit, machine, when):
         results[server] = round(s["value"], 3)
         if s["cpu_us"] is not None:
             cpu[server] = round(s["cpu_us"], 2)
+        if s["own_cpu_us"] is not None:
+            own[server] = round(s["own_cpu_us"], 2)
+            driver[server] = round(s["driver_cpu_us"], 2)
     if lim_rate:
         results["limit"] = round(lim_rate, 3)
         cpu["limit"] = round(lim_us, 2)
+        own["limit"] = round(lim_us, 2)
     return {"metric": metric.format(c=conns), "unit": unit, "higher_is_better": True,
-            "results": results, "cpu_us_per_op": cpu, "machine": machine, "when": when}
+            "results": results, "cpu_us_per_op": cpu, "own_cpu_us_per_op": own,
+            "driver_cpu_us_per_op": driver, "machine": machine, "when": when}
 
 
 def plot(points_by_conns, outdir, limit):
@@ -256,6 +278,11 @@ def plot(points_by_conns, outdir, limit):
     print(f"wrote {png}")
 
 
+def client_lib(rows):
+    libs = sorted({r["load"]["tls_library"] for r in rows if r["load"]})
+    return ", ".join(libs) or "no run"
+
+
 def main(records_path, limit_path, out_path, machine, when, outdir):
     rows = [json.loads(line) for line in open(records_path)]
     limit = json.load(open(limit_path)) if os.path.exists(limit_path) else None
@@ -299,9 +326,15 @@ def main(records_path, limit_path, out_path, machine, when, outdir):
                 plot(by_conns, outdir, limit)
     print("\nserver CPU: portcullis' worker busy cycles (SIGUSR1 counters before and after);"
           "\nnginx/haproxy: core 1's busy time in /proc/stat (everything on that core)."
+          "\nown / driver: portcullis' busy cycles outside / inside rte_eth_rx_burst and"
+          "\ntx_burst (inside: here AF_XDP's syscalls and the kernel's veth path, which a"
+          "\nNIC's PMD does not cost); own_cpu_us_per_op in latest.json. For nginx and"
+          "\nhaproxy the kernel's TCP and transport are in their CPU and cannot be told apart."
           "\nper core-s: operations per second of server CPU (handshakes, or Gbit/s);"
           "\nrate/limit: the measured rate against the crypto-only limit of one core;"
-          "\ncore/limit: the same per second of server CPU (what one busy core would do).")
+          "\ncore/limit: the same per second of server CPU (what one busy core would do);"
+          "\nclient CPU: pc_load's user+system time per operation on core 0"
+          f" ({client_lib(rows)}).")
     with open(out_path, "w") as f:
         json.dump(latest, f, indent=2)
         f.write("\n")

@@ -4,8 +4,10 @@
 refusals and short bodies are errors, and the JSON has its documented keys.
 
 The server is this file run as a script (see the bottom), one process per
-test, stopped by PID even when the test fails. Needs pc_load built in
-$PC_BUILD (scripts/test.sh builds it) and the openssl command (scripts/pki.sh).
+test, stopped by PID even when the test fails. Every test runs both
+builds, pc_load (OpenSSL) and pc_load_wolfssl. Needs them built in
+$PC_BUILD (scripts/test.sh builds them) and the openssl command
+(scripts/pki.sh).
 """
 import json
 import subprocess
@@ -16,11 +18,23 @@ import pytest
 
 from conftest import BUILD, ROOT
 
-PC_LOAD = BUILD / "tests" / "perf" / "pc_load"
+# TLS library -> its build of pc_load
+CLIENTS = {"openssl": BUILD / "tests" / "perf" / "pc_load",
+           "wolfssl": BUILD / "tests" / "perf" / "pc_load_wolfssl"}
+# How each library words a refusal by alert: (TLS version, alert) -> text
+# its error details contain.
+REFUSALS = {
+    "openssl": {("1.2", "handshake_failure"): "alert handshake failure",
+                ("1.3", "certificate_required"): "alert certificate required",
+                ("1.3", "unknown_ca"): "unknown ca"},
+    "wolfssl": {("1.2", "handshake_failure"): "received alert handshake_failure (40)",
+                ("1.3", "certificate_required"): "(116)",
+                ("1.3", "unknown_ca"): "received alert unknown_ca (48)"},
+}
 SECONDS = "1"
 
 JSON_KEYS = {
-    "tool", "config", "ended_by", "elapsed_s", "connections", "requests", "bytes",
+    "tool", "tls_library", "config", "ended_by", "elapsed_s", "connections", "requests", "bytes",
     "gbps", "latency_us", "errors", "error_details", "error_details_dropped",
     "unfinished", "cpu",
 }
@@ -43,9 +57,16 @@ def make_pki(path):
     return path
 
 
+@pytest.fixture(params=sorted(CLIENTS))
+def lib(request):
+    """The TLS library of the pc_load build under test."""
+    path = CLIENTS[request.param]
+    assert path.exists(), f"no {path}: build first (ninja -C {BUILD})"
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    assert PC_LOAD.exists(), f"no {PC_LOAD}: build first (ninja -C {BUILD})"
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
@@ -81,21 +102,23 @@ def tls_server(pki):
                 proc.wait()
 
 
-def pc_load(tmp_path, port, *args):
-    """Runs pc_load for SECONDS; returns (exit code, parsed JSON)."""
+def pc_load(lib, tmp_path, port, *args):
+    """Runs lib's pc_load for SECONDS; returns (exit code, parsed JSON)."""
     out = tmp_path / "result.json"
     r = subprocess.run(
-        [str(PC_LOAD), "--host", "127.0.0.1", "--port", str(port), "--sni", "localhost",
+        [str(CLIENTS[lib]), "--host", "127.0.0.1", "--port", str(port), "--sni", "localhost",
          "--conns", "4", "--duration", SECONDS, "--json", str(out), *args],
         capture_output=True, text=True, timeout=30)
     assert r.returncode in (0, 2), r.stdout + r.stderr
-    return r.returncode, json.loads(out.read_text())
+    j = json.loads(out.read_text())
+    assert j["tls_library"].lower().startswith(lib), j["tls_library"]
+    return r.returncode, j
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
-def test_mtls_handshakes_succeed(tmp_path, pki, tls_server, tls):
+def test_mtls_handshakes_succeed(lib, tmp_path, pki, tls_server, tls):
     port = tls_server()
-    rc, j = pc_load(tmp_path, port, "--mode", "handshake", "--tls", tls,
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "handshake", "--tls", tls,
                     "--cert", str(pki / "client.crt"), "--key", str(pki / "client.key"),
                     "--cacert", str(pki / "ca.crt"))
     assert rc == 0
@@ -105,53 +128,55 @@ def test_mtls_handshakes_succeed(tmp_path, pki, tls_server, tls):
     assert j["latency_us"]["handshake"]["count"] == j["connections"]["ok"]
 
 
-def test_resumed_handshakes(tmp_path, pki, tls_server):
+def test_resumed_handshakes(lib, tmp_path, pki, tls_server):
     port = tls_server()
-    rc, j = pc_load(tmp_path, port, "--mode", "handshake", "--resume",
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "handshake", "--resume",
                     "--cert", str(pki / "client.pem"), "--cacert", str(pki / "ca.crt"))
     assert rc == 0 and j["errors"]["total"] == 0, j["error_details"]
     # Each of the 4 slots does one full handshake, then resumes.
     assert j["connections"]["full"] <= 4 < j["connections"]["resumed"]
 
 
-@pytest.mark.parametrize("tls,reason", [("1.2", "alert handshake failure"),
-                                        ("1.3", "alert certificate required")])
-def test_missing_client_cert_is_an_error(tmp_path, tls_server, pki, tls, reason):
+@pytest.mark.parametrize("tls,alert", [("1.2", "handshake_failure"),
+                                       ("1.3", "certificate_required")])
+def test_missing_client_cert_is_an_error(lib, tmp_path, tls_server, pki, tls, alert):
     """TLS 1.3: the client's handshake completes before the server refuses
     (by alert): that must still count as a failed handshake."""
     port = tls_server(require_cert=True)
-    rc, j = pc_load(tmp_path, port, "--mode", "handshake", "--tls", tls,
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "handshake", "--tls", tls,
                     "--cacert", str(pki / "ca.crt"))
     assert rc == 2
     assert j["connections"]["ok"] == 0
     assert j["errors"]["total"] > 0
     assert j["errors"]["tls_handshake"] == j["errors"]["total"]
+    reason = REFUSALS[lib][tls, alert]
     assert any(reason in d["detail"] for d in j["error_details"]), j["error_details"]
 
 
-def test_client_cert_from_another_ca_is_an_error(tmp_path, tls_server, pki, other_pki):
+def test_client_cert_from_another_ca_is_an_error(lib, tmp_path, tls_server, pki, other_pki):
     port = tls_server(require_cert=True)
-    rc, j = pc_load(tmp_path, port, "--mode", "request",
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "request",
                     "--cert", str(other_pki / "client.pem"), "--cacert", str(pki / "ca.crt"))
     assert rc == 2
     assert j["connections"]["ok"] == 0 and j["requests"]["ok"] == 0
     assert j["errors"]["tls_handshake"] == j["errors"]["total"] > 0
-    assert any("unknown ca" in d["detail"] for d in j["error_details"]), j["error_details"]
+    reason = REFUSALS[lib]["1.3", "unknown_ca"]
+    assert any(reason in d["detail"] for d in j["error_details"]), j["error_details"]
 
 
-def test_download_counts_bytes(tmp_path, pki, tls_server):
+def test_download_counts_bytes(lib, tmp_path, pki, tls_server):
     port = tls_server()
-    rc, j = pc_load(tmp_path, port, "--mode", "download", "--bytes", "100000",
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "download", "--bytes", "100000",
                     "--cert", str(pki / "client.pem"), "--cacert", str(pki / "ca.crt"))
     assert rc == 0 and j["errors"]["total"] == 0, j["error_details"]
     assert j["requests"]["ok"] > 0 and j["gbps"] > 0
     assert j["bytes"]["rx"] >= 100000 * j["requests"]["ok"]
 
 
-def test_short_download_is_an_error(tmp_path, pki, tls_server):
+def test_short_download_is_an_error(lib, tmp_path, pki, tls_server):
     """The server promises 100000 bytes, sends half and closes."""
     port = tls_server()
-    rc, j = pc_load(tmp_path, port, "--mode", "download", "--bytes", "100000",
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "download", "--bytes", "100000",
                     "--path", "/short/100000",
                     "--cert", str(pki / "client.pem"), "--cacert", str(pki / "ca.crt"))
     assert rc == 2
@@ -160,9 +185,9 @@ def test_short_download_is_an_error(tmp_path, pki, tls_server):
     assert j["connections"]["ok"] > 0  # the handshakes themselves were fine
 
 
-def test_json_has_documented_keys(tmp_path, pki, tls_server):
+def test_json_has_documented_keys(lib, tmp_path, pki, tls_server):
     port = tls_server(require_cert=False)
-    rc, j = pc_load(tmp_path, port, "--mode", "keepalive", "--threads", "2")
+    rc, j = pc_load(lib, tmp_path, port, "--mode", "keepalive", "--threads", "2")
     assert rc == 0, j["error_details"]
     assert set(j) == JSON_KEYS
     assert set(j["config"]) == CONFIG_KEYS

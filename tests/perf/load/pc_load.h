@@ -24,7 +24,15 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+/* Built twice from the same sources: pc_load on OpenSSL, and
+ * pc_load_wolfssl on the project's optimized wolfSSL through its OpenSSL
+ * compatibility layer (PL_WOLFSSL). */
+#ifdef PL_WOLFSSL
+#include <wolfssl/options.h>
+#include <wolfssl/openssl/ssl.h>
+#else
 #include <openssl/ssl.h>
+#endif
 
 #include "hist.h"
 

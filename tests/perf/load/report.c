@@ -115,9 +115,9 @@ void pl_report_table(FILE *f, const struct pl_summary *s)
 
 	fprintf(f, "pc_load: %s, %s:%u", pl_mode_name(o->mode), o->host, o->port);
 	if (o->mode != PL_TCP_ECHO)
-		fprintf(f, ", SNI %s, TLS %s, %s, %s", o->sni ? o->sni : "none", tls_text(o),
+		fprintf(f, ", SNI %s, TLS %s, %s, %s, %s", o->sni ? o->sni : "none", tls_text(o),
 			o->cert ? "client certificate" : "no client certificate",
-			o->resume ? "resumption" : "no resumption");
+			o->resume ? "resumption" : "no resumption", OpenSSL_version(OPENSSL_VERSION));
 	if (o->bytes)
 		fprintf(f, ", %" PRIu64 " bytes", o->bytes);
 	fprintf(f, "\n  %u connections on %u thread%s, %.2f s measured (ended by %s)\n\n", o->conns,
@@ -203,7 +203,9 @@ int pl_report_json(const char *path, const struct pl_summary *s)
 		perror(path);
 		return -1;
 	}
-	fputs("{\n  \"tool\": \"pc_load\",\n  \"config\": {\"host\": ", f);
+	fputs("{\n  \"tool\": \"pc_load\",\n  \"tls_library\": ", f);
+	json_str(f, OpenSSL_version(OPENSSL_VERSION));
+	fputs(",\n  \"config\": {\"host\": ", f);
 	json_str(f, o->host);
 	fprintf(f, ", \"port\": %u, \"mode\": \"%s\", \"sni\": ", o->port, pl_mode_name(o->mode));
 	json_str(f, o->mode == PL_TCP_ECHO ? NULL : o->sni);

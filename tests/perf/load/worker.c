@@ -39,8 +39,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef PL_WOLFSSL
+#include <wolfssl/options.h> /* first: it configures every wolfSSL header */
+#include <wolfssl/openssl/ssl.h>
+#include <wolfssl/openssl/err.h>
+#include <wolfssl/openssl/x509v3.h>
+#else
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#endif
 
 #include "pc_load.h"
 
@@ -136,11 +143,18 @@ static bool claim(struct worker *w)
 	return atomic_fetch_add(&w->run->claimed, 1) < w->o->count;
 }
 
+/* The connection whose SSL_connect or SSL_read runs on this thread, for
+ * on_new_session: wolfSSL keeps no application data on its SSL objects
+ * without HAVE_EX_DATA, which its OpenSSL compatibility layer leaves off. */
+static __thread struct conn *tls_caller;
+
 /* Runs on this thread inside SSL_connect/SSL_read when the server sends a
  * session (TLS 1.3: a NewSessionTicket after the handshake). */
 static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 {
-	struct conn *c = SSL_get_app_data(ssl);
+	struct conn *c = tls_caller;
+
+	(void)ssl;
 
 	c->got_session = true;
 	if (!c->w->o->resume)
@@ -170,7 +184,9 @@ SSL_CTX *pl_tls_ctx_new(const struct pl_opts *o)
 	if (o->ciphersuites && !SSL_CTX_set_ciphersuites(ctx, o->ciphersuites))
 		goto fail;
 	what = "--groups";
-	if (o->groups && !SSL_CTX_set1_groups_list(ctx, o->groups))
+	/* The older name of set1_groups_list: wolfSSL's set1_groups_list
+	 * knows only NIST curves, its set1_curves_list X25519 too. */
+	if (o->groups && !SSL_CTX_set1_curves_list(ctx, o->groups))
 		goto fail;
 	if (o->cert) {
 		what = "--cert";
@@ -192,6 +208,10 @@ SSL_CTX *pl_tls_ctx_new(const struct pl_opts *o)
 		if (o->sni ? !X509_VERIFY_PARAM_set1_host(param, o->sni, 0)
 			   : !X509_VERIFY_PARAM_set1_ip_asc(param, o->host))
 			goto fail;
+	} else {
+		/* OpenSSL's default; wolfSSL's would check the server against
+		 * no CA at all. */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	}
 	/* Sessions reach us only through the callback; it also tells a TLS 1.3
 	 * handshake that the server accepted it. */
@@ -242,6 +262,25 @@ static void tls_why(struct conn *c, int err, int saved_errno)
 		snprintf(w->why, sizeof(w->why), "close_notify from the server");
 		break;
 	default:
+#ifdef PL_WOLFSSL
+		/* wolfSSL answers most failures with its own (negative) code
+		 * instead of SSL_ERROR_SSL; a refusal by alert is only "fatal
+		 * alert received" there, so the alert is named from its
+		 * history. */
+		if (err < 0) {
+			WOLFSSL_ALERT_HISTORY h;
+
+			if (wolfSSL_get_alert_history(c->ssl, &h) == WOLFSSL_SUCCESS &&
+			    h.last_rx.level == alert_fatal)
+				snprintf(w->why, sizeof(w->why), "received alert %s (%d)",
+					 wolfSSL_alert_desc_string_long(h.last_rx.code),
+					 h.last_rx.code);
+			else
+				snprintf(w->why, sizeof(w->why), "%s (%d)",
+					 wolfSSL_ERR_reason_error_string((unsigned long)err), err);
+			break;
+		}
+#endif
 		snprintf(w->why, sizeof(w->why), "SSL_get_error %d", err);
 		break;
 	}
@@ -260,12 +299,17 @@ static ssize_t tls_status(struct conn *c, int r, int saved_errno)
 		return IO_WAIT;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
+	/* A TCP FIN without close_notify: the end of a body that runs to the
+	 * close is decided by the caller, not here. */
+#ifdef PL_WOLFSSL
+	case SOCKET_PEER_CLOSED_E:
+		return 0;
+#else
 	case SSL_ERROR_SSL:
-		/* A TCP FIN without close_notify: the end of a body that runs
-		 * to the close is decided by the caller, not here. */
 		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
 			return 0;
 		break;
+#endif
 	}
 	tls_why(c, err, saved_errno);
 	return IO_ERR;
@@ -286,6 +330,7 @@ static ssize_t io_read(struct conn *c, void *buf, size_t len)
 		}
 	} else {
 		ERR_clear_error();
+		tls_caller = c;
 		r = SSL_read(c->ssl, buf, (int)(len < INT_MAX ? len : INT_MAX));
 		n = r > 0 ? r : tls_status(c, r, errno);
 	}
@@ -484,9 +529,23 @@ static bool step_connect(struct conn *c, uint32_t events)
 		return false;
 	}
 	SSL_set_fd(c->ssl, c->fd);
-	SSL_set_app_data(c->ssl, c);
+#ifdef PL_WOLFSSL
+	/* wolfSSL's SSL objects do not inherit the context's verification
+	 * parameters (the name or address the server must have, set with
+	 * --cacert), and its compatibility layer has SSL_set_tlsext_host_name
+	 * only with OPENSSL_ALL. */
+	if (w->o->cacert &&
+	    X509_VERIFY_PARAM_set1(SSL_get0_param(c->ssl), SSL_CTX_get0_param(w->ctx)) != 1) {
+		conn_fail(c, PL_ERR_tls_handshake, "X509_VERIFY_PARAM_set1 failed");
+		return false;
+	}
+	if (w->o->sni)
+		wolfSSL_UseSNI(c->ssl, WOLFSSL_SNI_HOST_NAME, w->o->sni,
+			       (unsigned short)strlen(w->o->sni));
+#else
 	if (w->o->sni)
 		SSL_set_tlsext_host_name(c->ssl, w->o->sni);
+#endif
 	if (c->session) {
 		SSL_set_session(c->ssl, c->session);
 		c->offered = true;
@@ -501,6 +560,7 @@ static bool step_handshake(struct conn *c)
 	int r, saved;
 
 	ERR_clear_error();
+	tls_caller = c;
 	r = SSL_connect(c->ssl);
 	saved = errno;
 	if (r != 1) {
