@@ -169,6 +169,14 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		snprintf(err, errlen, "session tickets refused by wolfSSL");
 		goto fail;
 	}
+	/* One DRBG per worker for all its connections (the context is its
+	 * alone): otherwise wolfSSL_new() seeds one per connection, a
+	 * /dev/urandom open and read plus the DRBG's health tests
+	 * (patches/wolfssl/0007). */
+	if (wolfSSL_CTX_new_rng(ctx) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "random number generator: wolfSSL could not seed one");
+		goto fail;
+	}
 	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
 	pc_tls_set_io(ctx);
 	return ctx;
