@@ -143,6 +143,8 @@ int pc_tls_txn_commit(struct pc_tls_txn *x, char *err, size_t errlen);
  * file that parses. 0, or -1 with a message in err. */
 int pc_tls_check_cert(const char *cert_file, const char *key_file, char *err, size_t errlen);
 int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen);
+/* A ticket-keys file that reads and parses (pc_tls_ticket_keys_load). */
+int pc_tls_check_ticket_keys(const char *file, char *err, size_t errlen);
 
 /* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
  * for all. json: one JSON document instead of text lines. */

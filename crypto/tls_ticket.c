@@ -423,11 +423,46 @@ static int rotate_random(void)
 	return 0;
 }
 
-int pc_tls_ticket_keys_load(const char *file, char *err, size_t errlen)
+/* The keys of a file, read and parsed: a new set, or NULL with err set. */
+static struct pc_tls_ticket_keys *read_keys(const char *file, char *err, size_t errlen)
 {
 	struct pc_tls_ticket_keys *ks;
 	char *buf, msg[160];
 	size_t len;
+
+	if (strlen(file) >= sizeof(ks->file)) {
+		snprintf(err, errlen, "path too long");
+		return NULL;
+	}
+	ks = calloc(1, sizeof(*ks));
+	if (ks == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (pc_read_file(file, &buf, &len, err, errlen) != 0) {
+		free(ks);
+		return NULL;
+	}
+	if (tls_ticket_keys_parse(buf, len, ks, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "%s: %s", file, msg);
+		free(ks);
+		ks = NULL;
+	}
+	free(buf);
+	return ks;
+}
+
+int pc_tls_check_ticket_keys(const char *file, char *err, size_t errlen)
+{
+	struct pc_tls_ticket_keys *ks = read_keys(file, err, errlen);
+
+	free(ks);
+	return ks != NULL ? 0 : -1;
+}
+
+int pc_tls_ticket_keys_load(const char *file, char *err, size_t errlen)
+{
+	struct pc_tls_ticket_keys *ks;
 
 	if (file == NULL || file[0] == '\0') {
 		keys_file[0] = '\0';
@@ -437,26 +472,9 @@ int pc_tls_ticket_keys_load(const char *file, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (strlen(file) >= sizeof(keys_file)) {
-		snprintf(err, errlen, "path too long");
+	ks = read_keys(file, err, errlen);
+	if (ks == NULL)
 		return -1;
-	}
-	ks = calloc(1, sizeof(*ks));
-	if (ks == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (pc_read_file(file, &buf, &len, err, errlen) != 0) {
-		free(ks);
-		return -1;
-	}
-	if (tls_ticket_keys_parse(buf, len, ks, msg, sizeof(msg)) != 0) {
-		snprintf(err, errlen, "%s: %s", file, msg);
-		free(buf);
-		free(ks);
-		return -1;
-	}
-	free(buf);
 	snprintf(ks->file, sizeof(ks->file), "%s", file);
 	ks->serial = keys_active != NULL ? keys_active->serial + 1 : 1;
 	ks->loaded = time(NULL);

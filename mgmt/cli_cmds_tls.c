@@ -143,8 +143,9 @@ static void apply_ticket_lifetime(const struct pc_cmd_ctx *ctx)
 	pc_tls_set_ticket_lifetime(ctx->tls->ticket_lifetime_s);
 }
 
-/* At start the file is read with the rest of the TLS settings; at run
- * time it replaces the keys at once ("reload": the same file again). */
+/* At start the file is checked here, where it is named, and loaded with
+ * the rest of the TLS settings; at run time it replaces the keys at once
+ * ("reload": the same file again). */
 static int cmd_tls_ticket_keys(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	char file[PC_TLS_PATH_MAX];
@@ -164,7 +165,9 @@ static int cmd_tls_ticket_keys(struct pc_cmd_ctx *ctx, int argc, char **argv)
 			return -1;
 		snprintf(file, sizeof(file), "%s", argv[0]);
 	}
-	if (ctx->running && pc_tls_ticket_keys_load(file, ctx->err, sizeof(ctx->err)) != 0)
+	if (ctx->running ? pc_tls_ticket_keys_load(file, ctx->err, sizeof(ctx->err)) != 0
+			 : file[0] != '\0' &&
+				   pc_tls_check_ticket_keys(file, ctx->err, sizeof(ctx->err)) != 0)
 		return -1;
 	snprintf(ctx->tls->ticket_keys, sizeof(ctx->tls->ticket_keys), "%s", file);
 	return 0;

@@ -85,7 +85,7 @@ static const struct line_case cases[] = {
 	{"tls ticket-lifetime 600", 1, NULL},
 	{"tls ticket-keys reload", 0, "only at run time"},
 	{"tls ticket-keys random", 1, NULL},
-	{"tls ticket-keys /etc/portcullis/ticket.keys", 1, NULL},
+	{"tls ticket-keys /nonexistent/ticket.keys", 0, "/nonexistent/ticket.keys"},
 	{"tls ticket-keys", 0, "missing arguments"},
 	{"tls verify-cache 0", 1, NULL},
 	{"tls verify-cache 2000000", 0, "out of range"},
