@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The control socket: a Unix stream socket served by the main lcore's loop
- * (poll, non-blocking). Each client is a session (session.c). A client
- * sends command lines; each gets a reply: "OK" or "ERR reason", the body
- * lines (never empty), then one empty line. Lines are bounded
+ * The control socket: a Unix stream socket served by the management
+ * thread's loop (loop.c; non-blocking). Each client is a session
+ * (session.c). A client sends command lines; each gets a reply: "OK" or
+ * "ERR reason", the body lines (never empty), then one empty line. Lines are bounded
  * (CTL_LINE_MAX), so are clients (CTL_MAX_CLIENTS); a client that does not
  * read its replies only stops its own session (its next line is read once
  * its reply is gone), never the loop or other clients.
@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <urcu-qsbr.h>
 
 #include "pc_mgmt.h"
 
@@ -40,6 +38,9 @@ static int listen_fd = -1;
 static struct client clients[CTL_MAX_CLIENTS];
 static struct pc_cmd_ctx *base;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static unsigned int ctl_fds(struct pollfd *p, unsigned int max);
+static void ctl_run(const struct pollfd *p, unsigned int n);
+static const struct pc_loop_src ctl_src = {.fds = ctl_fds, .run = ctl_run};
 
 int pc_ctl_open(struct pc_cmd_ctx *ctx)
 {
@@ -91,7 +92,7 @@ int pc_ctl_open(struct pc_cmd_ctx *ctx)
 	snprintf(sock_path, sizeof(sock_path), "%s", a.sun_path);
 	listen_fd = fd;
 	printf("portcullis: control socket %s (mode %o)\n", sock_path, ctx->ctl.mode);
-	return 0;
+	return pc_loop_add(&ctl_src);
 }
 
 static void drop(struct client *c)
@@ -258,42 +259,45 @@ static void serve(struct client *c, short revents)
 		drop(c);
 }
 
-void pc_ctl_poll(int timeout_ms)
-{
-	struct pollfd p[CTL_MAX_CLIENTS + 1];
-	struct client *who[CTL_MAX_CLIENTS + 1];
-	int n = 0, nfds;
+/* The loop's view: the listening socket first, then each client, waiting
+ * to read or, with a reply pending, to write. */
+static struct client *polled[CTL_MAX_CLIENTS + 1];
 
-	if (listen_fd >= 0) {
+static unsigned int ctl_fds(struct pollfd *p, unsigned int max)
+{
+	unsigned int n = 0;
+
+	if (listen_fd >= 0 && n < max) {
 		p[n] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
-		who[n++] = NULL;
+		polled[n++] = NULL;
 	}
-	for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+	for (int i = 0; i < CTL_MAX_CLIENTS && n < max; i++) {
 		struct client *c = &clients[i];
 
 		if (c->fd < 0)
 			continue;
 		p[n] = (struct pollfd){.fd = c->fd,
 				       .events = c->out_off < c->out_len ? POLLOUT : POLLIN};
-		who[n++] = c;
+		polled[n++] = c;
 	}
-	/* Offline while waiting: grace periods do not wait for this thread. */
-	nfds = n;
-	rcu_thread_offline();
-	n = poll(p, (nfds_t)nfds, timeout_ms);
-	rcu_thread_online();
-	for (int i = 0; n > 0 && i < nfds; i++) {
+	return n;
+}
+
+static void ctl_run(const struct pollfd *p, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
 		if (p[i].revents == 0)
 			continue;
-		if (who[i] == NULL)
+		if (polled[i] == NULL)
 			accept_all();
-		else if (who[i]->fd == p[i].fd)
-			serve(who[i], p[i].revents);
+		else if (polled[i]->fd == p[i].fd)
+			serve(polled[i], p[i].revents);
 	}
 }
 
 void pc_ctl_close(void)
 {
+	pc_loop_del(&ctl_src);
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		if (clients[i].fd >= 0)
 			drop(&clients[i]);

@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!pc_sig_stop) {
-		pc_ctl_poll(50);
+		pc_loop_poll(50);
 		if (pc_sig_dump) {
 			pc_sig_dump = 0;
 			dump_counters();

@@ -114,11 +114,30 @@ extern const struct pc_cmd_table pc_cmds_tcp;
 extern const struct pc_cmd_table pc_cmds_tls;
 extern const struct pc_cmd_table pc_cmds_ctl;
 
-/* The control socket (ctl.c): opened after start-up, served from the main
+/* The management thread's event loop (loop.c). A source gives the file
+ * descriptors it waits on (at most max, returns how many), is run after
+ * every poll with their results (revents 0 when nothing happened: a
+ * source may act on its own deadlines then) and may shorten the wait to
+ * its next deadline (next_ms: milliseconds, or -1 for none; may be NULL). */
+struct pollfd;
+struct pc_loop_src {
+	unsigned int (*fds)(struct pollfd *p, unsigned int max);
+	void (*run)(const struct pollfd *p, unsigned int n);
+	int (*next_ms)(void);
+};
+/* 0, or -1 when the loop has no room for another source. */
+int pc_loop_add(const struct pc_loop_src *s);
+void pc_loop_del(const struct pc_loop_src *s);
+/* Wait at most timeout_ms (less when a source's deadline is nearer) and
+ * serve every source. */
+void pc_loop_poll(int timeout_ms);
+
+/* The event log (event.c): one line per event. */
+void pc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The control socket (ctl.c): opened after start-up, a source of the
  * loop. ctx is the running configuration the sessions' commands act on. */
 int pc_ctl_open(struct pc_cmd_ctx *ctx);
-/* Serve clients for at most timeout_ms (the main loop's sleep). */
-void pc_ctl_poll(int timeout_ms);
 void pc_ctl_close(void);
 
 /* Sessions (session.c): one per CLI client. */

@@ -35,7 +35,7 @@ void pc_session_free(struct pc_session *s)
 	if (s == NULL)
 		return;
 	if (s->txn != NULL)
-		printf("portcullis: cli %s: disconnected: transaction aborted\n", s->peer);
+		pc_event("cli %s: disconnected: transaction aborted", s->peer);
 	pc_tls_txn_free(s->txn);
 	free(s);
 }
@@ -74,12 +74,12 @@ static int commit(struct pc_session *s, struct pc_tls_txn *x, char *err, size_t 
 	if (n == 0)
 		return pc_tls_txn_commit(x, err, errlen);
 	if (pc_tls_txn_commit(x, err, errlen) != 0) {
-		printf("portcullis: cli %s: commit refused: %s\n", s->peer, err);
+		pc_event("cli %s: commit refused: %s", s->peer, err);
 		return -1;
 	}
 	pc_tls_store_counts(&c);
-	printf("portcullis: cli %s: committed %u object(s), generation %" PRIu64 "\n", s->peer,
-	       n, c.generation);
+	pc_event("cli %s: committed %u object(s), generation %" PRIu64, s->peer, n,
+		 c.generation);
 	return 0;
 }
 
@@ -137,7 +137,7 @@ int pc_session_line(struct pc_session *s, struct pc_cmd_ctx *base, char *line, F
 			snprintf(s->txn_err, sizeof(s->txn_err), "%s", ctx->err);
 	} else if (row != NULL && !(row->flags & PC_CMD_READ)) {
 		copy[strcspn(copy, "\r\n")] = '\0';
-		printf("portcullis: cli %s: %s\n", s->peer, copy);
+		pc_event("cli %s: %s", s->peer, copy);
 		/* Outside a transaction a change is its own transaction. */
 		if (own != NULL && (row->flags & PC_CMD_STAGE))
 			rc = commit(s, own, err, errlen);
