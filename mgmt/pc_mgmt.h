@@ -135,6 +135,18 @@ void pc_loop_poll(int timeout_ms);
 /* The event log (event.c): one line per event. */
 void pc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* What reloads did (event.c): of the config file (`reload`, SIGHUP) and of
+ * objects whose files changed on disk; for `show info` and the metrics. */
+struct pc_reload_stats {
+	uint64_t config_ok, config_failed;
+	time_t config_last;     /* last attempt, 0 = none yet */
+	bool config_last_ok;
+	uint64_t files_ok, files_refused;
+	time_t files_last;      /* last attempt, 0 = none yet */
+	bool files_last_ok;
+};
+extern struct pc_reload_stats pc_reloads;
+
 /* The control socket (ctl.c): opened after start-up, a source of the
  * loop. ctx is the running configuration the sessions' commands act on. */
 int pc_ctl_open(struct pc_cmd_ctx *ctx);
