@@ -334,7 +334,7 @@ int pc_reload(struct pc_cmd_ctx *run, const char *who, FILE *out, char *err, siz
 {
 	struct file_cfg *f;
 	struct saved_ctx saved;
-	char summary[PC_CMD_ERR_LEN * 3];
+	char summary[PC_CMD_ERR_LEN * 5];
 	bool committed = false;
 	int rc;
 
