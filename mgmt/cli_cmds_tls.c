@@ -647,7 +647,7 @@ static const struct pc_cmd tls_cmds[] = {
 	{"access-log format", "access-log format logfmt|json", cmd_access_log_format, PC_CMD_RUN,
 	 NULL, apply_access_log_format},
 	{"access-log reopen", "access-log reopen  (after logrotate renamed the file)",
-	 cmd_access_log_reopen, PC_CMD_CLI},
+	 cmd_access_log_reopen, PC_CMD_CLI | PC_CMD_NO_USAGE},
 };
 
 const struct pc_cmd_table pc_cmds_tls = {tls_cmds, sizeof(tls_cmds) / sizeof(tls_cmds[0])};

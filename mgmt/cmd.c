@@ -127,6 +127,8 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 		char msg[PC_CMD_ERR_LEN];
 
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		if (best->flags & PC_CMD_NO_USAGE)
+			return pc_cmd_fail(ctx, "%s: %s", best->words, msg);
 		return pc_cmd_fail(ctx, "%s: %s (usage: %s)", best->words, msg, best->usage);
 	}
 	if (ctx->running && best->apply != NULL)

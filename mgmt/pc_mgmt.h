@@ -55,6 +55,7 @@ struct pc_cmd_ctx {
 #define PC_CMD_CLI 0x2   /* only at run time */
 #define PC_CMD_READ 0x4  /* changes nothing: sessions of any level */
 #define PC_CMD_STAGE 0x8 /* changes trust objects: staged in the transaction */
+#define PC_CMD_NO_USAGE 0x10 /* its failures are not about its arguments: no usage line */
 
 /* One row of a command table (HAProxy cli_kws, VPP VLIB_CLI_COMMAND):
  * the fixed words that select it, its usage line, a handler that gets the
