@@ -17,11 +17,9 @@ import time
 
 import pytest
 
-from conftest import BUILD, NS_CLIENT, ROOT, Portcullis, running
+from conftest import NS_CLIENT, ROOT, Portcullis, running
+from test_cli import GOOD_ID, ok, refused
 from test_tls import client
-
-PCCTL = str(BUILD / "pcctl")
-GOOD_ID = "spiffe://tenant-a.test/svc/web"
 A = "tenant-a.test"
 
 BASE = """
@@ -99,23 +97,6 @@ def pc(netlab, pki, tmp_path_factory):
     p.dir, p.pki, p.conf, p.sock = d, pki, d / "pc.conf", str(d / "pc.sock")
     p.events = d / "events.log"
     yield from running(p)
-
-
-def pcctl(pc, *words):
-    return subprocess.run([PCCTL, "-s", pc.sock, *words], text=True, capture_output=True,
-                          timeout=60)
-
-
-def ok(pc, *words):
-    r = pcctl(pc, *words)
-    assert r.returncode == 0, (words, r.stdout, r.stderr)
-    return r.stdout
-
-
-def refused(pc, *words):
-    r = pcctl(pc, *words)
-    assert r.returncode == 1, (words, r.stdout, r.stderr)
-    return r.stderr
 
 
 def verdict(pki, sni, cert="good", cafile="server-ca.crt"):
