@@ -32,6 +32,7 @@ control socket {d}/pc.sock
 access-log {d}/access.log
 event-log {d}/events.log
 tcp idle-timeout {idle}
+tls ticket-keys {d}/ticket.keys
 cert edge {d}/edge.pem {d}/edge.key
 ca-set tenant-a file {p}/a-bundle.pem
 ca-set tenant-b file {p}/b-root.crt
@@ -92,6 +93,7 @@ def pc(netlab, pki, tmp_path_factory):
     d = tmp_path_factory.mktemp("reload")
     shutil.copy(pki / "server.chain.pem", d / "edge.pem")
     shutil.copy(pki / "server.key", d / "edge.key")
+    (d / "ticket.keys").write_text("first " + "ab" * 32 + "\n")
     text = BASE.format(d=d, p=pki, a=A, idle=300) + FIRST.format(p=pki, a=A)
     p = Portcullis(d, "af_xdp", text)
     p.dir, p.pki, p.conf, p.sock = d, pki, d / "pc.conf", str(d / "pc.sock")
@@ -152,6 +154,8 @@ def test_reload_applies_the_difference(pc):
         shutil.copy(pki / "server-rsa.chain.pem", pc.dir / "edge.pem")
         shutil.copy(pki / "server-rsa.key", pc.dir / "edge.key")
         write_config(pc, SECOND, idle=120)
+        # The ticket keys' file is read again too.
+        (pc.dir / "ticket.keys").write_text("second " + "cd" * 32 + "\nfirst " + "ab" * 32 + "\n")
         out = ok(pc, "reload")
         hold.stdin.write("\n")
         hold.stdin.flush()
@@ -174,6 +178,8 @@ def test_reload_applies_the_difference(pc):
     assert generation(pc, "default") == default_gen
     assert generation(pc, f"change.{A}") == info(pc)["generation"]
     assert "tcp idle-timeout 120" in ok(pc, "dump", "config")
+    keys = ok(pc, "show", "ticket-keys")
+    assert keys.index("second") < keys.index("first"), keys
     ev = events(pc)
     assert re.search(r"reload \(cli uid=0 pid=\d+\): \S+pc.conf: 2 added \(.*\), 2 changed", ev), ev
     i = info(pc)
