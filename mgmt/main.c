@@ -6,7 +6,8 @@
  * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters, SIGUSR2
  * the TCP connections) until shutdown, when it stops the workers, prints
  * the counters and returns every resource so that a new instance can
- * start at once. It is a liburcu QSBR reader (the trust tables are
+ * start at once. Under systemd (Type=notify) it says when it is ready
+ * and when it stops. It is a liburcu QSBR reader (the trust tables are
  * rculfhash), offline whenever it waits.
  */
 #include <errno.h>
@@ -33,6 +34,7 @@
 static volatile sig_atomic_t pc_sig_stop;
 static volatile sig_atomic_t pc_sig_dump;
 static volatile sig_atomic_t pc_sig_conns;
+static volatile sig_atomic_t pc_sig_hup;
 
 static void on_signal(int sig)
 {
@@ -40,6 +42,8 @@ static void on_signal(int sig)
 		pc_sig_dump = 1;
 	else if (sig == SIGUSR2)
 		pc_sig_conns = 1;
+	else if (sig == SIGHUP)
+		pc_sig_hup = 1;
 	else
 		pc_sig_stop = 1;
 }
@@ -64,7 +68,9 @@ static void print_usage(FILE *out)
 		"lcore 0 (main) runs management; each other lcore runs one worker.\n"
 		"\n"
 		"Config commands (one per line, '#' starts a comment):\n");
-	pc_cmd_usage(out, false);
+	pc_cmd_usage(out, false, "  ");
+	fprintf(out, "\nControl socket commands (pcctl; 'help' lists them too):\n");
+	pc_cmd_usage(out, true, "  ");
 }
 
 /* Options after EAL's "--". */
@@ -200,6 +206,8 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	/* SIGHUP (systemctl reload) must not end the process. */
+	sigaction(SIGHUP, &sa, NULL);
 
 	int rc = start_tls(&ctx);
 
@@ -226,6 +234,7 @@ int main(int argc, char **argv)
 	       (dp.addr >> 16) & 0xff, (dp.addr >> 8) & 0xff, dp.addr & 0xff, dp.prefix_len,
 	       pc_dp_mac_str(), rte_lcore_count() - 1);
 	fflush(stdout);
+	pc_notify("READY=1");
 
 	while (!pc_sig_stop) {
 		pc_loop_poll(50);
@@ -235,6 +244,10 @@ int main(int argc, char **argv)
 		}
 		pc_tls_reclaim();
 		pc_tls_ticket_timer();
+		if (pc_sig_hup) {
+			pc_sig_hup = 0;
+			pc_event("SIGHUP: no reload yet, ignored");
+		}
 		if (pc_sig_conns) {
 			pc_sig_conns = 0;
 			printf("connections:\n");
@@ -243,6 +256,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("portcullis: stopping\n");
+	pc_notify("STOPPING=1");
 	pc_ctl_close();
 	pc_dp_stop();
 	pc_alog_stop();
