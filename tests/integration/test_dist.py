@@ -164,6 +164,24 @@ def test_unit_verifies(tmp_path):
     assert r.returncode != 0 and "nowhere/portcullis" in r.stderr
 
 
+def test_meson_install(tmp_path):
+    """meson install puts the binaries, the unit and the pages where a
+    package takes them."""
+    r = subprocess.run(["meson", "install", "-C", str(BUILD), "--no-rebuild", "--quiet",
+                        "--destdir", str(tmp_path)], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    prefix = tmp_path / "usr" / "local"
+    for f in ("sbin/portcullis", "sbin/pcctl", "lib/systemd/system/portcullis.service",
+              "share/man/man8/portcullis.8", "share/man/man8/pcctl.8",
+              "share/doc/portcullis/examples/portcullis.conf",
+              "share/doc/portcullis/examples/portcullis.env"):
+        assert (prefix / f).is_file(), f"{f} not installed"
+    unit = (prefix / "lib/systemd/system/portcullis.service").read_text()
+    assert "ExecStart=/usr/local/sbin/portcullis $PORTCULLIS_EAL -- -c " \
+           "/usr/local/etc/portcullis/portcullis.conf" in unit
+
+
 # --- The unit under a real systemd --------------------------------------
 
 STUB_TARGETS = ("sysinit.target", "basic.target", "shutdown.target", "default.target",
@@ -254,8 +272,18 @@ exec /lib/systemd/systemd --system --unit=default.target --log-target=console \\
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        # Once init is reaped every process of the namespace is gone; a
+        # cgroup may still read busy for a moment.
+        deadline = time.monotonic() + 30
         for d in sorted(self.cg.glob("**/"), key=lambda p: -len(p.parts)):
-            d.rmdir()
+            while True:
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
 
 
 def wait_for(pred, what, timeout=60):
@@ -308,6 +336,19 @@ def test_unit_runs_under_systemd(netlab):
         (units / "portcullis.service.d" / "test.conf").write_text("\n".join(dropin) + "\n")
 
         sd = NsSystemd(root)
+        conf = etc / "portcullis" / "portcullis.conf"
+        good = conf.read_text()
+        # A bad config fails the start (exit 2: not restarted).
+        conf.write_text(good + "tls versions 1.3 1.9\n")
+        r = sd.run("systemctl", "start", "portcullis.service", timeout=120)
+        assert r.returncode != 0, sd.diag(out)
+        assert sd.prop("portcullis.service", "ActiveState") == "failed"
+        assert sd.prop("portcullis.service", "ExecMainStatus") == "2"
+        assert sd.prop("portcullis.service", "NRestarts") == "0"
+        assert "portcullis.conf:10: tls versions" in out.read_text()
+        conf.write_text(good)
+        assert sd.run("systemctl", "reset-failed", "portcullis.service").returncode == 0
+
         # Type=notify: start returns once portcullis said READY=1.
         r = sd.run("systemctl", "start", "portcullis.service", timeout=120)
         assert r.returncode == 0, r.stderr + sd.diag(out)
@@ -315,6 +356,12 @@ def test_unit_runs_under_systemd(netlab):
         assert "portcullis: ready" in out.read_text()
         pid = sd.prop("portcullis.service", "MainPID")
         assert pid not in ("", "0")
+        # The sandbox holds: bounded capabilities, no new privileges.
+        status = sd.run("cat", f"/proc/{pid}/status").stdout
+        bnd = int(re.search(r"^CapBnd:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+        assert bnd & (1 << 16) == 0, "CAP_SYS_MODULE in the bounding set"
+        assert bnd & (1 << 12), "no CAP_NET_ADMIN"
+        assert re.search(r"^NoNewPrivs:\s*1$", status, re.M)
         ctl = sd.run(str(PCCTL), "-s", "/run/portcullis/portcullis.sock", "show", "info")
         assert ctl.returncode == 0, ctl.stdout + ctl.stderr
         assert "generation" in ctl.stdout
