@@ -118,20 +118,23 @@ def usage_roff(usage, key):
     return " ".join(out)
 
 
-class Page:
-    def __init__(self, name, section, summary, version):
-        self.name, self.section = name, section
-        self.lines = [
-            f'.TH {name.upper()} {section} "" "portcullis {version}" "System Administration"',
-            # Left-aligned, no hyphenation: command words stay whole.
-            ".ad l",
-            ".nh",
-            ".SH NAME",
-            f"{roff_escape(name)} \\- {inline(summary)}",
-        ]
+class Roff:
+    """Lines of roff: a page, or a piece of one."""
+
+    def __init__(self):
+        self.lines = []
 
     def add(self, *lines):
         self.lines.extend(lines)
+
+
+def page_head(name, section, summary, version):
+    page = Roff()
+    page.add(f'.TH {name.upper()} {section} "" "portcullis {version}" "System Administration"',
+             # Left-aligned, no hyphenation: command words stay whole.
+             ".ad l", ".nh",
+             ".SH NAME", f"{roff_escape(name)} \\- {inline(summary)}")
+    return page
 
 
 def render_body(page, lines, expand, nested=False):
@@ -227,8 +230,7 @@ def main():
             if key is None:
                 problems.append(f"no description of '{u}' (add '@@ WORDS' to {args.source})")
                 continue
-            sub = Page("x", "8", "x", "x")
-            sub.lines = []
+            sub = Roff()
             render_body(sub, descs[key], lambda p, d: None, nested=True)
             # The first paragraph is the .TP item's own text.
             if sub.lines and sub.lines[0] == ".IP":
@@ -251,7 +253,7 @@ def main():
             raise SystemExit(f"mkman: unknown directive {directive}")
 
     for name, section, summary, body in pages:
-        page = Page(name, section, summary, args.version)
+        page = page_head(name, section, summary, args.version)
         render_body(page, body, expand)
         with open(f"{args.outdir}/{name}.{section}", "w", encoding="utf-8") as f:
             f.write("\n".join(page.lines) + "\n")

@@ -2,9 +2,11 @@
 """Packaging: the man pages (built from doc/manpages.md and the binary's
 command tables: clean for groff and man, every command of `portcullis
 --help` in them, drift reported), the systemd unit (systemd-analyze
-verify) and the unit run by a real systemd: started in the lab, serving
-TLS through its hardening, its control socket answering, `systemctl
-reload` reaching the process, a crash restarted, a clean stop.
+verify), `meson install`, and the unit run by a real systemd in the lab:
+a bad config failing the start without restarts, the start returning once
+ready, mutual TLS served through its sandbox with the access log in its
+LogsDirectory, its control socket answering, `systemctl reload` reaching
+the same process, a killed process restarted, a clean stop.
 
 This machine's PID 1 is not systemd, so the last test runs systemd as
 PID 1 of its own PID, mount and cgroup namespaces (as a container would):
