@@ -103,7 +103,7 @@ static int cmd_help(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	(void)argv;
 	if (pc_arg_count(ctx, argc, 0))
 		return -1;
-	pc_cmd_usage(ctx->out, true);
+	pc_cmd_usage(ctx->out, true, "");
 	return 0;
 }
 

@@ -136,16 +136,15 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 	return 0;
 }
 
-void pc_cmd_usage(FILE *out, bool cli)
+void pc_cmd_usage(FILE *out, bool cli, const char *indent)
 {
 	for (size_t t = 0; t < sizeof(pc_tables) / sizeof(pc_tables[0]); t++)
 		for (unsigned int r = 0; r < pc_tables[t]->n; r++) {
 			const struct pc_cmd *c = &pc_tables[t]->rows[r];
 
-			if (cli && (c->flags & (PC_CMD_RUN | PC_CMD_CLI)))
-				fprintf(out, "%s\n", c->usage);
-			else if (!cli && !(c->flags & PC_CMD_CLI))
-				fprintf(out, "  %s\n", c->usage);
+			if (cli ? (c->flags & (PC_CMD_RUN | PC_CMD_CLI)) != 0
+				: (c->flags & PC_CMD_CLI) == 0)
+				fprintf(out, "%s%s\n", indent, c->usage);
 		}
 }
 

@@ -4,9 +4,10 @@
  * it loads the config (the trust objects in one transaction), sets up the
  * dataplane, launches the workers, then serves the control socket and
  * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters, SIGUSR2
- * the TCP connections, SIGHUP reloads the config file) until shutdown, when it stops the workers, prints
- * the counters and returns every resource so that a new instance can
- * start at once. It is a liburcu QSBR reader (the trust tables are
+ * the TCP connections, SIGHUP reloads the config file) until shutdown,
+ * when it stops the workers, prints the counters and returns every
+ * resource so that a new instance can start at once. Under systemd (Type=notify) it says when it is ready
+ * and when it stops. It is a liburcu QSBR reader (the trust tables are
  * rculfhash), offline whenever it waits.
  */
 #include <errno.h>
@@ -67,7 +68,9 @@ static void print_usage(FILE *out)
 		"lcore 0 (main) runs management; each other lcore runs one worker.\n"
 		"\n"
 		"Config commands (one per line, '#' starts a comment):\n");
-	pc_cmd_usage(out, false);
+	pc_cmd_usage(out, false, "  ");
+	fprintf(out, "\nControl socket commands (pcctl; 'help' lists them too):\n");
+	pc_cmd_usage(out, true, "  ");
 }
 
 /* Options after EAL's "--". */
@@ -242,6 +245,7 @@ int main(int argc, char **argv)
 	       (dp.addr >> 16) & 0xff, (dp.addr >> 8) & 0xff, dp.addr & 0xff, dp.prefix_len,
 	       pc_dp_mac_str(), rte_lcore_count() - 1);
 	fflush(stdout);
+	pc_notify("READY=1");
 
 	while (!pc_sig_stop) {
 		pc_loop_poll(50);
@@ -265,6 +269,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("portcullis: stopping\n");
+	pc_notify("STOPPING=1");
 	pc_ctl_close();
 	pc_dp_stop();
 	pc_alog_stop();

@@ -98,8 +98,9 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out);
 /* The row a command line would run (line is tokenised in place), or NULL. */
 const struct pc_cmd *pc_cmd_find(char *line);
 
-/* Print every command's usage; cli: only those the CLI runs, bare. */
-void pc_cmd_usage(FILE *out, bool cli);
+/* Print every command's usage, each line after indent: the config's, or
+ * (cli) those the control socket runs. */
+void pc_cmd_usage(FILE *out, bool cli, const char *indent);
 
 /* Set ctx->err (printf-style) and return -1: the way handlers fail. */
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,6 +146,10 @@ void pc_loop_del(const struct pc_loop_src *s);
 /* Wait at most timeout_ms (less when a source's deadline is nearer) and
  * serve every source. */
 void pc_loop_poll(int timeout_ms);
+
+/* Tell systemd (Type=notify) the service's state, e.g. "READY=1"
+ * (notify.c): 0, or -1 when NOTIFY_SOCKET is set but cannot be told. */
+int pc_notify(const char *state);
 
 /* The event log (event.c): one line per event, to stdout (the default)
  * or stderr with a "portcullis: " prefix, or appended to a file with an
