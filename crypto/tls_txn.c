@@ -489,6 +489,8 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 		h->on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403");
 	for (unsigned int i = 0; i < h->protect.n; i++)
 		fprintf(out, "host %s protect %s\n", name, h->protect.v[i]);
+	if (h->metrics)
+		fprintf(out, "host %s metrics on\n", name);
 }
 
 void pc_tls_txn_show(const struct pc_tls_txn *x, FILE *out)
