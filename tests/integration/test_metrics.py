@@ -217,6 +217,12 @@ def test_scrape_under_handshake_load(pc, pki, tmp_path):
             assert status == 200
             seen.append(value(body, "portcullis_tls_handshakes_total"))
             pcctl(pc, "show", "stats", "prometheus")
+        # Many scrapers at once (fewer than the endpoint's 32 slots).
+        many = [subprocess.Popen(["ip", "netns", "exec", NS_DP, "curl", "-sS", "-m", "20", "-o",
+                                  "/dev/null", "-w", "%{http_code}", URL],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(16)]
+        codes = [p.communicate(timeout=30)[0] for p in many]
+        assert codes == ["200"] * 16, codes
     finally:
         stop.touch()
         out, _ = loop.communicate(timeout=60)
