@@ -23,6 +23,7 @@ PACKAGES=(
 	iproute2 nftables iputils-ping iputils-arping ethtool procps psmisc
 	curl openssl python3 python3-scapy python3-pytest python3-cryptography python3-ecdsa socat
 	nginx haproxy gnuplot-nox
+	prometheus python3-prometheus-client
 )
 
 log() { printf 'setup: %s\n' "$*"; }
