@@ -232,6 +232,11 @@ struct pc_tls_host_metrics {
 	uint64_t handshakes, failures;
 	const char *cert;      /* the cert it serves (its own or the default's), or NULL */
 	int64_t cert_not_after;
+	/* Failures by reason, as pc_tls_sums() has them for all hosts (those
+	 * `failures` counts, and verification outcomes): false when the host
+	 * has none yet. */
+	bool by_reason;
+	uint64_t err[PC_TLS_MAX_COUNTERS], verify[PC_VERIFY_NB_REASONS];
 };
 size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out);
 /* Server certificates: how many, how many have expired, the earliest

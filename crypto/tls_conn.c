@@ -117,6 +117,22 @@ static struct pc_tls_counters *cnt(void)
 	return &pc_tls_self()->cnt;
 }
 
+/* The host's counts by reason, when it has them (tls_store.h). */
+static struct tls_host_reasons *host_reasons(const struct pc_tls_conn *t)
+{
+	return t->host_entry != NULL ? rcu_dereference(t->host_entry->reasons) : NULL;
+}
+
+/* A verification outcome, for the worker and the host. */
+static void count_verify(const struct pc_tls_conn *t, enum pc_verify_reason r)
+{
+	struct tls_host_reasons *h = host_reasons(t);
+
+	cnt()->verify[r]++;
+	if (h != NULL)
+		__atomic_fetch_add(&h->verify[r], 1, __ATOMIC_RELAXED);
+}
+
 /* Prometheus's default buckets, from 100 µs: a full handshake on a
  * loaded worker takes about a millisecond, a slow client's up to the
  * handshake timeout. */
@@ -327,9 +343,13 @@ static void close_tcp(struct pc_tls_conn *t)
  * given, as the error), close. */
 static void fail_detail(struct pc_tls_conn *t, enum pc_tls_err why, const char *detail)
 {
+	struct tls_host_reasons *h = host_reasons(t);
+
 	cnt()->err[why]++;
 	if (t->host_entry != NULL)
 		__atomic_fetch_add(&t->host_entry->failures, 1, __ATOMIC_RELAXED);
+	if (h != NULL)
+		__atomic_fetch_add(&h->err[why], 1, __ATOMIC_RELAXED);
 	if (!t->logged)
 		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
 			 detail != NULL ? detail : tls_err_names[why]);
@@ -415,7 +435,7 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	/* A failed chain is counted now; a good one once the handshake has
 	 * proved the client holds its key (handshake_done). */
 	if (r != PC_VERIFY_OK) {
-		cnt()->verify[r]++;
+		count_verify(t, r);
 		/* When the handshake goes on (http403, optional_no_ca), no
 		 * TLS 1.3 ticket: it would never resume (tls_ticket.c). */
 		wolfSSL_no_ticket_TLSv13(t->ssl);
@@ -469,9 +489,9 @@ static void handshake_done(struct pc_tls_conn *t)
 	if (resumed)
 		cnt()->resumed++;
 	else if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
-		cnt()->verify[PC_VERIFY_NO_CERT]++;
+		count_verify(t, PC_VERIFY_NO_CERT);
 	else if (verified)
-		cnt()->verify[PC_VERIFY_OK]++;
+		count_verify(t, PC_VERIFY_OK);
 	t->env.sni = t->sni;
 	t->env.identity = verified ? t->vres.identity : NULL;
 	t->env.verify_failed_403 =
@@ -592,7 +612,7 @@ static void handshake(struct pc_tls_conn *t)
 		return;
 	}
 	if (err == NO_PEER_CERT || t->no_cert) {
-		cnt()->verify[PC_VERIFY_NO_CERT]++;
+		count_verify(t, PC_VERIFY_NO_CERT);
 		t->checked = true;
 		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
@@ -602,7 +622,7 @@ static void handshake(struct pc_tls_conn *t)
 		 * subject or identity): the verifier's reason and alert. */
 		t->checked = true;
 		t->vreason = PC_VERIFY_CRITICAL_EXT;
-		cnt()->verify[PC_VERIFY_CRITICAL_EXT]++;
+		count_verify(t, PC_VERIFY_CRITICAL_EXT);
 		protocol_alert(t, err);
 		fail(t, PC_TLS_ERR_client_cert_refused);
 	} else if (t->checked && cert_verify_error(err) != NULL) {

@@ -386,6 +386,14 @@ size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out)
 			.cert = ce != NULL ? ce->name : NULL,
 			.cert_not_after = ce != NULL ? ((const struct pc_tls_cert *)ce->cur)->not_after : 0,
 		};
+		if (e->reasons != NULL) {
+			v[n - 1].by_reason = true;
+			for (int i = 0; i < PC_TLS_ERR__MAX; i++)
+				v[n - 1].err[i] = __atomic_load_n(&e->reasons->err[i], __ATOMIC_RELAXED);
+			for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
+				v[n - 1].verify[i] =
+					__atomic_load_n(&e->reasons->verify[i], __ATOMIC_RELAXED);
+		}
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), by_metrics_name);

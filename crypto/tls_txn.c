@@ -862,6 +862,11 @@ static void publish(struct pc_tls_txn *x, uint64_t gen)
 
 				certless_hosts += (h->spec.cert == NULL) - (unsigned long)e->certless;
 				e->certless = h->spec.cert == NULL;
+				/* Counted from now on; should calloc fail, the host's
+				 * series by reason are missing, nothing else. */
+				if (h->spec.metrics && e->reasons == NULL)
+					rcu_assign_pointer(e->reasons,
+							   calloc(1, sizeof(*e->reasons)));
 			}
 			e->changed = gen;
 			if (it->new_entry) {

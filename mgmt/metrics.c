@@ -48,27 +48,32 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 	fprintf(out, "\n# TYPE %s %s\n", name, type);
 }
 
-/* One sample: name, an optional label and its value. */
+/* A sample's name and labels (none, one, or two: k2 NULL for one). */
+static void series(FILE *out, const char *name, const char *k1, const char *v1, const char *k2,
+		   const char *v2)
+{
+	fputs(name, out);
+	if (k1 == NULL)
+		return;
+	fprintf(out, "{%s=\"", k1);
+	escaped(out, v1, true);
+	if (k2 != NULL) {
+		fprintf(out, "\",%s=\"", k2);
+		escaped(out, v2, true);
+	}
+	fputs("\"}", out);
+}
+
 static void sample_u64(FILE *out, const char *name, const char *label, const char *value,
 		       uint64_t v)
 {
-	fputs(name, out);
-	if (label != NULL) {
-		fprintf(out, "{%s=\"", label);
-		escaped(out, value, true);
-		fputs("\"}", out);
-	}
+	series(out, name, label, value, NULL, NULL);
 	fprintf(out, " %" PRIu64 "\n", v);
 }
 
 static void sample_f(FILE *out, const char *name, const char *label, const char *value, double v)
 {
-	fputs(name, out);
-	if (label != NULL) {
-		fprintf(out, "{%s=\"", label);
-		escaped(out, value, true);
-		fputs("\"}", out);
-	}
+	series(out, name, label, value, NULL, NULL);
 	fprintf(out, " %.17g\n", v);
 }
 
@@ -257,6 +262,7 @@ static void render_trust(FILE *out)
 	struct pc_tls_store_counts c = {0};
 	struct pc_tls_cert_expiry x;
 	struct pc_tls_host_metrics *h;
+	const char *name, *help;
 	size_t n;
 
 	pc_tls_store_counts(&c);
@@ -291,6 +297,24 @@ static void render_trust(FILE *out)
 	       "connections refused or failed after the host was picked, per host marked `metrics on`");
 	for (size_t i = 0; i < n; i++)
 		sample_u64(out, PFX "host_handshake_failures_total", "host", h[i].name, h[i].failures);
+	family(out, PFX "host_tls_errors_total", "counter",
+	       "TLS connections that failed after the host was picked, by reason, per host "
+	       "marked `metrics on` (counted since it was first marked)");
+	for (size_t i = 0; i < n; i++)
+		for (unsigned int r = 0; h[i].by_reason && (name = pc_tls_err_name(r, &help)) != NULL;
+		     r++) {
+			series(out, PFX "host_tls_errors_total", "host", h[i].name, "reason", name);
+			fprintf(out, " %" PRIu64 "\n", h[i].err[r]);
+		}
+	family(out, PFX "host_client_verifications_total", "counter",
+	       "client certificate verifications by outcome, per host marked `metrics on` "
+	       "(counted since it was first marked)");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; h[i].by_reason && r < PC_VERIFY_NB_REASONS; r++) {
+			series(out, PFX "host_client_verifications_total", "host", h[i].name, "reason",
+			       pc_verify_reason_name((enum pc_verify_reason)r));
+			fprintf(out, " %" PRIu64 "\n", h[i].verify[r]);
+		}
 	/* Each cert once, however many marked hosts serve it. */
 	qsort(h, n, sizeof(*h), by_cert);
 	family(out, PFX "cert_expiry_timestamp_seconds", "gauge",

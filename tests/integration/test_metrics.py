@@ -100,7 +100,7 @@ def value(text, name, **labels):
     return samples(text).get((name, frozenset(labels.items())))
 
 
-def promtool(text, tmp_path):
+def promtool(text):
     r = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
                        capture_output=True, timeout=60)
     # promtool prints lint findings and exits 1 on any; 0 is clean.
@@ -130,7 +130,7 @@ def check_families(text):
     return typed
 
 
-def test_format_cli_and_http(pc, pki, tmp_path):
+def test_format_cli_and_http(pc, pki):
     """promtool and prometheus_client accept both outputs; every family
     has HELP/TYPE; the endpoint's headers are the exposition's."""
     client(pki, "mtls.tenant-a.test", "good")
@@ -140,7 +140,7 @@ def test_format_cli_and_http(pc, pki, tmp_path):
     assert headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert int(headers["content-length"]) == len(body.encode())
     for text in (cli, body):
-        promtool(text, tmp_path)
+        promtool(text)
         typed = check_families(text)
         fams = {f.name: f.type for f in text_string_to_metric_families(text)}
         assert fams["portcullis_tls_handshake_duration_seconds"] == "histogram"
@@ -333,17 +333,28 @@ def test_host_metrics_on(pc, pki):
         assert "quiet.tenant-a.test metrics" not in pcctl(pc, "dump", "config")
         before = pcctl(pc, "show", "stats", "prometheus")
         client(pki, "mtls.tenant-a.test", "good")
+        assert client(pki, "mtls.tenant-a.test", "unknown-ca")["alert"] == \
+            "TLSV1_ALERT_UNKNOWN_CA"
         client(pki, "quiet.tenant-a.test", "good")
+        client(pki, "quiet.tenant-a.test", "unknown-ca")
+        mtls = "mtls.tenant-a.test"
         deadline = time.monotonic() + 30
         while True:
             after = pcctl(pc, "show", "stats", "prometheus")
-            got = value(after, "portcullis_host_handshakes_total", host="mtls.tenant-a.test")
-            if got - value(before, "portcullis_host_handshakes_total",
-                           host="mtls.tenant-a.test") >= 1 or time.monotonic() > deadline:
+            d = lambda name, **l: value(after, name, host=mtls, **l) - \
+                value(before, name, host=mtls, **l)  # noqa: E731
+            if d("portcullis_host_tls_errors_total", reason="client_cert_refused") >= 1 or \
+                    time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        assert got - value(before, "portcullis_host_handshakes_total",
-                           host="mtls.tenant-a.test") == 1
+        assert d("portcullis_host_handshakes_total") == 1
+        assert d("portcullis_host_handshake_failures_total") == 1
+        assert d("portcullis_host_tls_errors_total", reason="client_cert_refused") == 1
+        assert d("portcullis_host_tls_errors_total", reason="not_tls") == 0
+        assert d("portcullis_host_client_verifications_total", reason="ok") == 1
+        assert d("portcullis_host_client_verifications_total", reason="unknown-ca") == 1
+        promtool(after)
+        check_families(after)
         hosts = {dict(k[1]).get("host") for k in samples(after)} - {None}
         assert hosts == {"mtls.tenant-a.test"}
         certs = {dict(k[1])["cert"] for k in samples(after)
