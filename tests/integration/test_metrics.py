@@ -329,7 +329,9 @@ def test_host_metrics_on(pc, pki):
         info = json.loads(pcctl(pc, "show", "host", "mtls.tenant-a.test", "json"))
         assert info["metrics"] is True and info["policy_digest"] == digest
         assert "metrics: on" in pcctl(pc, "show", "host", "mtls.tenant-a.test")
-        assert "host mtls.tenant-a.test metrics on" in pcctl(pc, "dump", "config")
+        dump = pcctl(pc, "dump", "config")
+        assert "host mtls.tenant-a.test metrics on" in dump
+        assert f"metrics listen 127.0.0.1:{PORT}" in dump
         assert "quiet.tenant-a.test metrics" not in pcctl(pc, "dump", "config")
         before = pcctl(pc, "show", "stats", "prometheus")
         client(pki, "mtls.tenant-a.test", "good")
