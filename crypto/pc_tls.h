@@ -132,6 +132,26 @@ struct pc_tls_cert_spec *pc_tls_txn_cert(struct pc_tls_txn *x, const char *name,
 /* Stage the deletion of an object (it must exist, committed or staged). */
 int pc_tls_txn_del(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *name, char *err,
 		   size_t errlen);
+/* A transaction that states the whole trust configuration (a config file
+ * read again by `reload`): an object it stages starts from defaults, not
+ * from the committed spec, as at start. */
+struct pc_tls_txn *pc_tls_txn_new_whole(void);
+/* What a whole transaction changes (pc_tls_txn_reduce): counts, and the
+ * first PC_TLS_DIFF_NAMES objects of each kind of change ("host a.test,
+ * ca-set acme, ..."). */
+#define PC_TLS_DIFF_NAMES 8
+struct pc_tls_diff {
+	unsigned long added, changed, removed, unchanged;
+	char added_names[640], changed_names[640], removed_names[640];
+};
+/* Reduce a whole transaction to the difference with the committed state:
+ * every committed object it does not name is staged for deletion, every
+ * staged object equal to the committed one (same spec, files with the
+ * same content as when it was built) is dropped, so the commit publishes
+ * only what changed and unchanged objects keep their version. Costs a
+ * look at every committed object and one read of each staged object's
+ * files, no parsing. 0, or -1 with err set. Main lcore. */
+int pc_tls_txn_reduce(struct pc_tls_txn *x, struct pc_tls_diff *d, char *err, size_t errlen);
 /* "show staged": one line per staged object, as config commands. */
 void pc_tls_txn_show(const struct pc_tls_txn *x, FILE *out);
 /* Validate everything (files read and parsed, keys matching, CRL issuers in

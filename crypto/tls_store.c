@@ -16,8 +16,10 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 
 #include "tls_store.h"
+#include "verify_int.h"
 
 #define TLS_CERT_FILE_MAX (1u << 20)
 
@@ -342,10 +344,91 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err, siz
 	return buf;
 }
 
+/* One file's bytes into a files digest, its length first (so that where
+ * one file ends counts). */
+static int digest_add(wc_Sha256 *h, const void *buf, size_t len)
+{
+	uint64_t n = len;
+
+	return wc_Sha256Update(h, (const byte *)&n, sizeof(n)) != 0 ||
+			       wc_Sha256Update(h, (const byte *)buf, (word32)len) != 0
+		       ? -1
+		       : 0;
+}
+
+int tls_store_files_digest(enum pc_tls_kind kind, const void *spec,
+			   uint8_t out[PC_TRUST_DIGEST_LEN], char *err, size_t errlen)
+{
+	const struct pc_tls_caset_spec *cs = spec;
+	const struct pc_tls_cert_spec *ce = spec;
+	const struct pc_strv *lists[2] = {NULL, NULL};
+	char *pair[2] = {NULL, NULL};
+	struct pc_strv certs = {2, pair};
+	wc_Sha256 h;
+	int rc = 0;
+
+	if (kind == PC_TLS_CASET) {
+		lists[0] = &cs->files;
+		lists[1] = &cs->crls;
+	} else {
+		pair[0] = ce->chain;
+		pair[1] = ce->key;
+		lists[0] = &certs;
+	}
+	if (wc_InitSha256(&h) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		return -1;
+	}
+	for (int l = 0; l < 2 && rc == 0; l++)
+		for (unsigned int i = 0; lists[l] != NULL && i < lists[l]->n && rc == 0; i++) {
+			char *buf;
+			size_t len;
+
+			rc = pc_read_file(lists[l]->v[i], &buf, &len, err, errlen);
+			if (rc != 0)
+				break;
+			rc = digest_add(&h, buf, len);
+			explicit_bzero(buf, len); /* a private key, maybe */
+			free(buf);
+		}
+	if (rc == 0 && wc_Sha256Final(&h, out) != 0)
+		rc = -1;
+	wc_Sha256Free(&h);
+	return rc;
+}
+
+/* The files of a ca-set, each read once: hashed into the version's files
+ * digest and parsed from the same bytes. */
+static int caset_add_files(struct pc_tls_caset *c, const struct pc_strv *v, bool crl,
+			   wc_Sha256 *h, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < v->n; i++) {
+		char *buf, msg[200] = "";
+		size_t len;
+		int rc;
+
+		if (pc_read_file(v->v[i], &buf, &len, err, errlen) != 0)
+			return -1;
+		rc = digest_add(h, buf, len);
+		if (rc == 0)
+			rc = crl ? pc_trust_add_crl_mem(c->trust, (const uint8_t *)buf, len, msg,
+							sizeof(msg))
+				 : pc_trust_add_ca_pem(c->trust, buf, len, msg, sizeof(msg));
+		free(buf);
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: %s", v->v[i], msg[0] != '\0' ? msg : "SHA-256 failed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, char *err,
 					   size_t errlen)
 {
 	struct pc_tls_caset *c = calloc(1, sizeof(*c));
+	wc_Sha256 h;
+	bool hashing = false;
 
 	if (c == NULL || tls_spec_copy(PC_TLS_CASET, &c->spec, s) != 0 ||
 	    (c->trust = pc_trust_new()) == NULL) {
@@ -356,20 +439,29 @@ struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, ch
 		snprintf(err, errlen, "no CA file");
 		goto fail;
 	}
-	for (unsigned int i = 0; i < s->files.n; i++)
-		if (pc_trust_add_ca_file(c->trust, s->files.v[i], err, errlen) != 0)
-			goto fail;
-	for (unsigned int i = 0; i < s->crls.n; i++)
-		if (pc_trust_add_crl_file(c->trust, s->crls.v[i], err, errlen) != 0)
-			goto fail;
+	if (wc_InitSha256(&h) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		goto fail;
+	}
+	hashing = true;
+	if (caset_add_files(c, &s->files, false, &h, err, errlen) != 0 ||
+	    caset_add_files(c, &s->crls, true, &h, err, errlen) != 0)
+		goto fail;
+	if (wc_Sha256Final(&h, c->files_digest) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		goto fail;
+	}
 	for (unsigned int i = 0; i < s->revoked.n; i++)
 		if (pc_trust_revoke_serial(c->trust, s->revoked.v[i], err, errlen) != 0)
 			goto fail;
 	if (pc_trust_finalize(c->trust, err, errlen) != 0)
 		goto fail;
+	wc_Sha256Free(&h);
 	c->loaded = time(NULL);
 	return c;
 fail:
+	if (hashing)
+		wc_Sha256Free(&h);
 	if (c != NULL)
 		free_caset(c);
 	return NULL;
@@ -443,6 +535,21 @@ static int check_pair(const struct pc_tls_cert *c, char *err, size_t errlen)
 	return ok ? 0 : -1;
 }
 
+/* A cert's files digest from the chain and key as read. */
+static int files_digest(uint8_t out[PC_TRUST_DIGEST_LEN], const char *pem, size_t len,
+			const char *kpem, size_t klen)
+{
+	wc_Sha256 h;
+	int rc;
+
+	if (wc_InitSha256(&h) != 0)
+		return -1;
+	rc = digest_add(&h, pem, len) != 0 || digest_add(&h, kpem, klen) != 0 ||
+	     wc_Sha256Final(&h, out) != 0;
+	wc_Sha256Free(&h);
+	return rc ? -1 : 0;
+}
+
 struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
 					 size_t errlen)
 {
@@ -476,6 +583,10 @@ struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char 
 		goto fail;
 	}
 	c->key_len = (size_t)n;
+	if (files_digest(c->files_digest, pem, len, kpem, klen) != 0) {
+		snprintf(err, errlen, "SHA-256 failed");
+		goto fail;
+	}
 	if (check_pair(c, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "%s and %s: %s", s->chain, s->key, why);
 		goto fail;

@@ -62,6 +62,7 @@ struct pc_tls_caset {
 	struct pc_tls_caset_spec spec;
 	struct pc_trust *trust;
 	int64_t loaded;        /* Unix time it was built */
+	uint8_t files_digest[PC_TRUST_DIGEST_LEN]; /* tls_store_files_digest() of what was read */
 };
 
 struct pc_tls_cert {
@@ -75,6 +76,7 @@ struct pc_tls_cert {
 	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids a connection can negotiate with it */
 	char subject[256];
 	int64_t not_after, loaded;
+	uint8_t files_digest[PC_TRUST_DIGEST_LEN]; /* tls_store_files_digest() of what was read */
 };
 
 struct pc_tls_host {
@@ -122,9 +124,18 @@ struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, ch
 struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
 					 size_t errlen);
 
+/* SHA-256 over the contents of the files a ca-set or cert spec names, in
+ * spec order: a version keeps the digest of the bytes it was built from,
+ * so a reload knows a file changed under an unchanged spec without
+ * parsing it. 0, or -1 with err set (a file that cannot be read). */
+int tls_store_files_digest(enum pc_tls_kind kind, const void *spec,
+			   uint8_t out[PC_TRUST_DIGEST_LEN], char *err, size_t errlen);
+
 /* Spec helpers (tls_txn.c). */
 void tls_spec_free(enum pc_tls_kind kind, void *spec);
 int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src);
+/* Do two specs of kind make the same object (files compared by name)? */
+bool tls_spec_equal(enum pc_tls_kind kind, const char *name, const void *a, const void *b);
 /* The config commands that make an object (a host's private ca-set and
  * cert given, when it has them, as its shortcuts). */
 void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const void *spec,

@@ -41,6 +41,7 @@ struct pc_tls_txn {
 	struct item **buckets;
 	unsigned int nb_buckets, n;
 	struct item *first, **tail;
+	bool whole; /* states the whole trust configuration (pc_tls_txn_new_whole) */
 };
 
 /* Hosts whose spec names no cert (committed), for the default-cert rule. */
@@ -229,6 +230,15 @@ static void txn_clear(struct pc_tls_txn *x)
 	x->n = 0;
 }
 
+struct pc_tls_txn *pc_tls_txn_new_whole(void)
+{
+	struct pc_tls_txn *x = pc_tls_txn_new();
+
+	if (x != NULL)
+		x->whole = true;
+	return x;
+}
+
 void pc_tls_txn_free(struct pc_tls_txn *x)
 {
 	if (x == NULL)
@@ -338,7 +348,14 @@ static void *stage(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *give
 	if (it == NULL)
 		goto nomem;
 	e = tls_store_get(kind, name);
-	if (e != NULL) {
+	/* A whole transaction states every object from scratch, as the
+	 * config file does at start; the base still guards against commits
+	 * in between. */
+	if (e != NULL && x->whole) {
+		it->base = e->changed;
+		if (kind == PC_TLS_HOST)
+			host_defaults(&it->spec.host);
+	} else if (e != NULL) {
 		const void *cur = e->cur;
 		const void *spec = kind == PC_TLS_HOST	 ? (const void *)&((const struct pc_tls_host *)cur)->spec
 				   : kind == PC_TLS_CASET ? (const void *)&((const struct pc_tls_caset *)cur)->spec
@@ -879,6 +896,142 @@ static void publish(struct pc_tls_txn *x, uint64_t gen)
 			it->built = NULL;
 			it->new_entry = false;
 		}
+}
+
+/* The committed spec of an entry's current version. */
+static const void *entry_spec(const struct tls_entry *e)
+{
+	const void *cur = e->cur;
+
+	return e->kind == PC_TLS_HOST	 ? (const void *)&((const struct pc_tls_host *)cur)->spec
+	       : e->kind == PC_TLS_CASET ? (const void *)&((const struct pc_tls_caset *)cur)->spec
+					 : (const void *)&((const struct pc_tls_cert *)cur)->spec;
+}
+
+/* A spec as its config lines (malloc()ed, NULL when out of memory). */
+static char *spec_text(enum pc_tls_kind kind, const char *name, const void *spec)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (m == NULL)
+		return NULL;
+	tls_spec_dump(m, kind, name, spec, NULL, NULL);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Compared as their config lines, so that every setting `dump config`
+ * knows is compared, those added later included. */
+bool tls_spec_equal(enum pc_tls_kind kind, const char *name, const void *a, const void *b)
+{
+	char *ta = spec_text(kind, name, a), *tb = spec_text(kind, name, b);
+	bool eq = ta != NULL && tb != NULL && strcmp(ta, tb) == 0;
+
+	free(ta);
+	free(tb);
+	return eq;
+}
+
+/* Is the staged object the committed one: the same spec and, for ca-sets
+ * and certs, files with the same content as when it was built (a file
+ * that cannot be read counts as changed: the commit says why). */
+static bool unchanged(const struct item *it, const struct tls_entry *e)
+{
+	uint8_t dg[PC_TRUST_DIGEST_LEN];
+	char why[256];
+	const uint8_t *had;
+
+	if (!tls_spec_equal(it->kind, it->name, &it->spec, entry_spec(e)))
+		return false;
+	if (it->kind == PC_TLS_HOST)
+		return true;
+	had = it->kind == PC_TLS_CASET ? ((const struct pc_tls_caset *)e->cur)->files_digest
+				       : ((const struct pc_tls_cert *)e->cur)->files_digest;
+	return tls_store_files_digest(it->kind, &it->spec, dg, why, sizeof(why)) == 0 &&
+	       memcmp(dg, had, sizeof(dg)) == 0;
+}
+
+/* Take an item out of the transaction. */
+static void drop_item(struct pc_tls_txn *x, struct item **link)
+{
+	struct item *it = *link;
+	struct item **h = &x->buckets[item_hash(it->kind, it->name) & (x->nb_buckets - 1)];
+
+	while (*h != it)
+		h = &(*h)->hnext;
+	*h = it->hnext;
+	*link = it->next;
+	if (x->tail == &it->next)
+		x->tail = link;
+	x->n--;
+	item_free(it);
+}
+
+/* "kind name" into one of the diff's name lists, while it has room. */
+static void diff_note(char *list, size_t cap, unsigned long count, const struct item *it)
+{
+	size_t at = strlen(list);
+
+	if (count > PC_TLS_DIFF_NAMES) {
+		if (count == PC_TLS_DIFF_NAMES + 1 && at + 5 < cap)
+			snprintf(list + at, cap - at, ", ...");
+		return;
+	}
+	snprintf(list + at, cap - at, "%s%s %s", at == 0 ? "" : ", ", kind_words[it->kind],
+		 it->name);
+}
+
+int pc_tls_txn_reduce(struct pc_tls_txn *x, struct pc_tls_diff *d, char *err, size_t errlen)
+{
+	size_t pl = strlen(PC_TLS_PRIVATE_PREFIX);
+
+	memset(d, 0, sizeof(*d));
+	/* What the configuration no longer names is removed; a host's
+	 * private objects follow their host (pc_tls_txn_del, settle_private). */
+	for (int k = 0; k < PC_TLS_NB_KINDS; k++) {
+		struct cds_lfht *t = tls_store_table((enum pc_tls_kind)k);
+		struct cds_lfht_iter iter;
+		struct tls_entry *e;
+
+		if (t == NULL)
+			continue;
+		cds_lfht_for_each_entry(t, &iter, e, node) {
+			if (strncmp(e->name, PC_TLS_PRIVATE_PREFIX, pl) == 0 ||
+			    find_item(x, e->kind, e->name) != NULL)
+				continue;
+			if (pc_tls_txn_del(x, e->kind, e->name, err, errlen) != 0)
+				return -1;
+		}
+	}
+	if (settle_private(x, err, errlen) != 0)
+		return -1;
+	for (struct item **link = &x->first; *link != NULL;) {
+		struct item *it = *link;
+		const struct tls_entry *e = it->skip ? NULL : tls_store_get(it->kind, it->name);
+
+		if (it->skip) {
+			link = &it->next;
+			continue;
+		}
+		if (it->del) {
+			diff_note(d->removed_names, sizeof(d->removed_names), ++d->removed, it);
+		} else if (e == NULL) {
+			diff_note(d->added_names, sizeof(d->added_names), ++d->added, it);
+		} else if (unchanged(it, e)) {
+			d->unchanged++;
+			drop_item(x, link);
+			continue;
+		} else {
+			diff_note(d->changed_names, sizeof(d->changed_names), ++d->changed, it);
+		}
+		link = &it->next;
+	}
+	return 0;
 }
 
 int pc_tls_txn_commit(struct pc_tls_txn *x, char *err, size_t errlen)

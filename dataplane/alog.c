@@ -3,7 +3,9 @@
  * Access log: per-worker rings of fixed-size records (single producer:
  * the worker; single consumer: the logging thread), a thread that drains
  * them to a file. Lines are logfmt (key=value, values with spaces or
- * quotes quoted), one per record.
+ * quotes quoted) or JSON objects (`access-log format`), one per record.
+ * The file is opened O_APPEND (a copytruncate leaves no hole) and opened
+ * again by `access-log reopen` after logrotate renamed it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +43,8 @@ static struct alog_lcore alog_lcores[RTE_MAX_LCORE];
 static pthread_mutex_t alog_out_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *alog_out;
 static bool alog_out_close;
+static char alog_path[1024];          /* alog_out's file, when alog_out_close */
+static atomic_bool alog_json;
 static pthread_t alog_thread;
 static atomic_bool alog_running;
 static atomic_uint_fast64_t alog_written;
@@ -121,12 +125,191 @@ int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
 	return (int)at;
 }
 
+/* A JSON line being written: at is where the next byte goes; full once
+ * something did not fit. The last two bytes are kept for "}" and the NUL,
+ * and reserve more for the "truncated" member. */
+#define JW_RESERVE (sizeof(",\"truncated\":true") - 1)
+struct jw {
+	char *buf;
+	size_t len, at, reserve;
+	bool full;
+};
+
+static void jw_put(struct jw *w, const char *s, size_t n)
+{
+	if (w->full || w->at + n + 2 + w->reserve > w->len) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->buf + w->at, s, n);
+	w->at += n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. p is NUL-terminated:
+ * a continuation byte is never NUL, so this reads no further. */
+static unsigned int utf8_len(const unsigned char *p)
+{
+	unsigned int n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (unsigned int i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* s as a JSON string (RFC 8259): quote and backslash escaped, control
+ * bytes as \n, \r, \t or \u00XX, well-formed UTF-8 as it is, any other byte as
+ * U+FFFD: whatever a client put in its SNI, certificate or path, the
+ * line stays one valid JSON line. */
+static void jw_str(struct jw *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	jw_put(w, "\"", 1);
+	while (*p != '\0' && !w->full) {
+		unsigned int n = utf8_len(p);
+		char esc[8];
+
+		if (n == 0) {
+			jw_put(w, "\\ufffd", 6);
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			jw_put(w, esc, 2);
+		} else if (*p == '\n') {
+			jw_put(w, "\\n", 2);
+		} else if (*p == '\r') {
+			jw_put(w, "\\r", 2);
+		} else if (*p == '\t') {
+			jw_put(w, "\\t", 2);
+		} else if (*p < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			jw_put(w, esc, 6);
+		} else {
+			jw_put(w, (const char *)p, n);
+		}
+		p += n;
+	}
+	jw_put(w, "\"", 1);
+}
+
+/* One "key":value member; value is raw JSON (a number, true, null) when
+ * str is NULL. A member that does not fit is taken back whole. */
+static void jw_member(struct jw *w, const char *key, const char *str, const char *raw)
+{
+	size_t at = w->at;
+
+	if (w->full)
+		return;
+	if (at > 1)
+		jw_put(w, ",", 1);
+	jw_str(w, key);
+	jw_put(w, ":", 1);
+	if (str != NULL)
+		jw_str(w, str);
+	else
+		jw_put(w, raw, strlen(raw));
+	if (w->full)
+		w->at = at;
+}
+
+/* A string member, or null when the string is empty. */
+static void jw_opt(struct jw *w, const char *key, const char *s)
+{
+	jw_member(w, key, s[0] != '\0' ? s : NULL, "null");
+}
+
+int pc_alog_format_json(const struct pc_alog_rec *r, char *buf, size_t len)
+{
+	struct jw w = {buf, len, 1, JW_RESERVE, false};
+	char tmp[64], when[80];
+	struct tm tm;
+	time_t secs = (time_t)(r->time_ns / 1000000000);
+	struct in_addr a = {.s_addr = r->client_addr};
+	char addr[INET_ADDRSTRLEN];
+
+	if (len < 3) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	gmtime_r(&secs, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when, sizeof(when), "%s.%03dZ", tmp, (int)(r->time_ns / 1000000 % 1000));
+	buf[0] = '{';
+	jw_member(&w, "time", when, NULL);
+	jw_member(&w, "event", r->event, NULL);
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	snprintf(tmp, sizeof(tmp), "%s:%u", addr, r->client_port);
+	jw_member(&w, "client", tmp, NULL);
+	jw_opt(&w, "sni", r->sni);
+	jw_member(&w, "tls",
+		  r->tls_version == 0x0304   ? "TLSv1.3"
+		  : r->tls_version == 0x0303 ? "TLSv1.2"
+					     : NULL,
+		  "null");
+	jw_opt(&w, "cipher", r->cipher);
+	jw_member(&w, "resumed", NULL, r->resumed ? "true" : "false");
+	jw_member(&w, "verify", r->verify[0] != '\0' ? r->verify : "NONE", NULL);
+	jw_opt(&w, "subject", r->subject);
+	jw_opt(&w, "serial", r->serial);
+	jw_opt(&w, "identity", r->identity);
+	jw_opt(&w, "method", r->method);
+	jw_opt(&w, "path", r->path);
+	snprintf(tmp, sizeof(tmp), "%u", r->status);
+	jw_member(&w, "status", NULL, r->status != 0 ? tmp : "null");
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, r->bytes_in);
+	jw_member(&w, "bytes_in", NULL, tmp);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64, r->bytes_out);
+	jw_member(&w, "bytes_out", NULL, tmp);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%03u", r->duration_us / 1000,
+		 (unsigned int)(r->duration_us % 1000));
+	jw_member(&w, "duration_ms", NULL, tmp);
+	if (r->error[0] != '\0')
+		jw_member(&w, "error", r->error, NULL);
+	if (w.full) {
+		/* Room was kept for this (unless len is tiny). */
+		w.full = false;
+		w.reserve = 0;
+		jw_member(&w, "truncated", NULL, "true");
+	}
+	buf[w.at++] = '}';
+	buf[w.at] = '\0';
+	return (int)w.at;
+}
+
 /* Write what every ring holds; returns the number of records. */
 static unsigned int drain_all(void)
 {
 	struct pc_alog_rec recs[ALOG_DRAIN_BURST];
-	char line[4096];
+	char line[PC_ALOG_LINE_MAX];
 	unsigned int total = 0;
+	bool json = atomic_load(&alog_json);
 
 	pthread_mutex_lock(&alog_out_lock);
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
@@ -138,7 +321,10 @@ static unsigned int drain_all(void)
 		while ((n = rte_ring_sc_dequeue_burst_elem(ring, recs, sizeof(recs[0]),
 							   ALOG_DRAIN_BURST, NULL)) != 0) {
 			for (unsigned int k = 0; k < n && alog_out != NULL; k++) {
-				pc_alog_format(&recs[k], line, sizeof(line));
+				if (json)
+					pc_alog_format_json(&recs[k], line, sizeof(line));
+				else
+					pc_alog_format(&recs[k], line, sizeof(line));
 				fputs(line, alog_out);
 				fputc('\n', alog_out);
 			}
@@ -155,11 +341,36 @@ static unsigned int drain_all(void)
 	return total;
 }
 
-/* path's stream: stdout, or the file opened for appending. */
+/* path's stream: stdout, or the file opened for appending (O_APPEND:
+ * after a copytruncate, lines go on at the new end). */
 static FILE *open_out(const char *path, bool *close_it)
 {
 	*close_it = strcmp(path, "stdout") != 0;
-	return *close_it ? fopen(path, "a") : stdout;
+	return *close_it ? fopen(path, "ae") : stdout;
+}
+
+void pc_alog_set_json(bool json)
+{
+	atomic_store(&alog_json, json);
+}
+
+int pc_alog_reopen(void)
+{
+	FILE *f, *old;
+
+	if (!alog_out_close)
+		return 0;
+	f = fopen(alog_path, "ae");
+	if (f == NULL)
+		return -errno;
+	/* Records drained before the swap are in the renamed file, those
+	 * after it in the new one. */
+	pthread_mutex_lock(&alog_out_lock);
+	old = alog_out;
+	alog_out = f;
+	pthread_mutex_unlock(&alog_out_lock);
+	fclose(old);
+	return 0;
 }
 
 bool pc_alog_started(void)
@@ -180,6 +391,8 @@ int pc_alog_switch(const char *path)
 	alog_out = f;
 	alog_out_close = close_new;
 	pthread_mutex_unlock(&alog_out_lock);
+	if (close_new)
+		snprintf(alog_path, sizeof(alog_path), "%s", path);
 	if (close_old)
 		fclose(old);
 	return 0;
@@ -201,6 +414,7 @@ int pc_alog_start(const char *path, unsigned int ring_size)
 	int err;
 
 	alog_out = open_out(path, &alog_out_close);
+	snprintf(alog_path, sizeof(alog_path), "%s", path);
 	if (alog_out == NULL) {
 		err = errno;
 		fprintf(stderr, "portcullis: access log %s: %s\n", path, strerror(err));

@@ -49,6 +49,13 @@ bool pc_alog_started(void);
  * or nowhere (NULL: records are taken from the rings and discarded).
  * 0, or a negative errno (nothing changes then). */
 int pc_alog_switch(const char *path);
+/* Main lcore: open the file records go to again (logrotate renamed it;
+ * records still in the rings go to the new one, none is lost). 0 when the
+ * log goes to stdout or nowhere; a negative errno keeps the old file. */
+int pc_alog_reopen(void);
+/* Lines as logfmt (the default) or as JSON objects, from the next record
+ * on. Any thread. */
+void pc_alog_set_json(bool json);
 /* Worker: queue a record (copied); a full ring drops it and counts. Does
  * nothing when no access log is configured. */
 void pc_alog_push(const struct pc_alog_rec *r);
@@ -60,7 +67,13 @@ struct pc_alog_counts {
 void pc_alog_counts(struct pc_alog_counts *c);
 /* "alog_records_written N" and "alog_records_dropped N". Any thread. */
 void pc_alog_dump_counters(FILE *out);
-/* Format one record as the logging thread writes it (tests). */
+/* Format one record as the logging thread writes it, logfmt or JSON (one
+ * object, its strings escaped so that the line is valid JSON in UTF-8;
+ * an over-long field is left out rather than cut, and the object then
+ * says "truncated":true). Both fit any record in PC_ALOG_LINE_MAX bytes.
+ * The length written (NUL excluded). */
+#define PC_ALOG_LINE_MAX 8192
 int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len);
+int pc_alog_format_json(const struct pc_alog_rec *r, char *buf, size_t len);
 
 #endif

@@ -51,6 +51,54 @@ static int cmd_control_socket(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* At start the destination is only noted (main opens it after the file
+ * is read); at run time it changes at once. */
+static int cmd_event_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int rc;
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strlen(argv[0]) >= sizeof(ctx->event_log))
+		return pc_cmd_fail(ctx, "path too long");
+	if (ctx->running) {
+		if (!pc_event_started())
+			return pc_cmd_fail(ctx, "the event log is not open yet");
+		rc = pc_event_open(argv[0]);
+		if (rc != 0)
+			return pc_cmd_fail(ctx, "%s: %s", argv[0], strerror(-rc));
+	}
+	snprintf(ctx->event_log, sizeof(ctx->event_log), "%s", argv[0]);
+	return 0;
+}
+
+static int cmd_event_log_reopen(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	rc = pc_event_reopen();
+	if (rc != 0)
+		return pc_cmd_fail(ctx, "%s: %s", ctx->event_log, strerror(-rc));
+	return 0;
+}
+
+static int cmd_reload(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	char who[80], err[PC_CMD_ERR_LEN];
+
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	snprintf(who, sizeof(who), "cli %s", ctx->session != NULL ? pc_session_peer(ctx->session)
+								 : "?");
+	if (pc_reload(ctx, who, ctx->out, err, sizeof(err)) != 0)
+		return pc_cmd_fail(ctx, "%s", err);
+	return 0;
+}
+
 static int cmd_help(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	(void)argv;
@@ -93,6 +141,41 @@ static bool json_arg(int *argc, char **argv)
 	return false;
 }
 
+/* The config reloads of show info: counts, when the last one was and
+ * what it did or why it was refused. */
+static void show_reloads(FILE *out, bool json)
+{
+	const struct pc_reload_stats *r = &pc_reloads;
+	char when[32] = "never";
+	struct tm tm;
+
+	if (r->config_last != 0 && gmtime_r(&r->config_last, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!json) {
+		fprintf(out, "reloads: %" PRIu64 " ok, %" PRIu64 " failed\nlast reload: %s", r->config_ok,
+			r->config_failed, when);
+		if (r->config_last != 0)
+			fprintf(out, " %s: %s", r->config_last_ok ? "ok" : "failed",
+				r->config_last_result);
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, "\"reloads_ok\":%" PRIu64 ",\"reloads_failed\":%" PRIu64 ",\"last_reload\":",
+		r->config_ok, r->config_failed);
+	if (r->config_last == 0) {
+		fprintf(out, "null}\n");
+		return;
+	}
+	fprintf(out, "{\"time\":\"%s\",\"ok\":%s,\"result\":\"", when,
+		r->config_last_ok ? "true" : "false");
+	for (const char *p = r->config_last_result; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if ((unsigned char)*p >= 0x20)
+			fputc(*p, out);
+	fprintf(out, "\"}}\n");
+}
+
 static int cmd_show_info(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	bool json = json_arg(&argc, argv);
@@ -109,7 +192,7 @@ static int cmd_show_info(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	if (json)
 		fprintf(ctx->out,
 			"{\"version\":\"%s\",\"uptime_s\":%ld,\"workers\":%u,\"generation\":%" PRIu64
-			",\"hosts\":%lu,\"ca_sets\":%lu,\"certs\":%lu,\"heap_bytes\":%zu}\n",
+			",\"hosts\":%lu,\"ca_sets\":%lu,\"certs\":%lu,\"heap_bytes\":%zu,",
 			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
 			c.certs, heap);
 	else
@@ -118,6 +201,7 @@ static int cmd_show_info(struct pc_cmd_ctx *ctx, int argc, char **argv)
 			"\nhosts: %lu\nca-sets: %lu\ncerts: %lu\nheap: %zu bytes\n",
 			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
 			c.certs, heap);
+	show_reloads(ctx->out, json);
 	return 0;
 }
 
@@ -359,6 +443,11 @@ static int cmd_dump_config(struct pc_cmd_ctx *ctx, int argc, char **argv)
 static const struct pc_cmd ctl_cmds[] = {
 	{"control socket", "control socket PATH [mode OCTAL] [group NAME]", cmd_control_socket, 0,
 	 "the socket is opened at start"},
+	{"event-log", "event-log stdout|stderr|FILE", cmd_event_log, PC_CMD_RUN},
+	{"event-log reopen", "event-log reopen  (after logrotate renamed the file)",
+	 cmd_event_log_reopen, PC_CMD_CLI | PC_CMD_NO_USAGE},
+	{"reload", "reload  (read the config file again, apply what changed)", cmd_reload,
+	 PC_CMD_CLI | PC_CMD_NO_USAGE},
 	{"help", "help", cmd_help, CLI},
 	{"begin", "begin", cmd_begin, PC_CMD_CLI},
 	{"commit", "commit", cmd_commit, PC_CMD_CLI},

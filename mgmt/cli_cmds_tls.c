@@ -268,13 +268,28 @@ static struct pc_tls_caset_spec *host_caset(struct pc_cmd_ctx *ctx, const char *
 	return c;
 }
 
+/* A certificate and key named by a line: loaded and checked at once; when
+ * the config file is read again (reload) only readable, as CA files at
+ * start: the reload parses what changed, once, at its commit. */
+static int cert_files(struct pc_cmd_ctx *ctx, const char *chain, const char *key)
+{
+	if (path_arg(ctx, chain) || path_arg(ctx, key))
+		return -1;
+	if (!ctx->reread)
+		return pc_tls_check_cert(chain, key, ctx->err, sizeof(ctx->err));
+	if (access(chain, R_OK) != 0)
+		return pc_cmd_fail(ctx, "%s: %s", chain, strerror(errno));
+	if (access(key, R_OK) != 0)
+		return pc_cmd_fail(ctx, "%s: %s", key, strerror(errno));
+	return 0;
+}
+
 static int host_cert(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
 		     int argc, char **argv)
 {
 	struct pc_tls_cert_spec *c;
 
-	if (pc_arg_count(ctx, argc, 2) || path_arg(ctx, argv[0]) || path_arg(ctx, argv[1]) ||
-	    pc_tls_check_cert(argv[0], argv[1], ctx->err, sizeof(ctx->err)) != 0)
+	if (pc_arg_count(ctx, argc, 2) || cert_files(ctx, argv[0], argv[1]))
 		return -1;
 	c = pc_tls_txn_cert(ctx->txn, private_of(name), ctx->err, sizeof(ctx->err));
 	if (c == NULL)
@@ -521,9 +536,8 @@ static int cmd_cert(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	struct pc_tls_cert_spec *c;
 
-	if (pc_arg_count(ctx, argc, 3) || object_name(ctx, argv[0]) || path_arg(ctx, argv[1]) ||
-	    path_arg(ctx, argv[2]) ||
-	    pc_tls_check_cert(argv[1], argv[2], ctx->err, sizeof(ctx->err)) != 0)
+	if (pc_arg_count(ctx, argc, 3) || object_name(ctx, argv[0]) ||
+	    cert_files(ctx, argv[1], argv[2]))
 		return -1;
 	c = pc_tls_txn_cert(ctx->txn, argv[0], ctx->err, sizeof(ctx->err));
 	if (c == NULL)
@@ -580,6 +594,37 @@ static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_access_log_format(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "json") != 0 && strcmp(argv[0], "logfmt") != 0)
+		return pc_cmd_fail(ctx, "expected logfmt or json");
+	ctx->access_log_json = strcmp(argv[0], "json") == 0;
+	return 0;
+}
+
+static void apply_access_log_format(const struct pc_cmd_ctx *ctx)
+{
+	pc_alog_set_json(ctx->access_log_json);
+}
+
+/* logrotate's create mode: the file was renamed, a new one is wanted. */
+static int cmd_access_log_reopen(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	if (!pc_alog_started())
+		return pc_cmd_fail(ctx, "no access log (access-log FILE at start)");
+	rc = pc_alog_reopen();
+	if (rc != 0)
+		return pc_cmd_fail(ctx, "%s: %s", ctx->access_log, strerror(-rc));
+	return 0;
+}
+
 #define CTX_FIXED "every worker's shared TLS context is built from it at start"
 #define OBJ (PC_CMD_RUN | PC_CMD_STAGE)
 
@@ -611,6 +656,10 @@ static const struct pc_cmd tls_cmds[] = {
 	{"cert", "cert NAME CHAIN KEY", cmd_cert, OBJ},
 	{"del", "del host|ca-set|cert NAME", cmd_del, OBJ},
 	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, PC_CMD_RUN},
+	{"access-log format", "access-log format logfmt|json", cmd_access_log_format, PC_CMD_RUN,
+	 NULL, apply_access_log_format},
+	{"access-log reopen", "access-log reopen  (after logrotate renamed the file)",
+	 cmd_access_log_reopen, PC_CMD_CLI | PC_CMD_NO_USAGE},
 };
 
 const struct pc_cmd_table pc_cmds_tls = {tls_cmds, sizeof(tls_cmds) / sizeof(tls_cmds[0])};

@@ -46,15 +46,12 @@ static int words_match(const char *words, int argc, char **argv)
 	return i;
 }
 
-int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
+/* Tokenise line in place (a '#' starts a comment) into argv; returns the
+ * number of words, or -1 when there are too many. */
+static int tokenise(char *line, char **argv)
 {
-	char *argv[PC_CMD_MAX_ARGS + 1];
-	int argc = 0;
 	char *save = NULL;
-
-	ctx->err[0] = '\0';
-	if (row != NULL)
-		*row = NULL;
+	int argc = 0;
 	char *hash = strchr(line, '#');
 
 	if (hash != NULL)
@@ -62,12 +59,15 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 	for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
 	     t = strtok_r(NULL, " \t\r\n", &save)) {
 		if (argc == PC_CMD_MAX_ARGS)
-			return pc_cmd_fail(ctx, "too many words (at most %d)", PC_CMD_MAX_ARGS);
+			return -1;
 		argv[argc++] = t;
 	}
-	if (argc == 0)
-		return 0;
+	return argc;
+}
 
+/* The row whose words match the most leading words of argv. */
+static const struct pc_cmd *lookup(int argc, char **argv, int *nwords)
+{
 	const struct pc_cmd *best = NULL;
 	int best_n = 0;
 
@@ -82,6 +82,33 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 			}
 		}
 	}
+	*nwords = best_n;
+	return best;
+}
+
+const struct pc_cmd *pc_cmd_find(char *line)
+{
+	char *argv[PC_CMD_MAX_ARGS + 1];
+	int argc = tokenise(line, argv), n;
+
+	return argc > 0 ? lookup(argc, argv, &n) : NULL;
+}
+
+int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
+{
+	char *argv[PC_CMD_MAX_ARGS + 1];
+	int argc, best_n;
+	const struct pc_cmd *best;
+
+	ctx->err[0] = '\0';
+	if (row != NULL)
+		*row = NULL;
+	argc = tokenise(line, argv);
+	if (argc < 0)
+		return pc_cmd_fail(ctx, "too many words (at most %d)", PC_CMD_MAX_ARGS);
+	if (argc == 0)
+		return 0;
+	best = lookup(argc, argv, &best_n);
 	if (best == NULL)
 		return pc_cmd_fail(ctx, "unknown command '%s'", argv[0]);
 	if (row != NULL)
@@ -101,6 +128,8 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row)
 		char msg[PC_CMD_ERR_LEN];
 
 		snprintf(msg, sizeof(msg), "%s", ctx->err);
+		if (best->flags & PC_CMD_NO_USAGE)
+			return pc_cmd_fail(ctx, "%s: %s", best->words, msg);
 		return pc_cmd_fail(ctx, "%s: %s (usage: %s)", best->words, msg, best->usage);
 	}
 	if (ctx->running && best->apply != NULL)

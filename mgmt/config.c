@@ -18,7 +18,7 @@ static int config_fail(FILE *f, char *line)
 	return -1;
 }
 
-int pc_config_load(const char *path, struct pc_cmd_ctx *ctx)
+int pc_config_read(const char *path, struct pc_cmd_ctx *ctx, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -27,32 +27,42 @@ int pc_config_load(const char *path, struct pc_cmd_ctx *ctx)
 	unsigned int lineno = 0;
 
 	if (f == NULL) {
-		fprintf(stderr, "portcullis: %s: %s\n", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		if (n > PC_CONFIG_LINE_MAX) {
-			fprintf(stderr, "%s:%u: line longer than %d bytes\n", path, lineno,
-				PC_CONFIG_LINE_MAX);
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
+				 PC_CONFIG_LINE_MAX);
 			return config_fail(f, line);
 		}
 		if (strlen(line) != (size_t)n) {
-			fprintf(stderr, "%s:%u: NUL byte in line\n", path, lineno);
+			snprintf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
 			return config_fail(f, line);
 		}
 		if (pc_cmd_exec(ctx, line, NULL) != 0) {
-			fprintf(stderr, "%s:%u: %s\n", path, lineno, ctx->err);
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, ctx->err);
 			return config_fail(f, line);
 		}
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "portcullis: %s: read error\n", path);
+		snprintf(err, errlen, "%s: read error", path);
 		return config_fail(f, line);
 	}
 	free(line);
 	fclose(f);
 	return 0;
+}
+
+int pc_config_load(const char *path, struct pc_cmd_ctx *ctx)
+{
+	char err[PC_CMD_ERR_LEN + PC_TLS_PATH_MAX + 32];
+
+	if (pc_config_read(path, ctx, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return -1;
 }
 
 static void dump_u32_or_off(FILE *out, const char *words, uint32_t v)
@@ -65,11 +75,17 @@ static void dump_u32_or_off(FILE *out, const char *words, uint32_t v)
 
 void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 {
+	fprintf(out, "# portcullis %s: the running configuration\n", PC_VERSION);
+	pc_config_dump_settings(ctx, out);
+	pc_tls_dump_objects(out);
+}
+
+void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
+{
 	const struct pc_dp_config *d = ctx->dp;
 	const struct pc_dp_tcp *t = &d->tcp;
 	const struct pc_tls_spec *s = ctx->tls;
 
-	fprintf(out, "# portcullis %s: the running configuration\n", PC_VERSION);
 	fprintf(out, "ip address %u.%u.%u.%u/%u\n", d->addr >> 24, (d->addr >> 16) & 0xff,
 		(d->addr >> 8) & 0xff, d->addr & 0xff, d->prefix_len);
 	if (d->gateway != 0)
@@ -125,6 +141,8 @@ void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 		s->verify_cache);
 	if (ctx->access_log[0] != '\0')
 		fprintf(out, "access-log %s %u\n", ctx->access_log, ctx->access_log_ring);
+	fprintf(out, "access-log format %s\n", ctx->access_log_json ? "json" : "logfmt");
+	fprintf(out, "event-log %s\n", ctx->event_log[0] != '\0' ? ctx->event_log : "stdout");
 	if (ctx->ctl.path[0] != '\0')
 		fprintf(out, "control socket %s mode %o%s%s\n", ctx->ctl.path, ctx->ctl.mode,
 			ctx->ctl.group[0] != '\0' ? " group " : "", ctx->ctl.group);
@@ -132,5 +150,4 @@ void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out)
 		fprintf(out, "metrics listen %u.%u.%u.%u:%u\n", ctx->metrics.addr >> 24,
 			(ctx->metrics.addr >> 16) & 0xff, (ctx->metrics.addr >> 8) & 0xff,
 			ctx->metrics.addr & 0xff, ctx->metrics.port);
-	pc_tls_dump_objects(out);
 }

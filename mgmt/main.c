@@ -4,7 +4,7 @@
  * it loads the config (the trust objects in one transaction), sets up the
  * dataplane, launches the workers, then serves the control socket and
  * waits for signals (SIGINT/SIGTERM stop, SIGUSR1 dumps counters, SIGUSR2
- * the TCP connections) until shutdown, when it stops the workers, prints
+ * the TCP connections, SIGHUP reloads the config file) until shutdown, when it stops the workers, prints
  * the counters and returns every resource so that a new instance can
  * start at once. It is a liburcu QSBR reader (the trust tables are
  * rculfhash), offline whenever it waits.
@@ -34,6 +34,7 @@
 static volatile sig_atomic_t pc_sig_stop;
 static volatile sig_atomic_t pc_sig_dump;
 static volatile sig_atomic_t pc_sig_conns;
+static volatile sig_atomic_t pc_sig_reload;
 
 static void on_signal(int sig)
 {
@@ -41,6 +42,8 @@ static void on_signal(int sig)
 		pc_sig_dump = 1;
 	else if (sig == SIGUSR2)
 		pc_sig_conns = 1;
+	else if (sig == SIGHUP)
+		pc_sig_reload = 1;
 	else
 		pc_sig_stop = 1;
 }
@@ -157,6 +160,7 @@ int main(int argc, char **argv)
 	static struct pc_cmd_ctx ctx;
 	struct pc_dp_config dp;
 	const char *config = NULL;
+	int rc;
 
 	/* Tests and operators read stdout through pipes and files: a line is
 	 * complete when it is written, even if the process dies next. */
@@ -186,8 +190,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rcu_register_thread();
+	ctx.config_file = config;
 	ctx.txn = pc_tls_txn_new();
 	if (ctx.txn == NULL || pc_config_load(config, &ctx) != 0) {
+		pc_tls_txn_free(ctx.txn);
+		rcu_unregister_thread();
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	rc = pc_event_open(ctx.event_log[0] != '\0' ? ctx.event_log : "stdout");
+	if (rc != 0) {
+		fprintf(stderr, "portcullis: event log %s: %s\n", ctx.event_log, strerror(-rc));
 		pc_tls_txn_free(ctx.txn);
 		rcu_unregister_thread();
 		rte_eal_cleanup();
@@ -201,13 +215,15 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
-	int rc = start_tls(&ctx);
+	rc = start_tls(&ctx);
 
 	pc_tls_txn_free(ctx.txn);
 	ctx.txn = NULL;
 	if (rc == 0 && ctx.access_log[0] != '\0')
 		rc = pc_alog_start(ctx.access_log, ctx.access_log_ring);
+	pc_alog_set_json(ctx.access_log_json);
 	if (rc == 0)
 		rc = pc_dp_init(&dp);
 	if (rc == 0)
@@ -236,6 +252,12 @@ int main(int argc, char **argv)
 		if (pc_sig_dump) {
 			pc_sig_dump = 0;
 			dump_counters();
+		}
+		if (pc_sig_reload) {
+			char err[PC_CMD_ERR_LEN];
+
+			pc_sig_reload = 0;
+			pc_reload(&ctx, "SIGHUP", NULL, err, sizeof(err));
 		}
 		pc_tls_reclaim();
 		pc_tls_ticket_timer();

@@ -47,6 +47,11 @@ struct pc_cmd_ctx {
 	unsigned int tls_listeners;
 	char access_log[PC_TLS_PATH_MAX]; /* "" = off */
 	uint32_t access_log_ring;         /* records per worker */
+	bool access_log_json;             /* access-log format json (else logfmt) */
+	char event_log[PC_TLS_PATH_MAX];  /* stdout, stderr or a file; "" = stdout */
+	const char *config_file;          /* the -c file, read again by reload */
+	bool reread;                      /* that file read again: certificate files only
+					   * checked readable, the commit parses what changed */
 	struct pc_ctl_cfg ctl;
 	struct pc_metrics_cfg metrics;
 	char err[PC_CMD_ERR_LEN];
@@ -57,6 +62,7 @@ struct pc_cmd_ctx {
 #define PC_CMD_CLI 0x2   /* only at run time */
 #define PC_CMD_READ 0x4  /* changes nothing: sessions of any level */
 #define PC_CMD_STAGE 0x8 /* changes trust objects: staged in the transaction */
+#define PC_CMD_NO_USAGE 0x10 /* its failures are not about its arguments: no usage line */
 
 /* One row of a command table (HAProxy cli_kws, VPP VLIB_CLI_COMMAND):
  * the fixed words that select it, its usage line, a handler that gets the
@@ -87,9 +93,17 @@ int pc_cmd_exec(struct pc_cmd_ctx *ctx, char *line, const struct pc_cmd **row);
 /* Read a config file: one command per line. Stops at the first error and
  * prints "FILE:LINE: message" to stderr. Returns 0 or -1. */
 int pc_config_load(const char *path, struct pc_cmd_ctx *ctx);
+/* The same, the message in err instead. */
+int pc_config_read(const char *path, struct pc_cmd_ctx *ctx, char *err, size_t errlen);
 
 /* The config file that reproduces ctx's running state (`dump config`). */
 void pc_config_dump(const struct pc_cmd_ctx *ctx, FILE *out);
+/* Its settings only (no trust object), one line per setting, defaults
+ * included: what reload compares. */
+void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out);
+
+/* The row a command line would run (line is tokenised in place), or NULL. */
+const struct pc_cmd *pc_cmd_find(char *line);
 
 /* Print every command's usage; cli: only those the CLI runs, bare. */
 void pc_cmd_usage(FILE *out, bool cli);
@@ -140,8 +154,18 @@ void pc_loop_del(const struct pc_loop_src *s);
  * serve every source. */
 void pc_loop_poll(int timeout_ms);
 
-/* The event log (event.c): one line per event. */
+/* The event log (event.c): one line per event, to stdout (the default)
+ * or stderr with a "portcullis: " prefix, or appended to a file with an
+ * ISO-8601 UTC timestamp. Main lcore. */
 void pc_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Send events to where ("stdout", "stderr" or a file, opened O_APPEND)
+ * from now on: 0, or a negative errno with the old destination kept. */
+int pc_event_open(const char *where);
+/* Open the file again (logrotate's rename); 0 when the log is not a file. */
+int pc_event_reopen(void);
+/* Has main opened the event log (pc_event_open)? Before, `event-log` at
+ * run time is refused (unit tests, fuzzing). */
+bool pc_event_started(void);
 
 /* What reloads did (event.c): of the config file (`reload`, SIGHUP) and of
  * objects whose files changed on disk; for `show info` and the metrics. */
@@ -152,8 +176,16 @@ struct pc_reload_stats {
 	uint64_t files_ok, files_refused;
 	time_t files_last;      /* last attempt, 0 = none yet */
 	bool files_last_ok;
+	char config_last_result[PC_CMD_ERR_LEN]; /* what the last config reload did, or why not */
 };
 extern struct pc_reload_stats pc_reloads;
+
+/* `reload` and SIGHUP (reload.c): read run->config_file again and apply
+ * the difference with the running state as one transaction, or change
+ * nothing and return -1 with the reason in err. who names the trigger in
+ * the event log ("SIGHUP", "cli uid=0 pid=42"); out (may be NULL) gets
+ * the summary. Also reopens the access log and the event log. Main lcore. */
+int pc_reload(struct pc_cmd_ctx *run, const char *who, FILE *out, char *err, size_t errlen);
 
 /* The control socket (ctl.c): opened after start-up, a source of the
  * loop. ctx is the running configuration the sessions' commands act on. */

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello|ticket|cli|metrics_http]    (eth_input by default)
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello|ticket|cli|alog|metrics_http]
+    (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
@@ -436,6 +437,20 @@ def ticket_seeds():
     }
 
 
+def alog_seeds():
+    """fuzz_alog: a size byte, the record's strings, then its numbers."""
+    nums = bytes(range(1, 33))
+    fields = [b"request", b"keep.tenant-a.test", b"TLS13-AES128-GCM-SHA256",
+              b"/CN=web.tenant-a.test", b"0a1b", b"spiffe://tenant-a.test/svc/web", b"GET",
+              b"/index.html", b"SUCCESS", b""]
+    odd = [b"handshake-failed", b"caf\xc3\xa9.test", b"", "/CN=\u00e9\u4e2d\U0001f600".encode(),
+           b"\xff\xfe", b"uri:\"quoted\" \\back\\", b"G\tE", b"/q\"\\\x01\x7f",
+           b"FAILED:unknown_ca", b"bad \xed\xa0\x80 surrogate \xc0\xaf overlong"]
+    return {
+        "request": b"\x00" + b"\n".join(fields) + b"\n" + nums,
+        "odd-bytes": b"\x00" + b"\n".join(odd) + b"\n" + nums,
+        "small-buffer": b"\x08" + b"\n".join(odd) + b"\n" + nums,
+        "long": b"\x00" + b"\n".join([b"\x01" * 300] * 10) + b"\n" + b"\xff" * 32,
 def metrics_http_seeds():
     """fuzz_metrics_http: what a client of the metrics endpoint sends."""
     return {
@@ -453,7 +468,8 @@ def metrics_http_seeds():
 
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
            "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds,
-           "ticket": ticket_seeds, "cli": cli_seeds, "metrics_http": metrics_http_seeds}
+           "ticket": ticket_seeds, "cli": cli_seeds, "alog": alog_seeds,
+           "metrics_http": metrics_http_seeds}
 
 
 def main(outdir, target="eth_input"):

@@ -362,7 +362,8 @@ def test_access_log_moved_at_run_time(pc, pki):
     assert "fixed at start" in refused(pc, "access-log", str(first), "64")
     assert str(pc.dir / "no-such-dir") in refused(pc, "access-log", str(pc.dir / "no-such-dir" / "x"))
     ok(pc, "access-log", "off")
-    assert "access-log" not in ok(pc, "dump", "config")
+    assert not [ln for ln in ok(pc, "dump", "config").splitlines()
+                if ln.startswith("access-log ") and not ln.startswith("access-log format ")]
     ok(pc, "access-log", str(first))
     assert f"access-log {first} 4096" in ok(pc, "dump", "config")
 

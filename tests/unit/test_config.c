@@ -152,6 +152,12 @@ static const struct line_case cases[] = {
 	{"access-log stdout 100", 0, "not a power of two"},
 	{"access-log /var/log/pc.log 4096", 1, NULL},
 	{"access-log off", 1, NULL},
+	{"access-log format json", 1, NULL},
+	{"access-log format xml", 0, "expected logfmt or json"},
+	{"access-log reopen", 0, "a command of the control socket"},
+	{"event-log /var/log/pc-events.log", 1, NULL},
+	{"event-log", 0, "missing arguments"},
+	{"reload", 0, "a command of the control socket"},
 };
 
 static void test_lines(void **state)
@@ -290,6 +296,12 @@ static const struct session_case admin_session[] = {
 	{"tls ticket-keys reload", 0, "the keys are random, not from a file"},
 	{"tls ticket-lifetime 120", 1, NULL},
 	{"worker idle busy", 1, NULL},
+	{"reload", 0, "reload: no config file to read"},
+	{"access-log reopen", 0, "no access log"},
+	{"event-log /tmp/pc-never-events.log", 0, "the event log is not open yet"},
+	{"access-log format json", 1, NULL},
+	{"show info", 1, "reloads: 0 ok, 0 failed\nlast reload: never\n"},
+	{"show info json", 1, "\"reloads_ok\":0,\"reloads_failed\":0,\"last_reload\":null}"},
 	{"host a.example.com verify required", 0, "TLS is not running"},
 	{"begin", 1, NULL},
 	{"begin", 0, "a transaction is already open"},
@@ -310,6 +322,7 @@ static const struct session_case admin_session[] = {
 	{"commit", 0, "no transaction"},
 	{"dump config", 1, "tcp idle-timeout 30\n"},
 	{"dump config", 1, "worker idle busy\n"},
+	{"dump config", 1, "access-log format json\nevent-log stdout\n"},
 	{"dump config", 1, "tls sha1-signatures off\n"},
 	{"dump config", 1, "tls ticket-lifetime 120\ntls ticket-keys random\ntls verify-cache 1024\n"},
 };
