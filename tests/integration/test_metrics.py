@@ -371,3 +371,23 @@ def test_host_metrics_on(pc, pki):
         pcctl(pc, "host", "mtls.tenant-a.test", "metrics", "off")
     text = pcctl(pc, "show", "stats", "prometheus")
     assert "host=" not in text
+
+
+def test_reload_and_the_endpoint(pc):
+    """`metrics listen` is a start-up setting: a reload whose file moves
+    the endpoint is refused with the reason, one with the same file goes
+    through, and the endpoint keeps serving."""
+    conf = pc.dir / "pc.conf"
+    text = conf.read_text()
+    try:
+        conf.write_text(text.replace(f"127.0.0.1:{PORT}", f"127.0.0.1:{PORT + 1}"))
+        r = subprocess.run([PCCTL, "-s", pc.sock, "reload"], text=True, capture_output=True,
+                           timeout=60)
+        assert r.returncode == 1 and "metrics listen: cannot change at run time" in r.stderr, r
+    finally:
+        conf.write_text(text)
+    pcctl(pc, "reload")
+    status, _, body = scrape()
+    assert status == 200 and value(body, "portcullis_config_reload_last_success") == 1
+    assert value(body, "portcullis_config_reloads_total", result="failed") >= 1
+    assert value(body, "portcullis_config_reloads_total", result="ok") >= 1
