@@ -104,6 +104,10 @@ struct pc_tls_host_spec {
 	unsigned int nb_allow;
 	struct pc_identity_pattern *allow;
 	struct pc_strv protect;
+	/* Per-host series in the metrics (`metrics on`): not part of the
+	 * policy (nor of its digest), so that turning it on or off never
+	 * refuses a ticket. */
+	bool metrics;
 };
 
 /* "host:NAME", the private ca-set or cert of host NAME. */
@@ -219,6 +223,49 @@ void pc_tls_fini(void);
 /* The TCP application of TLS listeners (app_arg unused): TLS with the
  * HTTP responder behind it. */
 extern const struct pc_tcp_app pc_tls_http_app;
+
+/* For the metrics (mgmt/metrics.c). The counters of tls_stats.def and
+ * tls_errors.def one by one: name and help, NULL past the last. */
+#define PC_TLS_MAX_COUNTERS 32
+const char *pc_tls_stat_name(unsigned int i, const char **help);
+const char *pc_tls_err_name(unsigned int i, const char **help);
+/* Handshake durations, from the first bytes of the ClientHello to the
+ * handshake's end (completed handshakes), counted per worker in buckets
+ * with these upper bounds (seconds), the last bucket unbounded. */
+#define PC_TLS_HS_BUCKETS 14
+extern const double pc_tls_hs_bounds[PC_TLS_HS_BUCKETS - 1];
+/* Everything TLS counts, summed over the workers. Any thread. */
+struct pc_tls_sums {
+	uint64_t stat[PC_TLS_MAX_COUNTERS], err[PC_TLS_MAX_COUNTERS];
+	uint64_t verify[PC_VERIFY_NB_REASONS];
+	uint64_t hs_bucket[PC_TLS_HS_BUCKETS]; /* each its own, not cumulative */
+	uint64_t hs_cycles;                    /* their durations' sum, TSC cycles */
+	uint64_t conns_active, chain_cache_entries;
+	uint64_t mem_reserved, mem_in_use, mem_failures;
+};
+void pc_tls_sums(struct pc_tls_sums *s);
+/* The hosts marked `metrics on`, sorted by name, in a malloc()ed array
+ * (*out; NULL when none): the count. Names point into the trust objects:
+ * valid until the next commit. Main lcore. */
+struct pc_tls_host_metrics {
+	const char *name;
+	uint64_t handshakes, failures;
+	const char *cert;      /* the cert it serves (its own or the default's), or NULL */
+	int64_t cert_not_after;
+	/* Failures by reason, as pc_tls_sums() has them for all hosts (those
+	 * `failures` counts, and verification outcomes): false when the host
+	 * has none yet. */
+	bool by_reason;
+	uint64_t err[PC_TLS_MAX_COUNTERS], verify[PC_VERIFY_NB_REASONS];
+};
+size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out);
+/* Server certificates: how many, how many have expired, the earliest
+ * notAfter (INT64_MAX when none). Main lcore. */
+struct pc_tls_cert_expiry {
+	unsigned long certs, expired;
+	int64_t earliest;
+};
+void pc_tls_cert_expiry(struct pc_tls_cert_expiry *e, int64_t now);
 
 /* TLS counters over all workers ("name value" lines, as the dataplane's),
  * verification outcomes by reason included. Any thread. */

@@ -184,6 +184,8 @@ struct pc_tls_counters {
 #undef PC_TLS_STAT
 	uint64_t err[PC_TLS_ERR__MAX];
 	uint64_t verify[PC_VERIFY_NB_REASONS];
+	uint64_t hs_bucket[PC_TLS_HS_BUCKETS]; /* handshake durations (pc_tls_hs_bounds) */
+	uint64_t hs_cycles;
 } __rte_cache_aligned;
 
 /* Everything of TLS one worker owns and writes (VPP's per-thread

@@ -102,6 +102,7 @@ struct pc_tls_conn {
 	bool logged;                     /* a record for this connection was pushed */
 	enum pc_verify_reason vreason;
 	uint64_t start_tsc;
+	uint64_t hello_tsc;              /* the ClientHello's first bytes came */
 	uint64_t bytes_in, bytes_out;
 	uint16_t in_len;
 	char sni[PC_TLS_NAME_MAX + 1];
@@ -114,6 +115,43 @@ struct pc_tls_conn {
 static struct pc_tls_counters *cnt(void)
 {
 	return &pc_tls_self()->cnt;
+}
+
+/* The host's counts by reason, when it has them (tls_store.h). */
+static struct tls_host_reasons *host_reasons(const struct pc_tls_conn *t)
+{
+	return t->host_entry != NULL ? rcu_dereference(t->host_entry->reasons) : NULL;
+}
+
+/* A verification outcome, for the worker and the host. */
+static void count_verify(const struct pc_tls_conn *t, enum pc_verify_reason r)
+{
+	struct tls_host_reasons *h = host_reasons(t);
+
+	cnt()->verify[r]++;
+	if (h != NULL)
+		__atomic_fetch_add(&h->verify[r], 1, __ATOMIC_RELAXED);
+}
+
+/* Prometheus's default buckets, from 100 µs: a full handshake on a
+ * loaded worker takes about a millisecond, a slow client's up to the
+ * handshake timeout. */
+const double pc_tls_hs_bounds[PC_TLS_HS_BUCKETS - 1] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+};
+/* The same in TSC cycles (set at init, read-only afterwards). */
+static uint64_t hs_bound_cycles[PC_TLS_HS_BUCKETS - 1];
+
+/* A completed handshake's duration, into the worker's histogram. */
+static void count_handshake_time(const struct pc_tls_conn *t)
+{
+	uint64_t d = rte_rdtsc() - t->hello_tsc;
+	unsigned int b = 0;
+
+	while (b < PC_TLS_HS_BUCKETS - 1 && d > hs_bound_cycles[b])
+		b++;
+	cnt()->hs_bucket[b]++;
+	cnt()->hs_cycles += d;
 }
 
 /* The worker's scratch: one whole ClientHello (TLS_HELLO_SCRATCH). */
@@ -305,9 +343,13 @@ static void close_tcp(struct pc_tls_conn *t)
  * given, as the error), close. */
 static void fail_detail(struct pc_tls_conn *t, enum pc_tls_err why, const char *detail)
 {
+	struct tls_host_reasons *h = host_reasons(t);
+
 	cnt()->err[why]++;
 	if (t->host_entry != NULL)
 		__atomic_fetch_add(&t->host_entry->failures, 1, __ATOMIC_RELAXED);
+	if (h != NULL)
+		__atomic_fetch_add(&h->err[why], 1, __ATOMIC_RELAXED);
 	if (!t->logged)
 		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
 			 detail != NULL ? detail : tls_err_names[why]);
@@ -393,7 +435,7 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	/* A failed chain is counted now; a good one once the handshake has
 	 * proved the client holds its key (handshake_done). */
 	if (r != PC_VERIFY_OK) {
-		cnt()->verify[r]++;
+		count_verify(t, r);
 		/* When the handshake goes on (http403, optional_no_ca), no
 		 * TLS 1.3 ticket: it would never resume (tls_ticket.c). */
 		wolfSSL_no_ticket_TLSv13(t->ssl);
@@ -435,6 +477,7 @@ static void handshake_done(struct pc_tls_conn *t)
 				     TLS_MAX_PLAINTEXT);
 	pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 	cnt()->handshakes++;
+	count_handshake_time(t);
 	__atomic_fetch_add(&t->host_entry->handshakes, 1, __ATOMIC_RELAXED);
 	if (wolfSSL_version(t->ssl) == TLS1_3_VERSION)
 		cnt()->handshakes_tls13++;
@@ -446,9 +489,9 @@ static void handshake_done(struct pc_tls_conn *t)
 	if (resumed)
 		cnt()->resumed++;
 	else if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
-		cnt()->verify[PC_VERIFY_NO_CERT]++;
+		count_verify(t, PC_VERIFY_NO_CERT);
 	else if (verified)
-		cnt()->verify[PC_VERIFY_OK]++;
+		count_verify(t, PC_VERIFY_OK);
 	t->env.sni = t->sni;
 	t->env.identity = verified ? t->vres.identity : NULL;
 	t->env.verify_failed_403 =
@@ -569,7 +612,7 @@ static void handshake(struct pc_tls_conn *t)
 		return;
 	}
 	if (err == NO_PEER_CERT || t->no_cert) {
-		cnt()->verify[PC_VERIFY_NO_CERT]++;
+		count_verify(t, PC_VERIFY_NO_CERT);
 		t->checked = true;
 		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
@@ -579,7 +622,7 @@ static void handshake(struct pc_tls_conn *t)
 		 * subject or identity): the verifier's reason and alert. */
 		t->checked = true;
 		t->vreason = PC_VERIFY_CRITICAL_EXT;
-		cnt()->verify[PC_VERIFY_CRITICAL_EXT]++;
+		count_verify(t, PC_VERIFY_CRITICAL_EXT);
 		protocol_alert(t, err);
 		fail(t, PC_TLS_ERR_client_cert_refused);
 	} else if (t->checked && cert_verify_error(err) != NULL) {
@@ -747,6 +790,8 @@ static void hello(struct pc_tls_conn *t)
 	struct pc_tls_hello ch;
 	int mode;
 
+	if (t->hello_tsc == 0)
+		t->hello_tsc = rte_rdtsc();
 	if (!hello_complete(t))
 		return;
 	hello_gather(t, msg, t->hello_payload);
@@ -1016,6 +1061,8 @@ int pc_tls_conn_init(uint32_t per_lcore)
 {
 	unsigned int id;
 
+	for (unsigned int b = 0; b < PC_TLS_HS_BUCKETS - 1; b++)
+		hs_bound_cycles[b] = (uint64_t)(pc_tls_hs_bounds[b] * (double)rte_get_tsc_hz());
 	RTE_LCORE_FOREACH(id) {
 		struct pc_tls_worker *p = &pc_tls_workers[id];
 
@@ -1105,40 +1152,80 @@ size_t pc_tls_conn_size(void)
 	return sizeof(struct pc_tls_conn);
 }
 
-void pc_tls_dump_counters(FILE *out)
-{
-	struct pc_tls_counters sum = {0};
-	struct pc_tls_mem_stats ms, mtot = {0};
-	uint64_t active = 0, cached = 0;
+_Static_assert(PC_TLS_ERR__MAX <= PC_TLS_MAX_COUNTERS, "PC_TLS_MAX_COUNTERS: tls_errors.def");
 
+static const struct {
+	const char *name, *help;
+	size_t off;
+} tls_stats[] = {
+#define PC_TLS_STAT(name, help) {#name, help, offsetof(struct pc_tls_counters, name)},
+#include "tls_stats.def"
+#undef PC_TLS_STAT
+};
+_Static_assert(RTE_DIM(tls_stats) <= PC_TLS_MAX_COUNTERS, "PC_TLS_MAX_COUNTERS: tls_stats.def");
+
+const char *pc_tls_stat_name(unsigned int i, const char **help)
+{
+	if (i >= RTE_DIM(tls_stats))
+		return NULL;
+	*help = tls_stats[i].help;
+	return tls_stats[i].name;
+}
+
+const char *pc_tls_err_name(unsigned int i, const char **help)
+{
+	if (i >= PC_TLS_ERR__MAX)
+		return NULL;
+	*help = tls_err_help[i];
+	return tls_err_names[i];
+}
+
+/* Each counter is one aligned 64-bit word its worker alone writes. */
+static uint64_t rd(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void pc_tls_sums(struct pc_tls_sums *s)
+{
+	struct pc_tls_mem_stats ms;
+
+	memset(s, 0, sizeof(*s));
 	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		const struct pc_tls_counters *c = &pc_tls_workers[l].cnt;
 
-#define PC_TLS_STAT(name, help) sum.name += c->name;
-#include "tls_stats.def"
-#undef PC_TLS_STAT
+		for (size_t i = 0; i < RTE_DIM(tls_stats); i++)
+			s->stat[i] += rd((const uint64_t *)((const char *)c + tls_stats[i].off));
 		for (int i = 0; i < PC_TLS_ERR__MAX; i++)
-			sum.err[i] += c->err[i];
+			s->err[i] += rd(&c->err[i]);
 		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
-			sum.verify[i] += c->verify[i];
-		active += pc_tls_workers[l].in_use;
-		cached += tls_vcache_used(pc_tls_workers[l].vcache);
+			s->verify[i] += rd(&c->verify[i]);
+		for (int i = 0; i < PC_TLS_HS_BUCKETS; i++)
+			s->hs_bucket[i] += rd(&c->hs_bucket[i]);
+		s->hs_cycles += rd(&c->hs_cycles);
+		s->conns_active += __atomic_load_n(&pc_tls_workers[l].in_use, __ATOMIC_RELAXED);
+		s->chain_cache_entries += tls_vcache_used(pc_tls_workers[l].vcache);
 		if (pc_tls_mem_stats(l, &ms)) {
-			mtot.reserved += ms.reserved;
-			mtot.in_use += ms.in_use;
-			mtot.peak += ms.peak;
-			mtot.allocs += ms.allocs;
-			mtot.failures += ms.failures;
+			s->mem_reserved += ms.reserved;
+			s->mem_in_use += ms.in_use;
+			s->mem_failures += ms.failures;
 		}
 	}
-	fprintf(out, "tls_connections_active %" PRIu64 "\n", active);
+}
+
+void pc_tls_dump_counters(FILE *out)
+{
+	struct pc_tls_sums sum;
+
+	pc_tls_sums(&sum);
+	fprintf(out, "tls_connections_active %" PRIu64 "\n", sum.conns_active);
 	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
 		sizeof(struct pc_tls_conn));
 	fprintf(out, "tls_chain_cache_entries %" PRIu64 "  # verified chains cached, all workers\n",
-		cached);
-#define PC_TLS_STAT(name, help) fprintf(out, "tls_" #name " %" PRIu64 "  # %s\n", sum.name, help);
-#include "tls_stats.def"
-#undef PC_TLS_STAT
+		sum.chain_cache_entries);
+	for (size_t i = 0; i < RTE_DIM(tls_stats); i++)
+		fprintf(out, "tls_%s %" PRIu64 "  # %s\n", tls_stats[i].name, sum.stat[i],
+			tls_stats[i].help);
 	for (int i = 0; i < PC_TLS_ERR__MAX; i++)
 		fprintf(out, "tls_err_%s %" PRIu64 "  # %s\n", tls_err_names[i], sum.err[i],
 			tls_err_help[i]);
@@ -1152,7 +1239,7 @@ void pc_tls_dump_counters(FILE *out)
 		fprintf(out, "tls_verify_%s %" PRIu64 "  # %s\n", name, sum.verify[i],
 			pc_verify_reason_help(i));
 	}
-	fprintf(out, "tls_mem_reserved_bytes %" PRIu64 "\n", mtot.reserved);
-	fprintf(out, "tls_mem_in_use_bytes %" PRIu64 "\n", mtot.in_use);
-	fprintf(out, "tls_mem_alloc_failures %" PRIu64 "\n", mtot.failures);
+	fprintf(out, "tls_mem_reserved_bytes %" PRIu64 "\n", sum.mem_reserved);
+	fprintf(out, "tls_mem_in_use_bytes %" PRIu64 "\n", sum.mem_in_use);
+	fprintf(out, "tls_mem_alloc_failures %" PRIu64 "\n", sum.mem_failures);
 }

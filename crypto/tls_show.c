@@ -65,6 +65,12 @@ static int by_name(const void *a, const void *b)
 	return strcmp((*(struct tls_entry *const *)a)->name, (*(struct tls_entry *const *)b)->name);
 }
 
+static int by_metrics_name(const void *a, const void *b)
+{
+	return strcmp(((const struct pc_tls_host_metrics *)a)->name,
+		      ((const struct pc_tls_host_metrics *)b)->name);
+}
+
 /* The entries of a table, sorted by name (NULL when empty or out of
  * memory; *n set). */
 static struct tls_entry **sorted(enum pc_tls_kind kind, size_t *n)
@@ -189,10 +195,10 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 			json_str(out, h->spec.protect.v[i]);
 		}
 		fprintf(out, "],\"handshakes\":%" PRIu64 ",\"failures\":%" PRIu64
-			",\"generation\":%" PRIu64 ",\"policy_digest\":\"%s\"}\n",
+			",\"generation\":%" PRIu64 ",\"policy_digest\":\"%s\",\"metrics\":%s}\n",
 			__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
 			__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed,
-			digest_hex(dg, h->digest));
+			digest_hex(dg, h->digest), h->spec.metrics ? "true" : "false");
 		return 0;
 	}
 	fprintf(out, "name: %s\nverify: %s\non-failure: %s\nca-set: %s\ncert: %s\n", h->name,
@@ -211,7 +217,8 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 	fprintf(out, "handshakes: %" PRIu64 "\nfailures: %" PRIu64 "\ngeneration: %" PRIu64 "\n",
 		__atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
 		__atomic_load_n(&e->failures, __ATOMIC_RELAXED), e->changed);
-	fprintf(out, "policy digest: %s\n", digest_hex(dg, h->digest));
+	fprintf(out, "policy digest: %s\nmetrics: %s\n", digest_hex(dg, h->digest),
+		h->spec.metrics ? "on" : "off");
 	return 0;
 }
 
@@ -344,6 +351,73 @@ void pc_tls_show_certs(FILE *out, bool json)
 	if (json)
 		fprintf(out, "]}\n");
 	free(v);
+}
+
+size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out)
+{
+	struct cds_lfht *ht = tls_store_table(PC_TLS_HOST);
+	struct tls_entry *def = tls_store_get(PC_TLS_HOST, "default"), *e;
+	const struct pc_tls_host *dh = def != NULL ? def->cur : NULL;
+	struct pc_tls_host_metrics *v = NULL;
+	struct cds_lfht_iter it;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (ht == NULL)
+		return 0;
+	/* One pass over every host: the marked ones are few. */
+	cds_lfht_for_each_entry(ht, &it, e, node) {
+		const struct pc_tls_host *h = e->cur;
+		const struct tls_entry *ce = h->cert != NULL ? h->cert : dh != NULL ? dh->cert : NULL;
+
+		if (!h->spec.metrics)
+			continue;
+		if (n == cap) {
+			struct pc_tls_host_metrics *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (nv == NULL)
+				break;
+			v = nv;
+		}
+		v[n++] = (struct pc_tls_host_metrics){
+			.name = h->name,
+			.handshakes = __atomic_load_n(&e->handshakes, __ATOMIC_RELAXED),
+			.failures = __atomic_load_n(&e->failures, __ATOMIC_RELAXED),
+			.cert = ce != NULL ? ce->name : NULL,
+			.cert_not_after = ce != NULL ? ((const struct pc_tls_cert *)ce->cur)->not_after : 0,
+		};
+		if (e->reasons != NULL) {
+			v[n - 1].by_reason = true;
+			for (int i = 0; i < PC_TLS_ERR__MAX; i++)
+				v[n - 1].err[i] = __atomic_load_n(&e->reasons->err[i], __ATOMIC_RELAXED);
+			for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
+				v[n - 1].verify[i] =
+					__atomic_load_n(&e->reasons->verify[i], __ATOMIC_RELAXED);
+		}
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_metrics_name);
+	*out = v;
+	return n;
+}
+
+void pc_tls_cert_expiry(struct pc_tls_cert_expiry *x, int64_t now)
+{
+	struct cds_lfht *ht = tls_store_table(PC_TLS_CERT);
+	struct cds_lfht_iter it;
+	struct tls_entry *e;
+
+	*x = (struct pc_tls_cert_expiry){.earliest = INT64_MAX};
+	if (ht == NULL)
+		return;
+	cds_lfht_for_each_entry(ht, &it, e, node) {
+		const struct pc_tls_cert *c = e->cur;
+
+		x->certs++;
+		x->expired += c->not_after < now;
+		if (c->not_after < x->earliest)
+			x->earliest = c->not_after;
+	}
 }
 
 static bool private_name(const char *n)

@@ -211,6 +211,7 @@ void tls_store_free_version(enum pc_tls_kind kind, void *v)
 
 static void free_entry(struct tls_entry *e)
 {
+	free(e->reasons);
 	free(e->name);
 	free(e);
 }

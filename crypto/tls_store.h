@@ -35,6 +35,13 @@
 
 #include "tls.h"
 
+/* A host's failures by reason, for the metrics of hosts marked `metrics
+ * on` (relaxed atomics, any worker). */
+struct tls_host_reasons {
+	uint64_t err[PC_TLS_ERR__MAX];
+	uint64_t verify[PC_VERIFY_NB_REASONS];
+};
+
 struct tls_entry {
 	struct cds_lfht_node node;
 	enum pc_tls_kind kind;
@@ -46,6 +53,9 @@ struct tls_entry {
 	/* Hosts: handshakes completed and refused or failed after the host
 	 * was picked (relaxed atomics, any worker). */
 	uint64_t handshakes, failures;
+	/* Hosts: set (rcu) when a version with `metrics on` is first
+	 * published, never unset; freed with the entry. */
+	struct tls_host_reasons *reasons;
 };
 
 struct pc_tls_caset {

@@ -506,6 +506,8 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 		h->on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403");
 	for (unsigned int i = 0; i < h->protect.n; i++)
 		fprintf(out, "host %s protect %s\n", name, h->protect.v[i]);
+	if (h->metrics)
+		fprintf(out, "host %s metrics on\n", name);
 }
 
 void pc_tls_txn_show(const struct pc_tls_txn *x, FILE *out)
@@ -877,6 +879,11 @@ static void publish(struct pc_tls_txn *x, uint64_t gen)
 
 				certless_hosts += (h->spec.cert == NULL) - (unsigned long)e->certless;
 				e->certless = h->spec.cert == NULL;
+				/* Counted from now on; should calloc fail, the host's
+				 * series by reason are missing, nothing else. */
+				if (h->spec.metrics && e->reasons == NULL)
+					rcu_assign_pointer(e->reasons,
+							   calloc(1, sizeof(*e->reasons)));
 			}
 			e->changed = gen;
 			if (it->new_entry) {

@@ -473,20 +473,28 @@ void pc_alog_push(const struct pc_alog_rec *r)
 		l->pushed++;
 }
 
-void pc_alog_dump_counters(FILE *out)
+void pc_alog_counts(struct pc_alog_counts *c)
 {
-	uint64_t pushed = 0, dropped = 0;
-
+	memset(c, 0, sizeof(*c));
 	/* Pushed is read before written: when the two are equal, every
 	 * record pushed so far is in the log. */
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
-		pushed += alog_lcores[i].pushed;
-		dropped += alog_lcores[i].dropped;
+		c->pushed += alog_lcores[i].pushed;
+		c->dropped += alog_lcores[i].dropped;
 	}
-	fprintf(out, "alog_records_pushed %" PRIu64 "\n", pushed);
-	fprintf(out, "alog_records_written %" PRIu64 "\n", (uint64_t)atomic_load(&alog_written));
+	c->written = (uint64_t)atomic_load(&alog_written);
+	c->discarded = (uint64_t)atomic_load(&alog_discarded);
+}
+
+void pc_alog_dump_counters(FILE *out)
+{
+	struct pc_alog_counts c;
+
+	pc_alog_counts(&c);
+	fprintf(out, "alog_records_pushed %" PRIu64 "\n", c.pushed);
+	fprintf(out, "alog_records_written %" PRIu64 "\n", c.written);
 	fprintf(out, "alog_records_discarded %" PRIu64 "  # taken while the log was off (access-log off at run time)\n",
-		(uint64_t)atomic_load(&alog_discarded));
+		c.discarded);
 	fprintf(out, "alog_records_dropped %" PRIu64 "  # the access-log ring was full\n",
-		dropped);
+		c.dropped);
 }

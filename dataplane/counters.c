@@ -21,10 +21,10 @@ const char *const pc_drop_help[PC_DROP__MAX] = {
 };
 
 static const struct {
-	const char *name;
+	const char *name, *help;
 	size_t off;
 } pc_stats[] = {
-#define PC_STAT(name, help) {#name, offsetof(struct pc_counters, name)},
+#define PC_STAT(name, help) {#name, help, offsetof(struct pc_counters, name)},
 #include "pc_stats.def"
 #undef PC_STAT
 };
@@ -133,6 +133,43 @@ bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
 		out->tx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_packets));
 		out->conns = *(const volatile uint32_t *)&lc->tcp.nb_used;
 		out->time_wait = *(const volatile uint32_t *)&lc->tcp.nb_time_wait;
+		return true;
+	}
+	return false;
+}
+
+_Static_assert(RTE_DIM(pc_stats) <= PC_DP_MAX_COUNTERS && PC_DROP__MAX <= PC_DP_MAX_COUNTERS,
+	       "PC_DP_MAX_COUNTERS is too small for pc_stats.def or pc_errors.def");
+
+const char *pc_dp_stat_name(unsigned int s, const char **help)
+{
+	if (s >= RTE_DIM(pc_stats))
+		return NULL;
+	*help = pc_stats[s].help;
+	return pc_stats[s].name;
+}
+
+const char *pc_dp_drop_name(unsigned int d, const char **help)
+{
+	if (d >= PC_DROP__MAX)
+		return NULL;
+	*help = pc_drop_help[d];
+	return pc_drop_names[d] + strlen("drop_");
+}
+
+bool pc_dp_worker_counters(unsigned int i, unsigned int *lcore,
+			   uint64_t stats[PC_DP_MAX_COUNTERS], uint64_t drops[PC_DP_MAX_COUNTERS])
+{
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		const struct pc_lcore *lc = pc_lcores[l];
+
+		if (lc == NULL || i-- != 0)
+			continue;
+		*lcore = l;
+		for (size_t s = 0; s < RTE_DIM(pc_stats); s++)
+			stats[s] = read_u64(&lc->cnt, pc_stats[s].off);
+		for (unsigned int d = 0; d < PC_DROP__MAX; d++)
+			drops[d] = read_u64(&lc->cnt, drop_off(d));
 		return true;
 	}
 	return false;

@@ -59,6 +59,12 @@ void pc_alog_set_json(bool json);
 /* Worker: queue a record (copied); a full ring drops it and counts. Does
  * nothing when no access log is configured. */
 void pc_alog_push(const struct pc_alog_rec *r);
+/* Records pushed by workers, written by the logging thread, discarded
+ * (the log off) and dropped (a ring full). Any thread. */
+struct pc_alog_counts {
+	uint64_t pushed, written, discarded, dropped;
+};
+void pc_alog_counts(struct pc_alog_counts *c);
 /* "alog_records_written N" and "alog_records_dropped N". Any thread. */
 void pc_alog_dump_counters(FILE *out);
 /* Format one record as the logging thread writes it, logfmt or JSON (one

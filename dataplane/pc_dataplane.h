@@ -132,6 +132,16 @@ unsigned int pc_dp_worker_poll(void);
  * text of drop reasons as a comment; per-worker lines when per_lcore. */
 void pc_dp_dump_counters(FILE *out, bool per_lcore);
 
+/* The counters of pc_stats.def and pc_errors.def one by one, for the
+ * metrics: each one's name ("rx_bytes", drops without "drop_") and help,
+ * NULL past the last; the i-th worker's values (i from 0) in that order,
+ * false past the last worker. Any thread. */
+#define PC_DP_MAX_COUNTERS 128
+const char *pc_dp_stat_name(unsigned int s, const char **help);
+const char *pc_dp_drop_name(unsigned int d, const char **help);
+bool pc_dp_worker_counters(unsigned int i, unsigned int *lcore,
+			   uint64_t stats[PC_DP_MAX_COUNTERS], uint64_t drops[PC_DP_MAX_COUNTERS]);
+
 /* One line per TCP connection of every worker: a snapshot read while the
  * workers run (values may be mid-update), for diagnostics. */
 void pc_dp_dump_connections(FILE *out);

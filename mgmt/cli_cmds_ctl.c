@@ -16,6 +16,7 @@
 
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "metrics.h"
 #include "pc_mgmt.h"
 
 time_t pc_start_time;
@@ -389,6 +390,10 @@ static int cmd_show_stats(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	bool json = json_arg(&argc, argv);
 
+	if (!json && argc == 1 && strcmp(argv[0], "prometheus") == 0) {
+		pc_metrics_render(ctx->out);
+		return 0;
+	}
 	if (pc_arg_count(ctx, argc, 0))
 		return -1;
 	return show_text(ctx, json, "counters", true, fill_stats, 0);
@@ -457,7 +462,7 @@ static const struct pc_cmd ctl_cmds[] = {
 	{"show certs", "show certs [json]", cmd_show_certs, CLI},
 	{"show ticket-keys", "show ticket-keys [json]", cmd_show_ticket_keys, CLI},
 	{"show conns", "show conns [N] [json]", cmd_show_conns, CLI},
-	{"show stats", "show stats [json]", cmd_show_stats, CLI},
+	{"show stats", "show stats [json|prometheus]", cmd_show_stats, CLI},
 	{"dump config", "dump config", cmd_dump_config, CLI},
 };
 

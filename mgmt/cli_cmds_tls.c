@@ -464,6 +464,18 @@ static int host_protect(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_
 	return pc_strv_push(&h->protect, argv[0]) != 0 ? pc_cmd_fail(ctx, "out of memory") : 0;
 }
 
+static int host_metrics(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			int argc, char **argv)
+{
+	(void)name;
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)
+		return pc_cmd_fail(ctx, "expected on or off");
+	h->metrics = strcmp(argv[0], "on") == 0;
+	return 0;
+}
+
 static const struct {
 	const char *word;
 	int (*fn)(struct pc_cmd_ctx *, const char *, struct pc_tls_host_spec *, int, char **);
@@ -473,7 +485,7 @@ static const struct {
 	{"revoke", host_revoke},   {"max-depth", host_depth},   {"eku", host_eku},
 	{"min-rsa-bits", host_min_rsa},
 	{"allow", host_allow},     {"on-failure", host_on_failure},
-	{"protect", host_protect},
+	{"protect", host_protect}, {"metrics", host_metrics},
 };
 
 static int cmd_host(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -638,7 +650,7 @@ static const struct pc_cmd tls_cmds[] = {
 		 "optional_no_ca|required | ca FILE | ca-set CA_SET | crl FILE | revoke SERIAL | "
 		 "max-depth N | eku client|server|any | min-rsa-bits N | "
 		 "allow dns:|uri:|email:|cn:|ip:PATTERN|none | "
-		 "on-failure alert|http403 | protect PATH|none",
+		 "on-failure alert|http403 | protect PATH|none | metrics on|off",
 	 cmd_host, OBJ},
 	{"ca-set", "ca-set NAME file FILE | crl FILE | revoke SERIAL | clear", cmd_caset, OBJ},
 	{"cert", "cert NAME CHAIN KEY", cmd_cert, OBJ},

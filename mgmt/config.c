@@ -146,4 +146,8 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 	if (ctx->ctl.path[0] != '\0')
 		fprintf(out, "control socket %s mode %o%s%s\n", ctx->ctl.path, ctx->ctl.mode,
 			ctx->ctl.group[0] != '\0' ? " group " : "", ctx->ctl.group);
+	if (ctx->metrics.port != 0)
+		fprintf(out, "metrics listen %u.%u.%u.%u:%u\n", ctx->metrics.addr >> 24,
+			(ctx->metrics.addr >> 16) & 0xff, (ctx->metrics.addr >> 8) & 0xff,
+			ctx->metrics.addr & 0xff, ctx->metrics.port);
 }

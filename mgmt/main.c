@@ -24,6 +24,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
 #include "pc_crypto.h"
@@ -231,8 +232,11 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		rc = pc_ctl_open(&ctx);
 	if (rc == 0)
+		rc = pc_metrics_http_open(&ctx.metrics);
+	if (rc == 0)
 		rc = pc_dp_launch();
 	if (rc != 0) {
+		pc_metrics_http_close();
 		pc_ctl_close();
 		pc_dp_fini();
 		pc_alog_stop();
@@ -270,6 +274,7 @@ int main(int argc, char **argv)
 	}
 	printf("portcullis: stopping\n");
 	pc_notify("STOPPING=1");
+	pc_metrics_http_close();
 	pc_ctl_close();
 	pc_dp_stop();
 	pc_alog_stop();

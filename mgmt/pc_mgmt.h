@@ -27,6 +27,12 @@ struct pc_ctl_cfg {
 	char group[64];     /* "" = the process's */
 };
 
+/* The metrics' HTTP endpoint (`metrics listen`): port 0 = none. */
+struct pc_metrics_cfg {
+	uint32_t addr;      /* IPv4, host order */
+	uint16_t port;
+};
+
 /* What a command acts on. Before start, commands fill the configuration;
  * trust objects (hosts, ca-sets, certs) are staged in txn, committed at
  * start or by the session's commit. */
@@ -47,6 +53,7 @@ struct pc_cmd_ctx {
 	bool reread;                      /* that file read again: certificate files only
 					   * checked readable, the commit parses what changed */
 	struct pc_ctl_cfg ctl;
+	struct pc_metrics_cfg metrics;
 	char err[PC_CMD_ERR_LEN];
 };
 
@@ -128,6 +135,7 @@ extern const struct pc_cmd_table pc_cmds_dataplane;
 extern const struct pc_cmd_table pc_cmds_tcp;
 extern const struct pc_cmd_table pc_cmds_tls;
 extern const struct pc_cmd_table pc_cmds_ctl;
+extern const struct pc_cmd_table pc_cmds_metrics;
 
 /* The management thread's event loop (loop.c). A source gives the file
  * descriptors it waits on (at most max, returns how many), is run after

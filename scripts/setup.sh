@@ -24,6 +24,7 @@ PACKAGES=(
 	curl openssl python3 python3-scapy python3-pytest python3-cryptography python3-ecdsa socat
 	nginx haproxy gnuplot-nox
 	groff-base man-db systemd util-linux
+	prometheus python3-prometheus-client
 )
 
 log() { printf 'setup: %s\n' "$*"; }

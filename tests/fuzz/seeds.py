@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello|ticket|cli|alog]
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello|ticket|cli|alog|metrics_http]
     (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
@@ -451,12 +451,25 @@ def alog_seeds():
         "odd-bytes": b"\x00" + b"\n".join(odd) + b"\n" + nums,
         "small-buffer": b"\x08" + b"\n".join(odd) + b"\n" + nums,
         "long": b"\x00" + b"\n".join([b"\x01" * 300] * 10) + b"\n" + b"\xff" * 32,
+def metrics_http_seeds():
+    """fuzz_metrics_http: what a client of the metrics endpoint sends."""
+    return {
+        "get": b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9101\r\nUser-Agent: Prometheus/2.42\r\n"
+               b"Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n"
+               b"Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n",
+        "head-lf": b"HEAD /metrics?x=1 HTTP/1.0\n\n",
+        "post": b"POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+        "other-path": b"GET /debug HTTP/1.1\r\n\r\n",
+        "http2": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        "tls": bytes.fromhex("160301020001") + bytes(40),
+        "long-header": b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 2100 + b"\r\n\r\n",
     }
 
 
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
            "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds,
-           "ticket": ticket_seeds, "cli": cli_seeds, "alog": alog_seeds}
+           "ticket": ticket_seeds, "cli": cli_seeds, "alog": alog_seeds,
+           "metrics_http": metrics_http_seeds}
 
 
 def main(outdir, target="eth_input"):
