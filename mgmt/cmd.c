@@ -15,6 +15,7 @@ static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_tls,
 	&pc_cmds_ctl,
 	&pc_cmds_metrics,
+	&pc_cmds_watch,
 };
 
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...)

@@ -192,6 +192,17 @@ extern struct pc_reload_stats pc_reloads;
  * the summary. Also reopens the access log and the event log. Main lcore. */
 int pc_reload(struct pc_cmd_ctx *run, const char *who, FILE *out, char *err, size_t errlen);
 
+/* The file watcher (watch.c): trust objects reloaded when their files
+ * change, certificate expiry logged. init before the start-up commit (it
+ * follows the commits), fini after the workers stopped. */
+int pc_watch_init(void);
+void pc_watch_fini(void);
+bool pc_watch_enabled(void);
+/* Log the certs that entered the expiry window or expired since the last
+ * scan (every 10 s, and when the window changes). */
+void pc_watch_expiry_scan(void);
+extern const struct pc_cmd_table pc_cmds_watch;
+
 /* The control socket (ctl.c): opened after start-up, a source of the
  * loop. ctx is the running configuration the sessions' commands act on. */
 int pc_ctl_open(struct pc_cmd_ctx *ctx);
