@@ -60,6 +60,7 @@ struct wlink {
 	struct wobj *o;
 	struct wdir *d;
 	unsigned int file;     /* index in the object's files */
+	bool symlink;          /* the path was a symlink when the object was built */
 };
 
 struct wobj {
@@ -81,6 +82,7 @@ struct wdir {
 	int wd;                /* -1: not watched */
 	struct wlink *links;
 	bool pending, all;     /* all: every file here is a candidate */
+	bool failed;           /* inotify_add_watch failed (logged) */
 	uint64_t first_ms, last_ms;
 	unsigned int nnames;
 	char *names[WATCH_NAMES];
@@ -93,6 +95,7 @@ static struct wdir *dir_hash[WATCH_HASH], *dirs;
 static struct wobj tk = {.kind = WATCH_TICKET_KEYS, .name = (char *)"ticket-keys"};
 static char tk_file[PC_TLS_PATH_MAX];
 static uint64_t next_expiry_scan;
+static unsigned int pair_waits; /* objects with a pair_deadline */
 
 static uint64_t now_ms(void)
 {
@@ -118,13 +121,18 @@ static const char *kind_word(int kind)
 
 /* --- directories -------------------------------------------------------- */
 
+/* Watch d (again); a failure is logged once, until it succeeds. */
 static void dir_watch(struct wdir *d)
 {
 	if (ifd < 0 || d->wd >= 0)
 		return;
 	d->wd = inotify_add_watch(ifd, d->path, WATCH_EVENTS);
-	if (d->wd < 0)
-		pc_event("watch: %s: %s: its files are not watched", d->path, strerror(errno));
+	if (d->wd < 0 && !d->failed)
+		pc_event("watch: %s: %s: its files are not watched until it can be", d->path,
+			 strerror(errno));
+	else if (d->wd >= 0 && d->failed)
+		pc_event("watch: %s: watched again", d->path);
+	d->failed = d->wd < 0;
 }
 
 static void dir_clear(struct wdir *d)
@@ -198,6 +206,12 @@ static struct wobj *obj_find(int kind, const char *name)
 	return NULL;
 }
 
+static void set_pair_deadline(struct wobj *o, uint64_t t)
+{
+	pair_waits += (t != 0) - (o->pair_deadline != 0);
+	o->pair_deadline = t;
+}
+
 static void obj_unlink(struct wobj *o)
 {
 	for (unsigned int i = 0; i < o->nlinks; i++) {
@@ -240,9 +254,11 @@ static void obj_link(struct wobj *o)
 	o->nlinks = (unsigned int)n;
 	for (int i = 0; i < n; i++) {
 		struct wlink *l = &o->links[i];
+		struct stat st;
 
 		l->o = o;
 		l->file = (unsigned int)i;
+		l->symlink = lstat(paths[i], &st) == 0 && S_ISLNK(st.st_mode);
 		l->d = dir_get(paths[i]);
 		if (l->d == NULL)
 			continue;
@@ -265,6 +281,7 @@ static void on_commit(enum pc_tls_kind kind, const char *name, bool deleted)
 
 		if (o == NULL)
 			return;
+		set_pair_deadline(o, 0);
 		obj_unlink(o);
 		for (pp = &objs[hash(kind, name)]; *pp != o; pp = &(*pp)->hnext)
 			;
@@ -287,7 +304,7 @@ static void on_commit(enum pc_tls_kind kind, const char *name, bool deleted)
 	}
 	/* A new version: what was refused or awaited is history. */
 	o->refused = false;
-	o->pair_deadline = 0;
+	set_pair_deadline(o, 0);
 	obj_link(o);
 	if (kind == PC_TLS_CERT)
 		expiry_check(o, time(NULL));
@@ -309,31 +326,36 @@ static void candidate(struct wobj *o)
 static bool name_seen(const struct wdir *d, const char *path)
 {
 	const char *base = strrchr(path, '/');
-	struct stat st;
 
 	base = base != NULL ? base + 1 : path;
-	if (d->all)
-		return true;
 	for (unsigned int i = 0; i < d->nnames; i++)
 		if (strcmp(d->names[i], base) == 0)
 			return true;
-	/* A symlink's target can change while only another name (Kubernetes'
-	 * `..data`) appears in the events. */
-	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+	return false;
 }
 
-/* The objects with a file in d that the events may have changed. */
+/* The objects with a file in d that the events may have changed: its name
+ * was in them, or it is a symlink, whose target can change while only
+ * another name (Kubernetes' `..data`) appears. */
 static void dir_flush(struct wdir *d)
 {
 	for (struct wlink *l = d->links; l != NULL; l = l->next) {
 		const char *paths[PC_TLS_OBJ_FILES_MAX];
-		int n = obj_files(l->o, paths, PC_TLS_OBJ_FILES_MAX);
+		int n;
 
+		if (l->o->queued)
+			continue;
+		if (d->all || l->symlink) {
+			candidate(l->o);
+			continue;
+		}
+		n = obj_files(l->o, paths, PC_TLS_OBJ_FILES_MAX);
 		if ((int)l->file < n && name_seen(d, paths[l->file]))
 			candidate(l->o);
 	}
 	dir_clear(d);
 }
+
 
 static void refuse(struct wobj *o, const uint8_t state[32], const char *why)
 {
@@ -374,7 +396,7 @@ static bool ready(struct wobj *o, uint64_t now, uint8_t state[32])
 
 	if (rc <= 0) {
 		/* Back to what is loaded (or gone): nothing to wait for. */
-		o->pair_deadline = 0;
+		set_pair_deadline(o, 0);
 		o->refused = false;
 		return false;
 	}
@@ -383,10 +405,10 @@ static bool ready(struct wobj *o, uint64_t now, uint8_t state[32])
 	rc = pc_tls_object_check(kind, o->name, err, sizeof(err));
 	if (rc == PC_TLS_PAIR_MISMATCH && (o->pair_deadline == 0 || now < o->pair_deadline)) {
 		if (o->pair_deadline == 0)
-			o->pair_deadline = now + WATCH_PAIR_WAIT_MS;
+			set_pair_deadline(o, now + WATCH_PAIR_WAIT_MS);
 		return false;
 	}
-	o->pair_deadline = 0;
+	set_pair_deadline(o, 0);
 	if (rc != 0) {
 		refuse(o, state, err);
 		return false;
@@ -415,8 +437,10 @@ static void reload(uint64_t now)
 		}
 		if (!ready(o, now, state))
 			continue;
-		if (x == NULL && (x = pc_tls_txn_new()) == NULL)
-			break;
+		if (x == NULL && (x = pc_tls_txn_new()) == NULL) {
+			refuse(o, state, "out of memory");
+			continue;
+		}
 		if ((o->kind == PC_TLS_CERT ? (void *)pc_tls_txn_cert(x, o->name, err, sizeof(err))
 					    : (void *)pc_tls_txn_caset(x, o->name, err,
 								       sizeof(err))) == NULL) {
@@ -586,18 +610,15 @@ static void pair_deadlines(uint64_t now)
 				candidate(o);
 }
 
-static unsigned int pairs_waiting(uint64_t *first)
+/* The first pair deadline (O(objects), so only when some object waits). */
+static void first_pair_deadline(uint64_t *first)
 {
-	unsigned int n = 0;
-
+	if (pair_waits == 0)
+		return;
 	for (unsigned int h = 0; h < WATCH_HASH; h++)
 		for (struct wobj *o = objs[h]; o != NULL; o = o->hnext)
-			if (o->pair_deadline != 0) {
-				n++;
-				if (o->pair_deadline < *first)
-					*first = o->pair_deadline;
-			}
-	return n;
+			if (o->pair_deadline != 0 && o->pair_deadline < *first)
+				*first = o->pair_deadline;
 }
 
 static void watch_run(const struct pollfd *p, unsigned int n)
@@ -611,12 +632,24 @@ static void watch_run(const struct pollfd *p, unsigned int n)
 	for (struct wdir *d = dirs; d != NULL; d = d->next)
 		if (due(d, now))
 			dir_flush(d);
-	if (pairs_waiting(&first) != 0 && now >= first)
+	first_pair_deadline(&first);
+	if (now >= first)
 		pair_deadlines(now);
 	if (cands != NULL)
 		reload(now);
-	if (now >= next_expiry_scan)
+	if (now >= next_expiry_scan) {
 		pc_watch_expiry_scan();
+		/* Directories that could not be watched (gone, or not there
+		 * yet) are tried again; what they hold is checked. */
+		for (struct wdir *d = dirs; d != NULL; d = d->next)
+			if (ifd >= 0 && d->wd < 0) {
+				dir_watch(d);
+				if (d->wd >= 0 && !d->pending) {
+					d->pending = d->all = true;
+					d->first_ms = d->last_ms = now;
+				}
+			}
+	}
 }
 
 static int watch_next_ms(void)
@@ -632,7 +665,7 @@ static int watch_next_ms(void)
 			if (t < first)
 				first = t;
 		}
-	pairs_waiting(&first);
+	first_pair_deadline(&first);
 	return first <= now ? 0 : first - now > INT_MAX ? INT_MAX : (int)(first - now);
 }
 
