@@ -66,7 +66,7 @@ struct wlink {
 struct wobj {
 	struct wobj *hnext, *cand;
 	int kind;              /* enum pc_tls_kind, or WATCH_TICKET_KEYS */
-	char *name;
+	const char *name;      /* stored after the struct (one allocation) */
 	unsigned int nlinks;
 	struct wlink *links;
 	bool queued;           /* in the candidate list */
@@ -92,7 +92,7 @@ static bool enabled = true;
 static int ifd = -1;
 static struct wobj *objs[WATCH_HASH];
 static struct wdir *dir_hash[WATCH_HASH], *dirs;
-static struct wobj tk = {.kind = WATCH_TICKET_KEYS, .name = (char *)"ticket-keys"};
+static struct wobj tk = {.kind = WATCH_TICKET_KEYS, .name = "ticket-keys"};
 static char tk_file[PC_TLS_PATH_MAX];
 static uint64_t next_expiry_scan;
 static unsigned int pair_waits; /* objects with a pair_deadline */
@@ -286,18 +286,19 @@ static void on_commit(enum pc_tls_kind kind, const char *name, bool deleted)
 		for (pp = &objs[hash(kind, name)]; *pp != o; pp = &(*pp)->hnext)
 			;
 		*pp = o->hnext;
-		free(o->name);
 		free(o);
 		return;
 	}
 	if (o == NULL) {
-		o = calloc(1, sizeof(*o));
-		if (o == NULL || (o->name = strdup(name)) == NULL) {
-			free(o);
+		size_t len = strlen(name) + 1;
+
+		o = calloc(1, sizeof(*o) + len);
+		if (o == NULL) {
 			pc_event("watch: %s %s: out of memory: its files are not watched",
 				 kind_word(kind), name);
 			return;
 		}
+		o->name = memcpy(o + 1, name, len);
 		o->kind = kind;
 		o->hnext = objs[hash(kind, name)];
 		objs[hash(kind, name)] = o;
@@ -720,7 +721,6 @@ void pc_watch_fini(void)
 
 			objs[h] = o->hnext;
 			obj_unlink(o);
-			free(o->name);
 			free(o);
 		}
 	obj_unlink(&tk);
