@@ -410,6 +410,8 @@ def cli_seeds():
         "tcp idle-timeout off", "worker idle backoff 10 100 20", "tls handshake-timeout 5000",
         "tls versions 1.2 1.3", "control socket /tmp/x.sock", "del ca-set tenant-a",
         "host bad_name verify none", "frobnicate", "  # comment", "",
+        "watch off", "watch on", "watch maybe", "tls cert-expiry-warning 3600",
+        "tls cert-expiry-warning soon", "show certs json",
     ]).encode() + b"\n"
     return {"admin": b"\x01" + session, "read-only": b"\x00" + session}
 
