@@ -70,8 +70,8 @@ struct wobj {
 	unsigned int nlinks;
 	struct wlink *links;
 	bool queued;           /* in the candidate list */
-	bool refused;          /* refused_state's content was refused */
-	uint8_t refused_state[32];
+	bool refused;          /* state was refused: not tried again */
+	uint8_t state[32];     /* what the files held when last checked */
 	uint64_t pair_deadline; /* ms: the other half of a pair may come until then; 0 */
 	enum pc_tls_expiry expiry; /* the last state logged */
 };
@@ -358,12 +358,13 @@ static void dir_flush(struct wdir *d)
 }
 
 
-static void refuse(struct wobj *o, const uint8_t state[32], const char *why)
+/* Refuse what o's files hold now (o->state): logged once, counted; the
+ * same content is not tried again. */
+static void refuse(struct wobj *o, const char *why)
 {
 	pc_event("watch: %s %s: refused: %s; the loaded one stays", kind_word(o->kind), o->name,
 		 why);
 	o->refused = true;
-	memcpy(o->refused_state, state, sizeof(o->refused_state));
 	pc_reloads.files_refused++;
 	pc_reloads.files_last = time(NULL);
 	pc_reloads.files_last_ok = false;
@@ -375,10 +376,11 @@ static void reload_ticket_keys(struct wobj *o)
 	uint8_t state[32];
 
 	if (pc_tls_ticket_keys_stale(state) != 1 ||
-	    (o->refused && memcmp(state, o->refused_state, sizeof(state)) == 0))
+	    (o->refused && memcmp(state, o->state, sizeof(state)) == 0))
 		return;
+	memcpy(o->state, state, sizeof(state));
 	if (pc_tls_ticket_keys_load(tk_file, err, sizeof(err)) != 0) {
-		refuse(o, state, err);
+		refuse(o, err);
 		return;
 	}
 	o->refused = false;
@@ -388,11 +390,13 @@ static void reload_ticket_keys(struct wobj *o)
 	pc_reloads.files_last_ok = true;
 }
 
-/* Whether o is to be reloaded now (its files changed and build). */
-static bool ready(struct wobj *o, uint64_t now, uint8_t state[32])
+/* Whether o is to be reloaded now: its files changed (o->state: what they
+ * hold) and it builds from them. */
+static bool ready(struct wobj *o, uint64_t now)
 {
 	enum pc_tls_kind kind = (enum pc_tls_kind)o->kind;
 	char err[PC_CMD_ERR_LEN];
+	uint8_t state[32];
 	int rc = pc_tls_object_stale(kind, o->name, state);
 
 	if (rc <= 0) {
@@ -401,8 +405,10 @@ static bool ready(struct wobj *o, uint64_t now, uint8_t state[32])
 		o->refused = false;
 		return false;
 	}
-	if (o->refused && memcmp(state, o->refused_state, 32) == 0)
+	if (o->refused && memcmp(state, o->state, sizeof(state)) == 0)
 		return false;
+	memcpy(o->state, state, sizeof(state));
+	o->refused = false;
 	rc = pc_tls_object_check(kind, o->name, err, sizeof(err));
 	if (rc == PC_TLS_PAIR_MISMATCH && (o->pair_deadline == 0 || now < o->pair_deadline)) {
 		if (o->pair_deadline == 0)
@@ -411,79 +417,88 @@ static bool ready(struct wobj *o, uint64_t now, uint8_t state[32])
 	}
 	set_pair_deadline(o, 0);
 	if (rc != 0) {
-		refuse(o, state, err);
+		refuse(o, err);
 		return false;
 	}
 	return true;
 }
 
-/* The candidates: each one checked, those ready committed together. */
-static void reload(uint64_t now)
+/* The objects of list (linked by cand) re-staged with their specs in one
+ * transaction and committed, the way `pcctl commit` does: 0, or -1 with
+ * err set and nothing changed. */
+static int commit_objects(struct wobj *list, char *err, size_t errlen)
 {
-	char err[PC_CMD_ERR_LEN], what[1024];
-	struct pc_tls_txn *x = NULL;
-	struct wobj *staged = NULL, *o, *next;
+	struct pc_tls_txn *x = pc_tls_txn_new();
+	struct pc_tls_store_counts c;
+	char what[1024] = "";
 	unsigned int n = 0;
 	size_t len = 0;
 
-	for (o = cands, cands = NULL; o != NULL; o = next) {
-		uint8_t state[32];
-
-		next = o->cand;
-		o->queued = false;
-		o->cand = NULL;
-		if (o->kind == WATCH_TICKET_KEYS) {
-			reload_ticket_keys(o);
-			continue;
+	if (x == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (struct wobj *o = list; o != NULL; o = o->cand, n++) {
+		if ((o->kind == PC_TLS_CERT ? (void *)pc_tls_txn_cert(x, o->name, err, errlen)
+					    : (void *)pc_tls_txn_caset(x, o->name, err, errlen)) ==
+		    NULL) {
+			pc_tls_txn_free(x);
+			return -1;
 		}
-		if (!ready(o, now, state))
-			continue;
-		if (x == NULL && (x = pc_tls_txn_new()) == NULL) {
-			refuse(o, state, "out of memory");
-			continue;
-		}
-		if ((o->kind == PC_TLS_CERT ? (void *)pc_tls_txn_cert(x, o->name, err, sizeof(err))
-					    : (void *)pc_tls_txn_caset(x, o->name, err,
-								       sizeof(err))) == NULL) {
-			refuse(o, state, err);
-			continue;
-		}
-		memcpy(o->refused_state, state, sizeof(state));
-		o->cand = staged;
-		staged = o;
-		n++;
 		if (len < sizeof(what))
 			len += (size_t)snprintf(what + len, sizeof(what) - len, "%s%s %s",
 						len ? ", " : "", kind_word(o->kind), o->name);
 	}
-	if (n == 0) {
+	if (pc_tls_txn_commit(x, err, errlen) != 0) {
 		pc_tls_txn_free(x);
+		return -1;
+	}
+	pc_tls_txn_free(x);
+	pc_tls_store_counts(&c);
+	pc_event("watch: reloaded %s (files changed), generation %" PRIu64, what, c.generation);
+	pc_reloads.files_ok += n;
+	pc_reloads.files_last = time(NULL);
+	pc_reloads.files_last_ok = true;
+	return 0;
+}
+
+/* The candidates: each one checked, those ready committed together. A
+ * commit refuses what checks alone cannot see (a CRL older than the one
+ * in use, a file changed again meanwhile): then each object is tried on
+ * its own, so that one bad object does not hold the others back. */
+static void reload(uint64_t now)
+{
+	struct wobj *staged = NULL, *o, *next;
+	char err[PC_CMD_ERR_LEN];
+
+	for (o = cands, cands = NULL; o != NULL; o = next) {
+		next = o->cand;
+		o->queued = false;
+		o->cand = NULL;
+		if (o->kind == WATCH_TICKET_KEYS)
+			reload_ticket_keys(o);
+		else if (ready(o, now)) {
+			o->cand = staged;
+			staged = o;
+		}
+	}
+	if (staged == NULL || commit_objects(staged, err, sizeof(err)) == 0) {
+		for (o = staged; o != NULL; o = next) {
+			next = o->cand;
+			o->cand = NULL;
+		}
 		return;
 	}
-	if (pc_tls_txn_commit(x, err, sizeof(err)) != 0) {
-		pc_event("watch: reload of %s refused: %s; the loaded objects stay", what, err);
-		for (o = staged; o != NULL; o = next) {
-			next = o->cand;
-			o->cand = NULL;
-			o->refused = true;
-			pc_reloads.files_refused++;
-		}
-		pc_reloads.files_last_ok = false;
-	} else {
-		struct pc_tls_store_counts c;
-
-		pc_tls_store_counts(&c);
-		pc_event("watch: reloaded %s (files changed), generation %" PRIu64, what,
-			 c.generation);
-		for (o = staged; o != NULL; o = next) {
-			next = o->cand;
-			o->cand = NULL;
-		}
-		pc_reloads.files_ok += n;
-		pc_reloads.files_last_ok = true;
+	if (staged->cand == NULL) {
+		refuse(staged, err);
+		return;
 	}
-	pc_reloads.files_last = time(NULL);
-	pc_tls_txn_free(x);
+	for (o = staged; o != NULL; o = next) {
+		next = o->cand;
+		o->cand = NULL;
+		if (commit_objects(o, err, sizeof(err)) != 0)
+			refuse(o, err);
+	}
 }
 
 /* --- expiry ------------------------------------------------------------- */

@@ -88,6 +88,16 @@ class CA:
                 .sign(self.key, hashes.SHA256()))
         return cert, key
 
+    def crl(self, number):
+        now = dt.datetime.now(dt.timezone.utc)
+        return (x509.CertificateRevocationListBuilder().issuer_name(self.cert.subject)
+                .last_update(now - dt.timedelta(minutes=5))
+                .next_update(now + dt.timedelta(days=1))
+                .add_extension(x509.CRLNumber(number), False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    self.key.public_key()), False)
+                .sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
     def server(self):
         """A new server certificate for *.watch.test: (serial hex, cert PEM, key PEM)."""
         cert, key = self.issue("*.watch.test", server=True)
@@ -153,7 +163,7 @@ def env(netlab, tmp_path_factory):
     ]
     (d / "tk").mkdir()
     (d / "tk" / "keys").write_text("k1 " + "11" * 32 + "\n")
-    for sub in ["base", "bad", "rename", "symlink", "in-place", "short"]:
+    for sub in ["base", "bad", "rename", "symlink", "in-place", "short", "crl", "added"]:
         (d / sub).mkdir()
     s, c, k = e.srv.server()
     (d / "base" / "server.crt").write_bytes(c)
@@ -177,6 +187,13 @@ def env(netlab, tmp_path_factory):
     (d / "bad" / "ca.crt").write_bytes(e.cli.pem)
     e.serials["bad"] = s
     (d / "short" / "ca.crt").write_bytes(e.short.pem)
+    (d / "crl" / "ca.crt").write_bytes(e.cli.pem)
+    (d / "crl" / "ca.crl").write_bytes(e.cli.crl(2))
+    s, c, k = e.srv.server()
+    (d / "crl" / "server.crt").write_bytes(c)
+    (d / "crl" / "server.key").write_bytes(k)
+    conf += [f"ca-set crlset file {d}/crl/ca.crt", f"ca-set crlset crl {d}/crl/ca.crl",
+             f"cert crlcert {d}/crl/server.crt {d}/crl/server.key"]
     # Expiry: one cert inside the warning window (an hour), one expired.
     for name, seconds in [("soon", 1800), ("old", -60)]:
         cert, key = e.srv.issue(f"{name}.watch.test", server=True, seconds=seconds,
@@ -400,6 +417,46 @@ def test_broken_files_refused_once_and_the_next_good_one_taken(env):
              what="the CA file back")
     assert served(e, sni) == s3
     assert len(events(e, " bad: refused")) == 3, events(e, "refused")
+
+
+def test_one_bad_object_does_not_hold_back_the_others(env):
+    """A CRL older than the one in use (which only the commit sees) and a
+    new certificate in the same directory, written together: the
+    certificate is taken, the CRL refused with its reason."""
+    e, d = env, env.d / "crl"
+    cert, key = e.srv.issue("crl-2.watch.test", server=True)
+    write_rename(d / "ca.crl", e.cli.crl(1))
+    write_rename(d / "server.key", key_pem(key))
+    write_rename(d / "server.crt", cert_pem(cert))
+    line = wait_for(lambda: events(e, "ca-set crlset: refused"), what="the CRL refusal")
+    assert "older than" in line[0], line
+    certs = {c["name"]: c for c in json.loads(pcctl(e, "show", "certs", "json"))["certs"]}
+    assert "crl-2.watch.test" in certs["crlcert"]["subject"], certs["crlcert"]
+    write_rename(d / "ca.crl", e.cli.crl(3))
+    wait_for(lambda: events(e, "reloaded ca-set crlset"), what="the newer CRL")
+    assert len(events(e, "ca-set crlset: refused")) == 1
+
+
+def test_objects_added_and_deleted_by_pcctl(env):
+    """The watched files follow the commits: a cert added by pcctl is
+    watched, once deleted it is not."""
+    e, d, sni = env, env.d / "added", "added.watch.test"
+    s, c, k = e.srv.server()
+    (d / "server.crt").write_bytes(c)
+    (d / "server.key").write_bytes(k)
+    pcctl(e, "cert", "added", str(d / "server.crt"), str(d / "server.key"))
+    pcctl(e, "host", sni, "cert-ref", "added")
+    assert served(e, sni) == s
+    s2, c2, k2 = e.srv.server()
+    write_rename(d / "server.key", k2)
+    write_rename(d / "server.crt", c2)
+    wait_for(lambda: served(e, sni) == s2, what="the added cert reloaded")
+    pcctl(e, "del", "host", sni)
+    pcctl(e, "del", "cert", "added")
+    before = len(events(e, "cert added"))
+    write_rename(d / "server.crt", e.srv.server()[1])
+    time.sleep(1)
+    assert len(events(e, "cert added")) == before
 
 
 def test_ticket_keys_file_reloaded(env):
