@@ -53,6 +53,7 @@ struct pc_tls_spec {
 	uint32_t ticket_lifetime_s;       /* a ticket resumes for this long after its full handshake */
 	char ticket_keys[PC_TLS_PATH_MAX]; /* "" = random keys, rotated every lifetime */
 	uint32_t verify_cache;            /* verified chains cached per worker (0 = off) */
+	uint32_t cert_expiry_warning_s;   /* certs expiring this soon are flagged */
 };
 
 #define PC_TLS_TICKET_LIFETIME_DEFAULT 3600

@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	rc = pc_watch_init() != 0 ? -ENOSPC : start_tls(&ctx);
+	rc = pc_watch_init(&ctx) != 0 ? -ENOSPC : start_tls(&ctx);
 
 	pc_tls_txn_free(ctx.txn);
 	ctx.txn = NULL;

@@ -50,6 +50,7 @@ struct pc_cmd_ctx {
 	bool access_log_json;             /* access-log format json (else logfmt) */
 	char event_log[PC_TLS_PATH_MAX];  /* stdout, stderr or a file; "" = stdout */
 	const char *config_file;          /* the -c file, read again by reload */
+	bool watch_off;                   /* `watch off`: files are not watched */
 	bool reread;                      /* that file read again: certificate files only
 					   * checked readable, the commit parses what changed */
 	struct pc_ctl_cfg ctl;
@@ -195,9 +196,8 @@ int pc_reload(struct pc_cmd_ctx *run, const char *who, FILE *out, char *err, siz
 /* The file watcher (watch.c): trust objects reloaded when their files
  * change, certificate expiry logged. init before the start-up commit (it
  * follows the commits), fini after the workers stopped. */
-int pc_watch_init(void);
+int pc_watch_init(const struct pc_cmd_ctx *ctx);
 void pc_watch_fini(void);
-bool pc_watch_enabled(void);
 /* Log the certs that entered the expiry window or expired since the last
  * scan (every 10 s, and when the window changes). */
 void pc_watch_expiry_scan(void);

@@ -88,7 +88,6 @@ struct wdir {
 	char *names[WATCH_NAMES];
 };
 
-static bool enabled = true;
 static int ifd = -1;
 static struct wobj *objs[WATCH_HASH];
 static struct wdir *dir_hash[WATCH_HASH], *dirs;
@@ -717,10 +716,11 @@ static void watch_stop(void)
 	}
 }
 
-int pc_watch_init(void)
+int pc_watch_init(const struct pc_cmd_ctx *ctx)
 {
+	pc_tls_set_cert_expiry_warning(ctx->tls->cert_expiry_warning_s);
 	pc_tls_set_commit_hook(on_commit);
-	if (enabled)
+	if (!ctx->watch_off)
 		watch_start();
 	return pc_loop_add(&watch_src);
 }
@@ -742,27 +742,24 @@ void pc_watch_fini(void)
 	tk_file[0] = '\0';
 }
 
-bool pc_watch_enabled(void)
-{
-	return enabled;
-}
-
 /* --- commands ----------------------------------------------------------- */
 
+/* The handlers fill the configuration (ctx); the running process takes it
+ * in apply (at run time) or pc_watch_init() (at start), so that a config
+ * read again by `reload` changes nothing until it is applied. */
 static int cmd_watch(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	if (pc_arg_count(ctx, argc, 1))
 		return -1;
 	if (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)
 		return pc_cmd_fail(ctx, "expected on or off");
-	enabled = strcmp(argv[0], "on") == 0;
+	ctx->watch_off = strcmp(argv[0], "off") == 0;
 	return 0;
 }
 
 static void apply_watch(const struct pc_cmd_ctx *ctx)
 {
-	(void)ctx;
-	if (enabled)
+	if (!ctx->watch_off)
 		watch_start();
 	else
 		watch_stop();
@@ -770,18 +767,14 @@ static void apply_watch(const struct pc_cmd_ctx *ctx)
 
 static int cmd_expiry_warning(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	uint32_t s;
-
-	if (pc_arg_count(ctx, argc, 1) ||
-	    pc_arg_u32(ctx, "seconds", argv[0], 0, 10 * 365 * 86400, &s))
-		return -1;
-	pc_tls_set_cert_expiry_warning(s);
-	return 0;
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "seconds", argv[0], 0, 10 * 365 * 86400,
+			  &ctx->tls->cert_expiry_warning_s);
 }
 
 static void apply_expiry_warning(const struct pc_cmd_ctx *ctx)
 {
-	(void)ctx;
+	pc_tls_set_cert_expiry_warning(ctx->tls->cert_expiry_warning_s);
 	pc_watch_expiry_scan();
 }
 

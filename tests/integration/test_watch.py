@@ -417,6 +417,9 @@ def test_broken_files_refused_once_and_the_next_good_one_taken(env):
              what="the CA file back")
     assert served(e, sni) == s3
     assert len(events(e, " bad: refused")) == 3, events(e, "refused")
+    info = json.loads(pcctl(e, "show", "info", "json"))
+    assert info["file_reloads_refused"] >= 3 and info["file_reloads_ok"] >= 30, info
+    assert "file reloads: " in pcctl(e, "show", "info")
 
 
 def test_one_bad_object_does_not_hold_back_the_others(env):
@@ -469,6 +472,9 @@ def test_ticket_keys_file_reloaded(env):
     line = wait_for(lambda: events(e, "ticket-keys: refused"), what="the refusal")
     assert str(f) in line[0], line
     assert "key: k2 (seals new tickets)" in pcctl(e, "show", "ticket-keys")
+    write_rename(f, ("k4 " + "44" * 32 + "\n").encode())
+    wait_for(lambda: "key: k4 (seals new tickets)" in pcctl(e, "show", "ticket-keys"),
+             what="the next good ticket keys")
 
 
 def test_show_and_expiry(env):
@@ -510,5 +516,22 @@ def test_watch_off(env):
     finally:
         pcctl(e, "watch", "on")
     # Switched on again, what changed meanwhile is picked up.
+    wait_for(lambda: served(e, sni) == s, what="the change made while off")
+    e.serials["bad"] = s
+    # `reload` of a config that says watch off applies it, and on again.
+    conf = e.d / "pc.conf"
+    text = conf.read_text()
+    conf.write_text(text + "watch off\n")
+    try:
+        assert "settings changed: watch" in pcctl(e, "reload")
+        assert "watch off" in pcctl(e, "dump", "config")
+        s, c, k = e.srv.server()
+        write_rename(d / "server.key", k)
+        write_rename(d / "server.crt", c)
+        time.sleep(1.5)
+        assert served(e, sni) == e.serials["bad"]
+    finally:
+        conf.write_text(text)
+    assert "settings changed: watch" in pcctl(e, "reload")
     wait_for(lambda: served(e, sni) == s, what="the change made while off")
     e.serials["bad"] = s
