@@ -196,9 +196,8 @@ int pc_tls_object_check(enum pc_tls_kind kind, const char *name, char *err, size
  * from: 1, 0, -1 when the keys are random. */
 int pc_tls_ticket_keys_stale(uint8_t state[32]);
 
-/* Server certificate expiry: the warning window (`tls cert-expiry-warning`),
- * a cert's state, and how many certs are in each state (the metrics gauge;
- * O(certs)). */
+/* Server certificate expiry: the warning window (`tls cert-expiry-warning`)
+ * and a cert's state (how many are in each: pc_tls_cert_expiry()). */
 #define PC_TLS_CERT_EXPIRY_WARNING_DEFAULT (7 * 86400)
 enum pc_tls_expiry { PC_TLS_VALID, PC_TLS_EXPIRING, PC_TLS_EXPIRED };
 void pc_tls_set_cert_expiry_warning(uint32_t s);
@@ -206,7 +205,6 @@ uint32_t pc_tls_cert_expiry_warning(void);
 enum pc_tls_expiry pc_tls_expiry_of(int64_t not_after, int64_t now);
 /* notAfter of cert NAME, INT64_MIN when there is none. */
 int64_t pc_tls_cert_not_after(const char *name);
-void pc_tls_cert_expiry_counts(unsigned long *expiring, unsigned long *expired);
 
 /* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
  * for all. json: one JSON document instead of text lines. */
@@ -297,10 +295,11 @@ struct pc_tls_host_metrics {
 	uint64_t err[PC_TLS_MAX_COUNTERS], verify[PC_VERIFY_NB_REASONS];
 };
 size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out);
-/* Server certificates: how many, how many have expired, the earliest
+/* Server certificates: how many, how many have expired, how many expire
+ * within `tls cert-expiry-warning` (not expired yet), the earliest
  * notAfter (INT64_MAX when none). Main lcore. */
 struct pc_tls_cert_expiry {
-	unsigned long certs, expired;
+	unsigned long certs, expired, expiring;
 	int64_t earliest;
 };
 void pc_tls_cert_expiry(struct pc_tls_cert_expiry *e, int64_t now);

@@ -5,8 +5,8 @@
  * files now hold something else than what was read (SHA-256 of the bytes
  * the builder parsed, kept in the version), a trial build that publishes
  * nothing, the commit hook that tells the watcher what changed, and the
- * expiry of server certificates (the warning window, the counts the
- * metrics read). Main lcore only (the writer reads versions freely).
+ * expiry of server certificates (the warning window, a certificate's
+ * state). Main lcore only (the writer reads versions freely).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -151,23 +151,4 @@ enum pc_tls_expiry pc_tls_expiry_of(int64_t not_after, int64_t now)
 	if (not_after - now <= (int64_t)expiry_warning_s)
 		return PC_TLS_EXPIRING;
 	return PC_TLS_VALID;
-}
-
-void pc_tls_cert_expiry_counts(unsigned long *expiring, unsigned long *expired)
-{
-	struct cds_lfht *ht = tls_store_table(PC_TLS_CERT);
-	int64_t now = time(NULL);
-	struct cds_lfht_iter it;
-	struct tls_entry *e;
-
-	*expiring = *expired = 0;
-	if (ht == NULL)
-		return;
-	cds_lfht_for_each_entry(ht, &it, e, node) {
-		enum pc_tls_expiry x =
-			pc_tls_expiry_of(((const struct pc_tls_cert *)e->cur)->not_after, now);
-
-		*expiring += x == PC_TLS_EXPIRING;
-		*expired += x == PC_TLS_EXPIRED;
-	}
 }

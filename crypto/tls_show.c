@@ -399,11 +399,11 @@ void pc_tls_show_certs(FILE *out, bool json)
 		}
 	}
 	if (json) {
-		unsigned long expiring, expired;
+		struct pc_tls_cert_expiry x;
 
-		pc_tls_cert_expiry_counts(&expiring, &expired);
-		fprintf(out, "],\"counts\":{\"expiring\":%lu,\"expired\":%lu}}\n", expiring,
-			expired);
+		pc_tls_cert_expiry(&x, now);
+		fprintf(out, "],\"counts\":{\"expiring\":%lu,\"expired\":%lu}}\n", x.expiring,
+			x.expired);
 	}
 	free(v);
 }
@@ -470,6 +470,7 @@ void pc_tls_cert_expiry(struct pc_tls_cert_expiry *x, int64_t now)
 
 		x->certs++;
 		x->expired += c->not_after < now;
+		x->expiring += pc_tls_expiry_of(c->not_after, now) == PC_TLS_EXPIRING;
 		if (c->not_after < x->earliest)
 			x->earliest = c->not_after;
 	}

@@ -486,6 +486,8 @@ def test_show_and_expiry(env):
     assert by["old"]["expired"] and by["old"]["expiry"] == "expired", by["old"]
     assert by["base"]["expiry"] == "valid" and by["base"]["key"].endswith("base/server.key")
     assert certs["counts"] == {"expiring": 1, "expired": 1}, certs
+    prom = pcctl(e, "show", "stats", "prometheus").splitlines()
+    assert "portcullis_certs_expiring 1" in prom and "portcullis_certs_expired 1" in prom
     text = pcctl(e, "show", "certs")
     assert " EXPIRING " in next(ln for ln in text.splitlines() if ln.startswith("soon "))
     assert " EXPIRED " in next(ln for ln in text.splitlines() if ln.startswith("old "))
