@@ -118,6 +118,8 @@ int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...) __attribute__((for
 int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want);
 int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t min,
 	       uint32_t max, uint32_t *out);
+/* Exactly one argument, on or off. */
+int pc_arg_on_off(struct pc_cmd_ctx *ctx, int argc, char **argv, bool *on);
 int pc_arg_ipv4(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *out);
 int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *addr,
 		  uint8_t *len);

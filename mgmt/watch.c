@@ -749,11 +749,11 @@ void pc_watch_fini(void)
  * read again by `reload` changes nothing until it is applied. */
 static int cmd_watch(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	if (pc_arg_count(ctx, argc, 1))
+	bool on;
+
+	if (pc_arg_on_off(ctx, argc, argv, &on))
 		return -1;
-	if (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)
-		return pc_cmd_fail(ctx, "expected on or off");
-	ctx->watch_off = strcmp(argv[0], "off") == 0;
+	ctx->watch_off = !on;
 	return 0;
 }
 

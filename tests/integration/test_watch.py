@@ -505,35 +505,32 @@ def test_show_and_expiry(env):
     assert len(events(e, "cert soon expires at")) == 2  # it entered the window again
 
 
+def off_then_on(e, switch_off, switch_on):
+    """Files changed while the watcher is off are not taken; switched on
+    again, they are."""
+    d, sni = e.d / "bad", "bad.watch.test"
+    switch_off()
+    try:
+        assert "watch off" in pcctl(e, "dump", "config")
+        s, c, k = e.srv.server()
+        write_rename(d / "server.key", k)
+        write_rename(d / "server.crt", c)
+        time.sleep(1.5)
+        assert served(e, sni) == e.serials["bad"]
+    finally:
+        switch_on()
+    wait_for(lambda: served(e, sni) == s, what="the change made while off")
+    e.serials["bad"] = s
+
+
 def test_watch_off(env):
-    e, d, sni = env, env.d / "bad", "bad.watch.test"
-    pcctl(e, "watch", "off")
-    try:
-        assert "watch off" in pcctl(e, "dump", "config")
-        s, c, k = e.srv.server()
-        write_rename(d / "server.key", k)
-        write_rename(d / "server.crt", c)
-        time.sleep(1.5)
-        assert served(e, sni) == e.serials["bad"]
-    finally:
-        pcctl(e, "watch", "on")
-    # Switched on again, what changed meanwhile is picked up.
-    wait_for(lambda: served(e, sni) == s, what="the change made while off")
-    e.serials["bad"] = s
-    # `reload` of a config that says watch off applies it, and on again.
-    conf = e.d / "pc.conf"
+    e, conf = env, env.d / "pc.conf"
     text = conf.read_text()
-    conf.write_text(text + "watch off\n")
-    try:
+    off_then_on(e, lambda: pcctl(e, "watch", "off"), lambda: pcctl(e, "watch", "on"))
+
+    # `reload` of a config that says watch off applies it, and on again.
+    def reload(content):
+        conf.write_text(content)
         assert "settings changed: watch" in pcctl(e, "reload")
-        assert "watch off" in pcctl(e, "dump", "config")
-        s, c, k = e.srv.server()
-        write_rename(d / "server.key", k)
-        write_rename(d / "server.crt", c)
-        time.sleep(1.5)
-        assert served(e, sni) == e.serials["bad"]
-    finally:
-        conf.write_text(text)
-    assert "settings changed: watch" in pcctl(e, "reload")
-    wait_for(lambda: served(e, sni) == s, what="the change made while off")
-    e.serials["bad"] = s
+
+    off_then_on(e, lambda: reload(text + "watch off\n"), lambda: reload(text))
