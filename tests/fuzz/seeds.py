@@ -453,6 +453,9 @@ def alog_seeds():
         "odd-bytes": b"\x00" + b"\n".join(odd) + b"\n" + nums,
         "small-buffer": b"\x08" + b"\n".join(odd) + b"\n" + nums,
         "long": b"\x00" + b"\n".join([b"\x01" * 300] * 10) + b"\n" + b"\xff" * 32,
+    }
+
+
 def metrics_http_seeds():
     """fuzz_metrics_http: what a client of the metrics endpoint sends."""
     return {
