@@ -77,7 +77,7 @@ struct wobj {
 };
 
 struct wdir {
-	struct wdir *hnext, *next;
+	struct wdir *hnext, *wnext, *next; /* by path, by watch descriptor; all */
 	char *path;
 	int wd;                /* -1: not watched */
 	struct wlink *links;
@@ -85,16 +85,17 @@ struct wdir {
 	bool failed;           /* inotify_add_watch failed (logged) */
 	uint64_t first_ms, last_ms;
 	unsigned int nnames;
-	char *names[WATCH_NAMES];
+	char **names;          /* WATCH_NAMES of them once an event came */
 };
 
 static int ifd = -1;
 static struct wobj *objs[WATCH_HASH];
-static struct wdir *dir_hash[WATCH_HASH], *dirs;
+static struct wdir *dir_hash[WATCH_HASH], *wd_hash[WATCH_HASH], *dirs;
 static struct wobj tk = {.kind = WATCH_TICKET_KEYS, .name = "ticket-keys"};
 static char tk_file[PC_TLS_PATH_MAX];
 static uint64_t next_expiry_scan;
 static unsigned int pair_waits; /* objects with a pair_deadline */
+static unsigned int dirs_pending; /* directories with events not yet flushed */
 
 static uint64_t now_ms(void)
 {
@@ -120,12 +121,38 @@ static const char *kind_word(int kind)
 
 /* --- directories -------------------------------------------------------- */
 
+/* d's watch descriptor, and its place in wd_hash (events name it). */
+static void dir_set_wd(struct wdir *d, int wd)
+{
+	struct wdir **pp;
+
+	if (d->wd >= 0) {
+		for (pp = &wd_hash[d->wd % WATCH_HASH]; *pp != d; pp = &(*pp)->wnext)
+			;
+		*pp = d->wnext;
+	}
+	d->wd = wd;
+	if (wd >= 0) {
+		d->wnext = wd_hash[wd % WATCH_HASH];
+		wd_hash[wd % WATCH_HASH] = d;
+	}
+}
+
+static struct wdir *dir_by_wd(int wd)
+{
+	struct wdir *d = wd >= 0 ? wd_hash[wd % WATCH_HASH] : NULL;
+
+	while (d != NULL && d->wd != wd)
+		d = d->wnext;
+	return d;
+}
+
 /* Watch d (again); a failure is logged once, until it succeeds. */
 static void dir_watch(struct wdir *d)
 {
 	if (ifd < 0 || d->wd >= 0)
 		return;
-	d->wd = inotify_add_watch(ifd, d->path, WATCH_EVENTS);
+	dir_set_wd(d, inotify_add_watch(ifd, d->path, WATCH_EVENTS));
 	if (d->wd < 0 && !d->failed)
 		pc_event("watch: %s: %s: its files are not watched until it can be", d->path,
 			 strerror(errno));
@@ -138,7 +165,10 @@ static void dir_clear(struct wdir *d)
 {
 	for (unsigned int i = 0; i < d->nnames; i++)
 		free(d->names[i]);
+	free(d->names);
+	d->names = NULL;
 	d->nnames = 0;
+	dirs_pending -= d->pending;
 	d->pending = d->all = false;
 }
 
@@ -176,6 +206,18 @@ static struct wdir *dir_get(const char *path)
 	return d;
 }
 
+/* An event in d at now (all: every file there is a candidate). */
+static void dir_touch(struct wdir *d, uint64_t now, bool all)
+{
+	if (!d->pending) {
+		d->pending = true;
+		d->first_ms = now;
+		dirs_pending++;
+	}
+	d->last_ms = now;
+	d->all |= all;
+}
+
 static void dir_put(struct wdir *d)
 {
 	struct wdir **pp;
@@ -184,6 +226,7 @@ static void dir_put(struct wdir *d)
 		return;
 	if (ifd >= 0 && d->wd >= 0)
 		inotify_rm_watch(ifd, d->wd);
+	dir_set_wd(d, -1);
 	for (pp = &dir_hash[hash(0, d->path)]; *pp != d; pp = &(*pp)->hnext)
 		;
 	*pp = d->hnext;
@@ -553,27 +596,19 @@ static void read_events(void)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				/* Events were lost: everything may have changed. */
 				for (d = dirs; d != NULL; d = d->next)
-					if (!d->pending) {
-						d->pending = d->all = true;
-						d->first_ms = d->last_ms = now;
-					}
+					dir_touch(d, now, true);
 				continue;
 			}
-			for (d = dirs; d != NULL && d->wd != ev->wd; d = d->next)
-				;
+			d = dir_by_wd(ev->wd);
 			if (d == NULL)
 				continue;
-			if (ev->mask & IN_IGNORED) {
+			if (ev->mask & IN_IGNORED)
 				/* The directory went away (or was moved): its files
-				 * are checked, and it is watched again if it comes
-				 * back with the next commit that names it. */
-				d->wd = -1;
-				d->all = true;
-			}
-			if (!d->pending)
-				d->first_ms = now;
-			d->pending = true;
-			d->last_ms = now;
+				 * are checked, and it is watched again once it is
+				 * back (every WATCH_EXPIRY_SCAN_MS, and at a commit
+				 * that names it). */
+				dir_set_wd(d, -1);
+			dir_touch(d, now, (ev->mask & IN_IGNORED) != 0);
 			if (ev->len == 0 || d->all)
 				continue;
 			bool known = false;
@@ -582,7 +617,9 @@ static void read_events(void)
 				known = strcmp(d->names[i], ev->name) == 0;
 			if (known)
 				continue;
-			if (d->nnames == WATCH_NAMES ||
+			if (d->names == NULL)
+				d->names = calloc(WATCH_NAMES, sizeof(*d->names));
+			if (d->names == NULL || d->nnames == WATCH_NAMES ||
 			    (d->names[d->nnames] = strdup(ev->name)) == NULL)
 				d->all = true;
 			else
@@ -644,7 +681,7 @@ static void watch_run(const struct pollfd *p, unsigned int n)
 	if (n == 1 && (p[0].revents & POLLIN))
 		read_events();
 	now = now_ms();
-	for (struct wdir *d = dirs; d != NULL; d = d->next)
+	for (struct wdir *d = dirs; d != NULL && dirs_pending != 0; d = d->next)
 		if (due(d, now))
 			dir_flush(d);
 	first_pair_deadline(&first);
@@ -659,10 +696,8 @@ static void watch_run(const struct pollfd *p, unsigned int n)
 		for (struct wdir *d = dirs; d != NULL; d = d->next)
 			if (ifd >= 0 && d->wd < 0) {
 				dir_watch(d);
-				if (d->wd >= 0 && !d->pending) {
-					d->pending = d->all = true;
-					d->first_ms = d->last_ms = now;
-				}
+				if (d->wd >= 0)
+					dir_touch(d, now, true);
 			}
 	}
 }
@@ -671,7 +706,7 @@ static int watch_next_ms(void)
 {
 	uint64_t now = now_ms(), first = next_expiry_scan;
 
-	for (const struct wdir *d = dirs; d != NULL; d = d->next)
+	for (const struct wdir *d = dirs; d != NULL && dirs_pending != 0; d = d->next)
 		if (d->pending) {
 			uint64_t t = d->last_ms + WATCH_QUIET_MS;
 
@@ -699,8 +734,7 @@ static void watch_start(void)
 	for (struct wdir *d = dirs; d != NULL; d = d->next) {
 		dir_watch(d);
 		/* What changed while nobody watched is picked up now. */
-		d->pending = d->all = true;
-		d->first_ms = d->last_ms = now_ms();
+		dir_touch(d, now_ms(), true);
 	}
 }
 
@@ -711,7 +745,7 @@ static void watch_stop(void)
 	close(ifd);
 	ifd = -1;
 	for (struct wdir *d = dirs; d != NULL; d = d->next) {
-		d->wd = -1;
+		dir_set_wd(d, -1);
 		dir_clear(d);
 	}
 }
