@@ -53,6 +53,7 @@ struct pc_tls_spec {
 	uint32_t ticket_lifetime_s;       /* a ticket resumes for this long after its full handshake */
 	char ticket_keys[PC_TLS_PATH_MAX]; /* "" = random keys, rotated every lifetime */
 	uint32_t verify_cache;            /* verified chains cached per worker (0 = off) */
+	uint32_t cert_expiry_warning_s;   /* certs expiring this soon are flagged */
 };
 
 #define PC_TLS_TICKET_LIFETIME_DEFAULT 3600
@@ -170,6 +171,41 @@ int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen
 /* A ticket-keys file that reads and parses (pc_tls_ticket_keys_load). */
 int pc_tls_check_ticket_keys(const char *file, char *err, size_t errlen);
 
+/* Objects that come from files, for the file watcher (tls_files.c; main
+ * lcore). */
+#define PC_TLS_OBJ_FILES_MAX (2 * PC_TLS_MAX_TRUST_FILES)
+#define PC_TLS_PAIR_MISMATCH (-2)
+/* Called after every commit, once for each ca-set and cert it published
+ * (deleted: false) or deleted. */
+typedef void (*pc_tls_commit_hook)(enum pc_tls_kind kind, const char *name, bool deleted);
+void pc_tls_set_commit_hook(pc_tls_commit_hook fn);
+/* The files the committed ca-set or cert was built from (CA files then
+ * CRL files; chain then key), valid until the next commit: how many, or
+ * -1 when there is no such object. */
+int pc_tls_object_files(enum pc_tls_kind kind, const char *name, const char **paths,
+			unsigned int max);
+/* Whether its files hold something else than what it was built from: 1
+ * (one changed or cannot be read), 0, -1 when there is no such object.
+ * state: a digest of what the files hold now. */
+int pc_tls_object_stale(enum pc_tls_kind kind, const char *name, uint8_t state[32]);
+/* Build it again from its files without publishing anything: 0,
+ * PC_TLS_PAIR_MISMATCH (a cert whose chain and key parse but do not
+ * match: the other half may be on its way) or -1, with err set. */
+int pc_tls_object_check(enum pc_tls_kind kind, const char *name, char *err, size_t errlen);
+/* Whether the ticket-keys file holds other bytes than the keys in use came
+ * from: 1, 0, -1 when the keys are random. */
+int pc_tls_ticket_keys_stale(uint8_t state[32]);
+
+/* Server certificate expiry: the warning window (`tls cert-expiry-warning`)
+ * and a cert's state (how many are in each: pc_tls_cert_expiry()). */
+#define PC_TLS_CERT_EXPIRY_WARNING_DEFAULT (7 * 86400)
+enum pc_tls_expiry { PC_TLS_VALID, PC_TLS_EXPIRING, PC_TLS_EXPIRED };
+void pc_tls_set_cert_expiry_warning(uint32_t s);
+uint32_t pc_tls_cert_expiry_warning(void);
+enum pc_tls_expiry pc_tls_expiry_of(int64_t not_after, int64_t now);
+/* notAfter of cert NAME, INT64_MIN when there is none. */
+int64_t pc_tls_cert_not_after(const char *name);
+
 /* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
  * for all. json: one JSON document instead of text lines. */
 struct pc_tls_store_counts {
@@ -259,10 +295,11 @@ struct pc_tls_host_metrics {
 	uint64_t err[PC_TLS_MAX_COUNTERS], verify[PC_VERIFY_NB_REASONS];
 };
 size_t pc_tls_metrics_hosts(struct pc_tls_host_metrics **out);
-/* Server certificates: how many, how many have expired, the earliest
+/* Server certificates: how many, how many have expired, how many expire
+ * within `tls cert-expiry-warning` (not expired yet), the earliest
  * notAfter (INT64_MAX when none). Main lcore. */
 struct pc_tls_cert_expiry {
-	unsigned long certs, expired;
+	unsigned long certs, expired, expiring;
 	int64_t earliest;
 };
 void pc_tls_cert_expiry(struct pc_tls_cert_expiry *e, int64_t now);

@@ -45,6 +45,7 @@ struct pc_tls_ticket_keys {
 	char file[PC_TLS_PATH_MAX]; /* "" = random keys */
 	int64_t loaded;             /* Unix time */
 	uint64_t serial;            /* sets published so far */
+	uint8_t digest[PC_TRUST_DIGEST_LEN]; /* SHA-256 of the file as read */
 };
 
 /* What a ticket carries besides wolfSSL's state (tls_ticket.c). */

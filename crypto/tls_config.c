@@ -58,6 +58,7 @@ void pc_tls_spec_defaults(struct pc_tls_spec *s)
 	s->handshake_timeout_ms = 10000;
 	s->ticket_lifetime_s = PC_TLS_TICKET_LIFETIME_DEFAULT;
 	s->verify_cache = PC_TLS_VERIFY_CACHE_DEFAULT;
+	s->cert_expiry_warning_s = PC_TLS_CERT_EXPIRY_WARNING_DEFAULT;
 }
 
 int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen)

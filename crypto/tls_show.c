@@ -222,11 +222,42 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 	return 0;
 }
 
+/* The earliest CA notAfter and CRL nextUpdate of a set (INT64_MAX: none). */
+static void caset_dates(const struct pc_tls_caset *c, int64_t *ca_end, int64_t *crl_next)
+{
+	char subj[8];
+	int64_t t;
+
+	*ca_end = *crl_next = INT64_MAX;
+	for (unsigned int i = 0; i < pc_trust_nb_cas(c->trust); i++) {
+		pc_trust_ca_info(c->trust, i, subj, sizeof(subj), &t);
+		if (t < *ca_end)
+			*ca_end = t;
+	}
+	for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
+		pc_trust_crl_info(c->trust, i, subj, sizeof(subj), &t);
+		if (t < *crl_next)
+			*crl_next = t;
+	}
+}
+
+/* The set's CA files then CRL files, for `show ca-sets`. */
+static void json_files(FILE *out, const struct pc_tls_caset_spec *s)
+{
+	fputc('[', out);
+	for (unsigned int i = 0; i < s->files.n + s->crls.n; i++) {
+		fprintf(out, "%s", i ? "," : "");
+		json_str(out, i < s->files.n ? s->files.v[i] : s->crls.v[i - s->files.n]);
+	}
+	fputc(']', out);
+}
+
 void pc_tls_show_casets(FILE *out, bool json)
 {
 	size_t n;
 	struct tls_entry **v = sorted(PC_TLS_CASET, &n);
-	char when[32];
+	char when[32], ca_end[32], crl_next[32];
+	int64_t a, b;
 
 	if (json)
 		fprintf(out, "{\"ca_sets\":[");
@@ -234,17 +265,28 @@ void pc_tls_show_casets(FILE *out, bool json)
 		const struct pc_tls_caset *c = v[i]->cur;
 
 		iso_time(when, sizeof(when), c->loaded);
+		caset_dates(c, &a, &b);
+		iso_time(ca_end, sizeof(ca_end), a);
+		iso_time(crl_next, sizeof(crl_next), b);
 		if (json) {
 			fprintf(out, "%s{\"name\":", i ? "," : "");
 			json_str(out, v[i]->name);
 			fprintf(out, ",\"cas\":%u,\"crls\":%u,\"revoked\":%u,\"hosts\":%u,"
-				"\"loaded\":\"%s\"}",
+				"\"loaded\":\"%s\",\"not_after\":\"%s\",\"next_update\":\"%s\",\"files\":",
 				pc_trust_nb_cas(c->trust), pc_trust_nb_crls(c->trust),
-				pc_trust_nb_denied(c->trust), v[i]->refs, when);
+				pc_trust_nb_denied(c->trust), v[i]->refs, when, ca_end, crl_next);
+			json_files(out, &c->spec);
+			fputc('}', out);
 		} else {
-			fprintf(out, "%s cas=%u crls=%u revoked=%u hosts=%u loaded=%s\n", v[i]->name,
+			fprintf(out, "%s cas=%u crls=%u revoked=%u hosts=%u loaded=%s not-after=%s "
+				"next-update=%s files=", v[i]->name,
 				pc_trust_nb_cas(c->trust), pc_trust_nb_crls(c->trust),
-				pc_trust_nb_denied(c->trust), v[i]->refs, when);
+				pc_trust_nb_denied(c->trust), v[i]->refs, when, ca_end, crl_next);
+			for (unsigned int f = 0; f < c->spec.files.n + c->spec.crls.n; f++)
+				fprintf(out, "%s%s", f ? "," : "",
+					f < c->spec.files.n ? c->spec.files.v[f]
+							    : c->spec.crls.v[f - c->spec.files.n]);
+			fputc('\n', out);
 		}
 	}
 	if (json)
@@ -322,34 +364,47 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 
 void pc_tls_show_certs(FILE *out, bool json)
 {
+	static const char *const flags[] = {"", " EXPIRING", " EXPIRED"};
+	static const char *const states[] = {"valid", "expiring", "expired"};
 	size_t n;
 	struct tls_entry **v = sorted(PC_TLS_CERT, &n);
 	int64_t now = time(NULL);
-	char when[32];
+	char when[32], loaded[32];
 
 	if (json)
-		fprintf(out, "{\"certs\":[");
+		fprintf(out, "{\"expiry_warning\":%u,\"certs\":[", pc_tls_cert_expiry_warning());
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_tls_cert *c = v[i]->cur;
+		enum pc_tls_expiry x = pc_tls_expiry_of(c->not_after, now);
 
 		iso_time(when, sizeof(when), c->not_after);
+		iso_time(loaded, sizeof(loaded), c->loaded);
 		if (json) {
 			fprintf(out, "%s{\"name\":", i ? "," : "");
 			json_str(out, v[i]->name);
 			fprintf(out, ",\"subject\":");
 			json_str(out, c->subject);
-			fprintf(out, ",\"not_after\":\"%s\",\"expired\":%s,\"hosts\":%u,\"chain\":", when,
-				c->not_after < now ? "true" : "false", v[i]->refs);
+			fprintf(out, ",\"not_after\":\"%s\",\"expiry\":\"%s\",\"expired\":%s,"
+				"\"expiring\":%s,\"loaded\":\"%s\",\"hosts\":%u,\"chain\":", when,
+				states[x], x == PC_TLS_EXPIRED ? "true" : "false",
+				x == PC_TLS_EXPIRING ? "true" : "false", loaded, v[i]->refs);
 			json_str(out, c->spec.chain);
+			fprintf(out, ",\"key\":");
+			json_str(out, c->spec.key);
 			fprintf(out, "}");
 		} else {
-			fprintf(out, "%s subject=\"%s\" not-after=%s%s hosts=%u chain=%s\n", v[i]->name,
-				c->subject, when, c->not_after < now ? " EXPIRED" : "", v[i]->refs,
-				c->spec.chain);
+			fprintf(out, "%s subject=\"%s\" not-after=%s%s loaded=%s hosts=%u chain=%s "
+				"key=%s\n", v[i]->name, c->subject, when, flags[x], loaded, v[i]->refs,
+				c->spec.chain, c->spec.key);
 		}
 	}
-	if (json)
-		fprintf(out, "]}\n");
+	if (json) {
+		struct pc_tls_cert_expiry x;
+
+		pc_tls_cert_expiry(&x, now);
+		fprintf(out, "],\"counts\":{\"expiring\":%lu,\"expired\":%lu}}\n", x.expiring,
+			x.expired);
+	}
 	free(v);
 }
 
@@ -415,6 +470,7 @@ void pc_tls_cert_expiry(struct pc_tls_cert_expiry *x, int64_t now)
 
 		x->certs++;
 		x->expired += c->not_after < now;
+		x->expiring += pc_tls_expiry_of(c->not_after, now) == PC_TLS_EXPIRING;
 		if (c->not_after < x->earliest)
 			x->earliest = c->not_after;
 	}

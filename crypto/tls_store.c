@@ -529,7 +529,8 @@ static int check_pair(const struct pc_tls_cert *c, char *err, size_t errlen)
 		ok = 0;
 	} else if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "the key does not match the certificate");
-		ok = 0;
+		wolfSSL_CTX_free(ctx);
+		return -2;
 	}
 	wolfSSL_CTX_free(ctx);
 	return ok ? 0 : -1;
@@ -553,11 +554,20 @@ static int files_digest(uint8_t out[PC_TRUST_DIGEST_LEN], const char *pem, size_
 struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
 					 size_t errlen)
 {
+	bool mismatch;
+
+	return tls_store_build_cert_pair(s, &mismatch, err, errlen);
+}
+
+struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, bool *mismatch,
+					      char *err, size_t errlen)
+{
 	struct pc_tls_cert *c = calloc(1, sizeof(*c));
 	char *pem = NULL, *kpem = NULL, why[256];
 	size_t len, klen;
-	int n;
+	int n, rc;
 
+	*mismatch = false;
 	if (c == NULL || tls_spec_copy(PC_TLS_CERT, &c->spec, s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -587,7 +597,8 @@ struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char 
 		snprintf(err, errlen, "SHA-256 failed");
 		goto fail;
 	}
-	if (check_pair(c, why, sizeof(why)) != 0) {
+	if ((rc = check_pair(c, why, sizeof(why))) != 0) {
+		*mismatch = rc == -2;
 		snprintf(err, errlen, "%s and %s: %s", s->chain, s->key, why);
 		goto fail;
 	}

@@ -123,6 +123,12 @@ struct pc_tls_caset *tls_store_build_caset(const struct pc_tls_caset_spec *s, ch
 					   size_t errlen);
 struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char *err,
 					 size_t errlen);
+/* The same, and *mismatch set when the chain and the key both parse but
+ * do not belong together. */
+struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, bool *mismatch,
+					      char *err, size_t errlen);
+/* After a commit published or deleted a ca-set or cert (tls_txn.c). */
+void tls_files_published(enum pc_tls_kind kind, const char *name, bool deleted);
 
 /* SHA-256 over the contents of the files a ca-set or cert spec names, in
  * spec order: a version keeps the digest of the bytes it was built from,

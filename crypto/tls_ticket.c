@@ -443,7 +443,11 @@ static struct pc_tls_ticket_keys *read_keys(const char *file, char *err, size_t 
 		free(ks);
 		return NULL;
 	}
-	if (tls_ticket_keys_parse(buf, len, ks, msg, sizeof(msg)) != 0) {
+	if (wc_Sha256Hash((const byte *)buf, (word32)len, ks->digest) != 0) {
+		snprintf(err, errlen, "%s: SHA-256 failed", file);
+		free(ks);
+		ks = NULL;
+	} else if (tls_ticket_keys_parse(buf, len, ks, msg, sizeof(msg)) != 0) {
 		snprintf(err, errlen, "%s: %s", file, msg);
 		free(ks);
 		ks = NULL;

@@ -1061,6 +1061,9 @@ int pc_tls_txn_commit(struct pc_tls_txn *x, char *err, size_t errlen)
 	 * once every one of them has passed a quiescent state. */
 	synchronize_rcu();
 	pc_tls_reclaim();
+	for (const struct item *it = x->first; it != NULL; it = it->next)
+		if (!it->skip && it->kind != PC_TLS_HOST)
+			tls_files_published(it->kind, it->name, it->del);
 	rc = 0;
 out:
 	txn_clear(x);

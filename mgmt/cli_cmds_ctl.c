@@ -142,7 +142,8 @@ static bool json_arg(int *argc, char **argv)
 }
 
 /* The config reloads of show info: counts, when the last one was and
- * what it did or why it was refused. */
+ * what it did or why it was refused; and the objects the file watcher
+ * reloaded or refused. */
 static void show_reloads(FILE *out, bool json)
 {
 	const struct pc_reload_stats *r = &pc_reloads;
@@ -152,6 +153,8 @@ static void show_reloads(FILE *out, bool json)
 	if (r->config_last != 0 && gmtime_r(&r->config_last, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (!json) {
+		fprintf(out, "file reloads: %" PRIu64 " ok, %" PRIu64 " refused\n", r->files_ok,
+			r->files_refused);
 		fprintf(out, "reloads: %" PRIu64 " ok, %" PRIu64 " failed\nlast reload: %s", r->config_ok,
 			r->config_failed, when);
 		if (r->config_last != 0)
@@ -160,6 +163,8 @@ static void show_reloads(FILE *out, bool json)
 		fputc('\n', out);
 		return;
 	}
+	fprintf(out, "\"file_reloads_ok\":%" PRIu64 ",\"file_reloads_refused\":%" PRIu64 ",",
+		r->files_ok, r->files_refused);
 	fprintf(out, "\"reloads_ok\":%" PRIu64 ",\"reloads_failed\":%" PRIu64 ",\"last_reload\":",
 		r->config_ok, r->config_failed);
 	if (r->config_last == 0) {

@@ -95,15 +95,7 @@ static int cmd_tls_groups(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_tls_sha1(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	if (pc_arg_count(ctx, argc, 1))
-		return -1;
-	if (strcmp(argv[0], "on") == 0)
-		ctx->tls->sha1_signatures = true;
-	else if (strcmp(argv[0], "off") == 0)
-		ctx->tls->sha1_signatures = false;
-	else
-		return pc_cmd_fail(ctx, "expected on or off");
-	return 0;
+	return pc_arg_on_off(ctx, argc, argv, &ctx->tls->sha1_signatures);
 }
 
 static int cmd_tls_memory(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -468,12 +460,7 @@ static int host_metrics(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_
 			int argc, char **argv)
 {
 	(void)name;
-	if (pc_arg_count(ctx, argc, 1))
-		return -1;
-	if (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)
-		return pc_cmd_fail(ctx, "expected on or off");
-	h->metrics = strcmp(argv[0], "on") == 0;
-	return 0;
+	return pc_arg_on_off(ctx, argc, argv, &h->metrics);
 }
 
 static const struct {

@@ -15,6 +15,7 @@ static const struct pc_cmd_table *const pc_tables[] = {
 	&pc_cmds_tls,
 	&pc_cmds_ctl,
 	&pc_cmds_metrics,
+	&pc_cmds_watch,
 };
 
 int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...)
@@ -154,6 +155,16 @@ int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want)
 	if (argc == want)
 		return 0;
 	return pc_cmd_fail(ctx, "%s arguments", argc < want ? "missing" : "too many");
+}
+
+int pc_arg_on_off(struct pc_cmd_ctx *ctx, int argc, char **argv, bool *on)
+{
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "on") != 0 && strcmp(argv[0], "off") != 0)
+		return pc_cmd_fail(ctx, "expected on or off");
+	*on = strcmp(argv[0], "on") == 0;
+	return 0;
 }
 
 int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t min,

@@ -139,6 +139,8 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 	fprintf(out, "tls ticket-lifetime %u\ntls ticket-keys %s\ntls verify-cache %u\n",
 		s->ticket_lifetime_s, s->ticket_keys[0] != '\0' ? s->ticket_keys : "random",
 		s->verify_cache);
+	fprintf(out, "tls cert-expiry-warning %u\nwatch %s\n", s->cert_expiry_warning_s,
+		ctx->watch_off ? "off" : "on");
 	if (ctx->access_log[0] != '\0')
 		fprintf(out, "access-log %s %u\n", ctx->access_log, ctx->access_log_ring);
 	fprintf(out, "access-log format %s\n", ctx->access_log_json ? "json" : "logfmt");

@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	rc = start_tls(&ctx);
+	rc = pc_watch_init(&ctx) != 0 ? -ENOSPC : start_tls(&ctx);
 
 	pc_tls_txn_free(ctx.txn);
 	ctx.txn = NULL;
@@ -238,6 +238,7 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		pc_metrics_http_close();
 		pc_ctl_close();
+		pc_watch_fini();
 		pc_dp_fini();
 		pc_alog_stop();
 		pc_tls_fini();
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 	pc_alog_stop();
 	dump_counters();
 	pc_dp_fini();
+	pc_watch_fini();
 	pc_tls_fini();
 	rcu_unregister_thread();
 	rte_eal_cleanup();

@@ -279,6 +279,8 @@ static void render_trust(FILE *out)
 	pc_tls_cert_expiry(&x, time(NULL));
 	single(out, PFX "certs_expired", "gauge", "server certificates past their notAfter",
 	       (double)x.expired);
+	single(out, PFX "certs_expiring", "gauge",
+	       "server certificates that expire within tls cert-expiry-warning", (double)x.expiring);
 	if (x.certs != 0)
 		single(out, PFX "certs_earliest_expiry_timestamp_seconds", "gauge",
 		       "the earliest notAfter of every server certificate (Unix time)",

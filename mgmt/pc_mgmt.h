@@ -50,6 +50,7 @@ struct pc_cmd_ctx {
 	bool access_log_json;             /* access-log format json (else logfmt) */
 	char event_log[PC_TLS_PATH_MAX];  /* stdout, stderr or a file; "" = stdout */
 	const char *config_file;          /* the -c file, read again by reload */
+	bool watch_off;                   /* `watch off`: files are not watched */
 	bool reread;                      /* that file read again: certificate files only
 					   * checked readable, the commit parses what changed */
 	struct pc_ctl_cfg ctl;
@@ -117,6 +118,8 @@ int pc_cmd_fail(struct pc_cmd_ctx *ctx, const char *fmt, ...) __attribute__((for
 int pc_arg_count(struct pc_cmd_ctx *ctx, int argc, int want);
 int pc_arg_u32(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t min,
 	       uint32_t max, uint32_t *out);
+/* Exactly one argument, on or off. */
+int pc_arg_on_off(struct pc_cmd_ctx *ctx, int argc, char **argv, bool *on);
 int pc_arg_ipv4(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *out);
 int pc_arg_prefix(struct pc_cmd_ctx *ctx, const char *what, const char *s, uint32_t *addr,
 		  uint8_t *len);
@@ -191,6 +194,16 @@ extern struct pc_reload_stats pc_reloads;
  * the event log ("SIGHUP", "cli uid=0 pid=42"); out (may be NULL) gets
  * the summary. Also reopens the access log and the event log. Main lcore. */
 int pc_reload(struct pc_cmd_ctx *run, const char *who, FILE *out, char *err, size_t errlen);
+
+/* The file watcher (watch.c): trust objects reloaded when their files
+ * change, certificate expiry logged. init before the start-up commit (it
+ * follows the commits), fini after the workers stopped. */
+int pc_watch_init(const struct pc_cmd_ctx *ctx);
+void pc_watch_fini(void);
+/* Log the certs that entered the expiry window or expired since the last
+ * scan (every 10 s, and when the window changes). */
+void pc_watch_expiry_scan(void);
+extern const struct pc_cmd_table pc_cmds_watch;
 
 /* The control socket (ctl.c): opened after start-up, a source of the
  * loop. ctx is the running configuration the sessions' commands act on. */

@@ -410,6 +410,8 @@ def cli_seeds():
         "tcp idle-timeout off", "worker idle backoff 10 100 20", "tls handshake-timeout 5000",
         "tls versions 1.2 1.3", "control socket /tmp/x.sock", "del ca-set tenant-a",
         "host bad_name verify none", "frobnicate", "  # comment", "",
+        "watch off", "watch on", "watch maybe", "tls cert-expiry-warning 3600",
+        "tls cert-expiry-warning soon", "show certs json",
     ]).encode() + b"\n"
     return {"admin": b"\x01" + session, "read-only": b"\x00" + session}
 
@@ -451,6 +453,9 @@ def alog_seeds():
         "odd-bytes": b"\x00" + b"\n".join(odd) + b"\n" + nums,
         "small-buffer": b"\x08" + b"\n".join(odd) + b"\n" + nums,
         "long": b"\x00" + b"\n".join([b"\x01" * 300] * 10) + b"\n" + b"\xff" * 32,
+    }
+
+
 def metrics_http_seeds():
     """fuzz_metrics_http: what a client of the metrics endpoint sends."""
     return {

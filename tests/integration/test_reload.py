@@ -22,7 +22,10 @@ from test_cli import GOOD_ID, ok, refused
 from test_tls import client
 A = "tenant-a.test"
 
+# watch off: the files this test rewrites are taken by `reload` alone (the
+# file watcher would race it to them).
 BASE = """
+watch off
 ip address 198.18.0.1/24
 worker idle backoff 50 500 50
 tcp listen 7 echo
