@@ -314,7 +314,7 @@ def test_unit_runs_under_systemd(netlab):
         pytest.skip("needs nsenter and unshare (util-linux)")
     pki = ROOT / "build" / "demo-pki"
     lab("queues", "1")
-    # Not under /tmp: the unit's PrivateTmp= hides the host's /tmp.
+    # In the checkout's build directory, where the unit can read it.
     root = Path(tempfile.mkdtemp(prefix="dist-test-", dir=BUILD))
     sd = None
     try:
@@ -333,6 +333,15 @@ def test_unit_runs_under_systemd(netlab):
         # here); the sanitizers' options when the build has them.
         dropin = [f"[Service]\nNetworkNamespacePath=/run/netns/{NS_DP}",
                   f"StandardOutput=append:{out}", "StandardError=inherit"]
+        # The binary, PKI and config live in this checkout: a checkout under
+        # /tmp or a home directory (CI clones anywhere) would be hidden by
+        # PrivateTmp= or ProtectHome=, so only those are relaxed, and only
+        # then; the rest of the sandbox is tested as installed.
+        hidden = {"PrivateTmp": [Path(tempfile.gettempdir()), Path("/var/tmp")],
+                  "ProtectHome": [Path("/home"), Path("/root"), Path("/run/user")]}
+        for option, dirs in hidden.items():
+            if any(d == p or d in p.parents for d in dirs for p in (ROOT, BUILD)):
+                dropin.append(f"{option}=no")
         for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if var in os.environ:
                 dropin.append(f'Environment="{var}={os.environ[var]}"')
@@ -348,7 +357,7 @@ def test_unit_runs_under_systemd(netlab):
         conf.write_text(good + "tls versions 1.3 1.9\n")
         r = sd.run("systemctl", "start", "portcullis.service", timeout=120)
         assert r.returncode != 0, sd.diag(out)
-        assert sd.prop("portcullis.service", "ActiveState") == "failed"
+        assert sd.prop("portcullis.service", "ActiveState") == "failed", sd.diag(out)
         assert sd.prop("portcullis.service", "ExecMainStatus") == "2"
         assert sd.prop("portcullis.service", "NRestarts") == "0"
         bad_line = len(good.splitlines()) + 1
