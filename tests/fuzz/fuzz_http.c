@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/pc_http.h"
+#include "pc_http.h"
 
 /* Bounds the run: /bytes/N can ask for a terabyte. */
 #define OUTPUT_BUDGET (256u << 10)

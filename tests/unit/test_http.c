@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "apps/pc_http.h"
+#include "pc_http.h"
 
 #define MAX_RESP 8
 
