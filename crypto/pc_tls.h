@@ -69,13 +69,15 @@ void pc_tls_spec_defaults(struct pc_tls_spec *s);
  *   ca-set  roots, intermediates, CRLs and denied serials
  *   cert    a server certificate chain and its key
  *   host    a hostname's policy ("api.example.com", "*.example.com",
- *           "default"), naming a ca-set and a cert
+ *           "default"), naming a ca-set, a cert and a backend
+ *   backend where a host's decrypted traffic goes (l7/): servers, how
+ *           they are picked and checked, TCP or HTTP, TLS to them
  *
  * "host NAME ca FILE" and "host NAME cert CHAIN KEY" make private objects
  * named "host:NAME" (":" is not allowed in the names operators give),
  * deleted with their host.
  */
-enum pc_tls_kind { PC_TLS_HOST, PC_TLS_CASET, PC_TLS_CERT, PC_TLS_NB_KINDS };
+enum pc_tls_kind { PC_TLS_HOST, PC_TLS_CASET, PC_TLS_CERT, PC_TLS_BACKEND, PC_TLS_NB_KINDS };
 
 /* A list of strings, each malloc()ed. */
 struct pc_strv {
@@ -96,6 +98,7 @@ struct pc_tls_cert_spec {
 
 struct pc_tls_host_spec {
 	enum pc_tls_verify_mode verify;
+	char *backend;     /* a backend's name, or NULL: the built-in responder */
 	enum pc_tls_fail_action on_failure;
 	char *caset;       /* a ca-set's name, or NULL */
 	char *cert;        /* a cert's name, or NULL: the default host's */
@@ -109,6 +112,61 @@ struct pc_tls_host_spec {
 	 * policy (nor of its digest), so that turning it on or off never
 	 * refuses a ticket. */
 	bool metrics;
+};
+
+/* Backends (`backend NAME ...`). */
+#define PC_BACKEND_MAX_SERVERS 32
+enum pc_backend_mode { PC_BACKEND_HTTP = 0, PC_BACKEND_TCP };
+enum pc_backend_balance { PC_BACKEND_ROUNDROBIN = 0, PC_BACKEND_LEASTCONN };
+enum pc_backend_health { PC_BACKEND_HEALTH_NONE = 0, PC_BACKEND_HEALTH_TCP, PC_BACKEND_HEALTH_HTTP };
+/* The request headers HTTP mode sets (`backend NAME header WHICH NAME|off`),
+ * in this order; the default names are pc_backend_header_default[]. */
+enum pc_backend_header {
+	PC_HDR_CLIENT_VERIFY,      /* X-SSL-Client-Verify */
+	PC_HDR_CLIENT_S_DN,        /* X-SSL-Client-S-DN */
+	PC_HDR_CLIENT_SAN,         /* X-SSL-Client-SAN */
+	PC_HDR_CLIENT_SERIAL,      /* X-SSL-Client-Serial */
+	PC_HDR_CLIENT_FINGERPRINT, /* X-SSL-Client-Fingerprint */
+	PC_HDR_CLIENT_IDENTITY,    /* X-Client-Identity */
+	PC_HDR_CLIENT_CERT,        /* Client-Cert (RFC 9440) */
+	PC_HDR_CLIENT_CERT_CHAIN,  /* Client-Cert-Chain (RFC 9440) */
+	PC_HDR_FORWARDED_FOR,      /* X-Forwarded-For */
+	PC_HDR_FORWARDED_PROTO,    /* X-Forwarded-Proto */
+	PC_BACKEND_NB_HEADERS
+};
+/* Default names, and the words of `backend NAME header WHICH`
+ * ("client-verify", "client-s-dn", ...). */
+extern const char *const pc_backend_header_default[PC_BACKEND_NB_HEADERS];
+extern const char *const pc_backend_header_word[PC_BACKEND_NB_HEADERS];
+#define PC_BACKEND_CONNECT_MS_DEFAULT 5000
+#define PC_BACKEND_IDLE_MS_DEFAULT 60000
+#define PC_BACKEND_HEALTH_MS_DEFAULT 2000
+
+struct pc_backend_server {
+	uint32_t addr;   /* network order */
+	uint16_t port;   /* network order */
+	uint16_t weight; /* 1..256, default 1 */
+};
+
+struct pc_tls_backend_spec {
+	unsigned int nb_servers;
+	struct pc_backend_server servers[PC_BACKEND_MAX_SERVERS];
+	enum pc_backend_mode mode;
+	enum pc_backend_balance balance;
+	bool proxy_v2;      /* PROXY protocol v2 header first (`send-proxy-v2`) */
+	bool proxy_v2_cert; /* ... with the client certificate (`send-proxy-v2 cert`) */
+	enum pc_backend_health health;
+	char *health_path;  /* HTTP health checks: the path (GET), else NULL */
+	uint32_t health_interval_ms;
+	uint32_t connect_ms, idle_ms;  /* `timeouts CONNECT_MS IDLE_MS` */
+	/* Request header names (HTTP mode): NULL = the default name, "" = off. */
+	char *headers[PC_BACKEND_NB_HEADERS];
+	/* TLS to the servers (`tls [ca FILE] [cert CHAIN KEY] [sni NAME]
+	 * [verify-name NAME]`): without ca, the origin is not verified (as
+	 * nginx's proxy_ssl_verify off; shown as such); verify-name defaults
+	 * to sni. */
+	bool tls;
+	char *tls_ca, *tls_cert, *tls_key, *tls_sni, *tls_verify_name;
 };
 
 /* "host:NAME", the private ca-set or cert of host NAME. */
@@ -130,6 +188,8 @@ struct pc_tls_caset_spec *pc_tls_txn_caset(struct pc_tls_txn *x, const char *nam
 					   size_t errlen);
 struct pc_tls_cert_spec *pc_tls_txn_cert(struct pc_tls_txn *x, const char *name, char *err,
 					 size_t errlen);
+struct pc_tls_backend_spec *pc_tls_txn_backend(struct pc_tls_txn *x, const char *name, char *err,
+					       size_t errlen);
 /* Stage the deletion of an object (it must exist, committed or staged). */
 int pc_tls_txn_del(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *name, char *err,
 		   size_t errlen);
