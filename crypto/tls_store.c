@@ -108,6 +108,11 @@ const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h)
 	return e != NULL ? rcu_dereference(e->cur) : NULL;
 }
 
+const struct pc_backend *tls_store_host_backend(const struct pc_tls_host *h)
+{
+	return h->backend != NULL ? rcu_dereference(h->backend->cur) : NULL;
+}
+
 static void publish_oldest(struct tls_pins *p)
 {
 	__atomic_store_n(&p->oldest, p->n != 0 ? p->gen[p->head] : UINT64_MAX, __ATOMIC_RELEASE);
@@ -603,7 +608,9 @@ struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, 
 		goto fail;
 	}
 	if (pc_cert_summary(c->chain, c->chain_len, c->subject, sizeof(c->subject),
-			    &c->not_after, &c->key_oid) != 0) {
+			    &c->not_after, &c->key_oid) != 0 ||
+	    pc_cert_algs(c->chain, c->chain_len, c->sig_alg, sizeof(c->sig_alg), c->key_alg,
+			 sizeof(c->key_alg)) != 0) {
 		snprintf(err, errlen, "%s: the leaf certificate does not parse", s->chain);
 		goto fail;
 	}

@@ -75,6 +75,7 @@ struct pc_tls_cert {
 	unsigned int nb_suites;
 	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids a connection can negotiate with it */
 	char subject[256];
+	char sig_alg[32], key_alg[16]; /* pc_cert_algs() of the leaf */
 	int64_t not_after, loaded;
 	uint8_t files_digest[PC_TRUST_DIGEST_LEN]; /* tls_store_files_digest() of what was read */
 };
@@ -88,6 +89,7 @@ struct pc_tls_host {
 	uint8_t digest[PC_TRUST_DIGEST_LEN];
 	struct tls_entry *caset;        /* NULL when spec.caset is */
 	struct tls_entry *cert;         /* NULL: the default host's */
+	struct tls_entry *backend;      /* NULL when spec.backend is */
 };
 
 /* Generation of the last commit; read with acquire ordering. */
@@ -99,6 +101,9 @@ struct tls_entry *tls_store_find_host(const char *sni);
 /* The current version of the cert a host serves (its own or the
  * default's), or NULL. Read-side. */
 const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h);
+/* The current version of the backend a host forwards to, or NULL (the
+ * built-in responder). Read-side. */
+const struct pc_backend *tls_store_host_backend(const struct pc_tls_host *h);
 
 /* Pin the current generation for a new connection of this worker (in the
  * same loop pass as the lookups it protects); returns the token to give

@@ -147,7 +147,7 @@ int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src)
 	return dup_or_null(&d->chain, s->chain) || dup_or_null(&d->key, s->key) ? -1 : 0;
 }
 
-static const char *const kind_words[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert"};
+static const char *const kind_words[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert", "backend"};
 
 /* "default", a DNS name, or "*." and a DNS name. */
 static bool valid_host_name(const char *n)

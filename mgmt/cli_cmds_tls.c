@@ -534,7 +534,7 @@ static int cmd_cert(struct pc_cmd_ctx *ctx, int argc, char **argv)
 
 static int cmd_del(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	static const char *const kinds[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert"};
+	static const char *const kinds[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert", "backend"};
 
 	if (pc_arg_count(ctx, argc, 2))
 		return -1;

@@ -301,6 +301,17 @@ void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)
 	*port = c->key.rport;
 }
 
+void pc_tcp_local(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)
+{
+	*addr = c->key.laddr;
+	*port = c->key.lport;
+}
+
+struct pc_lcore *pc_tcp_lcore(const struct pc_tcb *c)
+{
+	return c->lc;
+}
+
 void pc_tcp_set_deadline(struct pc_tcb *c, uint32_t ms)
 {
 	c->deadline_tick = ms != 0 ? c->lc->tcp.wheel.tick + ms : 0;
