@@ -12,6 +12,7 @@
 #include <rte_cycles.h>
 
 #include "pc_alog.h"
+#include "pc_backend.h"
 #include "pc_http.h"
 #include "tls_conn.h"
 
@@ -59,6 +60,8 @@ static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, cons
 		r->resumed = wolfSSL_session_reused(t->ssl);
 		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
 	}
+	if (t->state >= TLS_APP && t->env.backend != NULL)
+		snprintf(r->backend, sizeof(r->backend), "%s", t->env.backend->name);
 	if (unproven)
 		return;
 	snprintf(r->subject, sizeof(r->subject), "%s", t->vres.subject);
@@ -77,7 +80,7 @@ void tls_log_conn(struct pc_tls_conn *t, const char *event, const char *error)
 	t->logged = true;
 }
 
-void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h)
+void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h, const char *upstream)
 {
 	struct pc_tls_conn *t = (struct pc_tls_conn *)conn;
 	struct pc_alog_rec r;
@@ -85,6 +88,8 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h)
 	fill_record(t, &r, "request");
 	snprintf(r.method, sizeof(r.method), "%s", h->method);
 	snprintf(r.path, sizeof(r.path), "%s", h->path);
+	if (upstream != NULL)
+		snprintf(r.upstream, sizeof(r.upstream), "%s", upstream);
 	r.status = h->status;
 	r.bytes_out = h->body_bytes;
 	pc_alog_push(&r);

@@ -18,7 +18,7 @@ static void request_done(void *arg, const struct pc_http_log *rec)
 {
 	struct responder *r = arg;
 
-	pc_l7_log_request(r->conn, rec);
+	pc_l7_log_request(r->conn, rec, NULL);
 }
 
 static int start(void *ctx, const struct pc_l7_env *e, struct pc_l7_conn *conn)
