@@ -1000,9 +1000,9 @@ static const struct pc_cmd tls_cmds[] = {
 		    "health none|tcp [interval MS]|http PATH [interval MS] | "
 		    "timeouts CONNECT_MS IDLE_MS | "
 		    "tls [ca FILE] [cert CHAIN KEY] [sni NAME] [verify-name NAME]|off | "
-		    "header client-verify|client-s-dn|client-san|client-serial|"
-		    "client-fingerprint|client-identity|client-cert|client-cert-chain|"
-		    "forwarded-for|forwarded-proto NAME|off",
+		    "header WHICH NAME|off  (WHICH: client-verify, client-s-dn, client-san, "
+		    "client-serial, client-fingerprint, client-identity, client-cert, "
+		    "client-cert-chain, forwarded-for, forwarded-proto)",
 	 cmd_backend, OBJ},
 	{"del", "del host|ca-set|cert|backend NAME", cmd_del, OBJ},
 	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, PC_CMD_RUN},
