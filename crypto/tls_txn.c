@@ -3,9 +3,11 @@
  * Transactions over the trust objects: staging specs (copies of the
  * committed ones, changed by config commands), then one commit that
  * validates everything and publishes every changed object, or changes
- * nothing. A commit costs O(objects it changes): hosts name their ca-set
- * and cert by entry, so a replaced ca-set is one pointer swap however
- * many hosts share it. Main lcore only.
+ * nothing. A commit costs O(objects it changes): hosts name their ca-set,
+ * cert and backend by entry, so a replaced ca-set is one pointer swap
+ * however many hosts share it. A backend's entry also carries its id,
+ * given when the entry is made and kept by every version. Main lcore
+ * only.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -231,6 +231,20 @@ def test_reload(pc):
     pc.conf.write_text(text)
 
 
+def test_dump_config_is_the_state(pc):
+    # The dump as the config file: a reload finds nothing to change.
+    gen = json.loads(ok(pc, "show", "info", "json"))["generation"]
+    before = ok(pc, "show", "backends", "json")
+    dump = ok(pc, "dump", "config")
+    pc.conf.write_text(dump)
+    out = ok(pc, "reload")
+    assert json.loads(ok(pc, "show", "info", "json"))["generation"] == gen, out
+    assert ok(pc, "show", "backends", "json") == before
+    assert ok(pc, "dump", "config") == dump
+    write_config(pc)
+    ok(pc, "reload")
+
+
 def wait_for(pred, what, timeout=30):
     deadline = time.monotonic() + timeout
     while not pred():
