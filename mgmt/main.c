@@ -124,8 +124,8 @@ static int start_tls(const struct pc_cmd_ctx *ctx)
 		return -EINVAL;
 	}
 	pc_tls_store_counts(&c);
-	printf("portcullis: %lu host(s), %lu ca-set(s), %lu cert(s)\n", c.hosts, c.casets,
-	       c.certs);
+	printf("portcullis: %lu host(s), %lu ca-set(s), %lu cert(s), %lu backend(s)\n", c.hosts,
+	       c.casets, c.certs, c.backends);
 	if (c.hosts == 0)
 		printf("portcullis: no host yet: TLS clients get unrecognized_name until one "
 		       "is added (pcctl)\n");
