@@ -132,7 +132,8 @@ def test_show_text(pc):
 
 def test_dump_config(pc):
     out = ok(pc, "dump", "config")
-    for line in ["backend web server 198.18.1.10:8080", "backend web server 198.18.1.11:8080 weight 3",
+    for line in ["backend web server 198.18.1.10:8080",
+                 "backend web server 198.18.1.11:8080 weight 3",
                  "backend web balance leastconn", "backend web health http /healthz interval 500",
                  "backend web timeouts 2000 30000", "backend web header client-identity X-Peer-Id",
                  "backend web header forwarded-for off", "backend raw mode tcp",
@@ -189,7 +190,8 @@ def test_refused(pc):
 
 
 def test_unreferenced_then_deleted(pc):
-    rc, _, err = txn(pc, "backend gone server 198.18.1.50:80", "host gone.tenant-a.test backend gone",
+    rc, _, err = txn(pc, "backend gone server 198.18.1.50:80",
+                     "host gone.tenant-a.test backend gone",
                      "host gone.tenant-a.test cert-ref edge")
     assert rc == 0, err
     assert backend(pc, "gone")["hosts"] == ["gone.tenant-a.test"]
