@@ -111,6 +111,7 @@ def test_config_file_backends(pc):
     assert r["mode"] == "tcp" and r["send_proxy_v2"] and r["send_proxy_v2_cert"]
     assert r["headers_used"] is False and r["headers"]["client-s-dn"] == "X-DN"
     assert json.loads(ok(pc, "show", "info", "json"))["backends"] == 4
+    assert "\nportcullis_backends 4\n" in ok(pc, "show", "stats", "prometheus")
 
 
 def test_show_text(pc):
