@@ -212,7 +212,8 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 		verify_words[h->spec.verify],
 		h->spec.on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403",
 		h->caset != NULL ? h->caset->name : "-", cert_name(h));
-	fprintf(out, "backend: %s\n", h->backend != NULL ? h->backend->name : "- (built-in responder)");
+	fprintf(out, "backend: %s\n",
+		h->backend != NULL ? h->backend->name : "- (built-in responder)");
 	fprintf(out, "cert subject: %s\ncert not after: %s\nmax-depth: %u\neku: %s\n"
 		     "min-rsa-bits: %u\n",
 		c != NULL ? c->subject : "-", when, h->spec.max_depth, eku_words[h->spec.eku],

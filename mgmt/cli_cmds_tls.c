@@ -3,9 +3,10 @@
  * Commands that configure TLS: listeners and protocol settings (at start),
  * and the trust objects (at start and at run time): hosts with their
  * certificates and client-verification policies, ca-sets, certs, the
- * backends hosts forward to, plus the access log. Object commands are staged in the transaction (ctx->txn);
- * files are read and checked when the command is given, so a bad file is
- * reported at its line, and again with everything else at commit.
+ * backends hosts forward to, plus the access log. Object commands are
+ * staged in the transaction (ctx->txn); files are read and checked when
+ * the command is given, so a bad file is reported at its line, and again
+ * with everything else at commit.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -271,6 +271,7 @@ static void render_trust(FILE *out)
 	single(out, PFX "hosts", "gauge", "hosts configured", (double)c.hosts);
 	single(out, PFX "ca_sets", "gauge", "CA sets configured", (double)c.casets);
 	single(out, PFX "certs", "gauge", "server certificates configured", (double)c.certs);
+	single(out, PFX "backends", "gauge", "backends configured", (double)c.backends);
 	reloads(out, "config", "failed", pc_reloads.config_ok, pc_reloads.config_failed,
 		pc_reloads.config_last, pc_reloads.config_last_ok);
 	reloads(out, "file", "refused", pc_reloads.files_ok, pc_reloads.files_refused,

@@ -17,7 +17,10 @@ import pytest
 from conftest import Portcullis, running
 from test_cli import ok, pcctl, refused
 
+# watch off until the watch test: the files test_reload rewrites are
+# taken by `reload` alone.
 CONFIG = """
+watch off
 ip address 198.18.0.1/24
 worker idle backoff 50 500 50
 tls listen 443 http
@@ -33,7 +36,7 @@ backend web timeouts 2000 30000
 backend web header client-identity X-Peer-Id
 backend web header forwarded-for off
 backend origin server 198.18.1.20:443
-backend origin tls ca {o}/origin-ca.crt cert {p}/good.chain.pem {p}/good.key sni tenant-a.test
+backend origin tls ca {o}/origin-ca.crt cert {o}/client.pem {o}/client.key sni tenant-a.test
 backend raw server 198.18.1.30:9000
 backend raw mode tcp
 backend raw send-proxy-v2 cert
@@ -56,10 +59,13 @@ def write_config(pc, extra=""):
 @pytest.fixture(scope="module")
 def pc(netlab, pki, tmp_path_factory):
     d = tmp_path_factory.mktemp("backends")
-    # The origin's CA in a directory of its own: the watch test rewrites it.
+    # The origin's CA and the client certificate in a directory of their
+    # own: the reload and watch tests rewrite them.
     origin = d / "origin"
     origin.mkdir()
     shutil.copy(pki / "server-ca.crt", origin / "origin-ca.crt")
+    shutil.copy(pki / "good.chain.pem", origin / "client.pem")
+    shutil.copy(pki / "good.key", origin / "client.key")
     p = Portcullis(d, "af_xdp", CONFIG.format(d=d, p=pki, o=origin))
     p.dir, p.pki, p.origin, p.conf, p.sock = d, pki, origin, d / "pc.conf", str(d / "pc.sock")
     p.events = d / "events.log"
@@ -105,6 +111,7 @@ def test_config_file_backends(pc):
     assert r["mode"] == "tcp" and r["send_proxy_v2"] and r["send_proxy_v2_cert"]
     assert r["headers_used"] is False and r["headers"]["client-s-dn"] == "X-DN"
     assert json.loads(ok(pc, "show", "info", "json"))["backends"] == 4
+    assert "\nportcullis_backends 4\n" in ok(pc, "show", "stats", "prometheus")
 
 
 def test_show_text(pc):
@@ -126,13 +133,14 @@ def test_show_text(pc):
 
 def test_dump_config(pc):
     out = ok(pc, "dump", "config")
-    for line in ["backend web server 198.18.1.10:8080", "backend web server 198.18.1.11:8080 weight 3",
+    for line in ["backend web server 198.18.1.10:8080",
+                 "backend web server 198.18.1.11:8080 weight 3",
                  "backend web balance leastconn", "backend web health http /healthz interval 500",
                  "backend web timeouts 2000 30000", "backend web header client-identity X-Peer-Id",
                  "backend web header forwarded-for off", "backend raw mode tcp",
                  "backend raw send-proxy-v2 cert",
-                 f"backend origin tls ca {pc.origin}/origin-ca.crt cert {pc.pki}/good.chain.pem "
-                 f"{pc.pki}/good.key sni tenant-a.test",
+                 f"backend origin tls ca {pc.origin}/origin-ca.crt cert {pc.origin}/client.pem "
+                 f"{pc.origin}/client.key sni tenant-a.test",
                  "host default backend web", "host raw.tenant-a.test backend raw"]:
         assert line + "\n" in out, line
     # Backends come before the hosts that name them.
@@ -183,7 +191,8 @@ def test_refused(pc):
 
 
 def test_unreferenced_then_deleted(pc):
-    rc, _, err = txn(pc, "backend gone server 198.18.1.50:80", "host gone.tenant-a.test backend gone",
+    rc, _, err = txn(pc, "backend gone server 198.18.1.50:80",
+                     "host gone.tenant-a.test backend gone",
                      "host gone.tenant-a.test cert-ref edge")
     assert rc == 0, err
     assert backend(pc, "gone")["hosts"] == ["gone.tenant-a.test"]
@@ -207,14 +216,20 @@ def test_reload(pc):
     text = text.replace("host raw.tenant-a.test backend raw\n", "")
     text = text.replace("backend web balance leastconn", "backend web balance roundrobin")
     pc.conf.write_text(text)
-    origin_gen = backend(pc, "origin")["generation"]
+    origin = backend(pc, "origin")
     web_id = backend(pc, "web")["id"]
     out = ok(pc, "reload")
     assert "backend web" in out and "backend raw" in out and "backend spare" in out, out
     b = backends(pc)
     assert set(b) == {"web", "origin", "spare"}
     assert b["web"]["balance"] == "roundrobin" and b["web"]["id"] == web_id
-    assert b["origin"]["generation"] == origin_gen
+    assert b["origin"]["generation"] == origin["generation"]
+    # The same lines, a CA file with other content: the backend is changed.
+    shutil.copy(pc.pki / "server-rsa-ca.crt", pc.origin / "origin-ca.crt")
+    out = ok(pc, "reload")
+    assert "changed (backend origin)" in out, out
+    after = backend(pc, "origin")
+    assert after["generation"] > origin["generation"] and after["id"] == origin["id"]
     assert b["spare"]["mode"] == "http"
     assert "no host raw.tenant-a.test" in refused(pc, "show", "host", "raw.tenant-a.test")
     # The same file again changes nothing.
@@ -252,12 +267,13 @@ def wait_for(pred, what, timeout=30):
         time.sleep(0.05)
 
 
-def test_watch_backend_ca(pc):
+def test_watch_backend_files(pc):
+    ok(pc, "watch", "on")
     before = backend(pc, "origin")
     ca = pc.origin / "origin-ca.crt"
     # Another CA, written the way tools do: a new file renamed over it.
     tmp = pc.origin / ".origin-ca.tmp"
-    shutil.copy(pc.pki / "server-rsa-ca.crt", tmp)
+    shutil.copy(pc.pki / "server-ca.crt", tmp)
     tmp.rename(ca)
     wait_for(lambda: backend(pc, "origin")["generation"] > before["generation"],
              "the watcher did not reload backend origin")
@@ -270,6 +286,19 @@ def test_watch_backend_ca(pc):
     wait_for(lambda: "watch: backend origin: refused" in pc.events.read_text(),
              "a broken CA file was not refused")
     assert backend(pc, "origin")["generation"] == after["generation"]
-    shutil.copy(pc.pki / "server-ca.crt", ca)
+    shutil.copy(pc.pki / "server-rsa-ca.crt", ca)
     wait_for(lambda: backend(pc, "origin")["generation"] > after["generation"],
              "the watcher did not take the good file back")
+    # The client certificate renewed with a new key, the chain first: the
+    # pair is waited for, then taken in one reload.
+    after = backend(pc, "origin")
+    reloads = pc.events.read_text().count("watch: reloaded backend origin")
+    shutil.copy(pc.pki / "rsa.chain.pem", pc.origin / "client.pem")
+    time.sleep(0.5)
+    shutil.copy(pc.pki / "rsa.key", pc.origin / "client.key")
+    wait_for(lambda: backend(pc, "origin")["generation"] > after["generation"],
+             "the watcher did not take the new client certificate")
+    time.sleep(0.5)
+    text = pc.events.read_text()
+    assert text.count("watch: reloaded backend origin") == reloads + 1, text
+    assert text.count("watch: backend origin: refused") == 1, text
