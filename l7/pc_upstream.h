@@ -110,4 +110,8 @@ struct pc_up_server_stats {
 void pc_up_server_stats(uint32_t backend_id, uint32_t addr, uint16_t port,
 			struct pc_up_server_stats *out);
 
+/* Forget the calling worker's state and free its memory: its connections
+ * are gone (the worker stopped, or a test rebuilds its context). */
+void pc_up_worker_fini(void);
+
 #endif

@@ -269,28 +269,25 @@ static struct up_worker *worker_of(struct pc_lcore *lc)
 {
 	unsigned int id = rte_lcore_id() % RTE_MAX_LCORE;
 	struct up_worker *w = up_workers[id];
+	uint32_t n = pc_tcp_cfg.set.max_conns;
 
 	if (w != NULL && w->lc == lc)
 		return w;
-	if (w == NULL) {
-		uint32_t n = pc_tcp_cfg.set.max_conns;
-		size_t sz = sizeof(*w) + (size_t)n * sizeof(struct pc_up);
-
-		w = rte_zmalloc_socket("pc_upstream", sz, RTE_CACHE_LINE_SIZE, rte_socket_id());
-		if (w == NULL)
-			return NULL;
-		w->nb_objs = n;
-	} else {
-		/* Another context on this lcore (a test harness rebuilt it):
-		 * its connections and timers went with the old one. */
-		uint32_t n = w->nb_objs;
-
-		memset(w, 0, sizeof(*w) + (size_t)n * sizeof(struct pc_up));
-		w->nb_objs = n;
+	if (w != NULL) {
+		/* Another context on this lcore (a test harness rebuilt it,
+		 * maybe with another connection limit): its connections and
+		 * timers went with the old one. */
+		__atomic_store_n(&up_workers[id], NULL, __ATOMIC_RELEASE);
+		rte_free(w);
 	}
+	w = rte_zmalloc_socket("pc_upstream", sizeof(*w) + (size_t)n * sizeof(struct pc_up),
+			       RTE_CACHE_LINE_SIZE, rte_socket_id());
+	if (w == NULL)
+		return NULL;
+	w->nb_objs = n;
 	w->lc = lc;
 	w->objs = (struct pc_up *)(w + 1);
-	for (uint32_t i = w->nb_objs; i-- > 0;) {
+	for (uint32_t i = n; i-- > 0;) {
 		w->objs[i].next = w->free;
 		w->free = &w->objs[i];
 	}
@@ -829,6 +826,7 @@ static void up_ready(struct pc_up *u)
 	struct up_server *s = &be->srv[u->slot];
 
 	u->ready = true;
+	u->state = UP_OPEN;
 	u->b = NULL;
 	pc_tcp_set_deadline(u->c, 0);
 	if (u->is_check) {
@@ -1162,6 +1160,15 @@ void pc_up_failed(struct pc_up *u)
 const char *pc_up_server(const struct pc_up *u)
 {
 	return u->server;
+}
+
+void pc_up_worker_fini(void)
+{
+	unsigned int id = rte_lcore_id() % RTE_MAX_LCORE;
+	struct up_worker *w = up_workers[id];
+
+	__atomic_store_n(&up_workers[id], NULL, __ATOMIC_RELEASE);
+	rte_free(w);
 }
 
 static uint64_t rd64(const uint64_t *p)
