@@ -18,13 +18,19 @@
  *   PP2_TYPE_SSL         client bits, verify, then sub-TLVs:
  *     PP2_SUBTYPE_SSL_VERSION  "TLSv1.3"
  *     PP2_SUBTYPE_SSL_CN       the client certificate subject's first CN
- *     PP2_SUBTYPE_SSL_KEY_ALG  "EC256", "RSA2048" (client certificate)
- *     PP2_SUBTYPE_SSL_SIG_ALG  "ecdsa-with-SHA256" (client certificate)
+ *     PP2_SUBTYPE_SSL_KEY_ALG  "EC256", "RSA2048": the key of the
+ *                              certificate we served (HAProxy 2.6 sends
+ *                              its frontend certificate's, checked in the
+ *                              lab: an RSA server certificate gave
+ *                              "RSA2048" to an EC client certificate)
+ *     PP2_SUBTYPE_SSL_SIG_ALG  "ecdsa-with-SHA256": the signature on it
  *     PP2_SUBTYPE_SSL_CIPHER   "TLS_AES_128_GCM_SHA256"
  *     PP2_SUBTYPE_SSL_CLIENT_CERT  the leaf's DER, with `send-proxy-v2
  *                              cert` (0x28, as HAProxy's document defines
  *                              it since 2.9-era revisions; 2.6 does not
  *                              send it and its receivers skip it)
+ * tests/unit/test_upstream.c compares it byte for byte with headers
+ * HAProxy 2.6.12 sent to a listener in the lab.
  * Client bits: PP2_CLIENT_SSL always; PP2_CLIENT_CERT_CONN when the
  * client presented a certificate on this connection (a full handshake);
  * PP2_CLIENT_CERT_SESS when it presented one in this TLS session (also a

@@ -159,10 +159,8 @@ size_t pc_pp2_build(const struct pc_l7_env *env, bool cert, uint8_t *buf, size_t
 	put_str(&o, PP2_SUBTYPE_SSL_VERSION, env->version);
 	if (env->cert_presented && env->vres != NULL && subject_cn(env->vres->subject, &cn, &cn_len))
 		put_tlv(&o, PP2_SUBTYPE_SSL_CN, cn, cn_len);
-	if (env->cert_presented) {
-		put_str(&o, PP2_SUBTYPE_SSL_KEY_ALG, env->key_alg);
-		put_str(&o, PP2_SUBTYPE_SSL_SIG_ALG, env->sig_alg);
-	}
+	put_str(&o, PP2_SUBTYPE_SSL_KEY_ALG, env->key_alg);
+	put_str(&o, PP2_SUBTYPE_SSL_SIG_ALG, env->sig_alg);
 	put_str(&o, PP2_SUBTYPE_SSL_CIPHER, env->cipher);
 	if (cert && env->nb_certs > 0 && env->cert[0] != NULL)
 		put_tlv(&o, PP2_SUBTYPE_SSL_CLIENT_CERT, env->cert[0], env->cert_len[0]);

@@ -44,6 +44,16 @@ static void test_crc32c(void **state)
 	assert_int_equal(pc_crc32c("", 0), 0);
 }
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static struct pc_verify_result vres = {.subject = "/C=FR/O=Example/CN=client1"};
 
 static void env_full(struct pc_l7_env *e)
@@ -93,6 +103,73 @@ static void test_pp2_vector(void **state)
 		assert_int_equal(pc_pp2_build(&e, false, buf, cap), 0);
 }
 
+/* What HAProxy 2.6.12 sent (`send-proxy-v2-ssl-cn proxy-v2-options
+ * crc32c,authority,ssl,cert-sig,cert-key,ssl-cipher`, `verify optional`)
+ * for a TLS 1.3 client 198.18.0.2:38168 of 198.18.0.2:8443 with SNI
+ * app.example and ALPN h2, that presented a verified certificate with
+ * CN client1; the server certificate EC P-256 signed ecdsa-with-SHA256. */
+static const uint8_t haproxy_cert[] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x77,
+	0xc6, 0x12, 0x00, 0x02, 0xc6, 0x12, 0x00, 0x02, 0x95, 0x18, 0x20, 0xfb, 0x03, 0x00, 0x04, 0xb8,
+	0xdd, 0xda, 0x93, 0x01, 0x00, 0x02, 0x68, 0x32, 0x02, 0x00, 0x0b, 0x61, 0x70, 0x70, 0x2e, 0x65,
+	0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x20, 0x00, 0x4e, 0x07, 0x00, 0x00, 0x00, 0x00, 0x21, 0x00,
+	0x07, 0x54, 0x4c, 0x53, 0x76, 0x31, 0x2e, 0x33, 0x22, 0x00, 0x07, 0x63, 0x6c, 0x69, 0x65, 0x6e,
+	0x74, 0x31, 0x25, 0x00, 0x05, 0x45, 0x43, 0x32, 0x35, 0x36, 0x24, 0x00, 0x11, 0x65, 0x63, 0x64,
+	0x73, 0x61, 0x2d, 0x77, 0x69, 0x74, 0x68, 0x2d, 0x53, 0x48, 0x41, 0x32, 0x35, 0x36, 0x23, 0x00,
+	0x16, 0x54, 0x4c, 0x53, 0x5f, 0x41, 0x45, 0x53, 0x5f, 0x32, 0x35, 0x36, 0x5f, 0x47, 0x43, 0x4d,
+	0x5f, 0x53, 0x48, 0x41, 0x33, 0x38, 0x34
+};
+
+/* The same without a client certificate (port 38172). */
+static const uint8_t haproxy_nocert[] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x6d,
+	0xc6, 0x12, 0x00, 0x02, 0xc6, 0x12, 0x00, 0x02, 0x95, 0x1c, 0x20, 0xfb, 0x03, 0x00, 0x04, 0x44,
+	0xa0, 0xcb, 0xb0, 0x01, 0x00, 0x02, 0x68, 0x32, 0x02, 0x00, 0x0b, 0x61, 0x70, 0x70, 0x2e, 0x65,
+	0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x20, 0x00, 0x44, 0x01, 0x00, 0x00, 0x00, 0x00, 0x21, 0x00,
+	0x07, 0x54, 0x4c, 0x53, 0x76, 0x31, 0x2e, 0x33, 0x25, 0x00, 0x05, 0x45, 0x43, 0x32, 0x35, 0x36,
+	0x24, 0x00, 0x11, 0x65, 0x63, 0x64, 0x73, 0x61, 0x2d, 0x77, 0x69, 0x74, 0x68, 0x2d, 0x53, 0x48,
+	0x41, 0x32, 0x35, 0x36, 0x23, 0x00, 0x16, 0x54, 0x4c, 0x53, 0x5f, 0x41, 0x45, 0x53, 0x5f, 0x32,
+	0x35, 0x36, 0x5f, 0x47, 0x43, 0x4d, 0x5f, 0x53, 0x48, 0x41, 0x33, 0x38, 0x34
+};
+
+static void env_haproxy(struct pc_l7_env *e, uint16_t sport)
+{
+	env_full(e);
+	e->cipher = "TLS_AES_256_GCM_SHA384";
+	e->local_addr = rte_cpu_to_be_32(H_IP4(198, 18, 0, 2));
+	e->client_port = rte_cpu_to_be_16(sport);
+	e->local_port = rte_cpu_to_be_16(8443);
+}
+
+static void test_pp2_haproxy(void **state)
+{
+	struct pc_l7_env e;
+	uint8_t buf[PC_PP2_MAX];
+	size_t n;
+
+	(void)state;
+	env_haproxy(&e, 38168);
+	n = pc_pp2_build(&e, true, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(haproxy_cert));
+	assert_memory_equal(buf, haproxy_cert, n);
+	/* Without a certificate, the one difference is on purpose: HAProxy
+	 * says verify 0 there, this says 1 (NO_CERT), as the document
+	 * wants (hence another CRC). */
+	env_haproxy(&e, 38172);
+	e.cert_presented = false;
+	e.verified = false;
+	e.vres = NULL;
+	n = pc_pp2_build(&e, true, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(haproxy_nocert));
+	size_t crc = 31, verify = 58;
+
+	assert_int_equal(buf[verify - 1], PP2_CLIENT_SSL);
+	assert_int_equal(be32(buf + verify), PC_VERIFY_NO_CERT);
+	assert_memory_equal(buf, haproxy_nocert, crc);
+	assert_memory_equal(buf + crc + 4, haproxy_nocert + crc + 4, verify - crc - 4);
+	assert_memory_equal(buf + verify + 4, haproxy_nocert + verify + 4, n - verify - 4);
+}
+
 /* A header parsed back. */
 struct pp2 {
 	uint32_t src, dst;
@@ -108,16 +185,6 @@ struct pp2 {
 	const uint8_t *sub_val[16];
 	uint16_t sub_len[16];
 };
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Parse, checking the framing and the CRC on the way. */
 static void pp2_parse(uint8_t *h, size_t n, struct pp2 *o)
@@ -285,6 +352,13 @@ static void test_pp2_clients(void **state)
 	assert_int_equal(p.nb_sub, 2);
 	assert_int_equal(p.sub_type[0], PP2_SUBTYPE_SSL_VERSION);
 	assert_int_equal(p.sub_type[1], PP2_SUBTYPE_SSL_CIPHER);
+	/* The served certificate's algorithms come without a client one. */
+	e.key_alg = "RSA2048";
+	n = pc_pp2_build(&e, true, buf, sizeof(buf));
+	pp2_parse(buf, n, &p);
+	assert_int_equal(p.nb_sub, 3);
+	assert_int_equal(p.sub_type[1], PP2_SUBTYPE_SSL_KEY_ALG);
+	assert_str(p.sub_val[1], p.sub_len[1], "RSA2048");
 }
 
 /* ------------------------------------------------------------------ */
@@ -892,6 +966,7 @@ int main(void)
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_pp2_vector),
+		cmocka_unit_test(test_pp2_haproxy),
 		cmocka_unit_test(test_pp2_full),
 		cmocka_unit_test(test_pp2_clients),
 		cmocka_unit_test(test_balance_rr),
