@@ -198,6 +198,8 @@ int up_pick_lc(struct up_server *s, unsigned int n, unsigned int *cursor)
 
 /* Health. */
 
+static void up_close_own(struct pc_up *u);
+
 static void server_down(struct up_backend *be, struct up_server *s)
 {
 	if (s->down)
@@ -206,6 +208,14 @@ static void server_down(struct up_backend *be, struct up_server *s)
 	s->oks = 0;
 	s->down_until = now_tick(be->w) + UP_HOLD_DOWN_MS;
 	PC_L7_COUNT(up_server_down);
+	/* Its idle connections are not worth keeping. */
+	for (struct pc_up *u = be->idle_head, *next; u != NULL; u = next) {
+		next = u->next;
+		if (&be->srv[u->slot] == s) {
+			PC_L7_COUNT(up_pool_dropped);
+			up_close_own(u);
+		}
+	}
 }
 
 static void server_up(struct up_server *s)
@@ -828,16 +838,15 @@ static void up_ready(struct pc_up *u)
 	u->ready = true;
 	u->state = UP_OPEN;
 	u->b = NULL;
-	pc_tcp_set_deadline(u->c, 0);
 	if (u->is_check) {
-		if (be->health == PC_BACKEND_HEALTH_HTTP && !be->tls) {
-			pc_tcp_set_deadline(u->c, be->interval_ms);
+		/* Its deadline (the interval) stands until the answer. */
+		if (be->health == PC_BACKEND_HEALTH_HTTP && !be->tls)
 			check_write(u);
-		} else {
+		else
 			check_done(u, true);
-		}
 		return;
 	}
+	pc_tcp_set_deadline(u->c, 0);
 	if (!s->down)
 		s->fails = 0;
 	PC_L7_COUNT(up_connected);
@@ -876,10 +885,9 @@ static enum pc_up_close connect_failed(struct pc_up *u, enum pc_tcp_close_reason
 }
 
 /* The transport failed before the connection was ready: counted, a
- * passive failure (or a failed check), its user told. Returns true when
- * the caller is to abort the TCP connection (on_closed then frees u and
- * tells no one). */
-static bool tls_failed(struct pc_up *u)
+ * passive failure (or a failed check), its user told. The caller then
+ * aborts the TCP connection, whose on_closed frees u and tells no one. */
+static void tls_failed(struct pc_up *u)
 {
 	struct up_backend *be = u->be;
 	struct up_server *s = &be->srv[u->slot];
@@ -888,16 +896,16 @@ static bool tls_failed(struct pc_up *u)
 		check_result(be, s, false);
 		s->check = NULL;
 		u->is_check = false;
-	} else {
-		PC_L7_COUNT(up_tls_failed);
-		stat_inc(&s->failures);
-		server_failed(be, s);
+		u->user_gone = true;
+		return;
 	}
+	PC_L7_COUNT(up_tls_failed);
+	stat_inc(&s->failures);
+	server_failed(be, s);
 	if (!u->user_gone) {
 		u->user_gone = true;
 		u->cb->on_closed(u->arg, PC_UP_TLS_FAILED);
 	}
-	return true;
 }
 
 static void *up_tcp_open(struct pc_tcb *c, void *arg)
@@ -911,10 +919,12 @@ static void *up_tcp_open(struct pc_tcb *c, void *arg)
 	u->tcp_open = true;
 	u->in_open = true;
 	r = u->tr->start(u);
-	if (r > 0)
+	if (r > 0) {
 		up_ready(u);
-	else if (r < 0 && tls_failed(u))
+	} else if (r < 0) {
+		tls_failed(u);
 		u->abort_req = true;
+	}
 	u->in_open = false;
 	if (u->abort_req) {
 		u->user_gone = true;
@@ -928,10 +938,12 @@ static void handshake_step(struct pc_up *u)
 {
 	int r = u->tr->progress(u);
 
-	if (r > 0)
+	if (r > 0) {
 		up_ready(u);
-	else if (r < 0 && tls_failed(u))
+	} else if (r < 0) {
+		tls_failed(u);
 		pc_tcp_abort(u->c);
+	}
 }
 
 static void up_tcp_readable(struct pc_tcb *c, void *ctx)
@@ -1012,7 +1024,7 @@ static void up_tcp_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason 
 	struct pc_up *u = (struct pc_up *)(uintptr_t)pc_tcp_scratch(c)[0];
 	const struct pc_up_cb *cb = u->cb;
 	void *arg = u->arg;
-	bool tell = !u->user_gone;
+	bool tell = !u->user_gone && !u->is_check; /* checks have no user */
 	enum pc_up_close r = PC_UP_CLOSED;
 
 	(void)ctx;

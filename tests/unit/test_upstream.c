@@ -922,6 +922,55 @@ static void test_health_http(void **state)
 	assert_true(later > checks);
 }
 
+/* Health tcp: refused checks put a server down (its idle connections
+ * go), accepted ones bring it back; checks never reach a user. */
+static void test_health_tcp(void **state)
+{
+	struct rec r = {0};
+	struct pc_up_server_stats st;
+
+	(void)state;
+	backend_init(PC_BACKEND_ROUNDROBIN, PC_BACKEND_HEALTH_TCP);
+	r.u = pc_up_get(h_lc, &backend, &rec_cb, &r);
+	assert_non_null(r.u);
+	srv_pump();
+	assert_string_equal(pc_up_server(r.u), "198.18.0.3:8000");
+	pc_up_release(r.u);
+	advance_ms(1);
+	assert_int_equal(L7(up_health_checks), 2);
+	mode_a = SRV_REFUSE;
+	advance_ms(backend.spec.health_interval_ms);
+	assert_int_equal(L7(up_server_down), 0);
+	advance_ms(backend.spec.health_interval_ms);
+	assert_int_equal(L7(up_server_down), 1);
+	assert_int_equal(L7(up_pool_dropped), 1);
+	assert_int_equal(r.closes, 0);
+	pc_up_server_stats(7, rte_cpu_to_be_32(SRV_A), rte_cpu_to_be_16(SRV_PORT), &st);
+	assert_int_equal(st.workers_down, 1);
+	assert_int_equal(st.idle, 0);
+	assert_int_equal(st.check_failures, 2);
+	/* Only b now. */
+	for (int i = 0; i < 3; i++) {
+		struct rec x = {0};
+
+		x.u = pc_up_open(h_lc, &backend, NULL, 0, &rec_cb, &x);
+		assert_string_equal(pc_up_server(x.u), "198.18.0.4:8000");
+		pc_up_abort(x.u);
+	}
+	srv_pump();
+	mode_a = SRV_ACCEPT;
+	advance_ms(2 * backend.spec.health_interval_ms);
+	assert_int_equal(L7(up_server_up), 1);
+	assert_int_equal(L7(up_health_failures), 2);
+	struct rec y = {0};
+
+	y.u = pc_up_open(h_lc, &backend, NULL, 0, &rec_cb, &y);
+	pc_up_abort(y.u);
+	srv_pump();
+	advance_ms(UP_DORMANT_MS + 2 * backend.spec.health_interval_ms);
+	assert_int_equal(L7(up_connects), 5);
+}
+
 /* A new version: a server that stays keeps its state, one that left is
  * no longer picked and its idle connections are dropped. */
 static void test_new_version(void **state)
@@ -975,6 +1024,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_http, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_version, setup, teardown),
 	};
 
