@@ -91,6 +91,10 @@ const char *pc_up_server(const struct pc_up *u);
  * when its server closes it. */
 #define PC_UP_POOL_MAX 64
 
+/* The longest path `health http PATH` may name (the parser refuses a
+ * longer one): workers keep a copy of it. */
+#define PC_UP_HEALTH_PATH_MAX 255
+
 /* A server's runtime state summed over the workers, for `show backends`
  * (any thread: racy relaxed reads of what the workers write). A worker
  * knows a backend from its first connection to it; workers that never

@@ -78,8 +78,9 @@ enum up_state {
 
 /* How bytes go over a server connection. */
 struct up_transport {
-	/* TCP is open: 1 ready for data, 0 not yet (a handshake: progress()
-	 * after each TCP event), -1 failed (*tls_failed: because of TLS). */
+	/* TCP is open (the prefix queued first): 1 ready for data, 0 not yet
+	 * (a handshake: progress() after each TCP event, same answers), -1
+	 * failed. A transport whose start() never says 0 has no progress(). */
 	int (*start)(struct pc_up *u);
 	int (*progress)(struct pc_up *u);
 	size_t (*read)(struct pc_up *u, void *buf, size_t len);
@@ -108,7 +109,9 @@ struct pc_up {
 	struct pc_tcb *c;
 	const struct up_transport *tr;
 	void *tr_ctx;             /* the transport's state (TLS client) */
-	const struct pc_backend *b; /* while connecting: the caller holds it */
+	/* Until ready: the version it was opened for, which its caller holds
+	 * (the TLS transport's start() builds its client from it). */
+	const struct pc_backend *b;
 	struct up_backend *be;
 	const struct pc_up_cb *cb;
 	void *arg;
@@ -414,12 +417,6 @@ static int plain_start(struct pc_up *u)
 	return 1;
 }
 
-static int plain_progress(struct pc_up *u)
-{
-	(void)u;
-	return 1;
-}
-
 static size_t plain_read(struct pc_up *u, void *buf, size_t len)
 {
 	return pc_tcp_read(u->c, buf, len);
@@ -447,7 +444,6 @@ static void plain_shutdown(struct pc_up *u)
 
 static const struct up_transport up_plain = {
 	.start = plain_start,
-	.progress = plain_progress,
 	.read = plain_read,
 	.readable = plain_readable,
 	.write = plain_write,
@@ -495,6 +491,14 @@ static struct up_backend *backend_find(struct up_worker *w, uint32_t id)
 
 static void health_timer(struct pc_timer *t);
 
+/* Copy src when it differs (this runs on every connection: usually it
+ * does not). */
+static void sync_str(char *dst, size_t cap, const char *src)
+{
+	if (strncmp(dst, src, cap) != 0)
+		snprintf(dst, cap, "%s", src);
+}
+
 /* Bring the entry in line with version b: its servers (state kept for
  * those that stay) and its settings. */
 static void backend_sync(struct up_backend *be, const struct pc_backend *b)
@@ -510,8 +514,8 @@ static void backend_sync(struct up_backend *be, const struct pc_backend *b)
 	be->tls = sp->tls;
 	be->interval_ms = sp->health_interval_ms != 0 ? sp->health_interval_ms
 						      : PC_BACKEND_HEALTH_MS_DEFAULT;
-	snprintf(be->path, sizeof(be->path), "%s", sp->health_path != NULL ? sp->health_path : "/");
-	snprintf(be->host, sizeof(be->host), "%s", sp->tls_sni != NULL ? sp->tls_sni : "");
+	sync_str(be->path, sizeof(be->path), sp->health_path != NULL ? sp->health_path : "/");
+	sync_str(be->host, sizeof(be->host), sp->tls_sni != NULL ? sp->tls_sni : "");
 	if (first)
 		pc_timer_init(&be->t_health, health_timer);
 	if (be->health != sp->health || first) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pc_backend.h"
+#include "pc_upstream.h"
 #include "timer.h"
 
 /* Slots per backend: every server of the current version plus those of
@@ -29,8 +30,8 @@
  * checked (it may have been deleted: workers are not told); its next
  * connection starts the checks again. */
 #define UP_DORMANT_MS 60000
-#define UP_HEALTH_PATH_MAX 256
-#define UP_HOST_MAX 256
+#define UP_HEALTH_PATH_MAX (PC_UP_HEALTH_PATH_MAX + 1)
+#define UP_HOST_MAX 256 /* an SNI: 255 at most */
 
 struct pc_up;
 
