@@ -889,27 +889,30 @@ static enum pc_up_close connect_failed(struct pc_up *u, enum pc_tcp_close_reason
 }
 
 /* The transport failed before the connection was ready: counted, a
- * passive failure (or a failed check), its user told. The caller then
- * aborts the TCP connection, whose on_closed frees u and tells no one. */
+ * passive failure (or a failed check), its user told; TCP closes after
+ * what the transport queued (TLS: its alert), and its on_closed frees u.
+ * Safe inside TCP's callbacks, on_open included. */
 static void tls_failed(struct pc_up *u)
 {
 	struct up_backend *be = u->be;
 	struct up_server *s = &be->srv[u->slot];
+	bool tell = !u->user_gone && !u->is_check;
 
 	if (u->is_check) {
 		check_result(be, s, false);
 		s->check = NULL;
 		u->is_check = false;
-		u->user_gone = true;
-		return;
+	} else {
+		PC_L7_COUNT(up_tls_failed);
+		stat_inc(&s->failures);
+		server_failed(be, s);
 	}
-	PC_L7_COUNT(up_tls_failed);
-	stat_inc(&s->failures);
-	server_failed(be, s);
-	if (!u->user_gone) {
-		u->user_gone = true;
+	up_uncount(u);
+	u->user_gone = true;
+	u->state = UP_CLOSING;
+	pc_tcp_close(u->c);
+	if (tell)
 		u->cb->on_closed(u->arg, PC_UP_TLS_FAILED);
-	}
 }
 
 static void *up_tcp_open(struct pc_tcb *c, void *arg)
@@ -923,12 +926,10 @@ static void *up_tcp_open(struct pc_tcb *c, void *arg)
 	u->tcp_open = true;
 	u->in_open = true;
 	r = u->tr->start(u);
-	if (r > 0) {
+	if (r > 0)
 		up_ready(u);
-	} else if (r < 0) {
+	else if (r < 0)
 		tls_failed(u);
-		u->abort_req = true;
-	}
 	u->in_open = false;
 	if (u->abort_req) {
 		u->user_gone = true;
@@ -942,12 +943,10 @@ static void handshake_step(struct pc_up *u)
 {
 	int r = u->tr->progress(u);
 
-	if (r > 0) {
+	if (r > 0)
 		up_ready(u);
-	} else if (r < 0) {
+	else if (r < 0)
 		tls_failed(u);
-		pc_tcp_abort(u->c);
-	}
 }
 
 static void up_tcp_readable(struct pc_tcb *c, void *ctx)
