@@ -33,7 +33,8 @@
  * after UP_HOLD_DOWN_MS (5 s), and goes down again at the next failure.
  * A worker starts checking a backend at its first connection to it and
  * stops after UP_DORMANT_MS without one (it is not told when a backend
- * is deleted). Checks on a `tls` backend test the TCP connect only (the
+ * is deleted); the next connection takes its servers as up again (what
+ * the checks said is old) and starts the checks again. Checks on a `tls` backend test the TCP connect only (the
  * TLS client needs the backend's version, which a timer cannot hold).
  * Transitions are counted (up_server_down, up_server_up); there is no
  * path from workers to the event log.
@@ -525,7 +526,13 @@ static void backend_sync(struct up_backend *be, const struct pc_backend *b)
 		else
 			pc_timer_cancel(&be->t_health);
 	} else if (be->health != PC_BACKEND_HEALTH_NONE && !pc_timer_armed(&be->t_health)) {
-		/* Dormant: checks start again with this connection. */
+		/* Dormant: what the checks said is old; they start again with
+		 * this connection, from servers taken as up. */
+		for (unsigned int i = 0; i < be->nb_slots; i++) {
+			be->srv[i].down = false;
+			be->srv[i].fails = 0;
+			be->srv[i].oks = 0;
+		}
 		pc_timer_arm(wheel(be->w), &be->t_health, 1);
 	}
 	if (!first && nb == be->nb_servers &&

@@ -911,15 +911,27 @@ static void test_health_http(void **state)
 	pc_up_close(r.u);
 	srv_pump();
 	advance_ms(1);
-	/* Without connections for long, checks stop. */
+	/* Without connections for long, checks stop (both servers down by
+	 * then); the next connection takes them as up and checks again. */
 	uint64_t checks = L7(up_health_checks);
 
+	health_answer = "HTTP/1.1 500 Oops\r\n\r\n";
 	advance_ms(UP_DORMANT_MS + 2 * backend.spec.health_interval_ms);
 	uint64_t later = L7(up_health_checks);
 
+	assert_int_equal(L7(up_server_down), 4);
 	advance_ms(3 * backend.spec.health_interval_ms);
 	assert_int_equal(L7(up_health_checks), later);
 	assert_true(later > checks);
+	health_answer = "HTTP/1.1 200 OK\r\n\r\n";
+	x.u = pc_up_open(h_lc, &backend, NULL, 0, &rec_cb, &x);
+	assert_non_null(x.u);
+	srv_pump();
+	advance_ms(1);
+	assert_int_equal(L7(up_health_checks), later + 2);
+	pc_up_abort(x.u);
+	srv_pump();
+	advance_ms(UP_DORMANT_MS + 2 * backend.spec.health_interval_ms);
 }
 
 /* Health tcp: refused checks put a server down (its idle connections
