@@ -129,8 +129,12 @@ struct up_worker {
 	struct pc_up *objs;
 	struct pc_up *free;
 	uint32_t nb_objs;
+	uint32_t ids[UP_MAX_BACKENDS];      /* be[i].id, compact for the lookup */
+	uint8_t hint[UP_MAX_BACKENDS];      /* by id % UP_MAX_BACKENDS: where it was last */
 	struct up_backend be[UP_MAX_BACKENDS];
 };
+
+_Static_assert(UP_MAX_BACKENDS <= 256, "up_worker.hint holds uint8_t indexes");
 
 /* Each worker's state, made at its first connection; read by other
  * threads only through pc_up_server_stats(). */
@@ -462,15 +466,24 @@ static const struct up_transport *transport_for(const struct up_backend *be)
 
 /* Backends. */
 
+/* The entry of backend id: the hint first (every connection comes here),
+ * then the compact id array; else a free entry, or the least recently
+ * used one without connections. */
 static struct up_backend *backend_find(struct up_worker *w, uint32_t id)
 {
 	struct up_backend *free_be = NULL, *evict = NULL;
+	uint8_t *hint = &w->hint[id % UP_MAX_BACKENDS];
 
+	if (w->ids[*hint] == id && w->be[*hint].in_use)
+		return &w->be[*hint];
+	for (unsigned int i = 0; i < UP_MAX_BACKENDS; i++)
+		if (w->ids[i] == id && w->be[i].in_use) {
+			*hint = (uint8_t)i;
+			return &w->be[i];
+		}
 	for (unsigned int i = 0; i < UP_MAX_BACKENDS; i++) {
 		struct up_backend *be = &w->be[i];
 
-		if (be->in_use && be->id == id)
-			return be;
 		if (!be->in_use) {
 			if (free_be == NULL)
 				free_be = be;
@@ -487,6 +500,8 @@ static struct up_backend *backend_find(struct up_worker *w, uint32_t id)
 	free_be->w = w;
 	free_be->id = id;
 	free_be->in_use = true;
+	*hint = (uint8_t)(free_be - w->be);
+	w->ids[*hint] = id;
 	return free_be;
 }
 

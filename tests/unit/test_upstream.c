@@ -524,6 +524,7 @@ static void srv_input(const struct h_tcp *t)
 		return;
 	if (t->flags & RST) {
 		s->rst = true;
+		s->used = false; /* the slot serves another connection */
 		return;
 	}
 	if (t->len != 0 && t->seq == s->nxt) {
@@ -1022,6 +1023,38 @@ static void test_new_version(void **state)
 	advance_ms(backend.spec.idle_ms + 100);
 }
 
+/* More backends than a worker keeps: those without connections make
+ * room, one with a connection keeps its entry. */
+static void test_many_backends(void **state)
+{
+	struct rec r = {0};
+	struct pc_up_server_stats st;
+
+	(void)state;
+	r.u = pc_up_open(h_lc, &backend, NULL, 0, &rec_cb, &r);
+	assert_non_null(r.u);
+	srv_pump();
+	for (uint32_t id = 1000; id < 1000 + 2 * UP_MAX_BACKENDS; id++) {
+		struct rec x = {0};
+
+		backend.id = id;
+		x.u = pc_up_open(h_lc, &backend, NULL, 0, &rec_cb, &x);
+		assert_non_null(x.u);
+		pc_up_abort(x.u);
+		srv_pump();
+	}
+	assert_int_equal(L7(up_no_memory), 0);
+	pc_up_server_stats(7, rte_cpu_to_be_32(SRV_A), rte_cpu_to_be_16(SRV_PORT), &st);
+	assert_int_equal(st.workers, 1);
+	assert_int_equal(st.active, 1);
+	pc_up_server_stats(1000, rte_cpu_to_be_32(SRV_A), rte_cpu_to_be_16(SRV_PORT), &st);
+	assert_int_equal(st.workers, 0);
+	backend.id = 7;
+	pc_up_close(r.u);
+	srv_pump();
+	advance_ms(1);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -1038,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_health_http, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_backends, setup, teardown),
 	};
 
 	if (h_init() != 0)
