@@ -812,11 +812,11 @@ static void check_start(struct up_backend *be, unsigned int slot)
 
 	if (s->check != NULL || s->gone)
 		return;
+	/* No object or local port here says nothing of the server (counted
+	 * by up_connect): no check this round. */
 	u = up_connect(be, slot, &up_plain, NULL, 0, be->interval_ms);
-	if (u == NULL) {
-		check_result(be, s, false);
+	if (u == NULL)
 		return;
-	}
 	u->is_check = true;
 	s->check = u;
 }
