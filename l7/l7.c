@@ -9,6 +9,7 @@
 
 const struct pc_l7_ops *pc_l7_pick(const struct pc_backend *b)
 {
-	(void)b;
-	return &pc_l7_responder;
+	if (b == NULL)
+		return &pc_l7_responder;
+	return b->spec.mode == PC_BACKEND_TCP ? &pc_l7_tcp_proxy : &pc_l7_responder;
 }

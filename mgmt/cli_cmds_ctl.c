@@ -16,6 +16,7 @@
 
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_l7_stats.h"
 #include "metrics.h"
 #include "pc_mgmt.h"
 
@@ -388,6 +389,7 @@ static void fill_stats(FILE *out, unsigned int arg)
 	pc_dp_dump_counters(out, false);
 	pc_tls_dump_counters(out);
 	pc_alog_dump_counters(out);
+	pc_l7_dump_counters(out);
 }
 
 static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_l7_stats.h"
 #include "pc_crypto.h"
 #include "pc_dataplane.h"
 #include "pc_mgmt.h"
@@ -137,6 +138,7 @@ static void dump_counters(void)
 	pc_dp_dump_counters(stdout, true);
 	pc_tls_dump_counters(stdout);
 	pc_alog_dump_counters(stdout);
+	pc_l7_dump_counters(stdout);
 	/* A reader of the output knows the dump is whole once it sees this. */
 	printf("counters end\n");
 	fflush(stdout);
