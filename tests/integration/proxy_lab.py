@@ -230,6 +230,7 @@ def nginx_main(tmp, body):
     return f"""daemon off;
 master_process on;
 worker_processes 1;
+worker_rlimit_nofile 16384;
 user root;
 pid {tmp}/nginx-{time.monotonic_ns()}.pid;
 error_log {tmp}/nginx-error.log info;
