@@ -129,8 +129,8 @@ class Backend:
         line = self.proc.stdout.readline().strip()
         if line != "ready":
             self.stop()
-            self.err.seek(0)
-            raise RuntimeError(f"backend {mode}:{port} did not start: {self.err.read()}")
+            err = (tmp / f"backend-{mode}-{port}.err").read_text()
+            raise RuntimeError(f"backend {mode}:{port} did not start: {err}")
 
     def events(self, kind=None):
         lines = self.events_path.read_text().splitlines()

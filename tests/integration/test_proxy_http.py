@@ -276,7 +276,7 @@ async def main():
     async def open_one():
         async with sem:
             return await asyncio.wait_for(asyncio.open_connection(
-                "198.18.0.1", 443, ssl=ctx, server_hostname=A["sni"]), 60)
+                A.get("addr", "198.18.0.1"), 443, ssl=ctx, server_hostname=A["sni"]), 60)
     conns = await asyncio.gather(*[open_one() for _ in range(A["n"])], return_exceptions=True)
     good = [c for c in conns if not isinstance(c, BaseException)]
     errors = [repr(c) for c in conns if isinstance(c, BaseException)][:5]
