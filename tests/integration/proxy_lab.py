@@ -17,7 +17,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -92,10 +91,10 @@ def wait_for(pred, what, timeout=30, step=0.05):
 
 
 # --- portcullis ---------------------------------------------------------------
-@pytest.fixture
-def proxy(netlab, pki, tmp_path):
-    """start(extra_config) -> a Portcullis on BASE + extra_config (PKI
-    placeholders {p}, {d}); stopped and checked at the end of the test."""
+def proxy_starter(pki, tmp_path):
+    """The `proxy` fixture (conftest.py): yields start(extra_config) -> a
+    Portcullis on BASE + extra_config (placeholders {p} the PKI, {d} the
+    test's directory); each is stopped and checked at the end."""
     started = []
 
     def start(extra, workers=1):
@@ -189,10 +188,11 @@ class Daemon:
         self.log.close()
 
 
-@pytest.fixture
-def backends(netlab, tmp_path):
-    """backend(mode, port, *args) -> a started Backend; nginx(conf, port)
-    and haproxy(conf, port) -> a started Daemon. All stopped at the end."""
+def backend_factory(tmp_path):
+    """The `backends` fixture (conftest.py): yields a factory,
+    backends(mode, port, *args) -> a started Backend, backends.nginx(conf,
+    port) and backends.haproxy(conf, port) -> a started Daemon; all stopped
+    at the end."""
     started = []
 
     class Factory:

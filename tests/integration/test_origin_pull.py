@@ -11,8 +11,8 @@ connection is kept and reused."""
 import pytest
 
 from conftest import NS_CLIENT, check_stopped, in_ns
-from proxy_lab import (BACKEND_ADDR, backends, client_args, counter, host_lines,  # noqa: F401
-                       nginx_main, origin_pki, proxy, run_client)
+from proxy_lab import (BACKEND_ADDR, client_args, counter, host_lines, nginx_main, origin_pki,
+                       run_client)
 
 SNI = "web.tenant-a.test"
 NGINX_PORT, HAPROXY_PORT = 9443, 9444
@@ -151,8 +151,9 @@ def test_without_the_edge_certificate_the_origin_refuses(proxy, backends, tmp_pa
     pc = proxy(origin_backend(opki, HAPROXY_PORT, cert=False))
     r = gets(pki)[0]
     assert r["status"] == 502, r
-    c = pc.wait_counters(lambda c: counter(c, "tls_failed") >= 1)
-    assert counter(c, "tls_failed") >= 1 and counter(c, "http_502") >= 1, c
+    # TLS 1.3: portcullis's handshake ends before HAProxy checks the
+    # certificate; its refusal comes on the first read (a broken response).
+    assert counter(pc.counters(), "http_502") >= 1
 
 
 @pytest.mark.parametrize("ca, verify_name", [("other-ca.crt", None),

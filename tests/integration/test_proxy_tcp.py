@@ -9,8 +9,8 @@ round-robin and weights. Each test starts its own portcullis and backends
 (proxy_lab.py) and stops them."""
 import json
 
-from proxy_lab import (BACKEND_ADDR, backends, client_args, counter, host_lines,  # noqa: F401
-                       proxy, run_client, start_client, stop_client, wait_for)
+from proxy_lab import (BACKEND_ADDR, client_args, counter, host_lines, run_client, start_client,
+                       stop_client, wait_for)
 
 SNI = "tcp.tenant-a.test"
 
@@ -150,7 +150,7 @@ def test_backend_that_stops_reading(proxy, backends, pki):
             assert echo_once(pki, "echo.tenant-a.test")["ok"]
         # The stalled connection is still there: open on both sides.
         assert cl.poll() is None
-        c = pc.counters()
+        c = pc.wait_counters(lambda c: c["tls_connections_active"] == 1)
         assert c["tls_connections_active"] == 1, c
     finally:
         stop_client(cl)

@@ -7,15 +7,11 @@ which is itself checked against HAProxy's encoder; and HAProxy 2.6 with
 `accept-proxy` (which checks the CRC32C too) taking portcullis's header."""
 import ssl
 import struct
-import sys
-from pathlib import Path
 
 from conftest import check_stopped
-from proxy_lab import (BACKEND_ADDR, backends, client_args, host_lines, proxy,  # noqa: F401
-                       run_client)
+from proxy_lab import BACKEND_ADDR, client_args, host_lines, run_client
 
-sys.path.insert(0, str(Path(__file__).parent))
-from proxy_servers import PP2Error, crc32c, pp2_decode  # noqa: E402
+from proxy_servers import PP2Error, crc32c, pp2_decode
 
 SNI = "pp.tenant-a.test"
 PP2_CLIENT_SSL, PP2_CLIENT_CERT_CONN = 0x01, 0x02
@@ -141,10 +137,10 @@ def test_header_with_client_certificate(proxy, backends, pki):
 
 
 def test_header_verify_result_optional(proxy, backends, pki):
-    """verify optional: a client without a certificate (only the SSL bit),
-    and one whose certificate fails (CERT_CONN, verify non-zero)."""
+    """verify optional_no_ca: a client without a certificate (only the SSL
+    bit), and one whose certificate fails (CERT_CONN, verify non-zero)."""
     backends("pp2", 9104)
-    proxy(pp_config(9104, verify="optional"))
+    proxy(pp_config(9104, verify="optional_no_ca"))
     p, s = check_common(first_line(pki, cert=None))
     assert s["client"] == PP2_CLIENT_SSL and "cn" not in s, s
     p, s = check_common(first_line(pki, cert="unknown-ca"))
