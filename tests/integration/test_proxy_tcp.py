@@ -15,8 +15,11 @@ from proxy_lab import (BACKEND_ADDR, client_args, counter, host_lines, run_clien
 SNI = "tcp.tenant-a.test"
 
 
-def tcp_backend(name, *ports, extra=()):
-    lines = [f"backend {name} server {BACKEND_ADDR}:{p}" for p in ports]
+def tcp_backend(name, *servers, extra=()):
+    """A TCP-mode backend; a server is a port (on the backend's address)
+    or the rest of a `server` line ("ADDR:PORT [weight N]")."""
+    lines = [f"backend {name} server " + (f"{BACKEND_ADDR}:{x}" if isinstance(x, int) else x)
+             for x in servers]
     lines += [f"backend {name} mode tcp", *[f"backend {name} {x}" for x in extra]]
     return "\n".join(lines) + "\n"
 
@@ -266,8 +269,8 @@ def test_round_robin_and_weights(proxy, backends, pki):
     a, b = backends("echo", 9010), backends("echo", 9011)
     c, d = backends("echo", 9012), backends("echo", 9013)
     pc = proxy(config([9010, 9011], extra=["balance roundrobin"])
-               + tcp_backend("w", 9012, 9013, extra=["balance roundrobin"]).replace(
-                   f"server {BACKEND_ADDR}:9012", f"server {BACKEND_ADDR}:9012 weight 2")
+               + tcp_backend("w", f"{BACKEND_ADDR}:9012 weight 2", 9013,
+                             extra=["balance roundrobin"])
                + host_lines("w.tenant-a.test", "w"))
     for _ in range(6):
         assert echo_once(pki)["ok"]
@@ -277,3 +280,45 @@ def test_round_robin_and_weights(proxy, backends, pki):
     # Two rounds of weights 2 and 1, whatever the order within a round.
     assert (c.accepts(), d.accepts()) == (4, 2)
     pc.wait_counters(lambda c: c["tls_connections_active"] == 0)
+
+
+# One echo, then waits (up to 120 s) for the connection to end.
+IDLE = r'''
+def main():
+    s = connect(A["sni"], timeout=120)
+    s.sendall(b"ping")
+    assert recv_exact(s, 4) == b"ping"
+    try:
+        data = s.recv(100)
+        return {"end": "eof" if not data else f"data {data!r}"}
+    except socket.timeout:
+        return {"end": "still open after 120 s"}
+    except (OSError, ssl.SSLError) as e:
+        return {"end": f"{type(e).__name__}: {e}"}
+done(outcome(main))
+'''
+
+
+def test_idle_timeout(proxy, backends, pki):
+    """`timeouts CONNECT IDLE`: a proxied connection with no data either
+    way for IDLE ms is ended, and counted."""
+    backends("echo", 9014)
+    pc = proxy(config([9014], extra=["timeouts 2000 500"]))
+    r = run_client(IDLE, client_args(pki, sni=SNI), timeout=180)
+    assert r.get("end") and not r["end"].startswith(("data", "still")), r
+    c = pc.wait_counters(lambda c: c["tls_connections_active"] == 0)
+    assert counter(c, "timeout") >= 1, c
+
+
+def test_connect_timeout(proxy, pki):
+    """A server that never answers (an address nobody has): the connect
+    timeout ends the client's connection, counted as refused or timed
+    out."""
+    pc = proxy(config(["198.18.0.99:9015"], extra=["timeouts 300 60000"]))
+    r = run_client(REFUSED, client_args(pki, sni=SNI), timeout=120)
+    assert not r.get("data"), r
+    c = pc.wait_counters(lambda c: c["tls_connections_active"] == 0)
+    assert c["tls_connections_active"] == 0, c
+    # (No ARP answer either: no SYN leaves; still a server that did not
+    # answer in time.)
+    assert counter(c, "refused") + counter(c, "timeout") >= 1, c
