@@ -30,19 +30,30 @@ SERVERS = str(TESTS / "proxy_servers.py")
 BACKEND_ADDR = "198.18.0.3"
 GOOD_ID = "spiffe://tenant-a.test/svc/web"
 
-# The counters the tests read (SIGUSR1 dump, conftest.parse_counters). The
-# upstream ones follow l7/pc_upstream.h's enum pc_up_close.
+# The counters the tests read (SIGUSR1 dump, conftest.parse_counters), by
+# what they mean here: a name, or a tuple of names summed. From
+# l7/l7_stats.def (l7_*), l7/http_proxy_stats.def (http_proxy_*) and
+# crypto/tls_origin.def (tls_origin_*).
 COUNTERS = {
-    "opened": "up_opened",          # connections to servers that opened
-    "no_server": "up_no_server",    # no healthy server (TLS alert / 503)
-    "refused": "up_refused",        # a server refused (or did not answer)
-    "reset": "up_reset",            # a server reset an open connection
-    "timeout": "up_timeout",        # connect or idle timeout
-    "tls_failed": "up_tls_failed",  # TLS to a server failed
-    "reused": "up_pool_reused",     # HTTP requests sent on a pooled connection
-    "http_502": "http_proxy_502",   # 502 answered (broken backend response)
-    "http_503": "http_proxy_503",   # 503 answered (no healthy server)
-    "http_421": "http_proxy_421",   # 421 answered (SNI/Host mismatch)
+    "connects": "l7_up_connects",            # connections opened to servers (checks apart)
+    "no_server": "l7_up_no_server",          # no healthy server (TLS alert / 503)
+    "refused": "l7_up_refused",              # a server refused (RST, or no answer to SYNs)
+    "connect_timeout": "l7_up_connect_timeout",
+    "reset": "l7_up_reset",                  # a server reset an open connection
+    "timeout": "l7_up_timeout",              # idle timeout (or retransmissions) on an open one
+    "tls_failed": "l7_up_tls_failed",        # TLS to a server failed
+    "server_up": "l7_up_server_up",          # a server back up on a worker
+    "reused": "l7_up_pool_hits",             # requests sent on a pooled server connection
+    "forged": "http_proxy_forged_headers",   # client's identity headers removed
+    "http_502": ("http_proxy_bad_gateway_garbage", "http_proxy_bad_gateway_closed",
+                 "http_proxy_bad_gateway_reset", "http_proxy_bad_gateway_timeout",
+                 "http_proxy_bad_gateway_refused", "http_proxy_bad_gateway_tls"),
+    "http_502_garbage": "http_proxy_bad_gateway_garbage",
+    "http_503": ("http_proxy_no_server", "http_proxy_no_buffer"),
+    "http_421": "http_proxy_misdirected",
+    "origin_cert_refused": "tls_origin_cert_refused",    # wrong CA for the origin
+    "origin_name_mismatch": "tls_origin_name_mismatch",  # wrong verify-name
+    "origin_alert": "tls_origin_alert_received",         # the origin refused us
 }
 
 # The start of every proxy test's config: the TLS listener, the default
@@ -70,13 +81,15 @@ def host_lines(name, backend=None, verify="required", ca="a-bundle.pem"):
 
 
 def counter(c, key):
-    """The value of COUNTERS[key] in the dump c; a clear failure naming the
-    proxy counters there are when it is missing."""
-    name = COUNTERS[key]
-    if name not in c:
-        near = sorted(k for k in c if k.startswith(("up_", "l7_", "http_", "proxy_")))
-        raise AssertionError(f"no counter {name} ({key}); proxy counters: {near}")
-    return c[name]
+    """The value of COUNTERS[key] in the dump c (a sum for a tuple); a
+    clear failure naming the proxy counters there are when one is missing."""
+    names = COUNTERS[key]
+    names = (names,) if isinstance(names, str) else names
+    missing = [n for n in names if n not in c]
+    if missing:
+        near = sorted(k for k in c if k.startswith(("l7_", "http_proxy_", "tls_origin_")))
+        raise AssertionError(f"no counter {missing} ({key}); proxy counters: {near}")
+    return sum(c[n] for n in names)
 
 
 def wait_for(pred, what, timeout=30, step=0.05):

@@ -160,14 +160,15 @@ def assert_no_forgery(h):
 
 def test_forged_headers_never_reach_the_backend(proxy, backends, pki):
     backends("http", 9302)
-    proxy(web(9302) + host_lines(SNI, "web")
-          + host_lines("opt.tenant-a.test", "web", verify="optional"))
+    pc = proxy(web(9302) + host_lines(SNI, "web")
+               + host_lines("opt.tenant-a.test", "web", verify="optional"))
     # A verified client: its true identity only, once.
     r = get(pki, headers=FORGED)
     assert r["status"] == 200, r
     h = received(r)
     assert_no_forgery(h)
     check_identity(pki, h)
+    assert counter(pc.counters(), "forged") >= len(FORGED), "forged headers not counted"
     # No certificate on a host where that is allowed: NONE, nothing else
     # of the identity, whatever the client claims.
     r = get(pki, headers=FORGED + [("X-Forwarded-For", "forged-again")], sni="opt.tenant-a.test",
@@ -240,12 +241,12 @@ def test_large_bodies_both_ways(proxy, backends, pki):
 def test_garbage_response_is_502(proxy, backends, pki):
     b = backends("garbage", 9307)
     pc = proxy(web(9307) + host_lines(SNI, "web"))
-    before = counter(pc.counters(), "http_502")
+    before = counter(pc.counters(), "http_502_garbage")
     r = get(pki)
     assert r["status"] == 502, r
     assert b.accepts() >= 1
     c = pc.counters()
-    assert counter(c, "http_502") == before + 1, c
+    assert counter(c, "http_502_garbage") == before + 1, c
 
 
 def test_no_healthy_server_is_503(proxy, pki):

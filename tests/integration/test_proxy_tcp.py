@@ -52,7 +52,7 @@ def test_echo_through(proxy, backends, pki):
     # The backend saw one connection, from portcullis's address.
     assert [e.split()[1].split(":")[0] for e in b.events("accept")] == ["198.18.0.1"]
     c = pc.wait_counters(lambda c: c["tls_connections_active"] == 0)
-    assert counter(c, "opened") == 1, c
+    assert counter(c, "connects") == 1, c
 
 
 LARGE = r'''
@@ -263,6 +263,7 @@ def test_health_check_restores_a_server(proxy, backends, pki):
     assert b.accepts() >= 1
     c = pc.counters()
     assert counter(c, "refused") + counter(c, "no_server") >= 1, c
+    assert counter(c, "server_up") >= 1, c
 
 
 def test_round_robin_and_weights(proxy, backends, pki):
@@ -321,4 +322,4 @@ def test_connect_timeout(proxy, pki):
     assert c["tls_connections_active"] == 0, c
     # (No ARP answer either: no SYN leaves; still a server that did not
     # answer in time.)
-    assert counter(c, "refused") + counter(c, "timeout") >= 1, c
+    assert counter(c, "refused") + counter(c, "connect_timeout") >= 1, c
