@@ -276,10 +276,12 @@ def context(cert=True):
         ctx.load_cert_chain(*cert)
     return ctx
 
-def connect(sni, cert=True, addr="198.18.0.1", port=443, timeout=30):
+def connect(sni, cert=True, addr="198.18.0.1", port=443, timeout=30, alpn=None):
     ctx = context(cert)
     if sni is None:
         ctx.check_hostname = False
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
     s = socket.create_connection((addr, port), timeout=timeout)
     return ctx.wrap_socket(s, server_hostname=sni)
 

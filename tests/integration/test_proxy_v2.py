@@ -21,7 +21,7 @@ PP2_CLIENT_SSL, PP2_CLIENT_CERT_CONN = 0x01, 0x02
 FIRST_LINE = r'''
 def main():
     s = connect(A["sni"], cert="cert" in A, addr=A.get("addr", "198.18.0.1"),
-                port=A.get("port", 443))
+                port=A.get("port", 443), alpn=A.get("alpn"))
     line = b""
     while not line.endswith(b"\n"):
         chunk = s.recv(1)
@@ -32,7 +32,7 @@ def main():
     echoed = recv_exact(s, 4) if line else b""
     me = s.getsockname()
     return {"pp2": json.loads(line or b"{}"), "echoed": echoed.decode(), "addr": me[0],
-            "port": me[1], "version": s.version()}
+            "port": me[1], "version": s.version(), "alpn": s.selected_alpn_protocol()}
 done(outcome(main))
 '''
 
@@ -120,11 +120,16 @@ def test_header_fields(proxy, backends, pki):
     proxy(pp_config(9102))
     r = first_line(pki)
     p, s = check_common(r)
+    assert "alpn" not in p, r  # none offered, none sent
     assert s["verify"] == 0 and s["client"] & PP2_CLIENT_CERT_CONN, r
     assert s["cn"] == "web.tenant-a.test", r
     assert s["sig_alg"] == "ecdsa-with-SHA256" and s["key_alg"] == "EC256", r
     assert "client_cert" not in s, r  # only with `send-proxy-v2 cert`
-    assert len(b.events("pp2")) == 1 and not b.events("pp2-error")
+    # ALPN offered: the protocol chosen, if one was, is in the header.
+    r = first_line(pki, alpn=["http/1.1"])
+    p, s = check_common(r)
+    assert p.get("alpn") == r["alpn"], r
+    assert len(b.events("pp2")) == 2 and not b.events("pp2-error")
 
 
 def test_header_with_client_certificate(proxy, backends, pki):
