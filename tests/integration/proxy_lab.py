@@ -51,6 +51,7 @@ COUNTERS = {
     "http_502_garbage": "http_proxy_bad_gateway_garbage",
     "http_503": ("http_proxy_no_server", "http_proxy_no_buffer"),
     "http_421": "http_proxy_misdirected",
+    "origin_verified": "tls_origin_verified",            # origin handshakes, verified
     "origin_cert_refused": "tls_origin_cert_refused",    # wrong CA for the origin
     "origin_name_mismatch": "tls_origin_name_mismatch",  # wrong verify-name
     "origin_alert": "tls_origin_alert_received",         # the origin refused us

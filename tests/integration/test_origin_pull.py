@@ -130,6 +130,8 @@ def test_origin_pull_through_nginx(proxy, backends, tmp_path, pki, opki):
     assert max(int(f[4]) for f in fields) >= 3, fields
     c = pc.counters()
     assert counter(c, "tls_failed") == 0, c
+    # One verified handshake per origin connection, not per request.
+    assert 1 <= counter(c, "origin_verified") <= len(conns), c
 
 
 def test_origin_pull_through_haproxy(proxy, backends, tmp_path, pki, opki):
@@ -142,7 +144,7 @@ def test_origin_pull_through_haproxy(proxy, backends, tmp_path, pki, opki):
 
 def test_without_the_edge_certificate_the_origin_refuses(proxy, backends, tmp_path, pki, opki):
     """nginx answers 400 over the TLS connection (passed on, not a 200);
-    HAProxy refuses the handshake: 502, counted as a TLS failure."""
+    HAProxy refuses the handshake: 502, the origin's alert counted."""
     nginx_origin(backends, tmp_path, opki)
     pc = proxy(origin_backend(opki, NGINX_PORT, cert=False))
     r = gets(pki)[0]
