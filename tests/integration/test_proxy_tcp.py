@@ -9,6 +9,7 @@ round-robin and weights. Each test starts its own portcullis and backends
 (proxy_lab.py) and stops them."""
 import json
 
+from test_cli import ok
 from proxy_lab import (BACKEND_ADDR, client_args, counter, host_lines, run_client, start_client,
                        stop_client, wait_for)
 
@@ -254,6 +255,15 @@ def test_health_check_restores_a_server(proxy, backends, pki):
     pc = proxy(config([9009], extra=["health tcp interval 200"]))
     r = run_client(REFUSED, client_args(pki, sni=SNI))
     assert not r.get("data"), r
+
+    def server_state():
+        out = json.loads(ok(pc, "show", "backend", "be", "json"))
+        return out["servers"][0]
+    # The worker that took the connection checks the server from then on.
+    wait_for(lambda: server_state()["state"] == "down", "never marked down", timeout=30)
+    st = server_state()
+    # Two failures in a row: the refused connection's and a check's.
+    assert st["failures"] + st["check_failures"] >= 2, st
     b = backends("echo", 9009)
 
     def through():
@@ -264,6 +274,9 @@ def test_health_check_restores_a_server(proxy, backends, pki):
     c = pc.counters()
     assert counter(c, "refused") + counter(c, "no_server") >= 1, c
     assert counter(c, "server_up") >= 1, c
+    st = server_state()
+    assert st["state"] == "up" and st["connects"] >= 1, st
+    assert "state=up workers_down=0/1" in ok(pc, "show", "backend", "be"), st
 
 
 def test_round_robin_and_weights(proxy, backends, pki):
