@@ -283,7 +283,7 @@ static void test_forged(void **state)
 {
 	struct pc_hp_ident id;
 	struct pc_hp_req r;
-	char req[8192], expect[256];
+	char req[8192], expect[1024];
 	size_t n;
 	char *out;
 
