@@ -805,7 +805,8 @@ static size_t hp_output(void *ctx, uint8_t *buf, size_t cap)
 			next_request(hp);
 			return w;
 		case RS_HEAD:
-			if (!resp_head(hp))
+			/* A failure may have put a response of ours in its place. */
+			if (!resp_head(hp) && hp->rs == RS_HEAD)
 				return w;
 			continue;
 		case RS_OUT:
