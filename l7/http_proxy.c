@@ -179,6 +179,7 @@ struct hp {
 	struct pc_hp_resp resp;
 	uint16_t local_len, local_off;
 	char local[200];
+	char upstream[24];    /* the server of this request, for the log */
 	struct pc_http_log log;
 };
 
@@ -495,6 +496,8 @@ static void head_done(struct hp *hp, size_t len)
 		local_response(hp, 503, false);
 		return;
 	}
+	snprintf(hp->upstream, sizeof(hp->upstream), "%s", pc_up_server(hp->up));
+	hp->log.upstream = hp->upstream;
 	ident_fill(hp, b, &id);
 	pc_hp_req_rewrite(b->data, len, &r, &id, &b->out);
 	count(PC_HP_STAT_forged_headers, r.forged);
@@ -679,6 +682,7 @@ static bool resp_head(struct hp *hp)
 		/* A response that comes before the request is forwarded whole
 		 * ends the connection: what is left of the request body
 		 * cannot be told from the next request. */
+		hp->log.upstream_status = hp->resp.status;
 		hp->closing = hp->closing || !hp->keep || hp->rq != RQ_DONE ||
 			      hp->resp.framing == PC_HP_BODY_CLOSE;
 		b->head_len = (uint32_t)pc_hp_resp_rewrite(b->data, (size_t)end, &hp->resp,
@@ -721,6 +725,8 @@ static size_t resp_out(struct hp *hp, uint8_t *buf, size_t cap)
 
 	memcpy(buf, b->data + b->off, w);
 	b->off += (uint32_t)w;
+	if (w > 0 && hp->resp.status >= 200)
+		hp->started = true;
 	if (b->off < b->head_len)
 		return w;
 	if (hp->resp.status < 200) {
@@ -732,7 +738,6 @@ static size_t resp_out(struct hp *hp, uint8_t *buf, size_t cap)
 		hp->rs = RS_HEAD;
 		return w;
 	}
-	hp->started = true;
 	if (w < cap && b->ex_len > 0) {
 		size_t m = RTE_MIN(cap - w, (size_t)b->ex_len);
 

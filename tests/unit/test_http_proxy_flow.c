@@ -54,7 +54,8 @@ bool pc_tls_host_pick(const char *name, const char **picked, bool *verifies)
 
 static struct {
 	unsigned int kicks, logs, aborts;
-	uint16_t status;
+	uint16_t status, upstream_status;
+	char upstream[24];
 	uint64_t body_bytes, request_body_bytes;
 } l7;
 
@@ -78,6 +79,8 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec)
 	l7.status = rec->status;
 	l7.body_bytes = rec->body_bytes;
 	l7.request_body_bytes = rec->request_body_bytes;
+	l7.upstream_status = rec->upstream_status;
+	snprintf(l7.upstream, sizeof(l7.upstream), "%s", rec->upstream ? rec->upstream : "");
 }
 
 /* One server connection at a time. */
@@ -161,6 +164,12 @@ size_t pc_up_write(struct pc_up *u, const void *buf, size_t len)
 	u->sent_len += n;
 	u->space -= n;
 	return n;
+}
+
+const char *pc_up_server(const struct pc_up *u)
+{
+	assert_true(u->live);
+	return "198.18.0.3:8080";
 }
 
 void pc_up_notify_writable(struct pc_up *u)
@@ -258,6 +267,8 @@ static void test_get(void **state)
 	assert_string_equal(client, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
 	assert_int_equal(l7.logs, 1);
 	assert_int_equal(l7.status, 200);
+	assert_int_equal(l7.upstream_status, 200);
+	assert_string_equal(l7.upstream, "198.18.0.3:8080");
 	assert_int_equal(l7.body_bytes, 5);
 	assert_int_equal(up.released, 1);
 	assert_false(ops->done(ctx));
@@ -398,6 +409,7 @@ static void test_no_server(void **state)
 	pull(1000);
 	assert_non_null(strstr(client, "HTTP/1.1 503 Service Unavailable\r\n"));
 	assert_false(ops->done(ctx));
+	assert_string_equal(l7.upstream, "");
 	assert_int_equal(l7.status, 503);
 }
 
@@ -411,6 +423,9 @@ static void test_bad_gateway(void **state)
 	server_sends("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
 	pull(1000);
 	assert_non_null(strstr(client, "HTTP/1.1 502 Bad Gateway\r\n"));
+	assert_int_equal(l7.status, 502);
+	assert_int_equal(l7.upstream_status, 0);
+	assert_string_equal(l7.upstream, "198.18.0.3:8080");
 	assert_int_equal(up.failed, 1);
 	assert_int_equal(up.aborted, 1);
 	assert_false(ops->done(ctx));
