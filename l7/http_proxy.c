@@ -515,10 +515,6 @@ static size_t head_input(struct hp *hp, const uint8_t *p, size_t len)
 	long end;
 
 	if (b == NULL) {
-		/* Empty lines between requests need no buffer: the parser
-		 * skips them anyway. */
-		if (len >= 2 && p[0] == '\r' && p[1] == '\n')
-			return 2;
 		b = hp->rq_buf = buf_get();
 		if (b == NULL) {
 			count(PC_HP_STAT_no_buffer, 1);
@@ -550,6 +546,7 @@ static size_t body_input(struct hp *hp, const uint8_t *p, size_t len)
 
 	while (i < len && !hp->rq_body.done) {
 		size_t space = pc_up_write_space(hp->up);
+		struct pc_hp_body save = hp->rq_body;
 		bool pass;
 		long n;
 
@@ -568,10 +565,19 @@ static size_t body_input(struct hp *hp, const uint8_t *p, size_t len)
 			local_response(hp, 400, true);
 			return i;
 		}
-		if (pass && pc_up_write(hp->up, p + i, (size_t)n) != (size_t)n) {
-			/* write_space promised it: the connection is broken. */
-			up_fail(hp, PC_HP_STAT_bad_gateway_closed, false);
-			return i;
+		if (pass) {
+			size_t w = pc_up_write(hp->up, p + i, (size_t)n);
+
+			if (w < (size_t)n) {
+				/* Took less than it said it could: the framing
+				 * as far as what it took. */
+				hp->rq_body = save;
+				if (w > 0)
+					pc_hp_body_scan(&hp->rq_body, p + i, w, &pass);
+				i += w;
+				pc_up_notify_writable(hp->up);
+				break;
+			}
 		}
 		i += (size_t)n;
 	}

@@ -91,6 +91,7 @@ struct pc_up {
 	char sent[1 << 16];
 	size_t sent_len;
 	size_t space;      /* write space */
+	bool short_write;  /* a write takes one byte less than it could */
 	char rx[1 << 16];
 	size_t rx_len, rx_off;
 	unsigned int gets, released, aborted, failed;
@@ -160,6 +161,8 @@ size_t pc_up_write(struct pc_up *u, const void *buf, size_t len)
 	size_t n = len < u->space ? len : u->space;
 
 	assert_true(u->live);
+	if (u->short_write && n > 1)
+		n--;
 	memcpy(u->sent + u->sent_len, buf, n);
 	u->sent_len += n;
 	u->space -= n;
@@ -458,9 +461,10 @@ static void test_bad_gateway(void **state)
 }
 
 /* A chunked upload through a server connection that takes 7 bytes at a
- * time: input() takes only that, trailer fields stay here; a chunked
- * response through a 5-byte output buffer. */
-static void test_back_pressure(void **state)
+ * time (or, short_write, fewer than it says): input() takes only that,
+ * trailer fields stay here; a chunked response through a 5-byte output
+ * buffer. */
+static void back_pressure(bool short_write)
 {
 	static const char req[] = "POST /u HTTP/1.1\r\nHost: b.example\r\nTransfer-Encoding: chunked\r\n"
 				  "\r\n5\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n"
@@ -471,13 +475,13 @@ static void test_back_pressure(void **state)
 	size_t used = 0;
 	char *at;
 
-	(void)state;
+	up.short_write = short_write;
 	up.space = 7;
 	while (used < sizeof(req) - 1) {
 		size_t n = feed(req + used, sizeof(req) - 1 - used);
 
 		used += n;
-		if (used < sizeof(req) - 1)
+		if (used < sizeof(req) - 1 && !short_write)
 			assert_int_equal(up.space, 0);
 		up.space = 7;
 		up.cb->on_writable(up.arg);
@@ -495,6 +499,15 @@ static void test_back_pressure(void **state)
 	assert_int_equal(up.released, 1);
 	assert_int_equal(l7.status, 201);
 	assert_int_equal(l7.request_body_bytes, strlen(body) + strlen("X-SSL-Client-Verify: SUCCESS\r\n"));
+}
+
+static void test_back_pressure(void **state)
+{
+	(void)state;
+	back_pressure(false);
+	teardown(NULL);
+	setup(NULL);
+	back_pressure(true);
 }
 
 /* Interim responses, and a response that runs until the server closes. */
