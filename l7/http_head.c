@@ -523,5 +523,9 @@ void pc_hp_req_rewrite(uint8_t *buf, size_t len, struct pc_hp_req *r, const stru
 			out_str(o, "\r\n");
 		}
 	}
+	/* HTTP/1.0 closes by default: the server connection is worth
+	 * keeping whatever the client does with its own. */
+	if (!r->http11)
+		out_str(o, "Connection: keep-alive\r\n");
 	out_str(o, "\r\n");
 }

@@ -292,6 +292,7 @@ static void up_fail(struct hp *hp, enum pc_hp_stat why, bool server_fault)
 	up_drop(hp, false);
 	if (hp->started) {
 		count(PC_HP_STAT_aborted_midstream, 1);
+		hp->log.body_bytes = hp->rs_body.bytes;
 		log_request(hp, hp->resp.status);
 		buf_put(&hp->rs_buf);
 		buf_put(&hp->rq_buf);
@@ -858,9 +859,13 @@ static bool hp_peer_closed(void *ctx)
 	hp->closing = true;
 	if (hp->rq == RQ_SEND || hp->rq == RQ_BODY ||
 	    (hp->rq == RQ_HEAD && hp->rs == RS_NONE)) {
-		/* A request cut short: nothing is answered. */
+		/* A request cut short: nothing more is answered. */
 		if (hp->rq != RQ_HEAD)
 			count(PC_HP_STAT_request_aborted, 1);
+		if (hp->started) {
+			hp->log.body_bytes = hp->rs_body.bytes;
+			log_request(hp, hp->resp.status);
+		}
 		up_drop(hp, false);
 		buf_put(&hp->rq_buf);
 		buf_put(&hp->rs_buf);

@@ -56,7 +56,7 @@ struct pc_hp_seg {
 	uint32_t len;
 	bool b64;
 };
-#define PC_HP_SEGS_MAX (4 + 4 * PC_BACKEND_NB_HEADERS + 2 * PC_VERIFY_MAX_PEER)
+#define PC_HP_SEGS_MAX (6 + 4 * PC_BACKEND_NB_HEADERS + 2 * PC_VERIFY_MAX_PEER)
 struct pc_hp_out {
 	unsigned int n, i; /* segments, the one being written */
 	uint32_t off;      /* bytes of segment i written */
@@ -111,7 +111,8 @@ uint16_t pc_hp_req_parse(uint8_t *buf, size_t len, struct pc_hp_req *r, struct p
  * hop-by-hop headers (Connection, the headers it names but Host and the
  * framing ones, Keep-Alive, Proxy-Connection, TE, Upgrade) taken out)
  * and lay out o: what is kept, then each header of id that has a name
- * and a value, in enum pc_backend_header order, then the empty line.
+ * and a value, in enum pc_backend_header order, "Connection: keep-alive"
+ * for an HTTP/1.0 request, then the empty line.
  * r->forged and r->hop count what was removed. */
 void pc_hp_req_rewrite(uint8_t *buf, size_t len, struct pc_hp_req *r, const struct pc_hp_ident *id,
 		       struct pc_hp_out *o);

@@ -393,6 +393,11 @@ static void test_added(void **state)
 	assert_null(strstr(out, "S-DN"));
 	assert_null(strstr(out, "SAN"));
 	free(out);
+	/* HTTP/1.0: the server connection is asked to stay. */
+	ident_defaults(&id);
+	out = rewrite("GET / HTTP/1.0\r\nConnection: close\r\n\r\n", &id, &r);
+	assert_string_equal(out, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+	free(out);
 }
 
 /* Hop-by-hop headers, and those Connection names (wherever they are),
