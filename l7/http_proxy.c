@@ -382,10 +382,18 @@ static void ident_fill(struct hp *hp, struct hp_buf *b, struct pc_hp_ident *id)
 
 	memset(id, 0, sizeof(*id));
 	for (int h = 0; h < PC_BACKEND_NB_HEADERS; h++) {
-		id->name[h] = be->header[h];
+		const char *name = be->header[h];
+
+		/* A name that frames the request is never taken or set (the
+		 * configuration refuses it; this is belt and braces). */
+		if (name != NULL && (strcasecmp(name, "host") == 0 ||
+				     strcasecmp(name, "content-length") == 0 ||
+				     strcasecmp(name, "transfer-encoding") == 0))
+			name = NULL;
+		id->name[h] = name;
 		id->drop[nd++] = pc_backend_header_default[h];
-		if (be->header[h] != NULL && strcasecmp(be->header[h], pc_backend_header_default[h]))
-			id->drop[nd++] = be->header[h];
+		if (name != NULL && strcasecmp(name, pc_backend_header_default[h]) != 0)
+			id->drop[nd++] = name;
 	}
 	if (!env->cert_presented)
 		snprintf(b->verify, sizeof(b->verify), "NONE");
