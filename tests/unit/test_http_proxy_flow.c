@@ -558,6 +558,76 @@ static void test_pipelined(void **state)
 	assert_true(ops->done(ctx));
 }
 
+/* The host's policy: 403 without a server connection. */
+static void test_forbidden(void **state)
+{
+	static const char get[] = "GET /admin/x HTTP/1.1\r\nHost: b.example\r\n\r\n";
+	static const char head[] = "HEAD /open HTTP/1.1\r\nHost: b.example\r\n\r\n";
+
+	(void)state;
+	env.nb_protected = 1;
+	env.protected[0] = "/admin";
+	feed(get, sizeof(get) - 1);
+	pull(1000);
+	assert_int_equal(l7.status, 403);
+	assert_int_equal(up.gets, 0);
+	/* HEAD: the same head, no body. */
+	env.verify_failed_403 = true;
+	client_len = 0;
+	feed(head, sizeof(head) - 1);
+	pull(1000);
+	assert_string_equal(client, "HTTP/1.1 403 Forbidden\r\nServer: portcullis\r\n"
+				    "Content-Type: text/plain\r\nContent-Length: 10\r\n\r\n");
+	assert_int_equal(l7.body_bytes, 0);
+	assert_int_equal(up.gets, 0);
+	assert_false(ops->done(ctx));
+}
+
+/* A response before the request body is all there: passed on, then the
+ * connection closes (the rest of the body cannot be told from a next
+ * request) and the server connection is not reused. */
+static void test_early_response(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: b.example\r\nContent-Length: 100\r\n\r\n"
+				  "0123456789";
+
+	(void)state;
+	assert_int_equal(feed(req, sizeof(req) - 1), sizeof(req) - 1);
+	server_sends("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+	pull(1000);
+	assert_string_equal(client, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n"
+				    "Connection: close\r\n\r\n");
+	assert_int_equal(up.aborted, 1);
+	assert_int_equal(up.released, 0);
+	assert_true(ops->done(ctx));
+	assert_int_equal(ops->input(ctx, (const uint8_t *)"more", 4), 0);
+}
+
+/* The client closes its side after a whole request: its response still
+ * goes out; after half a request: nothing more. */
+static void test_client_closes(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n";
+	static const char half[] = "POST / HTTP/1.1\r\nHost: b.example\r\nContent-Length: 5\r\n\r\nab";
+
+	(void)state;
+	feed(req, sizeof(req) - 1);
+	assert_true(ops->peer_closed(ctx));
+	assert_false(ops->done(ctx));
+	server_sends("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	pull(1000);
+	assert_string_equal(client, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+				    "\r\nok");
+	assert_true(ops->done(ctx));
+	assert_int_equal(up.released, 1);
+	teardown(NULL);
+	setup(NULL);
+	feed(half, sizeof(half) - 1);
+	assert_false(ops->peer_closed(ctx));
+	assert_true(ops->done(ctx));
+	assert_int_equal(up.aborted, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +640,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interim_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_closes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
