@@ -122,12 +122,6 @@ int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
 	at = put_kv(buf, len, at, "duration_ms", tmp);
 	if (r->error[0] != '\0')
 		at = put_kv(buf, len, at, "error", r->error);
-	/* Requests the HTTP proxy forwarded (none other has them). */
-	if (r->upstream[0] != '\0') {
-		at = put_kv(buf, len, at, "upstream", r->upstream);
-		snprintf(tmp, sizeof(tmp), "%u", r->upstream_status);
-		at = put_kv(buf, len, at, "upstream_status", r->upstream_status != 0 ? tmp : "-");
-	}
 	return (int)at;
 }
 
@@ -298,11 +292,6 @@ int pc_alog_format_json(const struct pc_alog_rec *r, char *buf, size_t len)
 	jw_member(&w, "duration_ms", NULL, tmp);
 	if (r->error[0] != '\0')
 		jw_member(&w, "error", r->error, NULL);
-	if (r->upstream[0] != '\0') {
-		jw_member(&w, "upstream", r->upstream, NULL);
-		snprintf(tmp, sizeof(tmp), "%u", r->upstream_status);
-		jw_member(&w, "upstream_status", NULL, r->upstream_status != 0 ? tmp : "null");
-	}
 	if (w.full) {
 		/* Room was kept for this (unless len is tiny). */
 		w.full = false;

@@ -226,7 +226,7 @@ static void log_request(struct hp *hp, uint16_t status)
 {
 	hp->log.status = status;
 	hp->log.request_body_bytes = hp->rq_body.bytes;
-	pc_l7_log_request(hp->conn, &hp->log);
+	pc_l7_log_request(hp->conn, &hp->log, hp->upstream[0] != '\0' ? hp->upstream : NULL);
 }
 
 /* Ready for the next request on this connection. */
@@ -238,6 +238,7 @@ static void next_request(struct hp *hp)
 	hp->up_fin = hp->extra = hp->started = hp->head_request = false;
 	memset(&hp->rq_body, 0, sizeof(hp->rq_body));
 	memset(&hp->log, 0, sizeof(hp->log));
+	hp->upstream[0] = '\0';
 	/* Pipelined bytes TLS held back. */
 	pc_l7_kick(hp->conn);
 }
@@ -506,7 +507,6 @@ static void head_done(struct hp *hp, size_t len)
 		return;
 	}
 	snprintf(hp->upstream, sizeof(hp->upstream), "%s", pc_up_server(hp->up));
-	hp->log.upstream = hp->upstream;
 	ident_fill(hp, b, &id);
 	pc_hp_req_rewrite(b->data, len, &r, &id, &b->out);
 	count(PC_HP_STAT_forged_headers, r.forged);

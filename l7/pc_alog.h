@@ -22,7 +22,6 @@ struct pc_alog_rec {
 	uint32_t client_addr;     /* network order */
 	uint16_t client_port;     /* host order */
 	uint16_t status;          /* HTTP status, 0 = none */
-	uint16_t upstream_status; /* HTTP proxy: the server's status, 0 = none */
 	uint16_t tls_version;     /* 0x0303, 0x0304, 0 = no handshake */
 	bool resumed;             /* the handshake resumed a session (a ticket) */
 	char verify[32];          /* nginx's $ssl_client_verify: NONE, SUCCESS, FAILED:<reason> */
@@ -35,7 +34,6 @@ struct pc_alog_rec {
 	char identity[256];
 	char method[8];
 	char path[128];
-	char upstream[24];        /* HTTP proxy: the server ("198.18.0.3:8080"), "" = none */
 };
 
 /* Main lcore, after rte_eal_init(): create the workers' rings and start the

@@ -69,13 +69,9 @@ struct pc_http_log {
 	char method[8];              /* truncated */
 	char path[PC_HTTP_PATH_MAX]; /* the request target, truncated */
 	uint16_t status;
-	/* HTTP proxy: the status the server answered (0 when it did not),
-	 * the server the request went to ("198.18.0.3:8080", NULL when none;
-	 * valid during the call that hands the record over). */
-	uint16_t upstream_status;
+	uint16_t upstream_status;    /* HTTP proxy: the server's status, 0 when none came */
 	uint64_t body_bytes;         /* response body bytes sent (0 for HEAD) */
 	uint64_t request_body_bytes; /* request body bytes read and discarded */
-	const char *upstream;
 };
 
 /* Called when a response has been queued in full (its last byte handed

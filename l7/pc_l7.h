@@ -111,7 +111,9 @@ void pc_l7_kick(struct pc_l7_conn *conn);
  * stop(). */
 void pc_l7_abort(struct pc_l7_conn *conn, uint8_t alert);
 /* One request answered or forwarded, for the access log (the connection's
- * fields are TLS's). */
-void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec);
+ * fields are TLS's); upstream: the server it went to ("A.B.C.D:PORT", as
+ * pc_up_server() says), or NULL. */
+void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec,
+		       const char *upstream);
 
 #endif

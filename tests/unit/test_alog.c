@@ -3,8 +3,7 @@
  * The access log's JSON lines: a record's members and types, strings
  * escaped (quotes, backslashes, control bytes, bytes that are not UTF-8),
  * and a buffer too small for the record, which leaves fields out whole
- * and says so, the line still one JSON object. The HTTP proxy's upstream
- * members, in both formats.
+ * and says so, the line still one JSON object.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,29 +56,6 @@ static void test_members(void **state)
 		     "\"bytes_out\":10,\"duration_ms\":1.500}");
 }
 
-/* The HTTP proxy's members come last, only on its records. */
-static void test_upstream(void **state)
-{
-	struct pc_alog_rec r = record();
-	char buf[PC_ALOG_LINE_MAX];
-	const char *tail;
-
-	(void)state;
-	strcpy(r.upstream, "198.18.0.3:8080");
-	r.status = 502;
-	pc_alog_format_json(&r, buf, sizeof(buf));
-	tail = strstr(buf, "\"duration_ms\":1.500,");
-	assert_non_null(tail);
-	assert_string_equal(tail, "\"duration_ms\":1.500,\"upstream\":\"198.18.0.3:8080\","
-				  "\"upstream_status\":null}");
-	r.upstream_status = 200;
-	r.status = 200;
-	pc_alog_format(&r, buf, sizeof(buf));
-	tail = strstr(buf, " duration_ms=1.500 ");
-	assert_non_null(tail);
-	assert_string_equal(tail, " duration_ms=1.500 upstream=198.18.0.3:8080 upstream_status=200");
-}
-
 static void test_escaping(void **state)
 {
 	struct pc_alog_rec r = record();
@@ -125,7 +101,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_members),
-		cmocka_unit_test(test_upstream),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_small_buffer),
 	};

@@ -72,7 +72,8 @@ void pc_l7_abort(struct pc_l7_conn *conn, uint8_t alert)
 	l7.aborts++;
 }
 
-void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec)
+void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec,
+		       const char *upstream)
 {
 	(void)conn;
 	l7.logs++;
@@ -80,7 +81,7 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec)
 	l7.body_bytes = rec->body_bytes;
 	l7.request_body_bytes = rec->request_body_bytes;
 	l7.upstream_status = rec->upstream_status;
-	snprintf(l7.upstream, sizeof(l7.upstream), "%s", rec->upstream ? rec->upstream : "");
+	snprintf(l7.upstream, sizeof(l7.upstream), "%s", upstream != NULL ? upstream : "");
 }
 
 /* One server connection at a time. */
