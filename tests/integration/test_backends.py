@@ -117,7 +117,7 @@ def test_config_file_backends(pc):
 def test_show_text(pc):
     out = ok(pc, "show", "backends")
     assert "web mode=http balance=leastconn servers=2 tls=off health=http hosts=2" in out
-    assert "  server: 198.18.1.11:8080 weight=3\n" in out
+    assert "  server: 198.18.1.11:8080 weight=3 state=unused workers_down=0/0 active=0" in out
     out = ok(pc, "show", "backend", "raw")
     assert "mode: tcp\n" in out and "send-proxy-v2: on, with the client certificate\n" in out
     assert "header client-s-dn: X-DN (not used: mode tcp)\n" in out
