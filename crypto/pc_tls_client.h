@@ -27,13 +27,20 @@ struct pc_tls_client;
 struct pc_tls_client *pc_tls_client_new(struct pc_tcb *c, const struct pc_backend *b);
 /* Progress the handshake: 1 done (and from then on), 0 not yet, -1
  * failed (counted; *why says why: "certificate: expired", "name
- * mismatch", "alert handshake_failure"...): free it and abort the TCP
- * connection. */
+ * mismatch", "alert handshake_failure"...): free it and close the TCP
+ * connection (pc_tcp_close sends our alert first; pc_tcp_abort would
+ * drop it). */
 int pc_tls_client_handshake(struct pc_tls_client *t, const char **why);
 /* Decrypted bytes (0: none now). Returns -1 once the server ended its
  * side (close_notify, or FIN) or on a record error (then *err). */
 long pc_tls_client_read(struct pc_tls_client *t, void *buf, size_t len, bool *err);
-/* Whether decrypted bytes or records wait (a read will return them). */
+/* After a read's *err: why ("alert certificate_required": TLS 1.3
+ * origins refuse a client certificate after the client's handshake;
+ * "record error"). NULL when nothing failed. */
+const char *pc_tls_client_error(const struct pc_tls_client *t);
+/* Whether decrypted bytes or records wait: a read returns their
+ * plaintext, or 0 having taken every byte TCP held (a record not whole
+ * yet: more comes with the next TCP event). */
 bool pc_tls_client_pending(const struct pc_tls_client *t);
 /* Encrypt and queue up to len bytes, only as whole records the TCP send
  * buffer takes: how many were taken. */
