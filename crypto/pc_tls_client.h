@@ -26,17 +26,18 @@ struct pc_tls_client;
  * memory (counted). */
 struct pc_tls_client *pc_tls_client_new(struct pc_tcb *c, const struct pc_backend *b);
 /* Progress the handshake: 1 done (and from then on), 0 not yet, -1
- * failed (counted; *why says why: "certificate: expired", "name
- * mismatch", "alert handshake_failure"...): free it and close the TCP
- * connection (pc_tcp_close sends our alert first; pc_tcp_abort would
- * drop it). */
+ * failed (counted; *why says why, until pc_tls_client_free():
+ * "certificate: expired", "name mismatch", "alert handshake_failure"...):
+ * free it and close the TCP connection (pc_tcp_close sends our alert
+ * first; pc_tcp_abort would drop it). */
 int pc_tls_client_handshake(struct pc_tls_client *t, const char **why);
 /* Decrypted bytes (0: none now). Returns -1 once the server ended its
  * side (close_notify, or FIN) or on a record error (then *err). */
 long pc_tls_client_read(struct pc_tls_client *t, void *buf, size_t len, bool *err);
-/* After a read's *err: why ("alert certificate_required": TLS 1.3
- * origins refuse a client certificate after the client's handshake;
- * "record error"). NULL when nothing failed. */
+/* After a read's *err: why, until pc_tls_client_free() ("alert
+ * certificate_required": TLS 1.3 origins refuse a client certificate
+ * after the client's handshake; "record error"). NULL when nothing
+ * failed. */
 const char *pc_tls_client_error(const struct pc_tls_client *t);
 /* Whether decrypted bytes or records wait: a read returns their
  * plaintext, or 0 having taken every byte TCP held (a record not whole

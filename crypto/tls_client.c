@@ -401,11 +401,31 @@ const char *pc_tls_client_error(const struct pc_tls_client *t)
 	return t->state == CL_FAILED ? t->why : NULL;
 }
 
+/* wolfSSL's own records that TCP did not take whole (a KeyUpdate
+ * answer, which TLS_SPARE normally leaves room for): out first, when
+ * they fit. false while they wait, or when the connection broke. */
+static bool flush(struct pc_tls_client *t)
+{
+	static const uint8_t none;
+	int r;
+
+	if (!t->out_blocked)
+		return true;
+	r = wolfSSL_write(t->ssl, &none, 0);
+	if (r >= 0)
+		return !t->out_blocked;
+	if (wolfSSL_get_error(t->ssl, r) != WOLFSSL_ERROR_WANT_WRITE)
+		broken(t);
+	return false;
+}
+
 long pc_tls_client_read(struct pc_tls_client *t, void *buf, size_t len, bool *err)
 {
 	int r, e;
 
 	*err = false;
+	if (t->state == CL_OPEN && !t->eof)
+		flush(t);
 	if (t->state != CL_OPEN) {
 		*err = t->state == CL_FAILED;
 		return -1;
@@ -462,7 +482,7 @@ size_t pc_tls_client_write(struct pc_tls_client *t, const void *buf, size_t len)
 {
 	size_t done = 0, n;
 
-	if (t->state != CL_OPEN || t->out_blocked)
+	if (t->state != CL_OPEN || !flush(t))
 		return 0;
 	while (done < len &&
 	       (n = next_record(pc_tcp_write_space(t->tcp), t->rec_overhead, len - done)) != 0) {
@@ -481,10 +501,13 @@ size_t pc_tls_client_write_space(const struct pc_tls_client *t)
 {
 	size_t space, total = 0, n;
 
-	if (t->state != CL_OPEN || t->out_blocked)
+	if (t->state != CL_OPEN)
 		return 0;
-	/* What pc_tls_client_write() would take of an endless buffer. */
+	/* What pc_tls_client_write() would take of an endless buffer, once
+	 * what wolfSSL has waiting (at most TLS_SPARE bytes) is out. */
 	space = pc_tcp_write_space(t->tcp);
+	if (t->out_blocked)
+		space -= RTE_MIN(space, (size_t)TLS_SPARE);
 	while ((n = next_record(space, t->rec_overhead, SIZE_MAX)) != 0) {
 		total += n;
 		space -= n + t->rec_overhead;
@@ -494,7 +517,7 @@ size_t pc_tls_client_write_space(const struct pc_tls_client *t)
 
 void pc_tls_client_shutdown(struct pc_tls_client *t)
 {
-	if (t->state == CL_OPEN)
+	if (t->state == CL_OPEN && flush(t))
 		wolfSSL_shutdown(t->ssl);
 }
 

@@ -332,7 +332,7 @@ struct edge {
 	struct pc_tls_client *t;
 	struct pc_tcb *c;
 	int hs;                  /* pc_tls_client_handshake's last answer */
-	const char *why;
+	char why[96];
 	bool closed, read_err, eof;
 	size_t send_len, sent;   /* plaintext to send */
 	size_t got;              /* plaintext received */
@@ -348,8 +348,11 @@ static void edge_drive(void)
 	if (e.t == NULL)
 		return;
 	if (e.hs != 1) {
-		e.hs = pc_tls_client_handshake(e.t, &e.why);
+		const char *why;
+
+		e.hs = pc_tls_client_handshake(e.t, &why);
 		if (e.hs == -1) {
+			snprintf(e.why, sizeof(e.why), "%s", why);
 			pc_tls_client_free(e.t);
 			e.t = NULL;
 			pc_tcp_close(e.c);
@@ -382,7 +385,7 @@ static void edge_drive(void)
 		if (r < 0) {
 			e.eof = !e.read_err;
 			if (e.read_err)
-				e.why = pc_tls_client_error(e.t);
+				snprintf(e.why, sizeof(e.why), "%s", pc_tls_client_error(e.t));
 		}
 		break;
 	}
@@ -548,6 +551,7 @@ static int group_teardown(void **state)
 	pc_trust_free(trust_other);
 	free(cli_chain);
 	free(cli_key);
+	pc_tls_fini();
 	h_fini();
 	return 0;
 }
@@ -660,6 +664,20 @@ static void exchange(int version)
 			fail_msg("edge got byte %zu wrong", i);
 	assert_int_equal(outcome("verified"), verified + 1);
 	assert_int_equal(verify_count(PC_VERIFY_OK), ok + 1);
+	if (version == 3) {
+		/* The origin updates its keys and asks for ours (a record
+		 * our client answers on its own), then more both ways. */
+		assert_int_equal(wolfSSL_update_keys(o.ssl), WOLFSSL_SUCCESS);
+		o.reply_len += 30000;
+		e.send_len += 30000;
+		edge_drive();
+		settle();
+		assert_int_equal(o.pt_len, e.send_len);
+		assert_int_equal(e.got, o.reply_len);
+		for (size_t i = 0; i < e.got; i++)
+			if (e.rcv[i] != (uint8_t)(i * 7) || o.pt[i % o.pt_len] != (uint8_t)((i % o.pt_len) * 13))
+				fail_msg("byte %zu wrong after the key update", i);
+	}
 	/* Our close_notify; the origin answers with its own. */
 	assert_false(e.eof);
 	pc_tls_client_shutdown(e.t);
