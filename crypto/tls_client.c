@@ -284,8 +284,8 @@ struct pc_tls_client *pc_tls_client_new(struct pc_tcb *c, const struct pc_backen
 	/* RFC 6066 3: no address as a server name. */
 	if (s->tls_sni != NULL && s->tls_sni[0] != '\0' && inet_pton(AF_INET, s->tls_sni, &a4) != 1 &&
 	    inet_pton(AF_INET6, s->tls_sni, &a6) != 1 &&
-	    wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, s->tls_sni, (unsigned short)strlen(s->tls_sni)) !=
-		    WOLFSSL_SUCCESS)
+	    wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, s->tls_sni,
+			   (unsigned short)strlen(s->tls_sni)) != WOLFSSL_SUCCESS)
 		goto no_memory;
 	if (s->mode == PC_BACKEND_HTTP &&
 	    wolfSSL_UseALPN(t->ssl, (char *)"http/1.1", 8, WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) !=
@@ -343,6 +343,24 @@ static int handshake_failed(struct pc_tls_client *t, int err)
 	return fail(t, ORIGIN_handshake, t->why_buf);
 }
 
+/* The handshake is done: the last line (verified means our callback
+ * said so), then counted. */
+static int handshake_done(struct pc_tls_client *t)
+{
+	if (t->b->origin_trust != NULL && !(t->checked && t->vreason == PC_VERIFY_OK))
+		return fail(t, ORIGIN_cert_refused, "certificate: not verified");
+	t->state = CL_OPEN;
+	t->rec_overhead =
+		(uint16_t)(wolfSSL_GetOutputSize(t->ssl, TLS_MAX_PLAINTEXT) - TLS_MAX_PLAINTEXT);
+	if (t->b->origin_trust != NULL) {
+		cnt()->verify[PC_VERIFY_OK]++;
+		cnt()->outcome[ORIGIN_verified]++;
+	} else {
+		cnt()->outcome[ORIGIN_unverified]++;
+	}
+	return 1;
+}
+
 int pc_tls_client_handshake(struct pc_tls_client *t, const char **why)
 {
 	int ret, err;
@@ -351,30 +369,15 @@ int pc_tls_client_handshake(struct pc_tls_client *t, const char **why)
 		return 1;
 	if (t->state == CL_HANDSHAKE) {
 		ret = wolfSSL_connect(t->ssl);
-		if (ret == WOLFSSL_SUCCESS) {
-			/* The last line: verified means our callback said so. */
-			if (t->b->origin_trust != NULL && !(t->checked && t->vreason == PC_VERIFY_OK)) {
-				fail(t, ORIGIN_cert_refused, "certificate: not verified");
-			} else {
-				t->state = CL_OPEN;
-				t->rec_overhead = (uint16_t)(wolfSSL_GetOutputSize(t->ssl, TLS_MAX_PLAINTEXT) -
-							     TLS_MAX_PLAINTEXT);
-				if (t->b->origin_trust != NULL) {
-					cnt()->verify[PC_VERIFY_OK]++;
-					cnt()->outcome[ORIGIN_verified]++;
-				} else {
-					cnt()->outcome[ORIGIN_unverified]++;
-				}
-				return 1;
-			}
-		} else {
-			err = wolfSSL_get_error(t->ssl, ret);
-			if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE)
-				handshake_failed(t, err);
-			else if (pc_tcp_fin_received(t->tcp) && pc_tcp_readable(t->tcp) == 0)
-				fail(t, ORIGIN_peer_closed, "closed during the handshake");
-			else
+		err = ret == WOLFSSL_SUCCESS ? 0 : wolfSSL_get_error(t->ssl, ret);
+		if (ret == WOLFSSL_SUCCESS && handshake_done(t) == 1)
+			return 1;
+		if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) {
+			if (!pc_tcp_fin_received(t->tcp) || pc_tcp_readable(t->tcp) != 0)
 				return 0;
+			fail(t, ORIGIN_peer_closed, "closed during the handshake");
+		} else if (err != 0) {
+			handshake_failed(t, err);
 		}
 	}
 	*why = t->why;
