@@ -138,6 +138,14 @@ enum pc_backend_header {
  * ("client-verify", "client-s-dn", ...). */
 extern const char *const pc_backend_header_default[PC_BACKEND_NB_HEADERS];
 extern const char *const pc_backend_header_word[PC_BACKEND_NB_HEADERS];
+/* Whether a backend may set a header of this name: an HTTP field name
+ * (RFC 9110 token) of at most PC_BACKEND_HEADER_NAME_MAX bytes, and not
+ * one that frames or routes the request (Host, Content-Length,
+ * Transfer-Encoding, Connection...): the proxy removes the client's
+ * copies of every header it sets. */
+bool pc_backend_header_name_ok(const char *name);
+#define PC_BACKEND_HEADER_NAME_MAX 64
+#define PC_BACKEND_HEALTH_PATH_MAX 255
 #define PC_BACKEND_CONNECT_MS_DEFAULT 5000
 #define PC_BACKEND_IDLE_MS_DEFAULT 60000
 #define PC_BACKEND_HEALTH_MS_DEFAULT 2000
@@ -228,6 +236,11 @@ int pc_tls_txn_commit(struct pc_tls_txn *x, char *err, size_t errlen);
  * file that parses. 0, or -1 with a message in err. */
 int pc_tls_check_cert(const char *cert_file, const char *key_file, char *err, size_t errlen);
 int pc_tls_check_trust_file(const char *file, bool crl, char *err, size_t errlen);
+/* A client certificate chain and key (a backend's `tls cert`): as
+ * pc_tls_check_cert, without asking for a cipher suite of the server's
+ * list that fits the key (the backend's server picks). */
+int pc_tls_check_client_cert(const char *cert_file, const char *key_file, char *err,
+			     size_t errlen);
 /* A ticket-keys file that reads and parses (pc_tls_ticket_keys_load). */
 int pc_tls_check_ticket_keys(const char *file, char *err, size_t errlen);
 
@@ -235,13 +248,14 @@ int pc_tls_check_ticket_keys(const char *file, char *err, size_t errlen);
  * lcore). */
 #define PC_TLS_OBJ_FILES_MAX (2 * PC_TLS_MAX_TRUST_FILES)
 #define PC_TLS_PAIR_MISMATCH (-2)
-/* Called after every commit, once for each ca-set and cert it published
- * (deleted: false) or deleted. */
+/* Called after every commit, once for each ca-set, cert and backend it
+ * published (deleted: false) or deleted. */
 typedef void (*pc_tls_commit_hook)(enum pc_tls_kind kind, const char *name, bool deleted);
 void pc_tls_set_commit_hook(pc_tls_commit_hook fn);
-/* The files the committed ca-set or cert was built from (CA files then
- * CRL files; chain then key), valid until the next commit: how many, or
- * -1 when there is no such object. */
+/* The files the committed ca-set, cert or backend was built from (CA
+ * files then CRL files; chain then key; a backend's `tls` CA, chain, key,
+ * those it has), valid until the next commit: how many, or -1 when there
+ * is no such object. */
 int pc_tls_object_files(enum pc_tls_kind kind, const char *name, const char **paths,
 			unsigned int max);
 /* Whether its files hold something else than what it was built from: 1
@@ -269,7 +283,7 @@ int64_t pc_tls_cert_not_after(const char *name);
 /* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
  * for all. json: one JSON document instead of text lines. */
 struct pc_tls_store_counts {
-	unsigned long hosts, casets, certs;
+	unsigned long hosts, casets, certs, backends;
 	uint64_t generation; /* commits so far */
 };
 void pc_tls_store_counts(struct pc_tls_store_counts *c);
@@ -279,6 +293,19 @@ int pc_tls_show_host(FILE *out, const char *name, bool json);
 void pc_tls_show_casets(FILE *out, bool json);
 int pc_tls_show_caset(FILE *out, const char *name, bool json);
 void pc_tls_show_certs(FILE *out, bool json);
+void pc_tls_show_backends(FILE *out, bool json);
+int pc_tls_show_backend(FILE *out, const char *name, bool json);
+/* What `show backends` and `show backend NAME` print of a server besides
+ * its configuration: its state at run time over the workers (up or down,
+ * connections...), given by l7/upstream.c through this hook. The hook
+ * writes text fields (" state=up conns=3", each with a leading space)
+ * or, with json, JSON members (",\"state\":\"up\"", each with a leading
+ * comma) for server i of b. Without a hook only the configuration is
+ * shown. Main lcore. */
+struct pc_backend;
+typedef void (*pc_tls_backend_state_fn)(FILE *out, const struct pc_backend *b, unsigned int i,
+					bool json);
+void pc_tls_set_backend_state(pc_tls_backend_state_fn fn);
 /* The ticket keys: where from, their names (never the keys). */
 void pc_tls_show_ticket_keys(FILE *out, bool json);
 /* The config commands that rebuild every committed object. */

@@ -171,6 +171,11 @@ const uint8_t *pc_trust_digest(const struct pc_trust *t);
  * not parse. */
 int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subject_len,
 		    int64_t *not_after, int *key_oid);
+/* Its signature algorithm and key, as OpenSSL names them
+ * ("ecdsa-with-SHA256", "RSA-SHA256") and as HAProxy writes the key
+ * ("EC256", "RSA2048"). 0, or -1 if it does not parse. */
+int pc_cert_algs(const uint8_t *der, size_t len, char *sig_alg, size_t sig_alg_len,
+		 char *key_alg, size_t key_alg_len);
 
 struct pc_verify_result {
 	enum pc_verify_reason reason;

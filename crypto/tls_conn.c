@@ -22,9 +22,7 @@
  * Everything runs on the worker that owns the TCP connection; connection
  * objects come from that worker's pool, wolfSSL's memory from its arena.
  */
-#include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu-qsbr.h>
 
@@ -36,298 +34,10 @@
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
-#include "pc_alog.h"
-#include "pc_http.h"
+#include "pc_backend.h"
+#include "tls_alert.h"
+#include "tls_conn.h"
 #include "tls_hello.h"
-#include "tls_store.h"
-
-/* wolfSSL's own alert sender (internal API, linked from the static
- * library): wolfSSL only knows a handful of certificate alerts, and our
- * reasons need the precise one (certificate_revoked, access_denied...). */
-int SendAlert(WOLFSSL *ssl, int severity, int type);
-
-#define TLS_REC_HDR 5
-#define TLS_MAX_PLAINTEXT 16384
-/* The largest ClientHello taken (post-quantum key shares and many
- * extensions go past one record). Its records, however small (RFC 8446
- * 5.1 allows 1-byte records), must fit the receive buffer together. */
-#define TLS_HELLO_MSG_MAX 65536
-/* The worker's scratch: a ClientHello, then the same bytes in records. */
-#define TLS_HELLO_SCRATCH (TLS_HELLO_MSG_MAX + TLS_REC_HDR * (TLS_HELLO_MSG_MAX / TLS_MAX_PLAINTEXT + 1))
-/* Don't encrypt tiny records when the send buffer is nearly full. */
-#define TLS_MIN_SEND 1024
-/* Room for records wolfSSL writes on its own (a KeyUpdate answer). */
-#define TLS_SPARE 64
-/* A closing connection (our alert or close_notify and FIN queued) gets
- * this long to drain, whatever the peer's window says. */
-#define TLS_CLOSE_MS 10000
-/* An established connection with no traffic either way is reset after
- * this (nginx's keepalive_timeout is 75 s). */
-#define TLS_IDLE_MS 60000
-
-enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
-
-struct pc_tls_conn {
-	struct pc_tcb *tcp;
-	WOLFSSL *ssl;
-	/* Picked when the ClientHello is complete, pinned (pin) until the
-	 * connection ends (tls_store.h). */
-	struct tls_entry *host_entry;
-	const struct pc_tls_host *host;
-	const struct pc_tls_caset *caset;
-	struct pc_tls_conn *next_free;
-	bool pinned;
-	uint8_t pin;
-	uint8_t state;
-	bool peer_fin;
-	bool swallow;                    /* our alert went out: drop wolfSSL's */
-	bool checked;                    /* vreason is known: a chain was checked, or a
-					  * required certificate was missing */
-	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
-	bool key_unproven;               /* its CertificateVerify failed */
-	bool offered;                    /* a ticket was accepted: vres holds its claims, used
-					  * if wolfSSL resumes the session (pc_tls_conn_offer) */
-	bool offered_verified;           /* the ticket's client was verified */
-	int64_t offered_issued;          /* the ticket's full handshake */
-	uint8_t ticket_iv[WOLFSSL_TICKET_IV_SZ]; /* the last ticket opened (pc_tls_conn_first_look) */
-	bool eof;                        /* the client ended its side (close_notify or FIN) */
-	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
-	bool ccs_due;                    /* middlebox compatibility (see io_send) */
-	uint32_t hello_records;          /* HELLO: records counted so far */
-	uint32_t hello_off;              /* HELLO: where the next record starts */
-	uint32_t hello_payload;          /* HELLO: their payload bytes */
-	uint32_t hello_need;             /* HELLO: the ClientHello's bytes, 0 = unknown yet */
-	uint32_t replay_off, replay_len; /* HANDSHAKE: the re-framed ClientHello (see io_recv) */
-	uint16_t rec_overhead;           /* bytes a full record adds (cipher suite) */
-	bool logged;                     /* a record for this connection was pushed */
-	enum pc_verify_reason vreason;
-	uint64_t start_tsc;
-	uint64_t hello_tsc;              /* the ClientHello's first bytes came */
-	uint64_t bytes_in, bytes_out;
-	uint16_t in_len;
-	char sni[PC_TLS_NAME_MAX + 1];
-	struct pc_verify_result vres;
-	struct pc_http_env env;
-	struct pc_http_conn http;
-	uint8_t in[2048];                /* plaintext the responder has not taken */
-};
-
-static struct pc_tls_counters *cnt(void)
-{
-	return &pc_tls_self()->cnt;
-}
-
-/* The host's counts by reason, when it has them (tls_store.h). */
-static struct tls_host_reasons *host_reasons(const struct pc_tls_conn *t)
-{
-	return t->host_entry != NULL ? rcu_dereference(t->host_entry->reasons) : NULL;
-}
-
-/* A verification outcome, for the worker and the host. */
-static void count_verify(const struct pc_tls_conn *t, enum pc_verify_reason r)
-{
-	struct tls_host_reasons *h = host_reasons(t);
-
-	cnt()->verify[r]++;
-	if (h != NULL)
-		__atomic_fetch_add(&h->verify[r], 1, __ATOMIC_RELAXED);
-}
-
-/* Prometheus's default buckets, from 100 µs: a full handshake on a
- * loaded worker takes about a millisecond, a slow client's up to the
- * handshake timeout. */
-const double pc_tls_hs_bounds[PC_TLS_HS_BUCKETS - 1] = {
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-};
-/* The same in TSC cycles (set at init, read-only afterwards). */
-static uint64_t hs_bound_cycles[PC_TLS_HS_BUCKETS - 1];
-
-/* A completed handshake's duration, into the worker's histogram. */
-static void count_handshake_time(const struct pc_tls_conn *t)
-{
-	uint64_t d = rte_rdtsc() - t->hello_tsc;
-	unsigned int b = 0;
-
-	while (b < PC_TLS_HS_BUCKETS - 1 && d > hs_bound_cycles[b])
-		b++;
-	cnt()->hs_bucket[b]++;
-	cnt()->hs_cycles += d;
-}
-
-/* The worker's scratch: one whole ClientHello (TLS_HELLO_SCRATCH). */
-static uint8_t *hello_scratch(void)
-{
-	return pc_tls_self()->hello;
-}
-
-/* IO callbacks: wolfSSL's records go straight to and from the TCP buffers.
- * The ClientHello comes first, from the worker's scratch, where hello()
- * re-framed it: wolfSSL reads it there within the first wolfSSL_accept(),
- * before any other connection of the worker uses the scratch. */
-static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct pc_tls_conn *t = ctx;
-	size_t n;
-
-	(void)ssl;
-	if (t->replay_off < t->replay_len) {
-		n = RTE_MIN((size_t)sz, (size_t)(t->replay_len - t->replay_off));
-		memcpy(buf, hello_scratch() + t->replay_off, n);
-		t->replay_off += (uint32_t)n;
-		return (int)n;
-	}
-	n = pc_tcp_read(t->tcp, buf, (size_t)sz);
-	/* After the handshake the client's FIN is found by app_pump(): told
-	 * CONN_CLOSE, wolfSSL marks the connection closed and wolfSSL_shutdown()
-	 * would send no close_notify after the response. */
-	if (n == 0)
-		return t->peer_fin && t->state != TLS_APP ? WOLFSSL_CBIO_ERR_CONN_CLOSE
-							  : WOLFSSL_CBIO_ERR_WANT_READ;
-	t->bytes_in += n;
-	return (int)n;
-}
-
-/* RFC 8446 D.4: a TLS 1.3 server answering a ClientHello with a legacy
- * session id sends a dummy change_cipher_spec right after its first
- * handshake message (ServerHello or HelloRetryRequest); middleboxes and
- * strict clients (tlsfuzzer) expect it. wolfSSL 5.5.4 does it only as a
- * client, so the first handshake record wolfSSL writes is followed here
- * by the CCS record. wolfSSL flushes each handshake message on its own
- * and the send buffer is empty at that point: the record arrives whole. */
-static bool send_with_ccs(struct pc_tls_conn *t, const uint8_t *buf, int sz)
-{
-	static const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};
-	size_t rec;
-
-	t->ccs_due = false;
-	if (wolfSSL_version(t->ssl) != TLS1_3_VERSION || sz < TLS_REC_HDR || buf[0] != 22)
-		return false;
-	rec = TLS_REC_HDR + ((size_t)buf[3] << 8 | buf[4]);
-	if (rec > (size_t)sz || pc_tcp_write_space(t->tcp) < (size_t)sz + sizeof(ccs))
-		return false;
-	pc_tcp_write(t->tcp, buf, rec);
-	pc_tcp_write(t->tcp, ccs, sizeof(ccs));
-	pc_tcp_write(t->tcp, buf + rec, (size_t)sz - rec);
-	t->bytes_out += (uint64_t)sz + sizeof(ccs);
-	return true;
-}
-
-static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
-{
-	struct pc_tls_conn *t = ctx;
-	size_t n;
-
-	(void)ssl;
-	if (t->swallow)
-		return sz;
-	if (t->ccs_due && send_with_ccs(t, (const uint8_t *)buf, sz)) {
-		t->out_blocked = false;
-		return sz;
-	}
-	n = pc_tcp_write(t->tcp, buf, (size_t)sz);
-	if (n == 0) {
-		t->out_blocked = true;
-		pc_tcp_notify_writable(t->tcp);
-		return WOLFSSL_CBIO_ERR_WANT_WRITE;
-	}
-	t->out_blocked = n < (size_t)sz;
-	t->bytes_out += n;
-	return (int)n;
-}
-
-void pc_tls_set_io(WOLFSSL_CTX *ctx)
-{
-	wolfSSL_CTX_SetIORecv(ctx, io_recv);
-	wolfSSL_CTX_SetIOSend(ctx, io_send);
-}
-
-static uint64_t elapsed_us(const struct pc_tls_conn *t)
-{
-	return (rte_rdtsc() - t->start_tsc) * 1000000 / rte_get_tsc_hz();
-}
-
-static void fill_record(const struct pc_tls_conn *t, struct pc_alog_rec *r, const char *event)
-{
-	bool unproven = t->checked && t->vreason == PC_VERIFY_OK && t->state < TLS_APP;
-	struct timespec ts;
-	uint32_t addr;
-	uint16_t port;
-
-	memset(r, 0, sizeof(*r));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r->time_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	r->duration_us = elapsed_us(t);
-	r->bytes_in = t->bytes_in;
-	r->bytes_out = t->bytes_out;
-	pc_tcp_peer(t->tcp, &addr, &port);
-	r->client_addr = addr;
-	r->client_port = rte_be_to_cpu_16(port);
-	snprintf(r->event, sizeof(r->event), "%s", event);
-	snprintf(r->sni, sizeof(r->sni), "%s", t->sni);
-	/* nginx's $ssl_client_verify. A good chain is SUCCESS only once the
-	 * handshake is done, its CertificateVerify having proved that the
-	 * client holds the key: a handshake that fails after a good chain is
-	 * FAILED:key-unproven when that proof failed, NONE when it ended
-	 * otherwise (the client left, a later message failed), and its
-	 * record carries no subject, serial or identity. A certificate is
-	 * public: until the key is proven it says nothing about who
-	 * connected. A chain that failed keeps its reason and fields. */
-	if (!t->checked || (unproven && !t->key_unproven))
-		snprintf(r->verify, sizeof(r->verify), "NONE");
-	else if (unproven)
-		snprintf(r->verify, sizeof(r->verify), "FAILED:key-unproven");
-	else if (t->vreason == PC_VERIFY_OK)
-		snprintf(r->verify, sizeof(r->verify), "SUCCESS");
-	else
-		snprintf(r->verify, sizeof(r->verify), "FAILED:%s", pc_verify_reason_name(t->vreason));
-	if (t->ssl != NULL && t->state >= TLS_APP) {
-		r->tls_version = (uint16_t)wolfSSL_version(t->ssl);
-		r->resumed = wolfSSL_session_reused(t->ssl);
-		snprintf(r->cipher, sizeof(r->cipher), "%s", wolfSSL_get_cipher_name(t->ssl));
-	}
-	if (unproven)
-		return;
-	snprintf(r->subject, sizeof(r->subject), "%s", t->vres.subject);
-	snprintf(r->serial, sizeof(r->serial), "%s", t->vres.serial);
-	snprintf(r->identity, sizeof(r->identity), "%s", t->vres.identity);
-}
-
-static void log_conn(struct pc_tls_conn *t, const char *event, const char *error)
-{
-	struct pc_alog_rec r;
-
-	fill_record(t, &r, event);
-	if (error != NULL)
-		snprintf(r.error, sizeof(r.error), "%s", error);
-	pc_alog_push(&r);
-	t->logged = true;
-}
-
-static void on_http_done(void *arg, const struct pc_http_log *h)
-{
-	struct pc_tls_conn *t = arg;
-	struct pc_alog_rec r;
-
-	fill_record(t, &r, "request");
-	snprintf(r.method, sizeof(r.method), "%s", h->method);
-	snprintf(r.path, sizeof(r.path), "%s", h->path);
-	r.status = h->status;
-	r.bytes_out = h->body_bytes;
-	pc_alog_push(&r);
-	t->logged = true;
-	cnt()->http_requests++;
-}
-
-static const char *const tls_err_names[PC_TLS_ERR__MAX] = {
-#define PC_TLS_ERR(name, help) #name,
-#include "tls_errors.def"
-#undef PC_TLS_ERR
-};
-static const char *const tls_err_help[PC_TLS_ERR__MAX] = {
-#define PC_TLS_ERR(name, help) help,
-#include "tls_errors.def"
-#undef PC_TLS_ERR
-};
 
 /* Done with the connection: TCP sends what is queued (an alert, a
  * close_notify) and its FIN, discards what comes after and finishes the
@@ -351,8 +61,8 @@ static void fail_detail(struct pc_tls_conn *t, enum pc_tls_err why, const char *
 	if (h != NULL)
 		__atomic_fetch_add(&h->err[why], 1, __ATOMIC_RELAXED);
 	if (!t->logged)
-		log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
-			 detail != NULL ? detail : tls_err_names[why]);
+		tls_log_conn(t, t->state == TLS_APP ? "closed" : "handshake-failed",
+			 detail != NULL ? detail : tls_err_word(why));
 	close_tcp(t);
 }
 
@@ -361,94 +71,87 @@ static void fail(struct pc_tls_conn *t, enum pc_tls_err why)
 	fail_detail(t, why, NULL);
 }
 
-/* Refuse the client's certificate from the verify callback: our alert,
- * then nothing more from wolfSSL (it would add its own bad_certificate). */
-static int refuse(struct pc_tls_conn *t, uint8_t alert)
-{
-	SendAlert(t->ssl, PC_TLS_ALERT_FATAL, alert);
-	t->swallow = true;
-	cnt()->alerts_sent++;
-	return 0;
-}
-
-/* pc_verify_chain(), or its verdict on the same chain under the same
- * trust and policy from the worker's cache (tls_vcache.c). */
-static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *const *der,
-					  const uint32_t *len, unsigned int n)
-{
-	struct tls_vcache *vc = pc_tls_self()->vcache;
-	uint8_t key[TLS_VCACHE_KEY_LEN];
-	int64_t now = time(NULL);
-	enum pc_verify_reason r;
-
-	if (vc == NULL || tls_vcache_key(t->host->digest, pc_trust_digest(t->caset->trust), der,
-					 len, n, key) != 0)
-		return pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now,
-				       &t->vres);
-	if (tls_vcache_get(vc, key, now, &t->vres)) {
-		cnt()->chain_cache_hits++;
-		return PC_VERIFY_OK;
-	}
-	cnt()->chain_cache_misses++;
-	r = pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now, &t->vres);
-	if (r == PC_VERIFY_OK)
-		tls_vcache_put(vc, key, &t->vres);
-	return r;
-}
-
-int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
-{
-	struct pc_tls_conn *t = store->userCtx;
-	const uint8_t *der[PC_TLS_MAX_PEER_CHAIN];
-	uint32_t len[PC_TLS_MAX_PEER_CHAIN];
-	unsigned int n = 0;
-	enum pc_verify_reason r;
-
-	(void)preverify;
-	/* wolfSSL calls back per certificate it could not verify (all of them:
-	 * it holds no CA); the leaf's call comes last and sees the chain. */
-	if (store->error_depth != 0)
-		return 1;
-	if (store->totalCerts == 0) {
-		/* TLS 1.2's empty Certificate message (TLS 1.3 fails it before
-		 * calling back). Without a certificate the handshake goes on
-		 * unless one is required and refusal is by alert. */
-		if (t->host->spec.verify != PC_TLS_VERIFY_REQUIRED ||
-		    t->host->spec.on_failure != PC_TLS_FAIL_ALERT)
-			return 1;
-		t->no_cert = true;
-		return refuse(t, PC_TLS_ALERT_HANDSHAKE_FAILURE);
-	}
-	bool empty_entry = false;
-
-	for (int i = 0; i < store->totalCerts && n < RTE_DIM(der); i++, n++) {
-		der[n] = store->certs[i].buffer;
-		len[n] = store->certs[i].length;
-		empty_entry |= len[n] == 0;
-	}
-	/* An empty certificate entry breaks the message's own syntax (RFC
-	 * 8446 4.4.2, RFC 5246 7.4.2: 1 byte at least): decode_error whatever
-	 * the host's verify mode, not a certificate that failed to parse. */
-	r = empty_entry ? PC_VERIFY_MALFORMED : verify_chain(t, der, len, n);
-	t->checked = true;
-	t->vreason = r;
-	/* A failed chain is counted now; a good one once the handshake has
-	 * proved the client holds its key (handshake_done). */
-	if (r != PC_VERIFY_OK) {
-		count_verify(t, r);
-		/* When the handshake goes on (http403, optional_no_ca), no
-		 * TLS 1.3 ticket: it would never resume (tls_ticket.c). */
-		wolfSSL_no_ticket_TLSv13(t->ssl);
-	}
-	if (empty_entry)
-		return refuse(t, PC_TLS_ALERT_DECODE_ERROR);
-	if (r == PC_VERIFY_OK || t->host->spec.verify == PC_TLS_VERIFY_OPTIONAL_NO_CA ||
-	    t->host->spec.on_failure == PC_TLS_FAIL_HTTP403)
-		return 1;
-	return refuse(t, pc_verify_reason_alert(r));
-}
-
 static void app_pump(struct pc_tls_conn *t);
+
+static void l7_aborted(struct pc_tls_conn *t);
+
+/* An open connection's idle limit: the backend's, or TLS_IDLE_MS. */
+static uint32_t idle_ms(const struct pc_tls_conn *t)
+{
+	return t->env.backend != NULL ? t->env.backend->spec.idle_ms : TLS_IDLE_MS;
+}
+
+/* What the plaintext side knows of the connection (pc_l7_env). */
+static void l7_env(struct pc_tls_conn *t, bool resumed, bool verified)
+{
+	const struct pc_tls_host_spec *h = &t->host->spec;
+	const struct pc_tls_cert *cert = tls_store_host_cert(t->host);
+	struct pc_l7_env *e = &t->env;
+	const char *alpn = NULL;
+	uint16_t alpn_len = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->lc = pc_tcp_lcore(t->tcp);
+	e->sni = t->sni;
+	e->host = t->host->name;
+	e->host_verifies = h->verify != PC_TLS_VERIFY_NONE;
+	e->resumed = resumed;
+	e->cert_presented = resumed ? t->offered_verified : t->checked && t->vreason != PC_VERIFY_NO_CERT;
+	e->verified = verified;
+	e->vreason = t->checked ? t->vreason : PC_VERIFY_NO_CERT;
+	e->vres = &t->vres;
+	e->identity = verified ? t->vres.identity : NULL;
+	for (uint32_t off = 0; t->chain != NULL && off + 3 <= t->chain_len &&
+			       e->nb_certs < PC_VERIFY_MAX_PEER;) {
+		uint32_t len = (uint32_t)t->chain[off] << 16 | (uint32_t)t->chain[off + 1] << 8 |
+			       t->chain[off + 2];
+
+		e->cert[e->nb_certs] = t->chain + off + 3;
+		e->cert_len[e->nb_certs++] = len;
+		off += 3 + len;
+	}
+	e->has_fingerprint = e->nb_certs != 0 &&
+			     wc_Sha256Hash(e->cert[0], e->cert_len[0], e->fingerprint) == 0;
+	e->version = wolfSSL_get_version(t->ssl);
+	e->cipher = wolfSSL_get_cipher_name(t->ssl);
+	e->sig_alg = cert != NULL ? cert->sig_alg : "";
+	e->key_alg = cert != NULL ? cert->key_alg : "";
+	if (wolfSSL_ALPN_GetProtocol(t->ssl, (char **)&alpn, &alpn_len) == WOLFSSL_SUCCESS &&
+	    alpn_len < sizeof(t->alpn)) {
+		memcpy(t->alpn, alpn, alpn_len);
+		t->alpn[alpn_len] = '\0';
+	}
+	e->alpn = t->alpn;
+	pc_tcp_peer(t->tcp, &e->client_addr, &e->client_port);
+	pc_tcp_local(t->tcp, &e->local_addr, &e->local_port);
+	e->verify_failed_403 =
+		h->on_failure == PC_TLS_FAIL_HTTP403 &&
+		((t->checked && t->vreason != PC_VERIFY_OK &&
+		  h->verify != PC_TLS_VERIFY_OPTIONAL_NO_CA) ||
+		 (!t->checked && h->verify == PC_TLS_VERIFY_REQUIRED));
+	e->nb_protected = RTE_MIN(h->protect.n, (unsigned int)PC_L7_MAX_PROTECTED);
+	for (unsigned int i = 0; i < e->nb_protected; i++)
+		e->protected[i] = h->protect.v[i];
+	e->backend = tls_store_host_backend(t->host);
+}
+
+/* The plaintext side the host's backend picks starts (l7_env() done). 0, or -1 when it refused (the connection is closing). */
+static int l7_start(struct pc_tls_conn *t)
+{
+	int rc;
+
+	t->l7 = pc_l7_pick(t->env.backend);
+	memset(t->l7_ctx, 0, t->l7->ctx_size);
+	t->pumping = true;
+	rc = t->l7->start(t->l7_ctx, &t->env, (struct pc_l7_conn *)t);
+	t->pumping = false;
+	if (rc == 0 && t->abort_alert == 0)
+		return 0;
+	if (t->abort_alert == 0)
+		t->abort_alert = PC_TLS_ALERT_INTERNAL_ERROR;
+	l7_aborted(t);
+	return -1;
+}
 
 static void handshake_done(struct pc_tls_conn *t)
 {
@@ -475,9 +178,8 @@ static void handshake_done(struct pc_tls_conn *t)
 	}
 	t->rec_overhead = (uint16_t)(wolfSSL_GetOutputSize(t->ssl, TLS_MAX_PLAINTEXT) -
 				     TLS_MAX_PLAINTEXT);
-	pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
 	cnt()->handshakes++;
-	count_handshake_time(t);
+	tls_count_handshake_time(t);
 	__atomic_fetch_add(&t->host_entry->handshakes, 1, __ATOMIC_RELAXED);
 	if (wolfSSL_version(t->ssl) == TLS1_3_VERSION)
 		cnt()->handshakes_tls13++;
@@ -489,24 +191,16 @@ static void handshake_done(struct pc_tls_conn *t)
 	if (resumed)
 		cnt()->resumed++;
 	else if (h->verify != PC_TLS_VERIFY_NONE && !t->checked)
-		count_verify(t, PC_VERIFY_NO_CERT);
+		tls_count_verify(t, PC_VERIFY_NO_CERT);
 	else if (verified)
-		count_verify(t, PC_VERIFY_OK);
-	t->env.sni = t->sni;
-	t->env.identity = verified ? t->vres.identity : NULL;
-	t->env.verify_failed_403 =
-		h->on_failure == PC_TLS_FAIL_HTTP403 &&
-		((t->checked && t->vreason != PC_VERIFY_OK &&
-		  h->verify != PC_TLS_VERIFY_OPTIONAL_NO_CA) ||
-		 (!t->checked && h->verify == PC_TLS_VERIFY_REQUIRED));
+		tls_count_verify(t, PC_VERIFY_OK);
+	l7_env(t, resumed, verified);
 	if (t->env.verify_failed_403)
 		cnt()->http403_sessions++;
-	t->env.host_must_match = h->verify != PC_TLS_VERIFY_NONE;
-	t->env.nb_protected = RTE_MIN(h->protect.n, (unsigned int)PC_TLS_MAX_PROTECTED);
-	for (unsigned int i = 0; i < t->env.nb_protected; i++)
-		t->env.protected[i] = h->protect.v[i];
-	pc_http_init(&t->http, &t->env, on_http_done, t);
+	pc_tcp_set_deadline(t->tcp, idle_ms(t));
 	t->state = TLS_APP;
+	if (l7_start(t) != 0)
+		return;
 	app_pump(t);
 }
 
@@ -612,7 +306,7 @@ static void handshake(struct pc_tls_conn *t)
 		return;
 	}
 	if (err == NO_PEER_CERT || t->no_cert) {
-		count_verify(t, PC_VERIFY_NO_CERT);
+		tls_count_verify(t, PC_VERIFY_NO_CERT);
 		t->checked = true;
 		t->vreason = PC_VERIFY_NO_CERT;
 		fail(t, PC_TLS_ERR_no_client_cert);
@@ -622,7 +316,7 @@ static void handshake(struct pc_tls_conn *t)
 		 * subject or identity): the verifier's reason and alert. */
 		t->checked = true;
 		t->vreason = PC_VERIFY_CRITICAL_EXT;
-		count_verify(t, PC_VERIFY_CRITICAL_EXT);
+		tls_count_verify(t, PC_VERIFY_CRITICAL_EXT);
 		protocol_alert(t, err);
 		fail(t, PC_TLS_ERR_client_cert_refused);
 	} else if (t->checked && cert_verify_error(err) != NULL) {
@@ -880,7 +574,7 @@ static void send_close_notify(struct pc_tls_conn *t)
 
 /* Move responses out while TCP can take whole records, requests in while
  * the responder takes them. */
-static void app_pump(struct pc_tls_conn *t)
+static void app_pump_once(struct pc_tls_conn *t)
 {
 	uint8_t buf[TLS_MAX_PLAINTEXT];
 	bool progress = true, moved = false;
@@ -896,7 +590,9 @@ static void app_pump(struct pc_tls_conn *t)
 				pc_tcp_notify_writable(t->tcp);
 				break;
 			}
-			n = pc_http_output(&t->http, buf, RTE_MIN(sizeof(buf), space - room));
+			n = t->l7->output(t->l7_ctx, buf, RTE_MIN(sizeof(buf), space - room));
+			if (t->abort_alert != 0)
+				return;
 			if (n == 0)
 				break;
 			if (wolfSSL_write(t->ssl, buf, (int)n) != (int)n) {
@@ -905,12 +601,15 @@ static void app_pump(struct pc_tls_conn *t)
 			}
 			progress = moved = true;
 		}
-		if (pc_http_done(&t->http)) {
+		if (t->l7->done(t->l7_ctx)) {
 			send_close_notify(t);
 			return;
 		}
 		if (t->in_len != 0) {
-			size_t used = pc_http_input(&t->http, t->in, t->in_len);
+			size_t used = t->l7->input(t->l7_ctx, t->in, t->in_len);
+
+			if (t->abort_alert != 0)
+				return;
 
 			if (used != 0) {
 				memmove(t->in, t->in + used, t->in_len - used);
@@ -943,8 +642,9 @@ static void app_pump(struct pc_tls_conn *t)
 				cnt()->err[PC_TLS_ERR_no_close_notify]++;
 			/* A response in progress is finished (on_writable resumes
 			 * it), then the connection closes. */
-			if (!pc_http_peer_closed(&t->http)) {
-				send_close_notify(t);
+			if (!t->l7->peer_closed(t->l7_ctx)) {
+				if (t->abort_alert == 0)
+					send_close_notify(t);
 				return;
 			}
 			progress = true;
@@ -955,7 +655,54 @@ static void app_pump(struct pc_tls_conn *t)
 		return;
 	}
 	if (moved)
-		pc_tcp_set_deadline(t->tcp, TLS_IDLE_MS);
+		pc_tcp_set_deadline(t->tcp, idle_ms(t));
+}
+
+/* The plaintext side ended the connection (pc_l7_abort): its alert, then
+ * close. */
+static void l7_aborted(struct pc_tls_conn *t)
+{
+	SendAlert(t->ssl, PC_TLS_ALERT_FATAL, t->abort_alert);
+	cnt()->alerts_sent++;
+	t->swallow = true;
+	fail(t, PC_TLS_ERR_backend);
+}
+
+/* Move output out, input in, until neither moves; once more when the
+ * plaintext side kicked meanwhile (pc_l7_kick from inside a call). */
+static void app_pump(struct pc_tls_conn *t)
+{
+	if (t->pumping) {
+		t->kicked = true;
+		return;
+	}
+	t->pumping = true;
+	do {
+		t->kicked = false;
+		app_pump_once(t);
+	} while (t->kicked && t->state == TLS_APP && t->abort_alert == 0);
+	t->pumping = false;
+	if (t->abort_alert != 0 && t->state == TLS_APP)
+		l7_aborted(t);
+}
+
+void pc_l7_kick(struct pc_l7_conn *conn)
+{
+	struct pc_tls_conn *t = (struct pc_tls_conn *)conn;
+
+	if (t->state == TLS_APP)
+		app_pump(t);
+}
+
+void pc_l7_abort(struct pc_l7_conn *conn, uint8_t alert)
+{
+	struct pc_tls_conn *t = (struct pc_tls_conn *)conn;
+
+	if (t->state != TLS_APP || t->abort_alert != 0)
+		return;
+	t->abort_alert = alert != 0 ? alert : PC_TLS_ALERT_INTERNAL_ERROR;
+	if (!t->pumping)
+		l7_aborted(t);
 }
 
 /* TCP calls back only until close_tcp(): never in TLS_CLOSED. */
@@ -1030,14 +777,20 @@ static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why
 	if (!t->logged) {
 		if (why == PC_TCP_CLOSED_TIMEOUT && t->state < TLS_APP) {
 			cnt()->err[PC_TLS_ERR_handshake_timeout]++;
-			log_conn(t, "handshake-failed", tls_err_names[PC_TLS_ERR_handshake_timeout]);
+			tls_log_conn(t, "handshake-failed", tls_err_word(PC_TLS_ERR_handshake_timeout));
 		} else if (t->state < TLS_APP) {
 			cnt()->err[PC_TLS_ERR_peer_closed]++;
-			log_conn(t, "handshake-failed", tls_err_names[PC_TLS_ERR_peer_closed]);
+			tls_log_conn(t, "handshake-failed", tls_err_word(PC_TLS_ERR_peer_closed));
 		} else {
-			log_conn(t, "closed", why == PC_TCP_CLOSED_NORMAL ? NULL : "reset or timeout");
+			tls_log_conn(t, "closed", why == PC_TCP_CLOSED_NORMAL ? NULL : "reset or timeout");
 		}
 	}
+	if (t->l7 != NULL)
+		t->l7->stop(t->l7_ctx);
+	t->l7 = NULL;
+	if (t->chain != NULL)
+		XFREE(t->chain, NULL, DYNAMIC_TYPE_TMP_BUFFER);
+	t->chain = NULL;
 	if (t->ssl != NULL)
 		wolfSSL_free(t->ssl);
 	if (t->pinned)
@@ -1061,8 +814,7 @@ int pc_tls_conn_init(uint32_t per_lcore)
 {
 	unsigned int id;
 
-	for (unsigned int b = 0; b < PC_TLS_HS_BUCKETS - 1; b++)
-		hs_bound_cycles[b] = (uint64_t)(pc_tls_hs_bounds[b] * (double)rte_get_tsc_hz());
+	tls_counters_init();
 	RTE_LCORE_FOREACH(id) {
 		struct pc_tls_worker *p = &pc_tls_workers[id];
 
@@ -1150,97 +902,4 @@ void pc_tls_conn_offer(WOLFSSL *ssl, const struct tls_ticket_claims *c)
 size_t pc_tls_conn_size(void)
 {
 	return sizeof(struct pc_tls_conn);
-}
-
-_Static_assert(PC_TLS_ERR__MAX <= PC_TLS_MAX_COUNTERS, "PC_TLS_MAX_COUNTERS: tls_errors.def");
-
-static const struct {
-	const char *name, *help;
-	size_t off;
-} tls_stats[] = {
-#define PC_TLS_STAT(name, help) {#name, help, offsetof(struct pc_tls_counters, name)},
-#include "tls_stats.def"
-#undef PC_TLS_STAT
-};
-_Static_assert(RTE_DIM(tls_stats) <= PC_TLS_MAX_COUNTERS, "PC_TLS_MAX_COUNTERS: tls_stats.def");
-
-const char *pc_tls_stat_name(unsigned int i, const char **help)
-{
-	if (i >= RTE_DIM(tls_stats))
-		return NULL;
-	*help = tls_stats[i].help;
-	return tls_stats[i].name;
-}
-
-const char *pc_tls_err_name(unsigned int i, const char **help)
-{
-	if (i >= PC_TLS_ERR__MAX)
-		return NULL;
-	*help = tls_err_help[i];
-	return tls_err_names[i];
-}
-
-/* Each counter is one aligned 64-bit word its worker alone writes. */
-static uint64_t rd(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-void pc_tls_sums(struct pc_tls_sums *s)
-{
-	struct pc_tls_mem_stats ms;
-
-	memset(s, 0, sizeof(*s));
-	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
-		const struct pc_tls_counters *c = &pc_tls_workers[l].cnt;
-
-		for (size_t i = 0; i < RTE_DIM(tls_stats); i++)
-			s->stat[i] += rd((const uint64_t *)((const char *)c + tls_stats[i].off));
-		for (int i = 0; i < PC_TLS_ERR__MAX; i++)
-			s->err[i] += rd(&c->err[i]);
-		for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
-			s->verify[i] += rd(&c->verify[i]);
-		for (int i = 0; i < PC_TLS_HS_BUCKETS; i++)
-			s->hs_bucket[i] += rd(&c->hs_bucket[i]);
-		s->hs_cycles += rd(&c->hs_cycles);
-		s->conns_active += __atomic_load_n(&pc_tls_workers[l].in_use, __ATOMIC_RELAXED);
-		s->chain_cache_entries += tls_vcache_used(pc_tls_workers[l].vcache);
-		if (pc_tls_mem_stats(l, &ms)) {
-			s->mem_reserved += ms.reserved;
-			s->mem_in_use += ms.in_use;
-			s->mem_failures += ms.failures;
-		}
-	}
-}
-
-void pc_tls_dump_counters(FILE *out)
-{
-	struct pc_tls_sums sum;
-
-	pc_tls_sums(&sum);
-	fprintf(out, "tls_connections_active %" PRIu64 "\n", sum.conns_active);
-	fprintf(out, "tls_conn_object_bytes %zu  # per connection, besides wolfSSL's memory\n",
-		sizeof(struct pc_tls_conn));
-	fprintf(out, "tls_chain_cache_entries %" PRIu64 "  # verified chains cached, all workers\n",
-		sum.chain_cache_entries);
-	for (size_t i = 0; i < RTE_DIM(tls_stats); i++)
-		fprintf(out, "tls_%s %" PRIu64 "  # %s\n", tls_stats[i].name, sum.stat[i],
-			tls_stats[i].help);
-	for (int i = 0; i < PC_TLS_ERR__MAX; i++)
-		fprintf(out, "tls_err_%s %" PRIu64 "  # %s\n", tls_err_names[i], sum.err[i],
-			tls_err_help[i]);
-	for (int i = 0; i < PC_VERIFY_NB_REASONS; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "%s", pc_verify_reason_name(i));
-		for (char *p = name; *p != '\0'; p++)
-			if (*p == '-')
-				*p = '_';
-		fprintf(out, "tls_verify_%s %" PRIu64 "  # %s\n", name, sum.verify[i],
-			pc_verify_reason_help(i));
-	}
-	pc_tls_origin_dump(out);
-	fprintf(out, "tls_mem_reserved_bytes %" PRIu64 "\n", sum.mem_reserved);
-	fprintf(out, "tls_mem_in_use_bytes %" PRIu64 "\n", sum.mem_in_use);
-	fprintf(out, "tls_mem_alloc_failures %" PRIu64 "\n", sum.mem_failures);
 }

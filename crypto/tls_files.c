@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the file watcher (mgmt/watch.c) asks of the trust objects that come
- * from files: which files a ca-set or cert was built from, whether those
+ * from files: which files a ca-set, cert or backend (`tls` files) was
+ * built from, whether those
  * files now hold something else than what was read (SHA-256 of the bytes
  * the builder parsed, kept in the version), a trial build that publishes
  * nothing, the commit hook that tells the watcher what changed, and the
@@ -57,6 +58,17 @@ int pc_tls_object_files(enum pc_tls_kind kind, const char *name, const char **pa
 		}
 		return (int)n;
 	}
+	if (kind == PC_TLS_BACKEND) {
+		const struct pc_tls_backend_spec *b = &((const struct pc_tls_backend *)cur)->pub.spec;
+
+		if (b->tls && b->tls_ca != NULL && n < max)
+			paths[n++] = b->tls_ca;
+		if (b->tls && b->tls_cert != NULL && n + 2 <= max) {
+			paths[n++] = b->tls_cert;
+			paths[n++] = b->tls_key;
+		}
+		return (int)n;
+	}
 	const struct pc_tls_caset_spec *s = &((const struct pc_tls_caset *)cur)->spec;
 
 	for (unsigned int i = 0; i < s->files.n && n < max; i++)
@@ -72,20 +84,30 @@ int pc_tls_object_stale(enum pc_tls_kind kind, const char *name,
 	const void *cur = current(kind, name);
 	const struct pc_tls_caset *cs = cur;
 	const struct pc_tls_cert *ce = cur;
+	const struct pc_tls_backend *be = cur;
 	char why[PC_TLS_PATH_MAX + 64];
+	const void *spec;
+	const uint8_t *had;
 
 	if (cur == NULL)
 		return -1;
+	if (kind == PC_TLS_CERT) {
+		spec = &ce->spec;
+		had = ce->files_digest;
+	} else if (kind == PC_TLS_BACKEND) {
+		spec = &be->pub.spec;
+		had = be->files_digest;
+	} else {
+		spec = &cs->spec;
+		had = cs->files_digest;
+	}
 	/* The digest over every file, as the version keeps it; a file that
 	 * cannot be read makes a state of its own: the reason's digest. */
-	if (tls_store_files_digest(kind, kind == PC_TLS_CERT ? (const void *)&ce->spec
-							     : (const void *)&cs->spec,
-				   state, why, sizeof(why)) != 0) {
+	if (tls_store_files_digest(kind, spec, state, why, sizeof(why)) != 0) {
 		wc_Sha256Hash((const byte *)why, (word32)strlen(why), state);
 		return 1;
 	}
-	return memcmp(state, kind == PC_TLS_CERT ? ce->files_digest : cs->files_digest,
-		      PC_TRUST_DIGEST_LEN) != 0;
+	return memcmp(state, had, PC_TRUST_DIGEST_LEN) != 0;
 }
 
 int pc_tls_object_check(enum pc_tls_kind kind, const char *name, char *err, size_t errlen)
@@ -101,6 +123,9 @@ int pc_tls_object_check(enum pc_tls_kind kind, const char *name, char *err, size
 	if (kind == PC_TLS_CERT)
 		v = tls_store_build_cert_pair(&((const struct pc_tls_cert *)cur)->spec, &mismatch,
 					      err, errlen);
+	else if (kind == PC_TLS_BACKEND)
+		v = tls_store_build_backend(name, &((const struct pc_tls_backend *)cur)->pub.spec,
+					    &mismatch, err, errlen);
 	else
 		v = tls_store_build_caset(&((const struct pc_tls_caset *)cur)->spec, err, errlen);
 	if (v == NULL)

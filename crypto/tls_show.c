@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Status of the trust objects for the CLI: `show hosts|host|ca-sets|ca-set|
- * certs` as text lines or one JSON document, and `dump config`'s object
+ * certs|backends|backend` as text lines or one JSON document, and `dump config`'s object
  * part. Main lcore (the writer: it reads entries and versions freely).
  */
+#include <arpa/inet.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -103,6 +104,7 @@ void pc_tls_store_counts(struct pc_tls_store_counts *c)
 	c->hosts = tls_store_count(PC_TLS_HOST);
 	c->casets = tls_store_count(PC_TLS_CASET);
 	c->certs = tls_store_count(PC_TLS_CERT);
+	c->backends = tls_store_count(PC_TLS_BACKEND);
 	c->generation = __atomic_load_n(&pc_tls_generation, __ATOMIC_RELAXED);
 }
 
@@ -125,10 +127,11 @@ void pc_tls_show_hosts(FILE *out, const char *pattern, bool json)
 		if (pattern != NULL && fnmatch(pattern, v[i]->name, FNM_CASEFOLD) != 0)
 			continue;
 		if (!json) {
-			fprintf(out, "%s verify=%s ca-set=%s cert=%s handshakes=%" PRIu64
+			fprintf(out, "%s verify=%s ca-set=%s cert=%s backend=%s handshakes=%" PRIu64
 				" failures=%" PRIu64 "\n",
 				h->name, verify_words[h->spec.verify],
 				h->caset != NULL ? h->caset->name : "-", cert_name(h),
+				h->backend != NULL ? h->backend->name : "-",
 				__atomic_load_n(&v[i]->handshakes, __ATOMIC_RELAXED),
 				__atomic_load_n(&v[i]->failures, __ATOMIC_RELAXED));
 			continue;
@@ -139,6 +142,8 @@ void pc_tls_show_hosts(FILE *out, const char *pattern, bool json)
 		json_str(out, h->caset != NULL ? h->caset->name : NULL);
 		fprintf(out, ",\"cert\":");
 		json_str(out, h->cert != NULL ? h->cert->name : NULL);
+		fprintf(out, ",\"backend\":");
+		json_str_or_null(out, h->backend != NULL ? h->backend->name : NULL);
 		fprintf(out, ",\"handshakes\":%" PRIu64 ",\"failures\":%" PRIu64 "}",
 			__atomic_load_n(&v[i]->handshakes, __ATOMIC_RELAXED),
 			__atomic_load_n(&v[i]->failures, __ATOMIC_RELAXED));
@@ -175,6 +180,8 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 		json_str(out, h->caset != NULL ? h->caset->name : NULL);
 		fprintf(out, ",\"cert\":");
 		json_str(out, h->cert != NULL ? h->cert->name : NULL);
+		fprintf(out, ",\"backend\":");
+		json_str_or_null(out, h->backend != NULL ? h->backend->name : NULL);
 		fprintf(out, ",\"cert_subject\":");
 		json_str(out, c != NULL ? c->subject : NULL);
 		fprintf(out,
@@ -205,6 +212,8 @@ int pc_tls_show_host(FILE *out, const char *name, bool json)
 		verify_words[h->spec.verify],
 		h->spec.on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403",
 		h->caset != NULL ? h->caset->name : "-", cert_name(h));
+	fprintf(out, "backend: %s\n",
+		h->backend != NULL ? h->backend->name : "- (built-in responder)");
 	fprintf(out, "cert subject: %s\ncert not after: %s\nmax-depth: %u\neku: %s\n"
 		     "min-rsa-bits: %u\n",
 		c != NULL ? c->subject : "-", when, h->spec.max_depth, eku_words[h->spec.eku],
@@ -500,6 +509,12 @@ void pc_tls_dump_objects(FILE *out)
 		}
 		free(v);
 	}
+	/* Backends before the hosts that name them. */
+	v = sorted(PC_TLS_BACKEND, &n);
+	for (size_t i = 0; i < n; i++)
+		tls_spec_dump(out, PC_TLS_BACKEND, v[i]->name,
+			      &((const struct pc_tls_backend *)v[i]->cur)->pub.spec, NULL, NULL);
+	free(v);
 	v = sorted(PC_TLS_HOST, &n);
 	for (size_t i = 0; i < n; i++) {
 		const struct pc_tls_host *h = v[i]->cur;
@@ -512,6 +527,212 @@ void pc_tls_dump_objects(FILE *out)
 			      pt != NULL ? &pt->spec : NULL);
 	}
 	free(v);
+}
+
+/* --- backends ------------------------------------------------------------ */
+
+static pc_tls_backend_state_fn backend_state;
+
+void pc_tls_set_backend_state(pc_tls_backend_state_fn fn)
+{
+	backend_state = fn;
+}
+
+static const char *const mode_words[] = {"http", "tcp"};
+static const char *const balance_words[] = {"roundrobin", "leastconn"};
+static const char *const health_words[] = {"none", "tcp", "http"};
+
+static void server_text(char *buf, size_t len, const struct pc_backend_server *v)
+{
+	uint32_t a = ntohl(v->addr);
+
+	snprintf(buf, len, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff,
+		 ntohs(v->port));
+}
+
+/* The servers of b: configuration, then the run-time state the hook adds. */
+static void show_servers(FILE *out, const struct pc_backend *b, bool json, const char *indent)
+{
+	char sv[32];
+
+	for (unsigned int i = 0; i < b->spec.nb_servers; i++) {
+		server_text(sv, sizeof(sv), &b->spec.servers[i]);
+		if (json)
+			fprintf(out, "%s{\"address\":\"%s\",\"weight\":%u", i ? "," : "", sv,
+				b->spec.servers[i].weight);
+		else
+			fprintf(out, "%sserver: %s weight=%u", indent, sv, b->spec.servers[i].weight);
+		if (backend_state != NULL)
+			backend_state(out, b, i, json);
+		fputs(json ? "}" : "\n", out);
+	}
+}
+
+/* What the backend's TLS to its servers is, in words. */
+static const char *origin_check(const struct pc_backend *b)
+{
+	if (!b->spec.tls)
+		return "off";
+	if (b->origin_trust == NULL)
+		return "not verified (no tls ca)";
+	return b->verify_name != NULL ? "chain and name verified" : "chain verified, no name checked";
+}
+
+static void show_tls_json(FILE *out, const struct pc_tls_backend *v)
+{
+	const struct pc_tls_backend_spec *s = &v->pub.spec;
+
+	if (!s->tls) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "{\"ca\":");
+	json_str_or_null(out, s->tls_ca);
+	fprintf(out, ",\"cert\":");
+	json_str_or_null(out, s->tls_cert);
+	fprintf(out, ",\"key\":");
+	json_str_or_null(out, s->tls_key);
+	fprintf(out, ",\"cert_subject\":");
+	json_str_or_null(out, v->client != NULL ? v->client->subject : NULL);
+	fprintf(out, ",\"sni\":");
+	json_str_or_null(out, s->tls_sni);
+	fprintf(out, ",\"verify_name\":");
+	json_str_or_null(out, v->pub.verify_name);
+	fprintf(out, ",\"origin_verified\":%s,\"check\":\"%s\"}",
+		v->pub.origin_trust != NULL ? "true" : "false", origin_check(&v->pub));
+}
+
+static void health_text(char *buf, size_t len, const struct pc_tls_backend_spec *s)
+{
+	if (s->health == PC_BACKEND_HEALTH_NONE)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%s%s%s interval=%ums", health_words[s->health],
+			 s->health_path != NULL ? " " : "", s->health_path != NULL ? s->health_path : "",
+			 s->health_interval_ms);
+}
+
+void pc_tls_show_backends(FILE *out, bool json)
+{
+	size_t n;
+	struct tls_entry **v = sorted(PC_TLS_BACKEND, &n);
+
+	if (json)
+		fprintf(out, "{\"backends\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_backend *b = v[i]->cur;
+		const struct pc_tls_backend_spec *s = &b->pub.spec;
+
+		if (json) {
+			fprintf(out, "%s{\"name\":", i ? "," : "");
+			json_str(out, v[i]->name);
+			fprintf(out, ",\"id\":%u,\"mode\":\"%s\",\"balance\":\"%s\",\"tls\":%s,"
+				"\"hosts\":%u,\"generation\":%" PRIu64 ",\"servers\":[",
+				b->pub.id, mode_words[s->mode], balance_words[s->balance],
+				s->tls ? "true" : "false", v[i]->refs, v[i]->changed);
+			show_servers(out, &b->pub, true, "");
+			fprintf(out, "]}");
+			continue;
+		}
+		fprintf(out, "%s mode=%s balance=%s servers=%u tls=%s health=%s hosts=%u "
+			"generation=%" PRIu64 "\n", v[i]->name, mode_words[s->mode],
+			balance_words[s->balance], s->nb_servers, s->tls ? "on" : "off",
+			s->health == PC_BACKEND_HEALTH_NONE ? "none" : health_words[s->health],
+			v[i]->refs, v[i]->changed);
+		show_servers(out, &b->pub, false, "  ");
+	}
+	if (json)
+		fprintf(out, "]}\n");
+	free(v);
+}
+
+/* The hosts that forward to backend entry e, sorted (O(hosts)). */
+static void backend_users(FILE *out, const struct tls_entry *e, bool json)
+{
+	size_t n, k = 0;
+	struct tls_entry **v = sorted(PC_TLS_HOST, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pc_tls_host *h = v[i]->cur;
+
+		if (h->backend != e)
+			continue;
+		if (json) {
+			fputs(k ? "," : "", out);
+			json_str(out, h->name);
+		} else {
+			fprintf(out, "host: %s\n", h->name);
+		}
+		k++;
+	}
+	free(v);
+}
+
+int pc_tls_show_backend(FILE *out, const char *name, bool json)
+{
+	struct tls_entry *e = tls_store_get(PC_TLS_BACKEND, name);
+	const struct pc_tls_backend *b;
+	const struct pc_tls_backend_spec *s;
+	char when[32], health[PC_BACKEND_HEALTH_PATH_MAX + 64];
+	bool tcp;
+
+	if (e == NULL)
+		return -1;
+	b = e->cur;
+	s = &b->pub.spec;
+	tcp = s->mode == PC_BACKEND_TCP;
+	iso_time(when, sizeof(when), b->loaded);
+	if (json) {
+		fprintf(out, "{\"name\":");
+		json_str(out, e->name);
+		fprintf(out, ",\"id\":%u,\"mode\":\"%s\",\"balance\":\"%s\",\"send_proxy_v2\":%s,"
+			"\"send_proxy_v2_cert\":%s,\"health\":{\"check\":\"%s\",\"path\":",
+			b->pub.id, mode_words[s->mode], balance_words[s->balance],
+			s->proxy_v2 ? "true" : "false", s->proxy_v2_cert ? "true" : "false",
+			health_words[s->health]);
+		json_str_or_null(out, s->health_path);
+		fprintf(out, ",\"interval_ms\":%u},\"timeouts\":{\"connect_ms\":%u,\"idle_ms\":%u},"
+			"\"headers_used\":%s,\"headers\":{",
+			s->health_interval_ms, s->connect_ms, s->idle_ms, tcp ? "false" : "true");
+		for (int i = 0; i < PC_BACKEND_NB_HEADERS; i++) {
+			fprintf(out, "%s\"%s\":", i ? "," : "", pc_backend_header_word[i]);
+			json_str_or_null(out, b->pub.header[i]);
+		}
+		fprintf(out, "},\"tls\":");
+		show_tls_json(out, b);
+		fprintf(out, ",\"servers\":[");
+		show_servers(out, &b->pub, true, "");
+		fprintf(out, "],\"hosts\":[");
+		backend_users(out, e, true);
+		fprintf(out, "],\"loaded\":\"%s\",\"generation\":%" PRIu64 "}\n", when, e->changed);
+		return 0;
+	}
+	health_text(health, sizeof(health), s);
+	fprintf(out, "name: %s\nid: %u\nmode: %s\nbalance: %s\nsend-proxy-v2: %s\nhealth: %s\n"
+		"timeouts: connect=%ums idle=%ums\n", e->name, b->pub.id, mode_words[s->mode],
+		balance_words[s->balance],
+		!s->proxy_v2 ? "off" : s->proxy_v2_cert ? "on, with the client certificate" : "on",
+		health, s->connect_ms, s->idle_ms);
+	for (int i = 0; i < PC_BACKEND_NB_HEADERS; i++)
+		fprintf(out, "header %s: %s%s\n", pc_backend_header_word[i],
+			b->pub.header[i] != NULL ? b->pub.header[i] : "off",
+			tcp ? " (not used: mode tcp)" : "");
+	fprintf(out, "tls: %s\n", origin_check(&b->pub));
+	if (s->tls) {
+		fprintf(out, "tls ca: %s\n", s->tls_ca != NULL ? s->tls_ca : "-");
+		fprintf(out, "tls cert: %s%s%s\n", s->tls_cert != NULL ? s->tls_cert : "-",
+			s->tls_key != NULL ? " key " : "", s->tls_key != NULL ? s->tls_key : "");
+		if (b->client != NULL)
+			fprintf(out, "tls cert subject: %s\n", b->client->subject);
+		fprintf(out, "tls sni: %s\ntls verify-name: %s\n",
+			s->tls_sni != NULL ? s->tls_sni : "-",
+			b->pub.verify_name != NULL ? b->pub.verify_name : "-");
+	}
+	show_servers(out, &b->pub, false, "");
+	fprintf(out, "hosts: %u\n", e->refs);
+	backend_users(out, e, false);
+	fprintf(out, "loaded: %s\ngeneration: %" PRIu64 "\n", when, e->changed);
+	return 0;
 }
 
 void pc_tls_show_ticket_keys(FILE *out, bool json)

@@ -108,6 +108,13 @@ const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h)
 	return e != NULL ? rcu_dereference(e->cur) : NULL;
 }
 
+const struct pc_backend *tls_store_host_backend(const struct pc_tls_host *h)
+{
+	const struct pc_tls_backend *b = h->backend != NULL ? rcu_dereference(h->backend->cur) : NULL;
+
+	return b != NULL ? &b->pub : NULL;
+}
+
 static void publish_oldest(struct tls_pins *p)
 {
 	__atomic_store_n(&p->oldest, p->n != 0 ? p->gen[p->head] : UINT64_MAX, __ATOMIC_RELEASE);
@@ -190,6 +197,17 @@ static void free_cert(struct pc_tls_cert *c)
 	free(c);
 }
 
+static void free_backend(struct pc_tls_backend *b)
+{
+	tls_spec_free(PC_TLS_BACKEND, &b->pub.spec);
+	if (b->origin != NULL)
+		free_caset(b->origin);
+	if (b->client != NULL)
+		free_cert(b->client);
+	free(b->name);
+	free(b);
+}
+
 static void free_host(struct pc_tls_host *h)
 {
 	tls_spec_free(PC_TLS_HOST, &h->spec);
@@ -205,6 +223,8 @@ void tls_store_free_version(enum pc_tls_kind kind, void *v)
 		free_caset(v);
 	else if (kind == PC_TLS_CERT)
 		free_cert(v);
+	else if (kind == PC_TLS_BACKEND)
+		free_backend(v);
 	else
 		free_host(v);
 }
@@ -361,19 +381,30 @@ int tls_store_files_digest(enum pc_tls_kind kind, const void *spec,
 {
 	const struct pc_tls_caset_spec *cs = spec;
 	const struct pc_tls_cert_spec *ce = spec;
+	const struct pc_tls_backend_spec *bs = spec;
 	const struct pc_strv *lists[2] = {NULL, NULL};
-	char *pair[2] = {NULL, NULL};
-	struct pc_strv certs = {2, pair};
+	char *files[3] = {NULL, NULL, NULL};
+	struct pc_strv some = {0, files};
 	wc_Sha256 h;
 	int rc = 0;
 
 	if (kind == PC_TLS_CASET) {
 		lists[0] = &cs->files;
 		lists[1] = &cs->crls;
+	} else if (kind == PC_TLS_CERT) {
+		files[some.n++] = ce->chain;
+		files[some.n++] = ce->key;
+		lists[0] = &some;
 	} else {
-		pair[0] = ce->chain;
-		pair[1] = ce->key;
-		lists[0] = &certs;
+		/* A backend's `tls` files, those it has (none: the digest of
+		 * nothing). */
+		if (bs->tls && bs->tls_ca != NULL)
+			files[some.n++] = bs->tls_ca;
+		if (bs->tls && bs->tls_cert != NULL) {
+			files[some.n++] = bs->tls_cert;
+			files[some.n++] = bs->tls_key;
+		}
+		lists[0] = &some;
 	}
 	if (wc_InitSha256(&h) != 0) {
 		snprintf(err, errlen, "SHA-256 failed");
@@ -559,8 +590,11 @@ struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char 
 	return tls_store_build_cert_pair(s, &mismatch, err, errlen);
 }
 
-struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, bool *mismatch,
-					      char *err, size_t errlen)
+/* A cert from its files. server: served to clients, so it needs a cipher
+ * suite of the list for its key (a backend's client certificate does
+ * not: the backend's server picks). */
+static struct pc_tls_cert *build_cert(const struct pc_tls_cert_spec *s, bool server,
+				      bool *mismatch, char *err, size_t errlen)
 {
 	struct pc_tls_cert *c = calloc(1, sizeof(*c));
 	char *pem = NULL, *kpem = NULL, why[256];
@@ -603,15 +637,17 @@ struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, 
 		goto fail;
 	}
 	if (pc_cert_summary(c->chain, c->chain_len, c->subject, sizeof(c->subject),
-			    &c->not_after, &c->key_oid) != 0) {
+			    &c->not_after, &c->key_oid) != 0 ||
+	    pc_cert_algs(c->chain, c->chain_len, c->sig_alg, sizeof(c->sig_alg), c->key_alg,
+			 sizeof(c->key_alg)) != 0) {
 		snprintf(err, errlen, "%s: the leaf certificate does not parse", s->chain);
 		goto fail;
 	}
 	/* Before start (a config line checked alone) the list is not known yet:
 	 * the commit checks again. */
-	if (pc_tls_active != NULL)
+	if (server && pc_tls_active != NULL)
 		c->nb_suites = pc_tls_suites_for_key(c->key_oid, c->suites);
-	if (pc_tls_active != NULL && c->nb_suites == 0) {
+	if (server && pc_tls_active != NULL && c->nb_suites == 0) {
 		snprintf(err, errlen, "%s: no cipher suite of the list fits its key", s->chain);
 		goto fail;
 	}
@@ -628,6 +664,102 @@ fail:
 	if (c != NULL)
 		free_cert(c);
 	return NULL;
+}
+
+struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, bool *mismatch,
+					      char *err, size_t errlen)
+{
+	return build_cert(s, true, mismatch, err, errlen);
+}
+
+struct pc_tls_backend *tls_store_build_backend(const char *name,
+					       const struct pc_tls_backend_spec *s, bool *mismatch,
+					       char *err, size_t errlen)
+{
+	struct pc_tls_backend *b = calloc(1, sizeof(*b));
+	const struct pc_tls_backend_spec *bs;
+	char why[PC_TLS_PATH_MAX + 256];
+
+	*mismatch = false;
+	if (b == NULL || (b->name = strdup(name)) == NULL ||
+	    tls_spec_copy(PC_TLS_BACKEND, &b->pub.spec, s) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	bs = &b->pub.spec;
+	b->pub.name = b->name;
+	if (bs->nb_servers == 0) {
+		snprintf(err, errlen, "no server (backend %s server ADDR:PORT)", name);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < PC_BACKEND_NB_HEADERS; i++) {
+		const char *h = bs->headers[i];
+
+		if (h != NULL && h[0] != '\0' && !pc_backend_header_name_ok(h)) {
+			snprintf(err, errlen, "header %s: '%s' cannot be set", pc_backend_header_word[i],
+				 h);
+			goto fail;
+		}
+		b->pub.header[i] = h == NULL ? pc_backend_header_default[i] : h[0] != '\0' ? h : NULL;
+		/* Two settings under one name: which value goes is anyone's guess. */
+		for (unsigned int j = 0; j < i && b->pub.header[i] != NULL; j++)
+			if (b->pub.header[j] != NULL &&
+			    strcasecmp(b->pub.header[j], b->pub.header[i]) == 0) {
+				snprintf(err, errlen, "headers %s and %s are both named %s",
+					 pc_backend_header_word[j], pc_backend_header_word[i],
+					 b->pub.header[i]);
+				goto fail;
+			}
+	}
+	/* The files' digest before they are parsed: a file rewritten in
+	 * between is seen as changed by the next look, never missed. */
+	if (tls_store_files_digest(PC_TLS_BACKEND, bs, b->files_digest, err, errlen) != 0)
+		goto fail;
+	if (bs->tls && bs->tls_ca != NULL) {
+		struct pc_tls_caset_spec ca = {.files = {1, (char **)&bs->tls_ca}};
+
+		b->origin = tls_store_build_caset(&ca, why, sizeof(why));
+		if (b->origin == NULL) {
+			snprintf(err, errlen, "tls ca %s", why);
+			goto fail;
+		}
+		b->pub.origin_trust = b->origin->trust;
+	}
+	if (bs->tls && bs->tls_cert != NULL) {
+		struct pc_tls_cert_spec cs = {bs->tls_cert, bs->tls_key};
+
+		b->client = build_cert(&cs, false, mismatch, why, sizeof(why));
+		if (b->client == NULL) {
+			snprintf(err, errlen, "tls cert %s", why);
+			goto fail;
+		}
+		b->pub.client_chain = b->client->chain;
+		b->pub.client_chain_len = b->client->chain_len;
+		b->pub.client_key = b->client->key;
+		b->pub.client_key_len = b->client->key_len;
+		b->pub.client_key_oid = b->client->key_oid;
+	}
+	if (bs->tls)
+		b->pub.verify_name = bs->tls_verify_name != NULL ? bs->tls_verify_name : bs->tls_sni;
+	b->loaded = time(NULL);
+	return b;
+fail:
+	if (b != NULL)
+		free_backend(b);
+	return NULL;
+}
+
+int pc_tls_check_client_cert(const char *cert_file, const char *key_file, char *err,
+			     size_t errlen)
+{
+	struct pc_tls_cert_spec s = {(char *)cert_file, (char *)key_file};
+	bool mismatch;
+	struct pc_tls_cert *c = build_cert(&s, false, &mismatch, err, errlen);
+
+	if (c == NULL)
+		return -1;
+	free_cert(c);
+	return 0;
 }
 
 int pc_tls_check_cert(const char *cert_file, const char *key_file, char *err, size_t errlen)

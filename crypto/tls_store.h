@@ -4,13 +4,13 @@
  *
  * Every named object has an entry (struct tls_entry) in an RCU hash table
  * of its kind (liburcu's rculfhash, QSBR flavour): hosts by lowercase name,
- * ca-sets and certs by name. An entry's `cur` points to the object's
+ * ca-sets, certs and backends by name. An entry's `cur` points to the object's
  * current version, immutable once published. The management thread (main
  * lcore) is the only writer: a commit builds new versions completely,
  * publishes each with one rcu_xchg_pointer() on its entry (an entry is
  * added with cds_lfht_add, removed with cds_lfht_del), then bumps
- * pc_tls_generation. A host version names its ca-set and cert by entry, so
- * replacing a ca-set shared by 10,000 hosts is one pointer swap.
+ * pc_tls_generation. A host version names its ca-set, cert and backend by
+ * entry, so replacing a ca-set shared by 10,000 hosts is one pointer swap.
  *
  * What a worker may hold:
  *   - within one loop pass (between two quiescent states): any entry or
@@ -33,6 +33,7 @@
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
+#include "pc_backend.h"
 #include "tls.h"
 
 /* A host's failures by reason, for the metrics of hosts marked `metrics
@@ -48,7 +49,8 @@ struct tls_entry {
 	char *name;            /* hosts: lowercase */
 	void *cur;             /* rcu: the current version */
 	uint64_t changed;      /* generation of the commit that last changed it */
-	uint32_t refs;         /* ca-sets and certs: hosts that name it (main lcore) */
+	uint32_t refs;         /* ca-sets, certs, backends: hosts that name it (main lcore) */
+	uint32_t id;           /* backends: struct pc_backend's id, kept by every version */
 	bool certless;         /* hosts: the version has no cert (main lcore) */
 	/* Hosts: handshakes completed and refused or failed after the host
 	 * was picked (relaxed atomics, any worker). */
@@ -75,8 +77,20 @@ struct pc_tls_cert {
 	unsigned int nb_suites;
 	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids a connection can negotiate with it */
 	char subject[256];
+	char sig_alg[32], key_alg[16]; /* pc_cert_algs() of the leaf */
 	int64_t not_after, loaded;
 	uint8_t files_digest[PC_TRUST_DIGEST_LEN]; /* tls_store_files_digest() of what was read */
+};
+
+/* A backend version: what workers read (pub, first: the accessor hands
+ * out its address), and what it was built from. */
+struct pc_tls_backend {
+	struct pc_backend pub;          /* pub.name: name; pub.spec: the spec */
+	char *name;
+	struct pc_tls_caset *origin;    /* `tls ca FILE` as a one-file ca-set, or NULL */
+	struct pc_tls_cert *client;     /* `tls cert CHAIN KEY`, or NULL */
+	int64_t loaded;                 /* Unix time it was built */
+	uint8_t files_digest[PC_TRUST_DIGEST_LEN]; /* tls_store_files_digest() before the build */
 };
 
 struct pc_tls_host {
@@ -88,6 +102,7 @@ struct pc_tls_host {
 	uint8_t digest[PC_TRUST_DIGEST_LEN];
 	struct tls_entry *caset;        /* NULL when spec.caset is */
 	struct tls_entry *cert;         /* NULL: the default host's */
+	struct tls_entry *backend;      /* NULL when spec.backend is: the built-in responder */
 };
 
 /* Generation of the last commit; read with acquire ordering. */
@@ -99,6 +114,10 @@ struct tls_entry *tls_store_find_host(const char *sni);
 /* The current version of the cert a host serves (its own or the
  * default's), or NULL. Read-side. */
 const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h);
+/* The current version of the backend a host forwards to, or NULL (the
+ * built-in responder). Read-side: a connection that keeps it across
+ * quiescent states holds it by the pin of its handshake (tls_pin). */
+const struct pc_backend *tls_store_host_backend(const struct pc_tls_host *h);
 
 /* Pin the current generation for a new connection of this worker (in the
  * same loop pass as the lookups it protects); returns the token to give
@@ -127,11 +146,17 @@ struct pc_tls_cert *tls_store_build_cert(const struct pc_tls_cert_spec *s, char 
  * do not belong together. */
 struct pc_tls_cert *tls_store_build_cert_pair(const struct pc_tls_cert_spec *s, bool *mismatch,
 					      char *err, size_t errlen);
-/* After a commit published or deleted a ca-set or cert (tls_txn.c). */
+/* A backend from its spec: servers checked, header names, the origin's
+ * trust from the CA file, the client certificate and key (matching); the
+ * id is the caller's to set (the entry's). *mismatch as for a cert pair. */
+struct pc_tls_backend *tls_store_build_backend(const char *name,
+					       const struct pc_tls_backend_spec *s, bool *mismatch,
+					       char *err, size_t errlen);
+/* After a commit published or deleted a ca-set, cert or backend (tls_txn.c). */
 void tls_files_published(enum pc_tls_kind kind, const char *name, bool deleted);
 
-/* SHA-256 over the contents of the files a ca-set or cert spec names, in
- * spec order: a version keeps the digest of the bytes it was built from,
+/* SHA-256 over the contents of the files a ca-set, cert or backend spec
+ * names, in spec order: a version keeps the digest of the bytes it was built from,
  * so a reload knows a file changed under an unchanged spec without
  * parsing it. 0, or -1 with err set (a file that cannot be read). */
 int tls_store_files_digest(enum pc_tls_kind kind, const void *spec,

@@ -3,10 +3,13 @@
  * Transactions over the trust objects: staging specs (copies of the
  * committed ones, changed by config commands), then one commit that
  * validates everything and publishes every changed object, or changes
- * nothing. A commit costs O(objects it changes): hosts name their ca-set
- * and cert by entry, so a replaced ca-set is one pointer swap however
- * many hosts share it. Main lcore only.
+ * nothing. A commit costs O(objects it changes): hosts name their ca-set,
+ * cert and backend by entry, so a replaced ca-set is one pointer swap
+ * however many hosts share it. A backend's entry also carries its id,
+ * given when the entry is made and kept by every version. Main lcore
+ * only.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@ struct item {
 		struct pc_tls_host_spec host;
 		struct pc_tls_caset_spec caset;
 		struct pc_tls_cert_spec cert;
+		struct pc_tls_backend_spec backend;
 	} spec;
 	/* Commit scratch. */
 	void *built;
@@ -46,6 +50,37 @@ struct pc_tls_txn {
 
 /* Hosts whose spec names no cert (committed), for the default-cert rule. */
 static unsigned long certless_hosts;
+/* The last backend id given (struct pc_backend's id: one per entry). */
+static uint32_t last_backend_id;
+
+const char *const pc_backend_header_default[PC_BACKEND_NB_HEADERS] = {
+	"X-SSL-Client-Verify", "X-SSL-Client-S-DN", "X-SSL-Client-SAN", "X-SSL-Client-Serial",
+	"X-SSL-Client-Fingerprint", "X-Client-Identity", "Client-Cert", "Client-Cert-Chain",
+	"X-Forwarded-For", "X-Forwarded-Proto",
+};
+const char *const pc_backend_header_word[PC_BACKEND_NB_HEADERS] = {
+	"client-verify", "client-s-dn", "client-san", "client-serial", "client-fingerprint",
+	"client-identity", "client-cert", "client-cert-chain", "forwarded-for", "forwarded-proto",
+};
+
+bool pc_backend_header_name_ok(const char *name)
+{
+	/* Framing, routing and hop-by-hop fields (RFC 9110 7.6.1, RFC 9112). */
+	static const char *const kept[] = {
+		"Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+		"Proxy-Connection", "TE", "Trailer", "Upgrade", "Expect", "Content-Type",
+	};
+
+	if (*name == '\0' || strlen(name) > PC_BACKEND_HEADER_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (strcasecmp(name, kept[i]) == 0)
+			return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("!#$%&'*+-.^_`|~", *p) == NULL)
+			return false;
+	return true;
+}
 
 int pc_strv_push(struct pc_strv *v, const char *s)
 {
@@ -88,6 +123,7 @@ void tls_spec_free(enum pc_tls_kind kind, void *spec)
 
 		free(h->caset);
 		free(h->cert);
+		free(h->backend);
 		free(h->allow);
 		pc_strv_free(&h->protect);
 	} else if (kind == PC_TLS_CASET) {
@@ -96,6 +132,18 @@ void tls_spec_free(enum pc_tls_kind kind, void *spec)
 		pc_strv_free(&c->files);
 		pc_strv_free(&c->crls);
 		pc_strv_free(&c->revoked);
+	} else if (kind == PC_TLS_BACKEND) {
+		struct pc_tls_backend_spec *b = spec;
+
+		free(b->health_path);
+		for (int i = 0; i < PC_BACKEND_NB_HEADERS; i++)
+			free(b->headers[i]);
+		free(b->tls_ca);
+		free(b->tls_cert);
+		free(b->tls_key);
+		free(b->tls_sni);
+		free(b->tls_verify_name);
+		memset(b, 0, sizeof(*b));
 	} else {
 		struct pc_tls_cert_spec *c = spec;
 
@@ -118,7 +166,7 @@ int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src)
 		const struct pc_tls_host_spec *s = src;
 
 		*d = *s;
-		d->caset = d->cert = NULL;
+		d->caset = d->cert = d->backend = NULL;
 		d->allow = NULL;
 		memset(&d->protect, 0, sizeof(d->protect));
 		if (s->nb_allow != 0) {
@@ -128,6 +176,7 @@ int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src)
 			memcpy(d->allow, s->allow, s->nb_allow * sizeof(*d->allow));
 		}
 		return dup_or_null(&d->caset, s->caset) || dup_or_null(&d->cert, s->cert) ||
+			       dup_or_null(&d->backend, s->backend) ||
 			       strv_copy(&d->protect, &s->protect)
 		       ? -1
 		       : 0;
@@ -141,13 +190,31 @@ int tls_spec_copy(enum pc_tls_kind kind, void *dst, const void *src)
 		       ? -1
 		       : 0;
 	}
+	if (kind == PC_TLS_BACKEND) {
+		struct pc_tls_backend_spec *d = dst;
+		const struct pc_tls_backend_spec *s = src;
+		int rc;
+
+		/* Every string NULL first: a failed copy is freed whole. */
+		*d = *s;
+		d->health_path = d->tls_ca = d->tls_cert = d->tls_key = NULL;
+		d->tls_sni = d->tls_verify_name = NULL;
+		memset(d->headers, 0, sizeof(d->headers));
+		rc = dup_or_null(&d->health_path, s->health_path) ||
+		     dup_or_null(&d->tls_ca, s->tls_ca) || dup_or_null(&d->tls_cert, s->tls_cert) ||
+		     dup_or_null(&d->tls_key, s->tls_key) || dup_or_null(&d->tls_sni, s->tls_sni) ||
+		     dup_or_null(&d->tls_verify_name, s->tls_verify_name);
+		for (int i = 0; i < PC_BACKEND_NB_HEADERS && rc == 0; i++)
+			rc = dup_or_null(&d->headers[i], s->headers[i]);
+		return rc ? -1 : 0;
+	}
 	struct pc_tls_cert_spec *d = dst;
 	const struct pc_tls_cert_spec *s = src;
 
 	return dup_or_null(&d->chain, s->chain) || dup_or_null(&d->key, s->key) ? -1 : 0;
 }
 
-static const char *const kind_words[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert"};
+static const char *const kind_words[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert", "backend"};
 
 /* "default", a DNS name, or "*." and a DNS name. */
 static bool valid_host_name(const char *n)
@@ -314,6 +381,42 @@ static void host_defaults(struct pc_tls_host_spec *h)
 	h->min_rsa_bits = 2048;
 }
 
+static void backend_defaults(struct pc_tls_backend_spec *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->mode = PC_BACKEND_HTTP;
+	b->balance = PC_BACKEND_ROUNDROBIN;
+	b->health_interval_ms = PC_BACKEND_HEALTH_MS_DEFAULT;
+	b->connect_ms = PC_BACKEND_CONNECT_MS_DEFAULT;
+	b->idle_ms = PC_BACKEND_IDLE_MS_DEFAULT;
+}
+
+/* A new object's spec: the defaults of its kind. */
+static void spec_defaults(enum pc_tls_kind kind, void *spec)
+{
+	if (kind == PC_TLS_HOST)
+		host_defaults(spec);
+	else if (kind == PC_TLS_BACKEND)
+		backend_defaults(spec);
+}
+
+/* The committed spec of an entry's current version. */
+static const void *entry_spec(const struct tls_entry *e)
+{
+	const void *cur = e->cur;
+
+	switch (e->kind) {
+	case PC_TLS_HOST:
+		return &((const struct pc_tls_host *)cur)->spec;
+	case PC_TLS_CASET:
+		return &((const struct pc_tls_caset *)cur)->spec;
+	case PC_TLS_CERT:
+		return &((const struct pc_tls_cert *)cur)->spec;
+	default:
+		return &((const struct pc_tls_backend *)cur)->pub.spec;
+	}
+}
+
 /* The staged spec of (kind, name), staged now from the committed one. */
 static void *stage(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *given, char *err,
 		   size_t errlen)
@@ -322,6 +425,12 @@ static void *stage(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *give
 	struct tls_entry *e;
 	struct item *it;
 
+	if (kind == PC_TLS_BACKEND &&
+	    (strcmp(given, "none") == 0 || strchr(given, ':') != NULL)) {
+		snprintf(err, errlen, "'%s' cannot name a backend (none: a host without one)",
+			 given);
+		return NULL;
+	}
 	if (kind == PC_TLS_HOST ? !valid_host_name(given) : !valid_object_name(given)) {
 		snprintf(err, errlen,
 			 kind == PC_TLS_HOST ? "'%s' is not default, a DNS name or *.DNS-name"
@@ -339,8 +448,7 @@ static void *stage(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *give
 		/* Deleted, then defined again: a new object replaces it. */
 		it->del = it->skip = false;
 		memset(&it->spec, 0, sizeof(it->spec));
-		if (kind == PC_TLS_HOST)
-			host_defaults(&it->spec.host);
+		spec_defaults(kind, &it->spec);
 	}
 	if (it != NULL)
 		return &it->spec;
@@ -353,19 +461,13 @@ static void *stage(struct pc_tls_txn *x, enum pc_tls_kind kind, const char *give
 	 * in between. */
 	if (e != NULL && x->whole) {
 		it->base = e->changed;
-		if (kind == PC_TLS_HOST)
-			host_defaults(&it->spec.host);
+		spec_defaults(kind, &it->spec);
 	} else if (e != NULL) {
-		const void *cur = e->cur;
-		const void *spec = kind == PC_TLS_HOST	 ? (const void *)&((const struct pc_tls_host *)cur)->spec
-				   : kind == PC_TLS_CASET ? (const void *)&((const struct pc_tls_caset *)cur)->spec
-							  : (const void *)&((const struct pc_tls_cert *)cur)->spec;
-
 		it->base = e->changed;
-		if (tls_spec_copy(kind, &it->spec, spec) != 0)
+		if (tls_spec_copy(kind, &it->spec, entry_spec(e)) != 0)
 			goto nomem;
-	} else if (kind == PC_TLS_HOST) {
-		host_defaults(&it->spec.host);
+	} else {
+		spec_defaults(kind, &it->spec);
 	}
 	return &it->spec;
 nomem:
@@ -389,6 +491,12 @@ struct pc_tls_cert_spec *pc_tls_txn_cert(struct pc_tls_txn *x, const char *name,
 					 size_t errlen)
 {
 	return stage(x, PC_TLS_CERT, name, err, errlen);
+}
+
+struct pc_tls_backend_spec *pc_tls_txn_backend(struct pc_tls_txn *x, const char *name, char *err,
+					       size_t errlen)
+{
+	return stage(x, PC_TLS_BACKEND, name, err, errlen);
 }
 
 static void lower(char *dst, size_t cap, const char *src)
@@ -467,6 +575,50 @@ static bool is_private_of(const char *obj, const char *host)
 	       strcmp(obj + pl, host) == 0;
 }
 
+static void dump_backend(FILE *out, const char *name, const struct pc_tls_backend_spec *b)
+{
+	static const char *const health[] = {"none", "tcp", "http"};
+
+	for (unsigned int i = 0; i < b->nb_servers; i++) {
+		const struct pc_backend_server *v = &b->servers[i];
+		uint32_t a = ntohl(v->addr);
+
+		fprintf(out, "backend %s server %u.%u.%u.%u:%u", name, a >> 24, (a >> 16) & 0xff,
+			(a >> 8) & 0xff, a & 0xff, ntohs(v->port));
+		if (v->weight != 1)
+			fprintf(out, " weight %u", v->weight);
+		fputc('\n', out);
+	}
+	fprintf(out, "backend %s mode %s\n", name, b->mode == PC_BACKEND_TCP ? "tcp" : "http");
+	fprintf(out, "backend %s balance %s\n", name,
+		b->balance == PC_BACKEND_LEASTCONN ? "leastconn" : "roundrobin");
+	if (b->proxy_v2)
+		fprintf(out, "backend %s send-proxy-v2%s\n", name, b->proxy_v2_cert ? " cert" : "");
+	if (b->health == PC_BACKEND_HEALTH_NONE)
+		fprintf(out, "backend %s health none\n", name);
+	else
+		fprintf(out, "backend %s health %s%s%s interval %u\n", name, health[b->health],
+			b->health_path != NULL ? " " : "",
+			b->health_path != NULL ? b->health_path : "", b->health_interval_ms);
+	fprintf(out, "backend %s timeouts %u %u\n", name, b->connect_ms, b->idle_ms);
+	for (int i = 0; i < PC_BACKEND_NB_HEADERS; i++)
+		if (b->headers[i] != NULL)
+			fprintf(out, "backend %s header %s %s\n", name, pc_backend_header_word[i],
+				b->headers[i][0] != '\0' ? b->headers[i] : "off");
+	if (!b->tls)
+		return;
+	fprintf(out, "backend %s tls", name);
+	if (b->tls_ca != NULL)
+		fprintf(out, " ca %s", b->tls_ca);
+	if (b->tls_cert != NULL)
+		fprintf(out, " cert %s %s", b->tls_cert, b->tls_key);
+	if (b->tls_sni != NULL)
+		fprintf(out, " sni %s", b->tls_sni);
+	if (b->tls_verify_name != NULL)
+		fprintf(out, " verify-name %s", b->tls_verify_name);
+	fputc('\n', out);
+}
+
 void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const void *spec,
 		   const struct pc_tls_caset_spec *private_caset,
 		   const struct pc_tls_cert_spec *private_cert)
@@ -483,6 +635,10 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 		const struct pc_tls_cert_spec *c = spec;
 
 		fprintf(out, "cert %s %s %s\n", name, c->chain, c->key);
+		return;
+	}
+	if (kind == PC_TLS_BACKEND) {
+		dump_backend(out, name, spec);
 		return;
 	}
 	const struct pc_tls_host_spec *h = spec;
@@ -506,6 +662,8 @@ void tls_spec_dump(FILE *out, enum pc_tls_kind kind, const char *name, const voi
 		h->on_failure == PC_TLS_FAIL_ALERT ? "alert" : "http403");
 	for (unsigned int i = 0; i < h->protect.n; i++)
 		fprintf(out, "host %s protect %s\n", name, h->protect.v[i]);
+	if (h->backend != NULL)
+		fprintf(out, "host %s backend %s\n", name, h->backend);
 	if (h->metrics)
 		fprintf(out, "host %s metrics on\n", name);
 }
@@ -629,6 +787,9 @@ static struct tls_entry *new_entry(enum pc_tls_kind kind, const char *name)
 		return NULL;
 	}
 	e->kind = kind;
+	/* Per-worker state outlives a backend's versions by this id. */
+	if (kind == PC_TLS_BACKEND)
+		e->id = ++last_backend_id;
 	cds_lfht_node_init(&e->node);
 	return e;
 }
@@ -651,12 +812,21 @@ static int build_objects(struct pc_tls_txn *x, char *err, size_t errlen)
 				return -1;
 			}
 		}
-		if (it->kind == PC_TLS_CASET)
+		if (it->kind == PC_TLS_CASET) {
 			it->built = tls_store_build_caset(&it->spec.caset, why, sizeof(why));
-		else if (it->kind == PC_TLS_CERT)
+		} else if (it->kind == PC_TLS_CERT) {
 			it->built = tls_store_build_cert(&it->spec.cert, why, sizeof(why));
-		else
+		} else if (it->kind == PC_TLS_BACKEND) {
+			bool mismatch;
+			struct pc_tls_backend *b = tls_store_build_backend(
+				it->name, &it->spec.backend, &mismatch, why, sizeof(why));
+
+			if (b != NULL)
+				b->pub.id = it->entry->id;
+			it->built = b;
+		} else {
 			continue;
+		}
 		if (it->built == NULL) {
 			snprintf(err, errlen, "%s: %s", describe(what, sizeof(what), it), why);
 			return -1;
@@ -711,6 +881,10 @@ static struct pc_tls_host *build_host(const struct pc_tls_txn *x, const struct i
 		snprintf(err, errlen, "host %s: no cert %s", it->name, s->cert);
 		return NULL;
 	}
+	if (s->backend != NULL && resolve(x, PC_TLS_BACKEND, s->backend) == NULL) {
+		snprintf(err, errlen, "host %s: no backend %s", it->name, s->backend);
+		return NULL;
+	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL || (h->name = strdup(it->name)) == NULL ||
 	    tls_spec_copy(PC_TLS_HOST, &h->spec, s) != 0) {
@@ -721,6 +895,7 @@ static struct pc_tls_host *build_host(const struct pc_tls_txn *x, const struct i
 	}
 	h->caset = s->caset != NULL ? resolve(x, PC_TLS_CASET, s->caset) : NULL;
 	h->cert = s->cert != NULL ? resolve(x, PC_TLS_CERT, s->cert) : NULL;
+	h->backend = s->backend != NULL ? resolve(x, PC_TLS_BACKEND, s->backend) : NULL;
 	h->policy.max_depth = s->max_depth;
 	h->policy.eku = s->eku;
 	h->policy.min_rsa_bits = s->min_rsa_bits;
@@ -746,8 +921,8 @@ static int build_hosts(struct pc_tls_txn *x, char *err, size_t errlen)
 	return 0;
 }
 
-/* How each staged host changes the reference counts of the ca-sets and
- * certs it names (entry->refs, applied at publish), and the number of
+/* How each staged host changes the reference counts of the ca-sets,
+ * certs and backends it names (entry->refs, applied at publish), and the number of
  * hosts without a cert. */
 static long count_refs(struct pc_tls_txn *x, int sign)
 {
@@ -769,6 +944,8 @@ static long count_refs(struct pc_tls_txn *x, int sign)
 				hv->caset->refs -= (uint32_t)sign;
 			if (hv->cert != NULL)
 				hv->cert->refs -= (uint32_t)sign;
+			if (hv->backend != NULL)
+				hv->backend->refs -= (uint32_t)sign;
 			certless -= old->cert == NULL;
 		}
 		if (new != NULL) {
@@ -777,6 +954,8 @@ static long count_refs(struct pc_tls_txn *x, int sign)
 			if ((e = nv->caset) != NULL)
 				e->refs += (uint32_t)sign;
 			if ((e = nv->cert) != NULL)
+				e->refs += (uint32_t)sign;
+			if ((e = nv->backend) != NULL)
 				e->refs += (uint32_t)sign;
 			certless += new->cert == NULL;
 		}
@@ -793,14 +972,15 @@ static const char *a_user(const struct pc_tls_txn *x, const struct tls_entry *ob
 	for (const struct item *it = x->first; it != NULL; it = it->next) {
 		const struct pc_tls_host *h = it->built;
 
-		if (it->kind == PC_TLS_HOST && h != NULL && (h->caset == obj || h->cert == obj))
+		if (it->kind == PC_TLS_HOST && h != NULL &&
+		    (h->caset == obj || h->cert == obj || h->backend == obj))
 			return it->name;
 	}
 	cds_lfht_for_each_entry(tls_store_table(PC_TLS_HOST), &iter, e, node) {
 		const struct pc_tls_host *h = e->cur;
 		const struct item *it = find_item(x, PC_TLS_HOST, e->name);
 
-		if (it == NULL && (h->caset == obj || h->cert == obj))
+		if (it == NULL && (h->caset == obj || h->cert == obj || h->backend == obj))
 			return e->name;
 	}
 	return "?";
@@ -898,16 +1078,6 @@ static void publish(struct pc_tls_txn *x, uint64_t gen)
 		}
 }
 
-/* The committed spec of an entry's current version. */
-static const void *entry_spec(const struct tls_entry *e)
-{
-	const void *cur = e->cur;
-
-	return e->kind == PC_TLS_HOST	 ? (const void *)&((const struct pc_tls_host *)cur)->spec
-	       : e->kind == PC_TLS_CASET ? (const void *)&((const struct pc_tls_caset *)cur)->spec
-					 : (const void *)&((const struct pc_tls_cert *)cur)->spec;
-}
-
 /* A spec as its config lines (malloc()ed, NULL when out of memory). */
 static char *spec_text(enum pc_tls_kind kind, const char *name, const void *spec)
 {
@@ -937,8 +1107,8 @@ bool tls_spec_equal(enum pc_tls_kind kind, const char *name, const void *a, cons
 	return eq;
 }
 
-/* Is the staged object the committed one: the same spec and, for ca-sets
- * and certs, files with the same content as when it was built (a file
+/* Is the staged object the committed one: the same spec and, for ca-sets,
+ * certs and backends, files with the same content as when it was built (a file
  * that cannot be read counts as changed: the commit says why). */
 static bool unchanged(const struct item *it, const struct tls_entry *e)
 {
@@ -950,8 +1120,9 @@ static bool unchanged(const struct item *it, const struct tls_entry *e)
 		return false;
 	if (it->kind == PC_TLS_HOST)
 		return true;
-	had = it->kind == PC_TLS_CASET ? ((const struct pc_tls_caset *)e->cur)->files_digest
-				       : ((const struct pc_tls_cert *)e->cur)->files_digest;
+	had = it->kind == PC_TLS_CASET	? ((const struct pc_tls_caset *)e->cur)->files_digest
+	      : it->kind == PC_TLS_CERT ? ((const struct pc_tls_cert *)e->cur)->files_digest
+					: ((const struct pc_tls_backend *)e->cur)->files_digest;
 	return tls_store_files_digest(it->kind, &it->spec, dg, why, sizeof(why)) == 0 &&
 	       memcmp(dg, had, sizeof(dg)) == 0;
 }

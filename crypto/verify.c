@@ -893,6 +893,60 @@ int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subjec
 	return 0;
 }
 
+/* OpenSSL's short names, as HAProxy's PROXY v2 SSL sub-TLVs carry them. */
+static const char *sig_alg_name(uint32_t oid)
+{
+	switch (oid) {
+	case CTC_SHAwECDSA: return "ecdsa-with-SHA1";
+	case CTC_SHA224wECDSA: return "ecdsa-with-SHA224";
+	case CTC_SHA256wECDSA: return "ecdsa-with-SHA256";
+	case CTC_SHA384wECDSA: return "ecdsa-with-SHA384";
+	case CTC_SHA512wECDSA: return "ecdsa-with-SHA512";
+	case CTC_SHAwRSA: return "RSA-SHA1";
+	case CTC_SHA224wRSA: return "RSA-SHA224";
+	case CTC_SHA256wRSA: return "RSA-SHA256";
+	case CTC_SHA384wRSA: return "RSA-SHA384";
+	case CTC_SHA512wRSA: return "RSA-SHA512";
+	case CTC_RSASSAPSS: return "RSASSA-PSS";
+	case CTC_ED25519: return "ED25519";
+	case CTC_ED448: return "ED448";
+	default: return "unknown";
+	}
+}
+
+int pc_cert_algs(const uint8_t *der, size_t len, char *sig_alg, size_t sig_alg_len,
+		 char *key_alg, size_t key_alg_len)
+{
+	DecodedCert dc;
+	struct pc_cert c;
+	word32 idx = 0;
+	int l = 0, rc, bits = 0;
+
+	if (len > UINT32_MAX || GetSequence(der, &idx, &l, (word32)len) < 0)
+		return -1;
+	rc = cert_parse(&dc, der, idx + (word32)l, &c, ROLE_ANCHOR);
+	if (rc == 0 && c.key_oid == ECDSAk) {
+		int id = wc_ecc_get_oid(dc.pkCurveOID, NULL, NULL);
+
+		bits = id >= 0 ? wc_ecc_get_curve_size_from_id(id) * 8 : 0;
+		/* P-521's 66 bytes */
+		bits = bits == 528 ? 521 : bits;
+	}
+	wc_FreeDecodedCert(&dc);
+	if (rc != 0)
+		return -1;
+	snprintf(sig_alg, sig_alg_len, "%s", sig_alg_name(c.sig_oid));
+	if (c.key_oid == RSAk)
+		snprintf(key_alg, key_alg_len, "RSA%u", c.rsa_bits);
+	else if (c.key_oid == ECDSAk)
+		snprintf(key_alg, key_alg_len, "EC%d", bits);
+	else if (c.key_oid == ED25519k)
+		snprintf(key_alg, key_alg_len, "ED25519");
+	else
+		snprintf(key_alg, key_alg_len, "unknown");
+	return 0;
+}
+
 int pc_serial_normalize(const char *hex, char out[41])
 {
 	size_t len;

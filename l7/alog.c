@@ -120,6 +120,10 @@ int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
 	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%03u", r->duration_us / 1000,
 		 (unsigned int)(r->duration_us % 1000));
 	at = put_kv(buf, len, at, "duration_ms", tmp);
+	if (r->backend[0] != '\0')
+		at = put_kv(buf, len, at, "backend", r->backend);
+	if (r->upstream[0] != '\0')
+		at = put_kv(buf, len, at, "upstream", r->upstream);
 	if (r->error[0] != '\0')
 		at = put_kv(buf, len, at, "error", r->error);
 	return (int)at;
@@ -290,6 +294,10 @@ int pc_alog_format_json(const struct pc_alog_rec *r, char *buf, size_t len)
 	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%03u", r->duration_us / 1000,
 		 (unsigned int)(r->duration_us % 1000));
 	jw_member(&w, "duration_ms", NULL, tmp);
+	if (r->backend[0] != '\0')
+		jw_member(&w, "backend", r->backend, NULL);
+	if (r->upstream[0] != '\0')
+		jw_member(&w, "upstream", r->upstream, NULL);
 	if (r->error[0] != '\0')
 		jw_member(&w, "error", r->error, NULL);
 	if (w.full) {

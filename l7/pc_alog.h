@@ -34,6 +34,8 @@ struct pc_alog_rec {
 	char identity[256];
 	char method[8];
 	char path[128];
+	char backend[64];         /* the host's backend ("" when none) */
+	char upstream[24];        /* the server a request went to, "A.B.C.D:PORT" ("" when none) */
 };
 
 /* Main lcore, after rte_eal_init(): create the workers' rings and start the

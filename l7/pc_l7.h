@@ -56,10 +56,11 @@ struct pc_l7_env {
 	uint32_t cert_len[PC_VERIFY_MAX_PEER];
 	bool has_fingerprint;
 	uint8_t fingerprint[32];
-	/* The session: "TLSv1.3", an OpenSSL-style suite name, the client
-	 * certificate's signature and key algorithms ("" when none: HAProxy's
-	 * PP2_SUBTYPE_SSL_SIG_ALG / _KEY_ALG words, "ecdsa-with-SHA256",
-	 * "EC256"), ALPN ("" when none). */
+	/* The session: "TLSv1.3", an OpenSSL-style suite name, the
+	 * signature and key algorithms of the certificate we served (""
+	 * when unknown: HAProxy's PP2_SUBTYPE_SSL_SIG_ALG / _KEY_ALG words,
+	 * "ecdsa-with-SHA256", "EC256"; HAProxy 2.6 sends its frontend
+	 * certificate's, not the client's), ALPN ("" when none). */
 	const char *version, *cipher, *sig_alg, *key_alg, *alpn;
 	uint32_t client_addr, local_addr; /* network order */
 	uint16_t client_port, local_port; /* network order */
@@ -111,7 +112,9 @@ void pc_l7_kick(struct pc_l7_conn *conn);
  * stop(). */
 void pc_l7_abort(struct pc_l7_conn *conn, uint8_t alert);
 /* One request answered or forwarded, for the access log (the connection's
- * fields are TLS's). */
-void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec);
+ * fields are TLS's); upstream: the server it went to ("A.B.C.D:PORT", as
+ * pc_up_server() says), or NULL. */
+void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *rec,
+		       const char *upstream);
 
 #endif

@@ -9,6 +9,8 @@
  * backend. Health: active checks (`health`) and passive failures (a
  * refused or reset connection, a TLS failure, pc_up_failed()) mark a
  * server down on this worker; a check that passes brings it back.
+ * l7/upstream.c's header comment has the details (who checks, when a
+ * server goes down and comes back, the pool's bounds).
  *
  * The interface mirrors pc_tcp.h's: explicit back-pressure (a short
  * write, then on_writable), data left unread holds the server's window
@@ -82,5 +84,38 @@ void pc_up_abort(struct pc_up *u);
 void pc_up_failed(struct pc_up *u);
 /* The server it goes to, "198.18.0.3:8080", for the access log. */
 const char *pc_up_server(const struct pc_up *u);
+
+/* Idle kept-alive connections a worker keeps per backend (all its servers
+ * together): a release beyond this closes the connection. Each idle one
+ * is closed after the backend's idle timeout, and leaves the pool quietly
+ * when its server closes it. */
+#define PC_UP_POOL_MAX 64
+
+/* The longest path `health http PATH` may name (the parser refuses a
+ * longer one): workers keep a copy of it. */
+#define PC_UP_HEALTH_PATH_MAX 255
+
+/* A server's runtime state summed over the workers, for `show backends`
+ * (any thread: racy relaxed reads of what the workers write). A worker
+ * knows a backend from its first connection to it; workers that never
+ * used it count in neither workers nor workers_down. */
+struct pc_up_server_stats {
+	uint32_t workers;        /* workers that hold state for this server */
+	uint32_t workers_down;   /* ... of which hold it down */
+	uint64_t active;         /* connections in use now (health checks apart) */
+	uint64_t idle;           /* idle kept-alive connections pooled now */
+	uint64_t connects;       /* connections opened to it (SYN sent) */
+	uint64_t failures;       /* passive failures: refused, reset, TLS, pc_up_failed */
+	uint64_t checks;         /* active health checks run */
+	uint64_t check_failures; /* ... that failed */
+};
+/* The state of server addr:port (network order) of the backend whose id
+ * is backend_id; all zero when no worker knows it. */
+void pc_up_server_stats(uint32_t backend_id, uint32_t addr, uint16_t port,
+			struct pc_up_server_stats *out);
+
+/* Forget the calling worker's state and free its memory: its connections
+ * are gone (the worker stopped, or a test rebuilds its context). */
+void pc_up_worker_fini(void);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * Commands of the control plane itself: the control socket (a start-up
  * setting), transactions (begin, commit, abort, show staged) and what the
- * CLI shows: help, info, workers, hosts, ca-sets, certs, connections,
+ * CLI shows: help, info, workers, hosts, ca-sets, certs, backends, connections,
  * counters, and `dump config`. Every `show` has a `json` form.
  */
 #include <grp.h>
@@ -16,6 +16,7 @@
 
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_l7_stats.h"
 #include "metrics.h"
 #include "pc_mgmt.h"
 
@@ -197,15 +198,16 @@ static int cmd_show_info(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	if (json)
 		fprintf(ctx->out,
 			"{\"version\":\"%s\",\"uptime_s\":%ld,\"workers\":%u,\"generation\":%" PRIu64
-			",\"hosts\":%lu,\"ca_sets\":%lu,\"certs\":%lu,\"heap_bytes\":%zu,",
+			",\"hosts\":%lu,\"ca_sets\":%lu,\"certs\":%lu,\"backends\":%lu,"
+			"\"heap_bytes\":%zu,",
 			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
-			c.certs, heap);
+			c.certs, c.backends, heap);
 	else
 		fprintf(ctx->out,
 			"version: %s\nuptime: %ld s\nworkers: %u\ngeneration: %" PRIu64
-			"\nhosts: %lu\nca-sets: %lu\ncerts: %lu\nheap: %zu bytes\n",
+			"\nhosts: %lu\nca-sets: %lu\ncerts: %lu\nbackends: %lu\nheap: %zu bytes\n",
 			PC_VERSION, up, rte_lcore_count() - 1, c.generation, c.hosts, c.casets,
-			c.certs, heap);
+			c.certs, c.backends, heap);
 	show_reloads(ctx->out, json);
 	return 0;
 }
@@ -299,6 +301,27 @@ static int cmd_show_certs(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_show_backends(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 0))
+		return -1;
+	pc_tls_show_backends(ctx->out, json);
+	return 0;
+}
+
+static int cmd_show_backend(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	bool json = json_arg(&argc, argv);
+
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (pc_tls_show_backend(ctx->out, argv[0], json) != 0)
+		return pc_cmd_fail(ctx, "no backend %s", argv[0]);
+	return 0;
+}
+
 static int cmd_show_ticket_keys(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	bool json = json_arg(&argc, argv);
@@ -366,6 +389,7 @@ static void fill_stats(FILE *out, unsigned int arg)
 	pc_dp_dump_counters(out, false);
 	pc_tls_dump_counters(out);
 	pc_alog_dump_counters(out);
+	pc_l7_dump_counters(out);
 }
 
 static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -465,6 +489,8 @@ static const struct pc_cmd ctl_cmds[] = {
 	{"show ca-sets", "show ca-sets [json]", cmd_show_casets, CLI},
 	{"show ca-set", "show ca-set NAME [json]", cmd_show_caset, CLI},
 	{"show certs", "show certs [json]", cmd_show_certs, CLI},
+	{"show backends", "show backends [json]", cmd_show_backends, CLI},
+	{"show backend", "show backend NAME [json]", cmd_show_backend, CLI},
 	{"show ticket-keys", "show ticket-keys [json]", cmd_show_ticket_keys, CLI},
 	{"show conns", "show conns [N] [json]", cmd_show_conns, CLI},
 	{"show stats", "show stats [json|prometheus]", cmd_show_stats, CLI},

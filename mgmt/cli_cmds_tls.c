@@ -2,11 +2,14 @@
 /*
  * Commands that configure TLS: listeners and protocol settings (at start),
  * and the trust objects (at start and at run time): hosts with their
- * certificates and client-verification policies, ca-sets, certs, plus the
- * access log. Object commands are staged in the transaction (ctx->txn);
- * files are read and checked when the command is given, so a bad file is
- * reported at its line, and again with everything else at commit.
+ * certificates and client-verification policies, ca-sets, certs, the
+ * backends hosts forward to, plus the access log. Object commands are
+ * staged in the transaction (ctx->txn); files are read and checked when
+ * the command is given, so a bad file is reported at its line, and again
+ * with everything else at commit.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,6 +466,21 @@ static int host_metrics(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_
 	return pc_arg_on_off(ctx, argc, argv, &h->metrics);
 }
 
+/* The backend the host forwards to; none: the built-in responder. */
+static int host_backend(struct pc_cmd_ctx *ctx, const char *name, struct pc_tls_host_spec *h,
+			int argc, char **argv)
+{
+	(void)name;
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "none") == 0) {
+		free(h->backend);
+		h->backend = NULL;
+		return 0;
+	}
+	return object_name(ctx, argv[0]) || set_str(ctx, &h->backend, argv[0]);
+}
+
 static const struct {
 	const char *word;
 	int (*fn)(struct pc_cmd_ctx *, const char *, struct pc_tls_host_spec *, int, char **);
@@ -472,7 +490,7 @@ static const struct {
 	{"revoke", host_revoke},   {"max-depth", host_depth},   {"eku", host_eku},
 	{"min-rsa-bits", host_min_rsa},
 	{"allow", host_allow},     {"on-failure", host_on_failure},
-	{"protect", host_protect}, {"metrics", host_metrics},
+	{"protect", host_protect}, {"metrics", host_metrics}, {"backend", host_backend},
 };
 
 static int cmd_host(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -532,9 +550,345 @@ static int cmd_cert(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return set_str(ctx, &c->chain, argv[1]) || set_str(ctx, &c->key, argv[2]);
 }
 
+/* --- backends ----------------------------------------------------------- */
+
+/* "A.B.C.D:PORT". */
+static int server_arg(struct pc_cmd_ctx *ctx, const char *s, uint32_t *addr, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char buf[16];
+	uint32_t p;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(buf))
+		return pc_cmd_fail(ctx, "server '%s' is not ADDR:PORT", s);
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	if (pc_arg_ipv4(ctx, "server address", buf, addr) ||
+	    pc_arg_u32(ctx, "server port", colon + 1, 1, 65535, &p))
+		return -1;
+	if (*addr == 0 || *addr == 0xffffffffu || (*addr >> 24) == 127 || (*addr >> 28) >= 14)
+		return pc_cmd_fail(ctx, "server address %s is not a unicast address", buf);
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* server ADDR:PORT [weight N] (added, or its weight changed), server
+ * ADDR:PORT off (removed), server none (all removed). */
+static int backend_server(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			  char **argv)
+{
+	uint32_t addr, weight = 1;
+	uint16_t port;
+	unsigned int i;
+
+	if (argc == 1 && strcmp(argv[0], "none") == 0) {
+		b->nb_servers = 0;
+		return 0;
+	}
+	if (argc != 1 && argc != 2 && argc != 3)
+		return pc_arg_count(ctx, argc, 1);
+	if (server_arg(ctx, argv[0], &addr, &port))
+		return -1;
+	if (argc == 2 && strcmp(argv[1], "off") != 0)
+		return pc_cmd_fail(ctx, "expected weight N or off after the server");
+	if (argc == 3 && (strcmp(argv[1], "weight") != 0 ||
+			  pc_arg_u32(ctx, "weight", argv[2], 1, 256, &weight)))
+		return strcmp(argv[1], "weight") != 0 ? pc_cmd_fail(ctx, "expected weight N") : -1;
+	for (i = 0; i < b->nb_servers; i++)
+		if (b->servers[i].addr == htonl(addr) && b->servers[i].port == htons(port))
+			break;
+	if (argc == 2) {
+		if (i == b->nb_servers)
+			return pc_cmd_fail(ctx, "no server %s in this backend", argv[0]);
+		memmove(&b->servers[i], &b->servers[i + 1],
+			(b->nb_servers - i - 1) * sizeof(b->servers[0]));
+		b->nb_servers--;
+		return 0;
+	}
+	if (i == PC_BACKEND_MAX_SERVERS)
+		return pc_cmd_fail(ctx, "at most %d servers", PC_BACKEND_MAX_SERVERS);
+	b->servers[i] = (struct pc_backend_server){htonl(addr), htons(port), (uint16_t)weight};
+	if (i == b->nb_servers)
+		b->nb_servers++;
+	return 0;
+}
+
+static int backend_balance(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			   char **argv)
+{
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "roundrobin") == 0)
+		b->balance = PC_BACKEND_ROUNDROBIN;
+	else if (strcmp(argv[0], "leastconn") == 0)
+		b->balance = PC_BACKEND_LEASTCONN;
+	else
+		return pc_cmd_fail(ctx, "expected roundrobin or leastconn");
+	return 0;
+}
+
+static int backend_mode(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			char **argv)
+{
+	if (pc_arg_count(ctx, argc, 1))
+		return -1;
+	if (strcmp(argv[0], "http") == 0)
+		b->mode = PC_BACKEND_HTTP;
+	else if (strcmp(argv[0], "tcp") == 0)
+		b->mode = PC_BACKEND_TCP;
+	else
+		return pc_cmd_fail(ctx, "expected tcp or http");
+	return 0;
+}
+
+static int backend_proxy_v2(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			    char **argv)
+{
+	if (argc > 1)
+		return pc_arg_count(ctx, argc, 1);
+	if (argc == 1 && strcmp(argv[0], "cert") != 0 && strcmp(argv[0], "off") != 0)
+		return pc_cmd_fail(ctx, "expected nothing, cert or off");
+	b->proxy_v2 = argc == 0 || strcmp(argv[0], "off") != 0;
+	b->proxy_v2_cert = argc == 1 && strcmp(argv[0], "cert") == 0;
+	return 0;
+}
+
+/* health none | tcp [interval MS] | http PATH [interval MS] */
+static int backend_health(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			  char **argv)
+{
+	enum pc_backend_health kind;
+	uint32_t interval = PC_BACKEND_HEALTH_MS_DEFAULT;
+	const char *path = NULL;
+	int at = 1;
+
+	if (argc < 1)
+		return pc_arg_count(ctx, argc, 1);
+	if (strcmp(argv[0], "none") == 0) {
+		if (pc_arg_count(ctx, argc, 1))
+			return -1;
+		free(b->health_path);
+		b->health_path = NULL;
+		b->health = PC_BACKEND_HEALTH_NONE;
+		b->health_interval_ms = PC_BACKEND_HEALTH_MS_DEFAULT;
+		return 0;
+	}
+	if (strcmp(argv[0], "tcp") == 0) {
+		kind = PC_BACKEND_HEALTH_TCP;
+	} else if (strcmp(argv[0], "http") == 0) {
+		kind = PC_BACKEND_HEALTH_HTTP;
+		path = argc > 1 ? argv[1] : NULL;
+		if (path == NULL || path[0] != '/' || strlen(path) > PC_BACKEND_HEALTH_PATH_MAX)
+			return pc_cmd_fail(ctx, "http health checks need a PATH starting with / "
+					   "(at most %d bytes)", PC_BACKEND_HEALTH_PATH_MAX);
+		for (const char *p = path; *p != '\0'; p++)
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+				return pc_cmd_fail(ctx, "health path: byte 0x%02x is not allowed",
+						   (unsigned char)*p);
+		at = 2;
+	} else {
+		return pc_cmd_fail(ctx, "expected none, tcp or http PATH");
+	}
+	if (argc == at + 2 && strcmp(argv[at], "interval") == 0) {
+		if (pc_arg_u32(ctx, "interval", argv[at + 1], 100, 3600000, &interval))
+			return -1;
+	} else if (argc != at) {
+		return pc_cmd_fail(ctx, "expected [interval MS] after %s", argv[at - 1]);
+	}
+	if (path != NULL && set_str(ctx, &b->health_path, path))
+		return -1;
+	if (path == NULL) {
+		free(b->health_path);
+		b->health_path = NULL;
+	}
+	b->health = kind;
+	b->health_interval_ms = interval;
+	return 0;
+}
+
+static int backend_timeouts(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			    char **argv)
+{
+	uint32_t c, i;
+
+	if (pc_arg_count(ctx, argc, 2) ||
+	    pc_arg_u32(ctx, "connect milliseconds", argv[0], 1, 600000, &c) ||
+	    pc_arg_u32(ctx, "idle milliseconds", argv[1], 1, 86400000, &i))
+		return -1;
+	b->connect_ms = c;
+	b->idle_ms = i;
+	return 0;
+}
+
+/* header WHICH NAME|off; the default name gives the default back. */
+static int backend_header(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+			  char **argv)
+{
+	int w;
+
+	if (pc_arg_count(ctx, argc, 2))
+		return -1;
+	for (w = 0; w < PC_BACKEND_NB_HEADERS; w++)
+		if (strcmp(argv[0], pc_backend_header_word[w]) == 0)
+			break;
+	if (w == PC_BACKEND_NB_HEADERS)
+		return pc_cmd_fail(ctx, "unknown header '%s' (client-verify, client-s-dn, "
+				   "client-san, client-serial, client-fingerprint, client-identity, "
+				   "client-cert, client-cert-chain, forwarded-for, forwarded-proto)",
+				   argv[0]);
+	if (strcmp(argv[1], "off") == 0)
+		return set_str(ctx, &b->headers[w], "");
+	if (!pc_backend_header_name_ok(argv[1]))
+		return pc_cmd_fail(ctx, "'%s' cannot be set: not a header name (at most %d bytes) "
+				   "or one that frames the request", argv[1],
+				   PC_BACKEND_HEADER_NAME_MAX);
+	if (strcasecmp(argv[1], pc_backend_header_default[w]) == 0) {
+		free(b->headers[w]);
+		b->headers[w] = NULL;
+		return 0;
+	}
+	return set_str(ctx, &b->headers[w], argv[1]);
+}
+
+/* A DNS name for `tls sni` and `tls verify-name`. */
+static int tls_name_arg(struct pc_cmd_ctx *ctx, const char *what, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > PC_TLS_NAME_MAX)
+		return pc_cmd_fail(ctx, "%s '%s' is not a DNS name", what, s);
+	for (const char *p = s; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+			return pc_cmd_fail(ctx, "%s '%s' is not a DNS name", what, s);
+	return 0;
+}
+
+/* The CA file of `tls ca`: as a ca-set's (caset_file). */
+static int backend_ca_file(struct pc_cmd_ctx *ctx, const char *file)
+{
+	if (path_arg(ctx, file))
+		return -1;
+	if (!ctx->running && access(file, R_OK) != 0)
+		return pc_cmd_fail(ctx, "%s: %s", file, strerror(errno));
+	if (ctx->running && pc_tls_check_trust_file(file, false, ctx->err, sizeof(ctx->err)) != 0)
+		return -1;
+	return 0;
+}
+
+/* The client certificate of `tls cert`: as a cert's (cert_files). */
+static int backend_cert_files(struct pc_cmd_ctx *ctx, const char *chain, const char *key)
+{
+	if (path_arg(ctx, chain) || path_arg(ctx, key))
+		return -1;
+	if (!ctx->reread)
+		return pc_tls_check_client_cert(chain, key, ctx->err, sizeof(ctx->err));
+	if (access(chain, R_OK) != 0)
+		return pc_cmd_fail(ctx, "%s: %s", chain, strerror(errno));
+	if (access(key, R_OK) != 0)
+		return pc_cmd_fail(ctx, "%s: %s", key, strerror(errno));
+	return 0;
+}
+
+/* The TLS part of a backend spec: freed, off. */
+static void tls_clear(struct pc_tls_backend_spec *b)
+{
+	free(b->tls_ca);
+	free(b->tls_cert);
+	free(b->tls_key);
+	free(b->tls_sni);
+	free(b->tls_verify_name);
+	b->tls_ca = b->tls_cert = b->tls_key = b->tls_sni = b->tls_verify_name = NULL;
+	b->tls = false;
+}
+
+/* tls [ca FILE] [cert CHAIN KEY] [sni NAME] [verify-name NAME]: the whole
+ * TLS setting, replaced; tls off: plain TCP to the servers. */
+static int backend_tls(struct pc_cmd_ctx *ctx, struct pc_tls_backend_spec *b, int argc,
+		       char **argv)
+{
+	const char *ca = NULL, *chain = NULL, *key = NULL, *sni = NULL, *vname = NULL;
+	struct pc_tls_backend_spec n = {.tls = true};
+	int i;
+
+	if (argc == 1 && strcmp(argv[0], "off") == 0) {
+		tls_clear(b);
+		return 0;
+	}
+	for (i = 0; i < argc;) {
+		const char *w = argv[i];
+		int need = strcmp(w, "cert") == 0 ? 2 : 1;
+
+		if (strcmp(w, "ca") != 0 && strcmp(w, "cert") != 0 && strcmp(w, "sni") != 0 &&
+		    strcmp(w, "verify-name") != 0)
+			return pc_cmd_fail(ctx, "unknown tls setting '%s' (ca FILE, cert CHAIN KEY, "
+					   "sni NAME, verify-name NAME, or off)", w);
+		if (i + need >= argc)
+			return pc_cmd_fail(ctx, "tls %s: missing argument", w);
+		if (strcmp(w, "ca") == 0)
+			ca = argv[i + 1];
+		else if (strcmp(w, "cert") == 0) {
+			chain = argv[i + 1];
+			key = argv[i + 2];
+		} else if (strcmp(w, "sni") == 0)
+			sni = argv[i + 1];
+		else
+			vname = argv[i + 1];
+		i += need + 1;
+	}
+	if ((ca != NULL && backend_ca_file(ctx, ca)) ||
+	    (chain != NULL && backend_cert_files(ctx, chain, key)) ||
+	    (sni != NULL && tls_name_arg(ctx, "sni", sni)) ||
+	    (vname != NULL && tls_name_arg(ctx, "verify-name", vname)))
+		return -1;
+	if ((ca != NULL && set_str(ctx, &n.tls_ca, ca)) ||
+	    (chain != NULL && (set_str(ctx, &n.tls_cert, chain) || set_str(ctx, &n.tls_key, key))) ||
+	    (sni != NULL && set_str(ctx, &n.tls_sni, sni)) ||
+	    (vname != NULL && set_str(ctx, &n.tls_verify_name, vname))) {
+		tls_clear(&n);
+		return -1;
+	}
+	tls_clear(b);
+	b->tls = true;
+	b->tls_ca = n.tls_ca;
+	b->tls_cert = n.tls_cert;
+	b->tls_key = n.tls_key;
+	b->tls_sni = n.tls_sni;
+	b->tls_verify_name = n.tls_verify_name;
+	return 0;
+}
+
+static const struct {
+	const char *word;
+	int (*fn)(struct pc_cmd_ctx *, struct pc_tls_backend_spec *, int, char **);
+} backend_settings[] = {
+	{"server", backend_server},	  {"balance", backend_balance},
+	{"mode", backend_mode},		  {"send-proxy-v2", backend_proxy_v2},
+	{"health", backend_health},	  {"timeouts", backend_timeouts},
+	{"header", backend_header},	  {"tls", backend_tls},
+};
+
+static int cmd_backend(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	struct pc_tls_backend_spec *b;
+
+	if (argc < 2)
+		return pc_cmd_fail(ctx, "missing arguments");
+	if (object_name(ctx, argv[0]))
+		return -1;
+	for (size_t i = 0; i < sizeof(backend_settings) / sizeof(backend_settings[0]); i++) {
+		if (strcmp(argv[1], backend_settings[i].word) != 0)
+			continue;
+		b = pc_tls_txn_backend(ctx->txn, argv[0], ctx->err, sizeof(ctx->err));
+		if (b == NULL)
+			return -1;
+		return backend_settings[i].fn(ctx, b, argc - 2, argv + 2);
+	}
+	return pc_cmd_fail(ctx, "unknown backend setting '%s'", argv[1]);
+}
+
 static int cmd_del(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
-	static const char *const kinds[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert"};
+	static const char *const kinds[PC_TLS_NB_KINDS] = {"host", "ca-set", "cert", "backend"};
 
 	if (pc_arg_count(ctx, argc, 2))
 		return -1;
@@ -543,7 +897,7 @@ static int cmd_del(struct pc_cmd_ctx *ctx, int argc, char **argv)
 			return (k != PC_TLS_HOST && object_name(ctx, argv[1])) ||
 			       pc_tls_txn_del(ctx->txn, (enum pc_tls_kind)k, argv[1], ctx->err,
 					      sizeof(ctx->err));
-	return pc_cmd_fail(ctx, "expected host, ca-set or cert");
+	return pc_cmd_fail(ctx, "expected host, ca-set, cert or backend");
 }
 
 static int cmd_access_log(struct pc_cmd_ctx *ctx, int argc, char **argv)
@@ -637,11 +991,21 @@ static const struct pc_cmd tls_cmds[] = {
 		 "optional_no_ca|required | ca FILE | ca-set CA_SET | crl FILE | revoke SERIAL | "
 		 "max-depth N | eku client|server|any | min-rsa-bits N | "
 		 "allow dns:|uri:|email:|cn:|ip:PATTERN|none | "
-		 "on-failure alert|http403 | protect PATH|none | metrics on|off",
+		 "on-failure alert|http403 | protect PATH|none | metrics on|off | "
+		 "backend BACKEND|none",
 	 cmd_host, OBJ},
 	{"ca-set", "ca-set NAME file FILE | crl FILE | revoke SERIAL | clear", cmd_caset, OBJ},
 	{"cert", "cert NAME CHAIN KEY", cmd_cert, OBJ},
-	{"del", "del host|ca-set|cert NAME", cmd_del, OBJ},
+	{"backend", "backend NAME server ADDR:PORT [weight N]|ADDR:PORT off|none | "
+		    "balance roundrobin|leastconn | mode tcp|http | send-proxy-v2 [cert|off] | "
+		    "health none|tcp [interval MS]|http PATH [interval MS] | "
+		    "timeouts CONNECT_MS IDLE_MS | "
+		    "tls [ca FILE] [cert CHAIN KEY] [sni NAME] [verify-name NAME]|off | "
+		    "header WHICH NAME|off  (WHICH: client-verify, client-s-dn, client-san, "
+		    "client-serial, client-fingerprint, client-identity, client-cert, "
+		    "client-cert-chain, forwarded-for, forwarded-proto)",
+	 cmd_backend, OBJ},
+	{"del", "del host|ca-set|cert|backend NAME", cmd_del, OBJ},
 	{"access-log", "access-log FILE|stdout|off [RING_RECORDS]", cmd_access_log, PC_CMD_RUN},
 	{"access-log format", "access-log format logfmt|json", cmd_access_log_format, PC_CMD_RUN,
 	 NULL, apply_access_log_format},

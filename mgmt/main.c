@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_l7_stats.h"
 #include "pc_crypto.h"
 #include "pc_dataplane.h"
 #include "pc_mgmt.h"
@@ -124,8 +125,8 @@ static int start_tls(const struct pc_cmd_ctx *ctx)
 		return -EINVAL;
 	}
 	pc_tls_store_counts(&c);
-	printf("portcullis: %lu host(s), %lu ca-set(s), %lu cert(s)\n", c.hosts, c.casets,
-	       c.certs);
+	printf("portcullis: %lu host(s), %lu ca-set(s), %lu cert(s), %lu backend(s)\n", c.hosts,
+	       c.casets, c.certs, c.backends);
 	if (c.hosts == 0)
 		printf("portcullis: no host yet: TLS clients get unrecognized_name until one "
 		       "is added (pcctl)\n");
@@ -137,6 +138,7 @@ static void dump_counters(void)
 	pc_dp_dump_counters(stdout, true);
 	pc_tls_dump_counters(stdout);
 	pc_alog_dump_counters(stdout);
+	pc_l7_dump_counters(stdout);
 	/* A reader of the output knows the dump is whole once it sees this. */
 	printf("counters end\n");
 	fflush(stdout);

@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_l7_stats.h"
 
 #define PFX "portcullis_"
 
@@ -256,6 +257,21 @@ static void render_alog(FILE *out)
 	sample_u64(out, PFX "access_log_records_discarded_total", NULL, NULL, a.discarded);
 }
 
+/* The L7 counters (l7/l7_stats.def), one family each. */
+static void render_l7(FILE *out)
+{
+	uint64_t sum[PC_L7_MAX_COUNTERS];
+	const char *name, *help;
+	char fam[128];
+
+	pc_l7_sums(sum);
+	for (unsigned int i = 0; (name = pc_l7_stat_name(i, &help)) != NULL; i++) {
+		snprintf(fam, sizeof(fam), PFX "l7_%s_total", name);
+		family(out, fam, "counter", help);
+		sample_u64(out, fam, NULL, NULL, sum[i]);
+	}
+}
+
 static void reloads(FILE *out, const char *what, const char *bad, uint64_t ok, uint64_t failed,
 		    time_t last, bool last_ok)
 {
@@ -296,6 +312,7 @@ static void render_trust(FILE *out)
 	single(out, PFX "hosts", "gauge", "hosts configured", (double)c.hosts);
 	single(out, PFX "ca_sets", "gauge", "CA sets configured", (double)c.casets);
 	single(out, PFX "certs", "gauge", "server certificates configured", (double)c.certs);
+	single(out, PFX "backends", "gauge", "backends configured", (double)c.backends);
 	reloads(out, "config", "failed", pc_reloads.config_ok, pc_reloads.config_failed,
 		pc_reloads.config_last, pc_reloads.config_last_ok);
 	reloads(out, "file", "refused", pc_reloads.files_ok, pc_reloads.files_refused,
@@ -368,5 +385,6 @@ void pc_metrics_render(FILE *out)
 	}
 	render_tls(out);
 	render_alog(out);
+	render_l7(out);
 	render_trust(out);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The file watcher: trust objects that come from files (certs' chains and
- * keys, ca-sets' CA and CRL files, the ticket-keys file) are reloaded when
+ * keys, ca-sets' CA and CRL files, backends' `tls` CA, chain and key, the
+ * ticket-keys file) are reloaded when
  * their files change on disk, and server certificates are watched for
  * their expiry. A source of the management thread's loop (loop.c).
  *
@@ -116,7 +117,10 @@ static unsigned int hash(int kind, const char *s)
 
 static const char *kind_word(int kind)
 {
-	return kind == PC_TLS_CERT ? "cert" : kind == PC_TLS_CASET ? "ca-set" : "tls";
+	return kind == PC_TLS_CERT	? "cert"
+	       : kind == PC_TLS_CASET	? "ca-set"
+	       : kind == PC_TLS_BACKEND ? "backend"
+					: "tls";
 }
 
 /* --- directories -------------------------------------------------------- */
@@ -481,9 +485,11 @@ static int commit_objects(struct wobj *list, char *err, size_t errlen)
 		return -1;
 	}
 	for (struct wobj *o = list; o != NULL; o = o->cand, n++) {
-		if ((o->kind == PC_TLS_CERT ? (void *)pc_tls_txn_cert(x, o->name, err, errlen)
-					    : (void *)pc_tls_txn_caset(x, o->name, err, errlen)) ==
-		    NULL) {
+		void *spec = o->kind == PC_TLS_CERT	 ? (void *)pc_tls_txn_cert(x, o->name, err, errlen)
+			     : o->kind == PC_TLS_BACKEND ? (void *)pc_tls_txn_backend(x, o->name, err, errlen)
+							 : (void *)pc_tls_txn_caset(x, o->name, err, errlen);
+
+		if (spec == NULL) {
 			pc_tls_txn_free(x);
 			return -1;
 		}

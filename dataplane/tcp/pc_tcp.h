@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pc_lcore;
 struct pc_tcb;
 
 enum pc_tcp_close_reason {
@@ -63,6 +64,10 @@ static inline size_t pc_tcp_peek(const struct pc_tcb *c, void *buf, size_t len)
 size_t pc_tcp_rcvbuf_size(const struct pc_tcb *c);
 /* The peer's address and port, network order. */
 void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port);
+/* Our address and port, network order. */
+void pc_tcp_local(const struct pc_tcb *c, uint32_t *addr, uint16_t *port);
+/* The worker that owns the connection. */
+struct pc_lcore *pc_tcp_lcore(const struct pc_tcb *c);
 size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len);
 size_t pc_tcp_write_space(const struct pc_tcb *c);
 /* Ask for on_writable once send space opens (after a short write this

@@ -290,6 +290,12 @@ bool pc_tcp_established(struct pc_tcb *c);
  * it does not. */
 struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
 			      const struct pc_tcp_app *app, void *app_arg);
+/* Bytes that go first on an active open still in SYN_SENT (a PROXY
+ * protocol header): queued in its send buffer now, sent once the
+ * handshake completes, before anything the application writes. Returns
+ * how many were taken (0 unless c is in SYN_SENT with nothing queued;
+ * at most the send buffer's size). */
+size_t pc_tcp_queue_first(struct pc_tcb *c, const void *buf, size_t len);
 /* The worker that owns a flow when the device does not steer flows in a
  * way we can reproduce (virtual devices: af_packet fanout even rolls
  * flows over to another socket when one is full): active opens by their

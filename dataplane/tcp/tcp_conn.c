@@ -199,6 +199,18 @@ struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rpor
 	return NULL;
 }
 
+size_t pc_tcp_queue_first(struct pc_tcb *c, const void *buf, size_t len)
+{
+	uint32_t n;
+
+	if (c->state != PC_TCP_SYN_SENT || c->snd_len != 0)
+		return 0;
+	n = (uint32_t)RTE_MIN(len, (size_t)c->sbuf_mask + 1);
+	pc_tcp_ring_put(c->sbuf, c->sbuf_mask, c->snd_buf, buf, n);
+	c->snd_len = n;
+	return n;
+}
+
 void pc_tcp_set_state(struct pc_tcb *c, enum pc_tcp_state s)
 {
 	struct pc_tcp_lcore *t = &c->lc->tcp;
@@ -304,6 +316,17 @@ void pc_tcp_peer(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)
 {
 	*addr = c->key.raddr;
 	*port = c->key.rport;
+}
+
+void pc_tcp_local(const struct pc_tcb *c, uint32_t *addr, uint16_t *port)
+{
+	*addr = c->key.laddr;
+	*port = c->key.lport;
+}
+
+struct pc_lcore *pc_tcp_lcore(const struct pc_tcb *c)
+{
+	return c->lc;
 }
 
 void pc_tcp_set_deadline(struct pc_tcb *c, uint32_t ms)

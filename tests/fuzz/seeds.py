@@ -504,6 +504,18 @@ def cli_seeds():
         "host bad_name verify none", "frobnicate", "  # comment", "",
         "watch off", "watch on", "watch maybe", "tls cert-expiry-warning 3600",
         "tls cert-expiry-warning soon", "show certs json",
+        "begin", "backend web server 198.18.1.10:8080",
+        "backend web server 198.18.1.11:8080 weight 3",
+        "backend web server 198.18.1.10:8080 off", "backend web balance leastconn",
+        "backend web mode tcp", "backend web send-proxy-v2 cert",
+        "backend web health http /healthz interval 500", "backend web health tcp",
+        "backend web timeouts 2000 30000", "backend web header client-identity X-Peer",
+        "backend web header forwarded-for off", "backend web header client-verify Host",
+        "backend web tls ca /nonexistent/ca.pem cert /a.pem /a.key sni o.test verify-name o.test",
+        "backend web tls sni o.test", "backend web tls off", "host default backend web",
+        "host default backend none", "backend web server none", "show staged", "del backend web",
+        "backend none mode tcp", "commit", "show backends", "show backends json",
+        "show backend web json", "del backend web",
     ]).encode() + b"\n"
     return {"admin": b"\x01" + session, "read-only": b"\x00" + session}
 

@@ -139,7 +139,75 @@ static const struct line_case cases[] = {
 	{"cert edge only-one", 0, "missing arguments"},
 	{"del host nowhere.example.com", 0, "no host nowhere.example.com"},
 	{"del ca-set tenant-a", 0, "no ca-set tenant-a"},
-	{"del frob x", 0, "expected host, ca-set or cert"},
+	{"del frob x", 0, "expected host, ca-set, cert or backend"},
+	{"del backend web", 0, "no backend web"},
+	{"backend web server 198.18.1.10:8080", 1, NULL},
+	{"backend web server 198.18.1.10:8080 weight 256", 1, NULL},
+	{"backend web server 198.18.1.10:8080 weight 0", 0, "out of range"},
+	{"backend web server 198.18.1.10:8080 weight 257", 0, "out of range"},
+	{"backend web server 198.18.1.10:8080 weight", 0, "expected weight N or off"},
+	{"backend web server 198.18.1.10:8080 heavy 2", 0, "expected weight N"},
+	{"backend web server 198.18.1.10:8080 off", 0, "no server 198.18.1.10:8080"},
+	{"backend web server none", 1, NULL},
+	{"backend web server 198.18.1.10", 0, "is not ADDR:PORT"},
+	{"backend web server 198.18.1.10:65536", 0, "out of range"},
+	{"backend web server example.com:80", 0, "not an IPv4 address"},
+	{"backend web server 0.0.0.0:80", 0, "not a unicast address"},
+	{"backend web server 224.0.0.1:80", 0, "not a unicast address"},
+	{"backend web server 127.0.0.1:80", 0, "not a unicast address"},
+	{"backend web server", 0, "missing arguments"},
+	{"backend web balance leastconn", 1, NULL},
+	{"backend web balance roundrobin", 1, NULL},
+	{"backend web balance random", 0, "expected roundrobin or leastconn"},
+	{"backend web mode tcp", 1, NULL},
+	{"backend web mode http", 1, NULL},
+	{"backend web mode udp", 0, "expected tcp or http"},
+	{"backend web send-proxy-v2", 1, NULL},
+	{"backend web send-proxy-v2 cert", 1, NULL},
+	{"backend web send-proxy-v2 off", 1, NULL},
+	{"backend web send-proxy-v2 always", 0, "expected nothing, cert or off"},
+	{"backend web health none", 1, NULL},
+	{"backend web health tcp", 1, NULL},
+	{"backend web health tcp interval 500", 1, NULL},
+	{"backend web health tcp interval 50", 0, "out of range"},
+	{"backend web health tcp /x", 0, "expected [interval MS]"},
+	{"backend web health http /healthz", 1, NULL},
+	{"backend web health http /healthz interval 1000", 1, NULL},
+	{"backend web health http", 0, "need a PATH"},
+	{"backend web health http healthz", 0, "need a PATH"},
+	{"backend web health http /a interval", 0, "expected [interval MS]"},
+	{"backend web health udp", 0, "expected none, tcp or http PATH"},
+	{"backend web health none now", 0, "too many arguments"},
+	{"backend web timeouts 2000 60000", 1, NULL},
+	{"backend web timeouts 0 60000", 0, "out of range"},
+	{"backend web timeouts 2000", 0, "missing arguments"},
+	{"backend web header client-verify X-Verified", 1, NULL},
+	{"backend web header client-cert off", 1, NULL},
+	{"backend web header forwarded-proto X-Forwarded-Proto", 1, NULL},
+	{"backend web header client-verify Host", 0, "cannot be set"},
+	{"backend web header client-verify transfer-encoding", 0, "cannot be set"},
+	{"backend web header client-verify X(bad)", 0, "cannot be set"},
+	{"backend web header client-dn X-DN", 0, "unknown header 'client-dn'"},
+	{"backend web header client-verify", 0, "missing arguments"},
+	{"backend web tls", 1, NULL},
+	{"backend web tls off", 1, NULL},
+	{"backend web tls sni origin.example.com", 1, NULL},
+	{"backend web tls sni origin.example.com verify-name other.example.com", 1, NULL},
+	{"backend web tls sni bad/name", 0, "is not a DNS name"},
+	{"backend web tls ca /nonexistent/ca.pem", 0, "/nonexistent/ca.pem"},
+	{"backend web tls cert /nonexistent/c.pem /nonexistent/c.key", 0, "/nonexistent/c.pem"},
+	{"backend web tls cert /nonexistent/c.pem", 0, "tls cert: missing argument"},
+	{"backend web tls sni", 0, "tls sni: missing argument"},
+	{"backend web tls crl x", 0, "unknown tls setting 'crl'"},
+	{"backend web frob x", 0, "unknown backend setting 'frob'"},
+	{"backend web", 0, "missing arguments"},
+	{"backend none server 198.18.1.10:80", 0, "cannot name a backend"},
+	{"backend a:b mode tcp", 0, "':' is not allowed"},
+	{"backend bad/name mode tcp", 0, "is not a name"},
+	{"host a.example.com backend web", 1, NULL},
+	{"host a.example.com backend none", 1, NULL},
+	{"host a.example.com backend a:b", 0, "':' is not allowed"},
+	{"host a.example.com backend", 0, "missing arguments"},
 	{"control socket /run/pc.sock", 1, NULL},
 	{"control socket /run/pc.sock mode 0660", 1, NULL},
 	{"control socket /run/pc.sock mode 0999", 0, "not octal"},
@@ -265,6 +333,67 @@ static void test_files(void **state)
 	assert_int_equal(pc_config_load("/nonexistent/pc.conf", &ctx), -1);
 }
 
+/* Backend lines in a config file: staged in the start-up transaction; a
+ * bad one named by its line. */
+static void test_backend_file(void **state)
+{
+	static const char text[] = "backend web server 198.18.1.10:8080\n"
+				   "backend web balance leastconn\n"
+				   "host default backend web\n"
+				   "backend web server 198.18.1.11:8080 weight 999\n";
+	char path[] = "/tmp/pc-test-backend-XXXXXX", err[PC_CMD_ERR_LEN + 128];
+	static struct pc_tls_spec tls;
+	struct pc_dp_config dp;
+	struct pc_cmd_ctx ctx = {.dp = &dp, .tls = &tls, .txn = pc_tls_txn_new()};
+	char *body = NULL;
+	size_t len = 0;
+	FILE *m;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	pc_dp_config_defaults(&dp);
+	pc_tls_spec_defaults(&tls);
+	assert_int_equal(pc_config_read(path, &ctx, err, sizeof(err)), -1);
+	unlink(path);
+	assert_non_null(strstr(err, ":4: backend: weight 999 out of range"));
+	/* What the first three lines staged. */
+	assert_int_equal(pc_tls_txn_size(ctx.txn), 2);
+	m = open_memstream(&body, &len);
+	assert_non_null(m);
+	pc_tls_txn_show(ctx.txn, m);
+	fclose(m);
+	assert_non_null(strstr(body, "backend web server 198.18.1.10:8080\n"
+				     "backend web mode http\nbackend web balance leastconn\n"
+				     "backend web health none\nbackend web timeouts 5000 60000\n"));
+	assert_non_null(strstr(body, "host default backend web\n"));
+	free(body);
+	pc_tls_txn_free(ctx.txn);
+}
+
+/* The header tables and the header name rule. */
+static void test_backend_headers(void **state)
+{
+	(void)state;
+	assert_string_equal(pc_backend_header_default[PC_HDR_CLIENT_VERIFY], "X-SSL-Client-Verify");
+	assert_string_equal(pc_backend_header_default[PC_HDR_FORWARDED_PROTO], "X-Forwarded-Proto");
+	assert_string_equal(pc_backend_header_word[PC_HDR_CLIENT_CERT_CHAIN], "client-cert-chain");
+	for (int i = 0; i < PC_BACKEND_NB_HEADERS; i++) {
+		assert_non_null(pc_backend_header_default[i]);
+		assert_true(pc_backend_header_name_ok(pc_backend_header_default[i]));
+	}
+	assert_true(pc_backend_header_name_ok("X-Client_ID.v2"));
+	assert_false(pc_backend_header_name_ok(""));
+	assert_false(pc_backend_header_name_ok("X Client"));
+	assert_false(pc_backend_header_name_ok("X-Client:"));
+	assert_false(pc_backend_header_name_ok("content-length"));
+	assert_false(pc_backend_header_name_ok("HOST"));
+	assert_false(pc_backend_header_name_ok(
+		"X-0123456789012345678901234567890123456789012345678901234567890123"));
+}
+
 /* CLI sessions, line after line on one session (TLS not started: trust
  * objects stage, their commit is refused). */
 struct session_case {
@@ -275,6 +404,7 @@ struct session_case {
 
 static const struct session_case admin_session[] = {
 	{"help", 1, "show hosts [PATTERN] [json]"},
+	{"help", 1, "show backend NAME [json]"},
 	{"show info", 1, "generation: 0"},
 	{"show info json", 1, "\"hosts\":0"},
 	{"show info extra", 0, "too many arguments"},
@@ -315,6 +445,38 @@ static const struct session_case admin_session[] = {
 	{"show staged", 1, "ca-set shared revoke a"},
 	{"abort", 1, NULL},
 	{"show staged", 1, NULL},
+	{"begin", 1, NULL},
+	{"backend web server 198.18.1.10:8080", 1, NULL},
+	{"backend web server 198.18.1.11:8080 weight 3", 1, NULL},
+	{"backend web server 198.18.1.10:8080 weight 2", 1, NULL},
+	{"backend web health http /healthz", 1, NULL},
+	{"backend web header client-identity X-Peer", 1, NULL},
+	{"backend web header forwarded-for off", 1, NULL},
+	{"backend web header client-verify x-ssl-client-verify", 1, NULL},
+	{"backend web tls sni origin.test", 1, NULL},
+	{"host a.example.com backend web", 1, NULL},
+	{"show staged", 1, "backend web server 198.18.1.10:8080 weight 2\n"
+			   "backend web server 198.18.1.11:8080 weight 3\n"
+			   "backend web mode http\nbackend web balance roundrobin\n"
+			   "backend web health http /healthz interval 2000\n"
+			   "backend web timeouts 5000 60000\n"
+			   "backend web header client-identity X-Peer\n"
+			   "backend web header forwarded-for off\n"
+			   "backend web tls sni origin.test\n"},
+	{"show staged", 1, "host a.example.com backend web\n"},
+	{"backend web server 198.18.1.10:8080 off", 1, NULL},
+	{"backend web tls off", 1, NULL},
+	{"backend web send-proxy-v2 cert", 1, NULL},
+	{"show staged", 1, "backend web server 198.18.1.11:8080 weight 3\nbackend web mode http\n"},
+	{"show staged", 1, "backend web send-proxy-v2 cert\nbackend web health"},
+	{"del backend web", 1, NULL},
+	{"show staged", 1, "host a.example.com backend web\n"},
+	{"backend web server 198.18.1.12:80", 1, NULL},
+	{"show staged", 1, "backend web server 198.18.1.12:80\nbackend web mode http\n"},
+	{"commit", 0, "TLS is not running"},
+	{"show backends", 1, NULL},
+	{"show backends json", 1, "{\"backends\":[]}"},
+	{"show backend web", 0, "no backend web"},
 	{"begin", 1, NULL},
 	{"host b.example.com eku sideways", 0, "expected client, server or any"},
 	{"host b.example.com eku any", 1, NULL},
@@ -381,6 +543,8 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_backend_file),
+		cmocka_unit_test(test_backend_headers),
 		cmocka_unit_test(test_sessions),
 	};
 
