@@ -39,6 +39,9 @@ long pc_tls_client_read(struct pc_tls_client *t, void *buf, size_t len, bool *er
  * after the client's handshake; "record error"). NULL when nothing
  * failed. */
 const char *pc_tls_client_error(const struct pc_tls_client *t);
+/* At most how many bytes a read would return now: the decrypted bytes
+ * waiting and the records TCP holds (0 once the server ended). */
+size_t pc_tls_client_readable(const struct pc_tls_client *t);
 /* Whether decrypted bytes or records wait: a read returns their
  * plaintext, or 0 having taken every byte TCP held (a record not whole
  * yet: more comes with the next TCP event). */

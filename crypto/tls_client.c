@@ -467,6 +467,16 @@ bool pc_tls_client_pending(const struct pc_tls_client *t)
 	       (wolfSSL_pending(t->ssl) > 0 || pc_tcp_readable(t->tcp) > 0);
 }
 
+size_t pc_tls_client_readable(const struct pc_tls_client *t)
+{
+	int pending;
+
+	if (t->state != CL_OPEN || t->eof)
+		return 0;
+	pending = wolfSSL_pending(t->ssl);
+	return (pending > 0 ? (size_t)pending : 0) + pc_tcp_readable(t->tcp);
+}
+
 /* The plaintext of the next record TCP's send space can take whole, with
  * len bytes to write: 0 when none is worth making now. */
 static size_t next_record(size_t space, uint16_t overhead, size_t len)
