@@ -16,6 +16,8 @@ PKI made with openssl in the module's directory: the origin's CA and
 server certificate (SAN origin.test and 198.18.0.3), another CA, the
 edge's CA and client certificate (what nginx trusts), and portcullis's
 own server certificate from scripts/pki_cases.py."""
+import hashlib
+import os
 import subprocess
 import time
 
@@ -26,6 +28,8 @@ from test_cli import ok
 
 ORIGIN = "198.18.0.3"
 ORIGIN_PORT = 8443
+STRICT_PORT = 8444
+BIG = 4 << 20
 
 CONFIG = """
 ip address 198.18.0.1/24
@@ -51,7 +55,11 @@ backend byip tls ca {o}/origin-ca.crt cert {o}/edge.crt {o}/edge.key verify-name
 backend noverify server {origin}:{port}
 backend noverify mode tcp
 backend noverify tls cert {o}/edge.crt {o}/edge.key sni origin.test
+backend strict server {origin}:{strict}
+backend strict mode tcp
+backend strict tls ca {o}/origin-ca.crt sni origin.test
 host pull.tenant-a.test backend pull
+host strict.tenant-a.test backend strict
 host nocert.tenant-a.test backend nocert
 host wrongca.tenant-a.test backend wrongca
 host wrongname.tenant-a.test backend wrongname
@@ -110,6 +118,9 @@ http {{
 			default_type text/plain;
 			return 200 "verify=$ssl_client_verify dn=$ssl_client_s_dn sni=$ssl_server_name conn=$connection\\n";
 		}}
+		location /big {{
+			root {d}/www;
+		}}
 	}}
 }}
 """
@@ -120,6 +131,8 @@ def origin(netlab, tmp_path_factory):
     """nginx as the origin, in the backend namespace; stopped by PID."""
     d = tmp_path_factory.mktemp("origin")
     subprocess.run(["bash", "-c", PKI_SCRIPT], cwd=d, check=True, capture_output=True)
+    (d / "www").mkdir()
+    (d / "www" / "big").write_bytes(os.urandom(BIG))
     conf = d / "nginx.conf"
     conf.write_text(NGINX_CONF.format(d=d, origin=ORIGIN, port=ORIGIN_PORT))
     log = open(d / "nginx.out", "w")
@@ -147,11 +160,47 @@ def origin(netlab, tmp_path_factory):
         log.close()
 
 
+# A TLS 1.3 origin that requires a client certificate and refuses the
+# connection without one (Python's ssl: an alert after the client's side
+# of the handshake, unlike nginx, which answers 400).
+STRICT_SERVER = """
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain(sys.argv[1] + "/origin.crt", sys.argv[1] + "/origin.key")
+ctx.load_verify_locations(sys.argv[1] + "/edge-ca.crt")
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv = socket.create_server((sys.argv[2], int(sys.argv[3])))
+print("listening", flush=True)
+while True:
+    conn, _ = srv.accept()
+    try:
+        with ctx.wrap_socket(conn, server_side=True) as s:
+            s.sendall(b"never\\n")
+    except (ssl.SSLError, OSError):
+        pass
+"""
+
+
 @pytest.fixture(scope="module")
-def pc(origin, pki, tmp_path_factory):
+def strict(origin):
+    proc = subprocess.Popen(["ip", "netns", "exec", NS_BACKEND, "/usr/bin/python3", "-c",
+                             STRICT_SERVER, str(origin), ORIGIN, str(STRICT_PORT)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout.readline().strip() == "listening"
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pc(origin, strict, pki, tmp_path_factory):
     d = tmp_path_factory.mktemp("origin-tls")
     p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, o=origin, d=d, origin=ORIGIN,
-                                              port=ORIGIN_PORT))
+                                              port=ORIGIN_PORT, strict=STRICT_PORT))
     p.sock = str(d / "pc.sock")
     yield from running(p)
 
@@ -197,6 +246,28 @@ def test_origin_requires_client_cert(pc, pki):
     assert (rc, code) == (0, 400), body
     after = pc.wait_counters(lambda c: delta(before, c, "tls_origin_verified") >= 1)
     assert delta(before, after, "tls_origin_verified") == 1
+
+
+def test_large_download(pc, pki, origin):
+    """4 MiB through both TLS connections, with back-pressure both ways."""
+    r = in_ns(NS_CLIENT, ["bash", "-c",
+                          f"curl -s --max-time 60 --cacert {pki}/server-ca.crt "
+                          f"--resolve pull.tenant-a.test:443:{ADDR} "
+                          "https://pull.tenant-a.test/big | sha256sum"], timeout=90)
+    want = hashlib.sha256((origin / "www" / "big").read_bytes()).hexdigest()
+    assert r.stdout.split()[0] == want, r.stdout + r.stderr
+
+
+def test_origin_refuses_after_handshake(pc, pki):
+    """A TLS 1.3 origin refuses a backend without a client certificate by
+    an alert after the client's side of the handshake: read as the
+    alert it is, the connection to the client ends, counted."""
+    before = pc.counters()
+    rc, code, body = get(pki, "strict.tenant-a.test")
+    assert rc != 0 and code == 0 and "never" not in body, (rc, code, body)
+    after = pc.wait_counters(lambda c: delta(before, c, "l7_up_tls_failed") >= 1)
+    assert delta(before, after, "tls_origin_alert_received") == 1
+    assert delta(before, after, "l7_up_tls_failed") == 1
 
 
 @pytest.mark.parametrize("host,counter,reason", [
