@@ -465,10 +465,10 @@ static const struct up_transport up_plain = {
  * records TCP holds): a read may return 0 having taken a record not
  * whole yet. The server's close_notify ends its data as its FIN does
  * (servers send their FIN with it). A record that fails after the
- * handshake (a bad record, the server's alert: a TLS 1.3 origin refuses
- * a client certificate there) cannot be told from inside its user's read:
- * the connection is reset at the next tick and its user told
- * PC_UP_TLS_FAILED, a passive failure of its server. */
+ * handshake, read or written (a bad record, the server's alert: a TLS 1.3
+ * origin refuses a client certificate there), cannot be told from inside
+ * its user's call: the connection is reset at the next tick and its user
+ * told PC_UP_TLS_FAILED, a passive failure of its server. */
 
 static int tls_progress(struct pc_up *u)
 {
@@ -483,6 +483,15 @@ static int tls_start(struct pc_up *u)
 	return u->tr_ctx != NULL ? tls_progress(u) : -1;
 }
 
+/* After a read or write: a failed client resets at the next tick. */
+static void tls_check(struct pc_up *u)
+{
+	if (!u->tls_broken && pc_tls_client_error(u->tr_ctx) != NULL) {
+		u->tls_broken = true;
+		pc_tcp_set_deadline(u->c, 1);
+	}
+}
+
 static size_t tls_read(struct pc_up *u, void *buf, size_t len)
 {
 	bool err;
@@ -490,10 +499,7 @@ static size_t tls_read(struct pc_up *u, void *buf, size_t len)
 
 	if (n > 0)
 		return (size_t)n;
-	if (err && !u->tls_broken) {
-		u->tls_broken = true;
-		pc_tcp_set_deadline(u->c, 1);
-	}
+	tls_check(u);
 	return 0;
 }
 
@@ -504,7 +510,11 @@ static size_t tls_readable(const struct pc_up *u)
 
 static size_t tls_write(struct pc_up *u, const void *buf, size_t len)
 {
-	return pc_tls_client_write(u->tr_ctx, buf, len);
+	size_t n = pc_tls_client_write(u->tr_ctx, buf, len);
+
+	if (n < len)
+		tls_check(u);
+	return n;
 }
 
 static size_t tls_write_space(const struct pc_up *u)
