@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct pc_backend;
 struct pc_lcore;
@@ -113,6 +114,12 @@ struct pc_up_server_stats {
  * is backend_id; all zero when no worker knows it. */
 void pc_up_server_stats(uint32_t backend_id, uint32_t addr, uint16_t port,
 			struct pc_up_server_stats *out);
+
+/* `show backends`: server i of b's state at run time, as the hook of
+ * pc_tls_set_backend_state() writes it (" state=up|down|partly-down|unused
+ * workers_down=D/W active= idle= connects= failures= checks=
+ * check_failures=", or the same as JSON members). Main lcore. */
+void pc_up_show_server(FILE *out, const struct pc_backend *b, unsigned int i, bool json);
 
 /* Forget the calling worker's state and free its memory: its connections
  * are gone (the worker stopped, or a test rebuilds its context). */

@@ -1341,3 +1341,32 @@ void pc_up_server_stats(uint32_t backend_id, uint32_t addr, uint16_t port,
 		}
 	}
 }
+
+void pc_up_show_server(FILE *out, const struct pc_backend *b, unsigned int i, bool json)
+{
+	const struct pc_backend_server *srv = &b->spec.servers[i];
+	struct pc_up_server_stats st;
+	const char *state;
+
+	pc_up_server_stats(b->id, srv->addr, srv->port, &st);
+	/* Each worker has its own view: "down" when every worker that used
+	 * the server holds it down, "partly-down" when some do. */
+	state = st.workers == 0		       ? "unused"
+		: st.workers_down == 0	       ? "up"
+		: st.workers_down == st.workers ? "down"
+						: "partly-down";
+	if (json)
+		fprintf(out,
+			",\"state\":\"%s\",\"workers\":%u,\"workers_down\":%u,\"active\":%" PRIu64
+			",\"idle\":%" PRIu64 ",\"connects\":%" PRIu64 ",\"failures\":%" PRIu64
+			",\"checks\":%" PRIu64 ",\"check_failures\":%" PRIu64,
+			state, st.workers, st.workers_down, st.active, st.idle, st.connects,
+			st.failures, st.checks, st.check_failures);
+	else
+		fprintf(out,
+			" state=%s workers_down=%u/%u active=%" PRIu64 " idle=%" PRIu64
+			" connects=%" PRIu64 " failures=%" PRIu64 " checks=%" PRIu64
+			" check_failures=%" PRIu64,
+			state, st.workers_down, st.workers, st.active, st.idle, st.connects,
+			st.failures, st.checks, st.check_failures);
+}

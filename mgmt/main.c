@@ -31,6 +31,7 @@
 #include "pc_crypto.h"
 #include "pc_dataplane.h"
 #include "pc_mgmt.h"
+#include "pc_upstream.h"
 #include "pc_verify.h"
 
 static volatile sig_atomic_t pc_sig_stop;
@@ -119,6 +120,7 @@ static int start_tls(const struct pc_cmd_ctx *ctx)
 	}
 	if (pc_tls_init(ctx->tls, ctx->dp->tcp.set.max_conns) != 0)
 		return -ENOMEM;
+	pc_tls_set_backend_state(pc_up_show_server);
 	if (pc_tls_commit(ctx->tls, err, sizeof(err)) != 0 ||
 	    pc_tls_txn_commit(ctx->txn, err, sizeof(err)) != 0) {
 		fprintf(stderr, "portcullis: TLS configuration: %s\n", err);

@@ -34,6 +34,25 @@
 #         on its client-verifying host.
 #   tls-bulk  Gbit/s of 1 MiB downloads (16 KiB TLS records) on kept-alive
 #         connections, 1 and 4 connections.
+#   proxy  mutual-TLS clients (pc_load) -> the server under test -> an HTTP
+#         backend (nginx, plain HTTP on 198.18.0.3:8080 in the backend
+#         namespace, pinned to core 0 with the client: `return 200` for /,
+#         a file for /bytes/1048576). The server under test verifies the
+#         client (as the TLS scenarios) and forwards with the identity
+#         headers over kept-alive backend connections: portcullis
+#         (`backend be server 198.18.0.3:8080`, `host default backend be`),
+#         nginx (proxy_pass, upstream keepalive, ssl_verify_client on) and
+#         HAProxy (verify required, http-reuse). Points: proxy-keepalive
+#         (GET / on kept-alive client connections, 16 connections),
+#         proxy-newconn (a new connection, full handshake and one GET each,
+#         16 connections), proxy-bulk (1 MiB bodies on kept-alive
+#         connections, 4 connections): requests/s (Gbit/s for bulk) and
+#         server CPU per request (per GiB). nginx and HAProxy run in the
+#         backend namespace and reach the backend over its loopback;
+#         portcullis goes through the lab's veth path (its driver cycles).
+#         scripts/bench_report_proxy.py prints the tables and the ratios
+#         (the goal: portcullis at least 3x less CPU per proxied request
+#         than nginx).
 #   hosts-scale  portcullis alone, with 1,000, 10,000 and 100,000 tenant
 #         hostnames from a config file, each with its own root CA
 #         (scripts/pki_scale.py, cached in build/bench-pki): time from
@@ -119,7 +138,7 @@ SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
 PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
-SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-cached tls-resumed tls-bulk hosts-scale trust-update
+SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-cached tls-resumed tls-bulk proxy hosts-scale trust-update
 	trex-cps trex-bulk trex-synflood)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
@@ -433,6 +452,10 @@ TLS_BULK_CONNS=(1 4)       # tls-bulk: one connection and several
 TLS_BULK_BYTES=1048576     # tls-bulk body (see haproxy above)
 TLS_LOAD_ARGS=()
 PKI=
+# Where tls_point and tls_fail write: the proxy scenario has its own file
+# and report (scripts/bench_report_proxy.py).
+TLS_RECORDS=
+TLS_TAG=
 
 # tls_setup: the PKI, the files the servers serve, the crypto limit; once.
 tls_setup() {
@@ -532,7 +555,8 @@ tls_start() {
 	local server=$1 scenario=$2 logf="$TMP/$1.log" i
 	SRV_FAIL=
 	if [ "$server" = portcullis ]; then
-		portcullis_tls_conf "$scenario" >"$TMP/tls.conf"
+		if [ "$scenario" = proxy ]; then proxy_portcullis_conf; else portcullis_tls_conf "$scenario"; fi \
+			>"$TMP/tls.conf"
 		if ! start_portcullis "$PC_PMD_DEFAULT" "$TMP/tls.conf" "$scenario"; then
 			SRV_FAIL="did not start: $(grep -v '^EAL' "$TMP/portcullis-$scenario.log" | grep . | tail -n 1)"
 			return 1
@@ -547,12 +571,13 @@ tls_start() {
 	fi
 	case $server in
 	nginx)
-		nginx_conf >"$TMP/nginx.conf"
+		if [ "$scenario" = proxy ]; then proxy_nginx_conf; else nginx_conf; fi >"$TMP/nginx.conf"
 		ip netns exec "$NS_BE" taskset -c 1 nginx -e "$TMP/nginx-error.log" \
 			-c "$TMP/nginx.conf" >"$logf" 2>&1 &
 		;;
 	haproxy)
-		haproxy_conf "$scenario" >"$TMP/haproxy.conf"
+		if [ "$scenario" = proxy ]; then proxy_haproxy_conf; else haproxy_conf "$scenario"; fi \
+			>"$TMP/haproxy.conf"
 		ip netns exec "$NS_BE" taskset -c 1 haproxy -db -f "$TMP/haproxy.conf" >"$logf" 2>&1 &
 		;;
 	esac
@@ -605,32 +630,35 @@ pc_driver_cycles() {
 }
 
 # tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
-# running server, one record in $TMP/tls.jsonl. Returns non-zero if the
+# running server, one record in $TLS_RECORDS. The portcullis it measures is
+# the one tls_start started for SCENARIO, or for $TLS_TAG when set (the
+# proxy scenario's points have names of their own). Returns non-zero if the
 # server died or not a single attempt succeeded (the server's remaining
 # points are skipped).
 tls_point() {
 	local scenario=$1 server=$2 conns=$3 run=$4 before after cpu=null err=null drv=
+	local tag=${TLS_TAG:-$1}
 	shift 4
 	log "$scenario: $server, $conns connection(s), run $run"
-	before=$(tls_cpu_mark "$server" "$scenario")
-	[ "$server" != portcullis ] || drv=$(pc_driver_cycles "$scenario")
+	before=$(tls_cpu_mark "$server" "$tag")
+	[ "$server" != portcullis ] || drv=$(pc_driver_cycles "$tag")
 	load_run "$TLS_CLIENT" "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
 		--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}" "$@"
-	after=$(tls_cpu_mark "$server" "$scenario")
+	after=$(tls_cpu_mark "$server" "$tag")
 	if [ -n "$before" ] && [ -n "$after" ]; then
 		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
 		# portcullis: the driver's part of those busy cycles too.
-		[ -z "$drv" ] || cpu="${cpu%\}}, \"driver_before\": $drv, \"driver_after\": $(pc_driver_cycles "$scenario")}"
+		[ -z "$drv" ] || cpu="${cpu%\}}, \"driver_before\": $drv, \"driver_after\": $(pc_driver_cycles "$tag")}"
 	fi
 	if ! kill -0 "$SRV_PID" 2>/dev/null; then
 		err="$server exited during the run or its counter dump"
-		[ "$server" != portcullis ] || err+=" (its output: bench-results/portcullis-$scenario.log)"
+		[ "$server" != portcullis ] || err+=" (its output: bench-results/portcullis-$tag.log)"
 	elif [ "$LOAD_JSON" = null ]; then
 		err="pc_load failed: $(grep . "$TMP/load.err" | tail -n 1)"
 	fi
 	[ "$err" = null ] || err=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$err")
 	printf '{"scenario": "%s", "server": "%s", "conns": %s, "run": %s, "load": %s, "cpu": %s, "error": %s}\n' \
-		"$scenario" "$server" "$conns" "$run" "$LOAD_JSON" "$cpu" "$err" >>"$TMP/tls.jsonl"
+		"$scenario" "$server" "$conns" "$run" "$LOAD_JSON" "$cpu" "$err" >>"$TLS_RECORDS"
 	kill -0 "$SRV_PID" 2>/dev/null && [ "$LOAD_JSON" != null ] &&
 		python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["connections"]["ok"] and (d["requests"]["ok"] or d["config"]["mode"] == "handshake") else 1)' "$LOAD_JSON"
 }
@@ -639,7 +667,7 @@ tls_fail() {
 	local err
 	err=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$3")
 	printf '{"scenario": "%s", "server": "%s", "conns": null, "run": 0, "load": null, "cpu": null, "error": %s}\n' \
-		"$1" "$2" "$err" >>"$TMP/tls.jsonl"
+		"$1" "$2" "$err" >>"$TLS_RECORDS"
 }
 
 # tls_refuses_anonymous: the running server must not answer a client that
@@ -729,6 +757,190 @@ scenario_tls-full() { tls_scenario tls-full tls_full_points; }
 scenario_tls-cached() { tls_scenario tls-cached tls_cached_points; }
 scenario_tls-resumed() { tls_scenario tls-resumed tls_resumed_points; }
 scenario_tls-bulk() { tls_scenario tls-bulk tls_bulk_points; }
+
+# --- proxy scenario -------------------------------------------------------------
+# The backend every proxy forwards to: nginx, plain HTTP, in the backend
+# namespace on core 0 (with the client: core 1 is the proxy's alone).
+PROXY_BACKEND_PORT=8080
+PROXY_KEEPALIVE_CONNS=16
+PROXY_NEWCONN_CONNS=16
+PROXY_BULK_CONNS=4
+
+proxy_backend_conf() {
+	cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+user root;
+pid $TMP/backend-nginx.pid;
+error_log $TMP/backend-nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	default_type application/octet-stream;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	server {
+		listen $KERNEL_ADDR:$PROXY_BACKEND_PORT backlog=4096;
+		root $TMP/www;
+		location = / { return 200 "ok\n"; }
+		location /bytes/ { }
+	}
+}
+EOF
+}
+
+# The identity headers every proxy sets (the same work for each): verify
+# result, subject, serial, fingerprint (nginx's and HAProxy's are SHA-1:
+# what they have), client address and scheme.
+proxy_nginx_conf() {
+	cat <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+user root;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	ssl_protocols TLSv1.3;
+	ssl_certificate $PKI/server.crt;
+	ssl_certificate_key $PKI/server.key;
+	ssl_client_certificate $PKI/ca.crt;
+	ssl_verify_client on;
+	ssl_session_tickets on;
+	upstream backend {
+		server $KERNEL_ADDR:$PROXY_BACKEND_PORT;
+		keepalive 64;
+	}
+	server {
+		listen $KERNEL_ADDR:$TLS_PORT ssl;
+		location / {
+			proxy_pass http://backend;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header Host \$host;
+			proxy_set_header X-SSL-Client-Verify \$ssl_client_verify;
+			proxy_set_header X-SSL-Client-S-DN \$ssl_client_s_dn;
+			proxy_set_header X-SSL-Client-Serial \$ssl_client_serial;
+			proxy_set_header X-SSL-Client-Fingerprint \$ssl_client_fingerprint;
+			proxy_set_header X-Forwarded-For \$remote_addr;
+			proxy_set_header X-Forwarded-Proto https;
+		}
+	}
+}
+EOF
+}
+
+# tune.bufsize stays at its default: HAProxy streams a body larger than its
+# buffer (only `http-request return` needs it whole).
+proxy_haproxy_conf() {
+	cat <<EOF
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+	timeout http-keep-alive 60s
+frontend tls
+	bind $KERNEL_ADDR:$TLS_PORT ssl crt $PKI/server.pem ca-file $PKI/ca.crt verify required ssl-min-ver TLSv1.3
+	http-request set-header X-SSL-Client-Verify %[ssl_c_verify]
+	http-request set-header X-SSL-Client-S-DN %{+Q}[ssl_c_s_dn]
+	http-request set-header X-SSL-Client-Serial %[ssl_c_serial,hex]
+	http-request set-header X-SSL-Client-Fingerprint %[ssl_c_sha1,hex]
+	http-request set-header X-Forwarded-For %[src]
+	http-request set-header X-Forwarded-Proto https
+	default_backend backend
+backend backend
+	http-reuse always
+	server be $KERNEL_ADDR:$PROXY_BACKEND_PORT maxconn 1000
+EOF
+}
+
+proxy_portcullis_conf() {
+	cat "$TMP/bench.conf"
+	cat <<EOF
+tls listen $TLS_PORT http
+tls versions 1.3 1.3
+host default cert $PKI/server.crt $PKI/server.key
+host default verify required
+host default ca $PKI/ca.crt
+backend be server $KERNEL_ADDR:$PROXY_BACKEND_PORT
+host default backend be
+EOF
+}
+
+# proxy_backend_start: the backend nginx; sets BACKEND_PID, or returns
+# non-zero with the reason in SRV_FAIL.
+proxy_backend_start() {
+	local i
+	proxy_backend_conf >"$TMP/backend-nginx.conf"
+	ip netns exec "$NS_BE" taskset -c 0 nginx -e "$TMP/backend-nginx-error.log" \
+		-c "$TMP/backend-nginx.conf" >"$TMP/backend-nginx.log" 2>&1 &
+	BACKEND_PID=$!
+	STARTED+=("$BACKEND_PID")
+	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
+		if ip netns exec "$NS_BE" ss -Hltn "sport = :$PROXY_BACKEND_PORT" | grep -q .; then
+			return 0
+		fi
+		kill -0 "$BACKEND_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SRV_FAIL="the backend nginx did not start: $(cat "$TMP/backend-nginx.log" \
+		"$TMP/backend-nginx-error.log" 2>/dev/null | grep -E -m 1 'emerg|rror' || true)"
+	stop_pid "$BACKEND_PID"
+	forget_pid "$BACKEND_PID"
+	return 1
+}
+
+# proxy_points SCENARIO SERVER: the three points against the running
+# server (tls_scenario's POINTS).
+proxy_points() {
+	local run
+	for ((run = 1; run <= RUNS; run++)); do
+		tls_point proxy-keepalive "$2" "$PROXY_KEEPALIVE_CONNS" "$run" --mode keepalive || return
+	done
+	for ((run = 1; run <= RUNS; run++)); do
+		tls_point proxy-newconn "$2" "$PROXY_NEWCONN_CONNS" "$run" --mode request || return
+	done
+	for ((run = 1; run <= RUNS; run++)); do
+		tls_point proxy-bulk "$2" "$PROXY_BULK_CONNS" "$run" --mode download \
+			--bytes "$TLS_BULK_BYTES" --path "/bytes/$TLS_BULK_BYTES" || return
+	done
+}
+
+# Without its backend no server can be measured: each fails with the reason.
+scenario_proxy() {
+	local server why=
+	tls_setup
+	TLS_RECORDS=$TMP/proxy.jsonl
+	TLS_TAG=proxy
+	if ip netns exec "$NS_BE" ss -Hltn "sport = :$PROXY_BACKEND_PORT" | grep -q .; then
+		why="something already listens on port $PROXY_BACKEND_PORT in $NS_BE"
+	elif proxy_backend_start; then
+		tls_scenario proxy proxy_points
+		stop_pid "$BACKEND_PID"
+		forget_pid "$BACKEND_PID"
+	else
+		why=$SRV_FAIL
+	fi
+	if [ -n "$why" ]; then
+		log "proxy: $why"
+		for server in "${TLS_SERVERS[@]}"; do
+			tls_fail proxy "$server" "$why"
+		done
+	fi
+	TLS_RECORDS=$TMP/tls.jsonl
+	TLS_TAG=
+}
 
 # Trust at scale (hosts-scale, trust-update). The portcullis runs are
 # tagged scale-N; records go to $TMP/trust.jsonl.
@@ -1166,7 +1378,7 @@ main() {
 	[ -x "$TLS_CLIENT" ] || die "no $TLS_CLIENT: build first (ninja -C $BUILD)"
 	[ -x "$PC_KECHO" ] || die "no $PC_KECHO: build first (ninja -C $BUILD)"
 	[ -x "$PC_CRYPTO_LIMIT" ] || die "no $PC_CRYPTO_LIMIT: build first (ninja -C $BUILD)"
-	if [[ " ${wanted[*]} " == *" tls-"* ]]; then
+	if [[ " ${wanted[*]} " == *" tls-"* || " ${wanted[*]} " == *" proxy "* ]]; then
 		command -v nginx >/dev/null || log "no nginx: its TLS rows will fail (scripts/setup.sh installs it)"
 		command -v haproxy >/dev/null || log "no haproxy: its TLS rows will fail (scripts/setup.sh installs it)"
 	fi
@@ -1190,6 +1402,8 @@ main() {
 	: >"$TMP/results.jsonl"
 	: >"$TMP/tcp.jsonl"
 	: >"$TMP/tls.jsonl"
+	: >"$TMP/proxy.jsonl"
+	TLS_RECORDS=$TMP/tls.jsonl
 	: >"$TMP/trust.jsonl"
 	: >"$TMP/trex.jsonl"
 	mkdir -p "$RESULTS_DIR"
@@ -1209,6 +1423,10 @@ main() {
 	fi
 	if [ -s "$TMP/trex.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trex.py" report "$TMP/trex.jsonl" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
+	if [ -s "$TMP/proxy.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_report_proxy.py" "$TMP/proxy.jsonl" \
 			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/tls.jsonl" ]; then

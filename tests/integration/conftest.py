@@ -167,6 +167,20 @@ def parse_counters(text):
 
 
 @pytest.fixture
+def proxy(netlab, pki, tmp_path):
+    """The proxy tests' portcullis: start(config) (proxy_lab.proxy_starter)."""
+    from proxy_lab import proxy_starter
+    yield from proxy_starter(pki, tmp_path)
+
+
+@pytest.fixture
+def backends(netlab, tmp_path):
+    """The proxy tests' backend servers (proxy_lab.backend_factory)."""
+    from proxy_lab import backend_factory
+    yield from backend_factory(tmp_path)
+
+
+@pytest.fixture
 def start_portcullis(netlab, tmp_path):
     started = []
 
