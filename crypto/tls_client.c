@@ -100,8 +100,9 @@ struct pc_tls_client {
 	bool eof;              /* the server ended its side */
 	uint16_t rec_overhead; /* bytes a full record adds (cipher suite) */
 	enum pc_verify_reason vreason;
+	const char *vdetail;   /* which rule, for some reasons (static text) */
 	const char *why;
-	char why_buf[96];
+	char why_buf[160];
 };
 
 /* IO callbacks: as tls_conn.c's. wolfSSL reads exactly what it needs (a
@@ -244,6 +245,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		   : pc_verify_chain(t->b->origin_trust, &pol, der, len, n, time(NULL), &res);
 	t->checked = true;
 	t->vreason = r;
+	t->vdetail = n != 0 ? res.detail : NULL;
 	if (r == PC_VERIFY_OK)
 		return 1;
 	/* A name that does not match is the server's certificate being
@@ -328,8 +330,9 @@ static int handshake_failed(struct pc_tls_client *t, int err)
 		if (t->vreason == PC_VERIFY_IDENTITY)
 			return fail(t, ORIGIN_name_mismatch, "name mismatch");
 		cnt()->verify[t->vreason]++;
-		snprintf(t->why_buf, sizeof(t->why_buf), "certificate: %s",
-			 pc_verify_reason_name(t->vreason));
+		snprintf(t->why_buf, sizeof(t->why_buf), "certificate: %s%s%s%s",
+			 pc_verify_reason_name(t->vreason), t->vdetail != NULL ? " (" : "",
+			 t->vdetail != NULL ? t->vdetail : "", t->vdetail != NULL ? ")" : "");
 		return fail(t, ORIGIN_cert_refused, t->why_buf);
 	}
 	if (err == MEMORY_E)

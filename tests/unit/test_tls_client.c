@@ -7,12 +7,14 @@
  * certificates are made with openssl at start in a temporary directory
  * (removed at the end): two CAs, server certificates with SANs (DNS,
  * wildcard, IP), one with its name only as the subject CN, one for
- * clientAuth only, and the edge's client certificate.
+ * clientAuth only, one without an authorityKeyIdentifier, and the edge's
+ * client certificate.
  *
  * Checked: a verified handshake (SNI sent, the name matched by SAN
  * dNSName, wildcard or iPAddress) with bytes both ways in whole records,
  * close_notify both ways; the refusals (a wrong CA, a wrong name, a
- * name in the CN only, a serverAuth-less certificate), each with its
+ * name in the CN only, a serverAuth-less certificate, one without an
+ * authorityKeyIdentifier), each with its
  * reason for the caller, its alert to the server and its counter; a
  * backend without a CA connects to anyone (counted unverified); an
  * origin that requires a client certificate (nginx's ssl_verify_client
@@ -479,6 +481,8 @@ static void make_pki(void)
 		"'subjectAltName=DNS:origin.test,DNS:*.wild.test,IP:198.18.0.3'\n"
 		"ext srvcn serverAuth ''\n"
 		"ext srvcli clientAuth 'subjectAltName=DNS:origin.test'\n"
+		"ext srvnoaki serverAuth 'subjectAltName=DNS:origin.test'\n"
+		"echo authorityKeyIdentifier=none >> srvnoaki.ext\n"
 		"ext cli clientAuth 'subjectAltName=DNS:edge.test'\n"
 		"for c in ca other; do key $c.key\n"
 		"  openssl req -new -key $c.key -subj /CN=$c-ca -out $c.csr\n"
@@ -493,6 +497,7 @@ static void make_pki(void)
 		"sign srvcn origin.test ca srvcn\n"
 		"sign srvcli origin.test ca srvcli\n"
 		"sign srvother origin.test other srv\n"
+		"sign srvnoaki origin.test ca srvnoaki\n"
 		"sign cli edge.test ca cli\n"
 		"openssl x509 -in cli.crt -outform DER -out cli.der\n"
 		"openssl pkey -in cli.key -outform DER -out cli.key.der\n";
@@ -756,6 +761,10 @@ static void test_refused(void **state)
 	refused("srvother", trust_ca, "origin.test", "certificate: unknown-ca", "cert_refused", 48);
 	refused("srv", trust_other, "origin.test", "certificate: unknown-ca", "cert_refused", 48);
 	assert_int_equal(verify_count(PC_VERIFY_UNKNOWN_CA), unknown + 2);
+	/* RFC 5280 broken (no authorityKeyIdentifier): the rule is said. */
+	refused("srvnoaki", trust_ca, "origin.test",
+		"certificate: invalid-cert (no authorityKeyIdentifier keyIdentifier)", "cert_refused",
+		42);
 	/* A certificate for clients only. */
 	refused("srvcli", trust_ca, "origin.test", "certificate: eku", "cert_refused", 43);
 	assert_int_equal(verify_count(PC_VERIFY_EKU), eku + 1);
