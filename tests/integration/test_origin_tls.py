@@ -308,3 +308,10 @@ def test_metrics(pc):
                  'portcullis_tls_origin_connections_open '):
         assert line in text, line
     assert 'portcullis_tls_origin_outcomes_total{outcome="verified"} 0\n' not in text
+
+
+def test_no_client_left(pc):
+    """Every TLS client to the origins was freed once its connection
+    ended (the module's last test)."""
+    c = pc.wait_counters(lambda c: c["tls_origin_connections_active"] == 0)
+    assert c["tls_origin_connections_active"] == 0
