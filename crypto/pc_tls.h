@@ -280,6 +280,13 @@ enum pc_tls_expiry pc_tls_expiry_of(int64_t not_after, int64_t now);
 /* notAfter of cert NAME, INT64_MIN when there is none. */
 int64_t pc_tls_cert_not_after(const char *name);
 
+/* The host a name (a request's Host, port stripped; "" for none) picks,
+ * as an SNI would (exact name, "*." wildcard, then "default"): its name
+ * (lowercase, valid within the worker's loop pass) and whether it
+ * requests client certificates. false when it picks none. Read-side
+ * (a worker). */
+bool pc_tls_host_pick(const char *name, const char **picked, bool *verifies);
+
 /* Status (tls_show.c; main lcore). PATTERN: fnmatch(3) on host names, NULL
  * for all. json: one JSON document instead of text lines. */
 struct pc_tls_store_counts {

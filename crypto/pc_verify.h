@@ -177,6 +177,15 @@ int pc_cert_summary(const uint8_t *der, size_t len, char *subject, size_t subjec
 int pc_cert_algs(const uint8_t *der, size_t len, char *sig_alg, size_t sig_alg_len,
 		 char *key_alg, size_t key_alg_len);
 
+/* The subjectAltName entries of a certificate (DER) on one line, for the
+ * HTTP proxy's X-SSL-Client-SAN: "DNS:a.example,URI:spiffe://x/y,
+ * email:u@example.com,IP:198.18.0.1" (other kinds of name left out), in
+ * certificate order, '%', ',' and bytes outside printable ASCII
+ * percent-encoded ("%2C"). Its length ("" and 0 without names), or -1
+ * when the certificate does not parse or the line would not fit in cap
+ * bytes with its NUL. */
+int pc_cert_san_line(const uint8_t *der, size_t len, char *out, size_t cap);
+
 struct pc_verify_result {
 	enum pc_verify_reason reason;
 	int depth;             /* index in the chain of the certificate that failed (0 = leaf;

@@ -91,6 +91,7 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h, con
 	if (upstream != NULL)
 		snprintf(r.upstream, sizeof(r.upstream), "%s", upstream);
 	r.status = h->status;
+	r.upstream_status = h->upstream_status;
 	r.bytes_out = h->body_bytes;
 	pc_alog_push(&r);
 	t->logged = true;

@@ -95,6 +95,18 @@ struct tls_entry *tls_store_find_host(const char *sni)
 	return lookup(PC_TLS_HOST, "default");
 }
 
+bool pc_tls_host_pick(const char *name, const char **picked, bool *verifies)
+{
+	struct tls_entry *e = tls_store_find_host(name);
+	const struct pc_tls_host *h = e != NULL ? rcu_dereference(e->cur) : NULL;
+
+	if (h == NULL)
+		return false;
+	*picked = h->name;
+	*verifies = h->spec.verify != PC_TLS_VERIFY_NONE;
+	return true;
+}
+
 const struct pc_tls_cert *tls_store_host_cert(const struct pc_tls_host *h)
 {
 	struct tls_entry *e = h->cert;

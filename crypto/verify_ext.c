@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+
 #include "verify_int.h"
 
 /* GeneralName tags (RFC 5280 4.2.1.6). */
@@ -804,4 +806,86 @@ void pc_cert_ip_names(const struct pc_cert_ext *c, void (*fn)(void *arg, const u
 		if (d.tag == GN_IP && (d.len == 4 || d.len == 16))
 			fn(arg, d.val, d.len);
 	}
+}
+
+/* Append s[0, n) to out at *at, percent-encoding '%', ',' and every byte
+ * outside printable ASCII (a header value stays one value). */
+static bool san_put(char *out, size_t cap, size_t *at, const uint8_t *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		bool enc = s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '%' || s[i] == ',';
+
+		if (*at + (enc ? 3 : 1) >= cap)
+			return false;
+		if (enc) {
+			out[(*at)++] = '%';
+			out[(*at)++] = hex[s[i] >> 4];
+			out[(*at)++] = hex[s[i] & 15];
+		} else {
+			out[(*at)++] = (char)s[i];
+		}
+	}
+	out[*at] = '\0';
+	return true;
+}
+
+int pc_cert_san_line(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+	const uint8_t *p = der, *tbs;
+	struct pc_der cert, d;
+	struct pc_cert_ext e;
+	size_t at = 0;
+
+	if (cap == 0 || pc_der_expect(&p, der + len, DER_SEQUENCE, &cert) != 0)
+		return -1;
+	out[0] = '\0';
+	p = tbs = cert.val;
+	if (pc_der_expect(&p, cert.val + cert.len, DER_SEQUENCE, &d) != 0 ||
+	    pc_cert_scan(tbs, (size_t)(p - tbs), &e) != 0)
+		return -1;
+	p = e.san;
+	while (p != NULL && p < e.san + e.san_len) {
+		const char *type;
+		char ip[INET6_ADDRSTRLEN];
+		const uint8_t *v;
+		size_t n;
+
+		if (pc_der_next(&p, e.san + e.san_len, &d) != 0)
+			return -1;
+		v = d.val;
+		n = d.len;
+		switch (d.tag) {
+		case GN_DNS:
+			type = "DNS:";
+			break;
+		case GN_EMAIL:
+			type = "email:";
+			break;
+		case GN_URI:
+			type = "URI:";
+			break;
+		case GN_IP:
+			if ((n != 4 && n != 16) ||
+			    inet_ntop(n == 4 ? AF_INET : AF_INET6, v, ip, sizeof(ip)) == NULL)
+				continue;
+			type = "IP:";
+			v = (const uint8_t *)ip;
+			n = strlen(ip);
+			break;
+		default:
+			continue;
+		}
+		if (at > 0) {
+			if (at + 1 >= cap)
+				return -1;
+			out[at++] = ',';
+		}
+		if (!san_put(out, cap, &at, (const uint8_t *)type, strlen(type)) ||
+		    !san_put(out, cap, &at, v, n))
+			return -1;
+	}
+	out[at] = '\0';
+	return (int)at;
 }

@@ -124,6 +124,10 @@ int pc_alog_format(const struct pc_alog_rec *r, char *buf, size_t len)
 		at = put_kv(buf, len, at, "backend", r->backend);
 	if (r->upstream[0] != '\0')
 		at = put_kv(buf, len, at, "upstream", r->upstream);
+	if (r->upstream_status != 0) {
+		snprintf(tmp, sizeof(tmp), "%u", r->upstream_status);
+		at = put_kv(buf, len, at, "upstream_status", tmp);
+	}
 	if (r->error[0] != '\0')
 		at = put_kv(buf, len, at, "error", r->error);
 	return (int)at;
@@ -298,6 +302,10 @@ int pc_alog_format_json(const struct pc_alog_rec *r, char *buf, size_t len)
 		jw_member(&w, "backend", r->backend, NULL);
 	if (r->upstream[0] != '\0')
 		jw_member(&w, "upstream", r->upstream, NULL);
+	if (r->upstream_status != 0) {
+		snprintf(tmp, sizeof(tmp), "%u", r->upstream_status);
+		jw_member(&w, "upstream_status", NULL, tmp);
+	}
 	if (r->error[0] != '\0')
 		jw_member(&w, "error", r->error, NULL);
 	if (w.full) {

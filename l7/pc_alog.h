@@ -22,6 +22,7 @@ struct pc_alog_rec {
 	uint32_t client_addr;     /* network order */
 	uint16_t client_port;     /* host order */
 	uint16_t status;          /* HTTP status, 0 = none */
+	uint16_t upstream_status; /* the status the server answered (proxies), 0 = none */
 	uint16_t tls_version;     /* 0x0303, 0x0304, 0 = no handshake */
 	bool resumed;             /* the handshake resumed a session (a ticket) */
 	char verify[32];          /* nginx's $ssl_client_verify: NONE, SUCCESS, FAILED:<reason> */

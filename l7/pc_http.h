@@ -69,6 +69,7 @@ struct pc_http_log {
 	char method[8];              /* truncated */
 	char path[PC_HTTP_PATH_MAX]; /* the request target, truncated */
 	uint16_t status;
+	uint16_t upstream_status;    /* HTTP proxy: the server's status, 0 when none came */
 	uint64_t body_bytes;         /* response body bytes sent (0 for HEAD) */
 	uint64_t request_body_bytes; /* request body bytes read and discarded */
 };

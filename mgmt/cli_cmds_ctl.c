@@ -16,6 +16,7 @@
 
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_http_proxy.h"
 #include "pc_l7_stats.h"
 #include "metrics.h"
 #include "pc_mgmt.h"
@@ -390,6 +391,7 @@ static void fill_stats(FILE *out, unsigned int arg)
 	pc_tls_dump_counters(out);
 	pc_alog_dump_counters(out);
 	pc_l7_dump_counters(out);
+	pc_http_proxy_dump_counters(out);
 }
 
 static int cmd_show_staged(struct pc_cmd_ctx *ctx, int argc, char **argv)

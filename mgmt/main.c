@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_http_proxy.h"
 #include "pc_l7_stats.h"
 #include "pc_crypto.h"
 #include "pc_dataplane.h"
@@ -141,6 +142,7 @@ static void dump_counters(void)
 	pc_tls_dump_counters(stdout);
 	pc_alog_dump_counters(stdout);
 	pc_l7_dump_counters(stdout);
+	pc_http_proxy_dump_counters(stdout);
 	/* A reader of the output knows the dump is whole once it sees this. */
 	printf("counters end\n");
 	fflush(stdout);

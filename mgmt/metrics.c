@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "pc_alog.h"
 #include "pc_build.h"
+#include "pc_http_proxy.h"
 #include "pc_l7_stats.h"
 
 #define PFX "portcullis_"
@@ -260,7 +261,7 @@ static void render_alog(FILE *out)
 /* The L7 counters (l7/l7_stats.def), one family each. */
 static void render_l7(FILE *out)
 {
-	uint64_t sum[PC_L7_MAX_COUNTERS];
+	uint64_t sum[PC_L7_MAX_COUNTERS], hp[PC_HP_NB_STATS];
 	const char *name, *help;
 	char fam[128];
 
@@ -269,6 +270,12 @@ static void render_l7(FILE *out)
 		snprintf(fam, sizeof(fam), PFX "l7_%s_total", name);
 		family(out, fam, "counter", help);
 		sample_u64(out, fam, NULL, NULL, sum[i]);
+	}
+	pc_http_proxy_sums(hp);
+	for (unsigned int i = 0; (name = pc_http_proxy_stat_name(i, &help)) != NULL; i++) {
+		snprintf(fam, sizeof(fam), PFX "http_proxy_%s_total", name);
+		family(out, fam, "counter", help);
+		sample_u64(out, fam, NULL, NULL, hp[i]);
 	}
 }
 

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_client|tls_hello|ticket|cli|alog|metrics_http]
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_client|tls_hello|ticket|cli|alog|
+                  metrics_http|http_proxy]
     (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
+fuzz_http_proxy: a configuration byte, the request head's length (2 bytes),
+the request head, the response (head and body)
 fuzz_tls_input: a configuration byte, a schedule, the client's stream
 (raw, or in client mode the target's TLS client's parameters and plaintext)
 (the formats are described in the targets)."""
@@ -560,6 +563,33 @@ def alog_seeds():
     }
 
 
+def http_proxy_seeds():
+    """fuzz_http_proxy. Configuration bits 0-1 head pieces (1, 7, 64,
+    whole), 2 HEAD request, 3 renamed headers, 4-5 body pieces."""
+    def seed(cfg, req, resp):
+        return bytes([cfg]) + struct.pack(">H", len(req)) + req + resp
+
+    forged = (b"GET /a HTTP/1.1\r\n" + HOST + b"x-ssl-client-verify: SUCCESS\r\n"
+              b"X-Forwarded-For: 1.2.3.4\r\nClient-Cert: :AAAA:\r\nX-Verify: yes\r\n"
+              b"Connection: keep-alive, X-A, Content-Length\r\nX-A: 1\r\nTE: trailers\r\n\r\n")
+    chunked_req = (b"POST /u HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n")
+    chunked = b"5;x=y\r\nhello\r\n1a\r\n" + b"a" * 26 + b"\r\n0\r\nX-SSL-Client-Verify: x\r\n\r\n"
+    return {
+        "forged": seed(8 | 3, forged, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+        "chunked": seed(1 | 16, chunked_req, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                        b"Connection: close, X-B\r\nX-B: 1\r\n\r\n" + chunked),
+        "interim": seed(2, b"\r\nPUT / HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+                        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 No Content\r\n\r\n"),
+        "head": seed(4 | 32, b"HEAD / HTTP/1.1\r\n" + HOST + b"\r\n",
+                     b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
+        "close": seed(48, b"OPTIONS * HTTP/1.1\r\nHost: [::1]:443\r\n\r\n",
+                      b"HTTP/1.0 200 OK\r\nKeep-Alive: 5\r\n\r\nuntil close"),
+        "smuggle": seed(0, b"POST / HTTP/1.1\r\n" + HOST + b"Content-Length: 5\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n",
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx"),
+    }
+
+
 def metrics_http_seeds():
     """fuzz_metrics_http: what a client of the metrics endpoint sends."""
     return {
@@ -579,7 +609,7 @@ TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": h
            "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_client": tls_client_seeds,
            "tls_hello": tls_hello_seeds,
            "ticket": ticket_seeds, "cli": cli_seeds, "alog": alog_seeds,
-           "metrics_http": metrics_http_seeds}
+           "metrics_http": metrics_http_seeds, "http_proxy": http_proxy_seeds}
 
 
 def main(outdir, target="eth_input"):
