@@ -3,7 +3,8 @@
 end: curl in the client namespace -> portcullis -> nginx in the backend
 namespace with `ssl_verify_client on` (authenticated origin pull), in TCP
 mode (the bytes of the client's HTTP request and nginx's answer go
-through both TLS connections). The origin accepts portcullis's client
+through both TLS connections) and in HTTP mode (the origin connection
+kept alive and reused by the next client). The origin accepts portcullis's client
 certificate (its answer echoes the subject it verified and the SNI) and
 refuses a backend without one (nginx completes the handshake and answers
 400); the origin's certificate is verified against the backend's CA and
@@ -55,6 +56,10 @@ backend byip tls ca {o}/origin-ca.crt cert {o}/edge.crt {o}/edge.key verify-name
 backend noverify server {origin}:{port}
 backend noverify mode tcp
 backend noverify tls cert {o}/edge.crt {o}/edge.key sni origin.test
+backend pullhttp server {origin}:{port}
+backend pullhttp tls ca {o}/origin-ca.crt cert {o}/edge.crt {o}/edge.key sni origin.test
+backend pullhttp timeouts 5000 3000
+host pullhttp.tenant-a.test backend pullhttp
 backend strict server {origin}:{strict}
 backend strict mode tcp
 backend strict tls ca {o}/origin-ca.crt sni origin.test
@@ -231,6 +236,20 @@ def test_origin_pull(pc, pki):
     assert delta(before, after, "tls_origin_verify_ok") == 1
 
 
+def test_http_mode_reuses_the_origin_connection(pc, pki):
+    """HTTP mode: two clients one after the other, one origin connection
+    and one handshake with it (kept alive in the worker's pool)."""
+    before = pc.counters()
+    first, second = get(pki, "pullhttp.tenant-a.test"), get(pki, "pullhttp.tenant-a.test")
+    for rc, code, body in (first, second):
+        assert (rc, code) == (0, 200), body
+        assert body.startswith("verify=SUCCESS dn=CN=edge.origin.test sni=origin.test "), body
+    assert first[2].split("conn=")[1] == second[2].split("conn=")[1], (first, second)
+    after = pc.counters()
+    assert delta(before, after, "tls_origin_verified") == 1
+    assert delta(before, after, "l7_up_pool_hits") == 1
+
+
 def test_origin_by_address(pc, pki):
     """No SNI (an address is never one), the address as an IP SAN."""
     rc, code, body = get(pki, "byip.tenant-a.test")
@@ -312,6 +331,7 @@ def test_metrics(pc):
 
 def test_no_client_left(pc):
     """Every TLS client to the origins was freed once its connection
-    ended (the module's last test)."""
+    ended, the idle pooled one after its backend's idle timeout (the
+    module's last test)."""
     c = pc.wait_counters(lambda c: c["tls_origin_connections_active"] == 0)
     assert c["tls_origin_connections_active"] == 0
