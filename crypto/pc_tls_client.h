@@ -4,8 +4,10 @@
  * over one of our TCP connections, for l7/upstream.c. The client sends
  * the backend's SNI, presents its client certificate when it has one
  * (authenticated origin pull), and verifies the server's chain against
- * the backend's CA file with pc_verify_chain() and its name against
- * verify-name. Memory comes from the worker's wolfSSL arena.
+ * the backend's CA file with pc_verify_chain() (a server policy:
+ * serverAuth) and its name against verify-name (SAN dNSName or iPAddress
+ * only); a backend without a CA file is not verified (counted
+ * unverified). Memory comes from the worker's wolfSSL arena.
  *
  * The caller owns the TCP connection and its callbacks: after each TCP
  * event it calls pc_tls_client_handshake() until that returns 1, then
@@ -34,7 +36,8 @@ int pc_tls_client_handshake(struct pc_tls_client *t, const char **why);
 /* Decrypted bytes (0: none now). Returns -1 once the server ended its
  * side (close_notify, or FIN) or on a record error (then *err). */
 long pc_tls_client_read(struct pc_tls_client *t, void *buf, size_t len, bool *err);
-/* After a read's *err: why, until pc_tls_client_free() ("alert
+/* After a failure (a read's *err, a write that broke): why, until
+ * pc_tls_client_free() ("alert
  * certificate_required": TLS 1.3 origins refuse a client certificate
  * after the client's handshake; "record error"). NULL when nothing
  * failed. */
