@@ -753,10 +753,6 @@ struct pc_up *pc_up_open(struct pc_lcore *lc, const struct pc_backend *b, const 
 		PC_L7_COUNT(up_no_memory);
 		return NULL;
 	}
-	if (transport_for(be) == NULL) {
-		PC_L7_COUNT(up_tls_failed);
-		return NULL;
-	}
 	slot = pick(be);
 	if (slot < 0) {
 		PC_L7_COUNT(up_no_server);
@@ -806,10 +802,6 @@ struct pc_up *pc_up_get(struct pc_lcore *lc, const struct pc_backend *b, const s
 	}
 	/* No idle connection to the server picked: a new one to it (the
 	 * pick stands, so the balance sees one choice per request). */
-	if (transport_for(be) == NULL) {
-		PC_L7_COUNT(up_tls_failed);
-		return NULL;
-	}
 	struct pc_up *u = up_connect(be, (unsigned int)slot, transport_for(be), NULL, 0,
 				     be->connect_ms);
 
