@@ -398,6 +398,18 @@ struct pc_tls_cert_expiry {
 };
 void pc_tls_cert_expiry(struct pc_tls_cert_expiry *e, int64_t now);
 
+/* TLS to backends' servers (crypto/tls_client.c): the outcomes of
+ * crypto/tls_origin.def one by one (name and help, NULL past the last),
+ * and their sums over the workers with the server verifications by
+ * reason and the client connections open. Any thread. */
+const char *pc_tls_origin_name(unsigned int i, const char **help);
+struct pc_tls_origin_sums {
+	uint64_t outcome[PC_TLS_MAX_COUNTERS];
+	uint64_t verify[PC_VERIFY_NB_REASONS];
+	uint64_t active;
+};
+void pc_tls_origin_sums(struct pc_tls_origin_sums *s);
+
 /* TLS counters over all workers ("name value" lines, as the dataplane's),
  * verification outcomes by reason included. Any thread. */
 void pc_tls_dump_counters(FILE *out);

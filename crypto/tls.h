@@ -102,6 +102,8 @@ struct pc_tls_config {
 	const char *sigalgs;              /* what a CertificateRequest lists (wolfSSL names) */
 	WOLFSSL_CTX *ctx[RTE_MAX_LCORE];  /* per worker lcore: wolfSSL's context
 					   * lock is never contended */
+	WOLFSSL_CTX *client_ctx[RTE_MAX_LCORE]; /* the same, for TLS to backends
+						 * (tls_client.c) */
 	bool armed;                       /* the contexts hold a certificate */
 };
 
@@ -132,6 +134,11 @@ void pc_tls_set_io(WOLFSSL_CTX *ctx);
 size_t pc_tls_conn_size(void);
 /* The host a connection's ssl serves (struct pc_tls_host, tls_store.h). */
 const struct pc_tls_host *pc_tls_conn_host(WOLFSSL *ssl);
+
+/* tls_client.c: the IO callbacks of client contexts; the origin
+ * counters' lines in pc_tls_dump_counters(). */
+void pc_tls_client_set_io(WOLFSSL_CTX *ctx);
+void pc_tls_origin_dump(FILE *out);
 
 /* tls_ticket.c: contexts sealing and opening tickets. */
 int pc_tls_ticket_setup(WOLFSSL_CTX *ctx);

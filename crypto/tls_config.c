@@ -186,12 +186,48 @@ fail:
 	return NULL;
 }
 
+/* A worker's client context, for TLS to backends (tls_client.c): the
+ * same versions, cipher list, groups and signature algorithms as the
+ * servers; no CA (the verify callback checks servers), no session cache
+ * (connections to servers are kept alive and reused instead), one DRBG
+ * per worker. Certificates, SNI and verification are per connection. */
+static WOLFSSL_CTX *new_client_ctx(const struct pc_tls_spec *s, const struct pc_tls_config *cfg,
+				   char *err, size_t errlen)
+{
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+
+	if (ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (set_versions(ctx, s) != 0 ||
+	    wolfSSL_CTX_set_cipher_list(ctx, cfg->ciphers) != WOLFSSL_SUCCESS ||
+	    set_groups(ctx, s->groups) != 0 ||
+	    wolfSSL_CTX_set1_sigalgs_list(ctx, cfg->sigalgs) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "TLS client settings refused by wolfSSL");
+		goto fail;
+	}
+	wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+	if (wolfSSL_CTX_new_rng(ctx) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "random number generator: wolfSSL could not seed one");
+		goto fail;
+	}
+	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
+	pc_tls_client_set_io(ctx);
+	return ctx;
+fail:
+	wolfSSL_CTX_free(ctx);
+	return NULL;
+}
+
 static void free_config(struct pc_tls_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++)
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
 		wolfSSL_CTX_free(cfg->ctx[l]);
+		wolfSSL_CTX_free(cfg->client_ctx[l]);
+	}
 	rte_free(cfg);
 }
 
@@ -243,6 +279,9 @@ int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen)
 	RTE_LCORE_FOREACH(id) {
 		cfg->ctx[id] = new_ctx(s, cfg, err, errlen);
 		if (cfg->ctx[id] == NULL)
+			goto fail;
+		cfg->client_ctx[id] = new_client_ctx(s, cfg, err, errlen);
+		if (cfg->client_ctx[id] == NULL)
 			goto fail;
 	}
 	rcu_assign_pointer(pc_tls_active, cfg);

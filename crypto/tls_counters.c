@@ -142,6 +142,7 @@ void pc_tls_dump_counters(FILE *out)
 		fprintf(out, "tls_verify_%s %" PRIu64 "  # %s\n", name, sum.verify[i],
 			pc_verify_reason_help(i));
 	}
+	pc_tls_origin_dump(out);
 	fprintf(out, "tls_mem_reserved_bytes %" PRIu64 "\n", sum.mem_reserved);
 	fprintf(out, "tls_mem_in_use_bytes %" PRIu64 "\n", sum.mem_in_use);
 	fprintf(out, "tls_mem_alloc_failures %" PRIu64 "\n", sum.mem_failures);

@@ -66,6 +66,7 @@
 #include "dp.h"
 #include "pc_backend.h"
 #include "pc_l7_stats.h"
+#include "pc_tls_client.h"
 #include "pc_upstream.h"
 #include "upstream_int.h"
 
@@ -103,6 +104,7 @@ struct pc_up {
 	bool in_open;             /* inside TCP's on_open: abort is deferred */
 	bool abort_req;
 	bool timed_out;           /* our idle timer reset it */
+	bool tls_broken;          /* a TLS record failed: reset at the next tick */
 	bool is_check;
 	bool counted;             /* counts in its server's active */
 	bool private_conn;        /* opened with a prefix: never pooled */
@@ -456,12 +458,98 @@ static const struct up_transport up_plain = {
 	.shutdown = plain_shutdown,
 };
 
-/* The transport a backend's connections use; NULL when it has none
- * here. TLS to the servers (`backend NAME tls`) plugs in here as an
- * up_transport over crypto/pc_tls_client.h. */
+/* TLS over the TCP connection (`backend NAME tls`, crypto/tls_client.c),
+ * its client built from the version the connection was opened for; a
+ * handshake that fails is counted there, by reason, and here as
+ * up_tls_failed. readable() is an upper bound (decrypted bytes and the
+ * records TCP holds): a read may return 0 having taken a record not
+ * whole yet. The server's close_notify ends its data as its FIN does
+ * (servers send their FIN with it). A record that fails after the
+ * handshake, read or written (a bad record, the server's alert: a TLS 1.3
+ * origin refuses a client certificate there), cannot be told from inside
+ * its user's call: the connection is reset at the next tick and its user
+ * told PC_UP_TLS_FAILED, a passive failure of its server. */
+
+static int tls_progress(struct pc_up *u)
+{
+	const char *why;
+
+	return pc_tls_client_handshake(u->tr_ctx, &why);
+}
+
+static int tls_start(struct pc_up *u)
+{
+	u->tr_ctx = pc_tls_client_new(u->c, u->b);
+	return u->tr_ctx != NULL ? tls_progress(u) : -1;
+}
+
+/* After a read or write: a failed client resets at the next tick. */
+static void tls_check(struct pc_up *u)
+{
+	if (!u->tls_broken && pc_tls_client_error(u->tr_ctx) != NULL) {
+		u->tls_broken = true;
+		pc_tcp_set_deadline(u->c, 1);
+	}
+}
+
+static size_t tls_read(struct pc_up *u, void *buf, size_t len)
+{
+	bool err;
+	long n = pc_tls_client_read(u->tr_ctx, buf, len, &err);
+
+	if (n > 0)
+		return (size_t)n;
+	tls_check(u);
+	return 0;
+}
+
+static size_t tls_readable(const struct pc_up *u)
+{
+	return pc_tls_client_readable(u->tr_ctx);
+}
+
+static size_t tls_write(struct pc_up *u, const void *buf, size_t len)
+{
+	size_t n = pc_tls_client_write(u->tr_ctx, buf, len);
+
+	if (n < len)
+		tls_check(u);
+	return n;
+}
+
+static size_t tls_write_space(const struct pc_up *u)
+{
+	return pc_tls_client_write_space(u->tr_ctx);
+}
+
+/* close_notify, then FIN. */
+static void tls_shutdown(struct pc_up *u)
+{
+	pc_tls_client_shutdown(u->tr_ctx);
+	pc_tcp_shutdown(u->c);
+}
+
+static void tls_release(struct pc_up *u)
+{
+	pc_tls_client_free(u->tr_ctx);
+	u->tr_ctx = NULL;
+}
+
+static const struct up_transport up_tls = {
+	.start = tls_start,
+	.progress = tls_progress,
+	.read = tls_read,
+	.readable = tls_readable,
+	.write = tls_write,
+	.write_space = tls_write_space,
+	.shutdown = tls_shutdown,
+	.release = tls_release,
+};
+
+/* The transport a backend's connections use. */
 static const struct up_transport *transport_for(const struct up_backend *be)
 {
-	return be->tls ? NULL : &up_plain;
+	return be->tls ? &up_tls : &up_plain;
 }
 
 /* Backends. */
@@ -665,10 +753,6 @@ struct pc_up *pc_up_open(struct pc_lcore *lc, const struct pc_backend *b, const 
 		PC_L7_COUNT(up_no_memory);
 		return NULL;
 	}
-	if (transport_for(be) == NULL) {
-		PC_L7_COUNT(up_tls_failed);
-		return NULL;
-	}
 	slot = pick(be);
 	if (slot < 0) {
 		PC_L7_COUNT(up_no_server);
@@ -718,10 +802,6 @@ struct pc_up *pc_up_get(struct pc_lcore *lc, const struct pc_backend *b, const s
 	}
 	/* No idle connection to the server picked: a new one to it (the
 	 * pick stands, so the balance sees one choice per request). */
-	if (transport_for(be) == NULL) {
-		PC_L7_COUNT(up_tls_failed);
-		return NULL;
-	}
 	struct pc_up *u = up_connect(be, (unsigned int)slot, transport_for(be), NULL, 0,
 				     be->connect_ms);
 
@@ -1069,6 +1149,11 @@ static void up_tcp_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason 
 		u->be->srv[u->slot].check = NULL;
 		u->is_check = false;
 		tell = false;
+	} else if (u->tls_broken) {
+		PC_L7_COUNT(up_tls_failed);
+		stat_inc(&u->be->srv[u->slot].failures);
+		server_failed(u->be, &u->be->srv[u->slot]);
+		r = PC_UP_TLS_FAILED;
 	} else if (u->timed_out) {
 		PC_L7_COUNT(up_timeout);
 		r = PC_UP_TIMEOUT;

@@ -161,6 +161,29 @@ static int read_dataplane(struct dp_view *v)
 	return 0;
 }
 
+/* TLS to backends' servers (crypto/tls_client.c). */
+static void render_origin(FILE *out)
+{
+	struct pc_tls_origin_sums o;
+	const char *name, *help;
+
+	pc_tls_origin_sums(&o);
+	family(out, PFX "tls_origin_outcomes_total", "counter",
+	       "TLS to backends' servers: handshakes by outcome (verified, unverified: no "
+	       "`tls ca`; or why they failed), and failures after them (crypto/tls_origin.def)");
+	for (unsigned int i = 0; (name = pc_tls_origin_name(i, &help)) != NULL; i++)
+		sample_u64(out, PFX "tls_origin_outcomes_total", "outcome", name, o.outcome[i]);
+	family(out, PFX "tls_origin_verifications_total", "counter",
+	       "backend server certificate verifications, by outcome (ok, or the reason it "
+	       "failed: crypto/verify_reasons.def; a name mismatch is an outcome above)");
+	for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
+		if (i != PC_VERIFY_IDENTITY)
+			sample_u64(out, PFX "tls_origin_verifications_total", "reason",
+				   pc_verify_reason_name((enum pc_verify_reason)i), o.verify[i]);
+	single(out, PFX "tls_origin_connections_open", "gauge",
+	       "TLS connections to backends' servers", (double)o.active);
+}
+
 static void render_tls(FILE *out)
 {
 	struct pc_tls_sums t;
@@ -185,6 +208,8 @@ static void render_tls(FILE *out)
 	for (int i = 0; i < PC_VERIFY_NB_REASONS; i++)
 		sample_u64(out, PFX "tls_client_verifications_total", "reason",
 			   pc_verify_reason_name((enum pc_verify_reason)i), t.verify[i]);
+
+	render_origin(out);
 
 	/* Buckets are kept apart per worker and made cumulative here; the
 	 * count is their sum, so it always equals the +Inf bucket. */

@@ -81,7 +81,8 @@ done
 
 echo "== fuzz targets (${FUZZ_SECONDS}s each)"
 corpus=$ROOT/build/fuzz/corpus
-for target in eth_input tcp_input http verify tls_input tls_hello ticket cli alog metrics_http http_proxy; do
+for target in eth_input tcp_input http verify tls_input tls_client tls_hello ticket cli alog metrics_http \
+	http_proxy; do
 	"$PY" tests/fuzz/seeds.py "$corpus/$target-seeds" "$target"
 	mkdir -p "$corpus/$target"
 	if "build/fuzz/tests/fuzz/fuzz_$target" -max_total_time="$FUZZ_SECONDS" \

@@ -13,6 +13,7 @@
 #ifndef PC_TCP_H
 #define PC_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,10 @@ size_t pc_tcp_read(struct pc_tcb *c, void *buf, size_t len);
  * at with pc_tcp_peek_at()) out of the receive buffer. */
 size_t pc_tcp_skip(struct pc_tcb *c, size_t len);
 size_t pc_tcp_readable(const struct pc_tcb *c);
+/* Whether the peer's FIN came (in order): nothing comes after what is
+ * readable. For code that is not the connection's application and so
+ * does not see on_peer_fin (crypto/tls_client.c under l7/upstream.c). */
+bool pc_tcp_fin_received(const struct pc_tcb *c);
 /* Copy up to len bytes from the receive buffer without taking them,
  * starting off bytes into what is readable. */
 size_t pc_tcp_peek_at(const struct pc_tcb *c, size_t off, void *buf, size_t len);

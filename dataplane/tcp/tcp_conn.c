@@ -293,6 +293,11 @@ size_t pc_tcp_readable(const struct pc_tcb *c)
 	return c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0);
 }
 
+bool pc_tcp_fin_received(const struct pc_tcb *c)
+{
+	return c->fin_rcvd;
+}
+
 size_t pc_tcp_peek_at(const struct pc_tcb *c, size_t off, void *buf, size_t len)
 {
 	size_t readable = pc_tcp_readable(c);

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Write seed inputs for a fuzz target into a directory:
-    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_hello|ticket|cli|alog|metrics_http|
-                  http_proxy]
+    seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_client|tls_hello|ticket|cli|alog|
+                  metrics_http|http_proxy]
     (eth_input by default)
 fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
 fuzz_tcp_input: a configuration byte, then segment and timer records;
@@ -382,6 +382,98 @@ def tls_input_seeds():
     return seeds
 
 
+def tls_client_seeds():
+    """fuzz_tls_client: [config][records] (see the target), the server's
+    stream cut into segments (control byte 0x40 | (n - 1): n * 32 bytes,
+    0x00 | (n - 1): n bytes). Real server flights from Python's ssl module
+    (memory BIOs, answering a ClientHello of its own client: the target's
+    client sends another, so only their framing and certificates are
+    real): TLS 1.2 (Certificate in the clear, a self-signed leaf the CA
+    never signed) and TLS 1.3; alerts; a cut record."""
+    import ssl
+    import subprocess
+    import tempfile
+
+    def flight(version):
+        with tempfile.TemporaryDirectory() as tmp:
+            key, crt = Path(tmp) / "k.pem", Path(tmp) / "c.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                            "-subj", "/CN=origin.test", "-addext",
+                            "subjectAltName=DNS:origin.test,IP:198.18.0.3", "-days", "3650",
+                            "-out", str(crt)], check=True, capture_output=True)
+            srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            srv.load_cert_chain(str(crt), str(key))
+        srv.minimum_version = srv.maximum_version = version
+        cli = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        cli.check_hostname = False
+        cli.verify_mode = ssl.CERT_NONE
+        ci, co, si, so = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+        c = cli.wrap_bio(ci, co, server_hostname="origin.test")
+        s = srv.wrap_bio(si, so, server_side=True)
+        try:
+            c.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        si.write(co.read())
+        try:
+            s.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return so.read()
+
+    def only_asked(stream):
+        """The ServerHello (first in the first record) without the
+        extensions Python's client asked for and ours does not
+        (renegotiation_info, session_ticket...): wolfSSL refuses them."""
+        keep = {0x000b, 0x0017, 0x002b, 0x0033}
+        rec_len = struct.unpack(">H", stream[3:5])[0]
+        rec, rest = stream[5:5 + rec_len], stream[5 + rec_len:]
+        msg_len = struct.unpack(">I", b"\0" + rec[1:4])[0]
+        msg, after = rec[4:4 + msg_len], rec[4 + msg_len:]
+        sid_len = msg[34]
+        head = msg[:35 + sid_len + 3]
+        exts, pos, out = msg[len(head) + 2:], 0, b""
+        while pos + 4 <= len(exts):
+            etype, elen = struct.unpack(">HH", exts[pos:pos + 4])
+            if etype in keep:
+                out += exts[pos:pos + 4 + elen]
+            pos += 4 + elen
+        msg = head + struct.pack(">H", len(out)) + out
+        rec = bytes([2]) + struct.pack(">I", len(msg))[1:] + msg + after
+        return stream[:3] + struct.pack(">H", len(rec)) + rec + rest
+
+    def segments(stream, size=32 * 32):
+        out = b""
+        while stream:
+            piece, stream = stream[:size], stream[size:]
+            if len(piece) % 32 == 0:
+                out += bytes([0x40 | (len(piece) // 32 - 1)]) + piece
+            else:
+                for i in range(0, len(piece), 64):
+                    p = piece[i:i + 64]
+                    out += bytes([len(p) - 1]) + p
+        return out
+
+    def alert(desc):
+        return bytes([21, 3, 3, 0, 2, 2, desc])
+
+    f12 = only_asked(flight(ssl.TLSVersion.TLSv1_2))
+    f13 = only_asked(flight(ssl.TLSVersion.TLSv1_3))
+    return {
+        "tls12-verified": bytes([1]) + segments(f12),
+        "tls12-unverified": bytes([0]) + segments(f12),
+        "tls12-ip-cert": bytes([7]) + segments(f12),
+        "tls13-verified": bytes([1]) + segments(f13),
+        "tls13-unverified-rst": bytes([0x08]) + segments(f13),
+        "tls12-small-segments": bytes([1]) + segments(f12, 64),
+        "alert-handshake-failure": bytes([1]) + segments(alert(40)),
+        "alert-certificate-required": bytes([0x04]) + segments(alert(116)),
+        "cut-record": bytes([1]) + segments(f12[:100]) + b"\xd0",
+        "timers": bytes([0x10]) + b"\xcf\xcf" + segments(f13[:64]),
+    }
+
+
 def tls_hello_seeds():
     """fuzz_tls_hello: one handshake message. The ClientHellos of the
     tls_input seeds (Python's ssl, TLS 1.2 and 1.3, with and without SNI),
@@ -514,7 +606,8 @@ def metrics_http_seeds():
 
 
 TARGETS = {"eth_input": eth_input_seeds, "tcp_input": tcp_input_seeds, "http": http_seeds,
-           "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_hello": tls_hello_seeds,
+           "verify": verify_seeds, "tls_input": tls_input_seeds, "tls_client": tls_client_seeds,
+           "tls_hello": tls_hello_seeds,
            "ticket": ticket_seeds, "cli": cli_seeds, "alog": alog_seeds,
            "metrics_http": metrics_http_seeds, "http_proxy": http_proxy_seeds}
 

@@ -504,7 +504,18 @@ def _cert(cn, key, issuer, issuer_key, ca=False, sans=(), eku=None):
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
          .not_valid_before(now - datetime.timedelta(days=1))
          .not_valid_after(now + datetime.timedelta(days=30))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         # RFC 5280's key identifiers and key usage: portcullis verifies an
+         # origin's chain as strictly as a client's (OpenSSL's -x509_strict).
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                        critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             (issuer_key or key).public_key()), critical=False)
+         .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False,
+                                      key_encipherment=False, data_encipherment=False,
+                                      key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                                      encipher_only=False, decipher_only=False),
+                        critical=True))
     if sans:
         b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]),
                             critical=False)
