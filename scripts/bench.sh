@@ -35,21 +35,21 @@
 #   tls-bulk  Gbit/s of 1 MiB downloads (16 KiB TLS records) on kept-alive
 #         connections, 1 and 4 connections.
 #   proxy  mutual-TLS clients (pc_load) -> the server under test -> an HTTP
-#         backend (nginx, plain HTTP on 198.18.0.3:8080 in the backend
+#         backend (nginx, plain HTTP on 198.18.0.2:8080 in the client
 #         namespace, pinned to core 0 with the client: `return 200` for /,
 #         a file for /bytes/1048576). The server under test verifies the
 #         client (as the TLS scenarios) and forwards with the identity
 #         headers over kept-alive backend connections: portcullis
-#         (`backend be server 198.18.0.3:8080`, `host default backend be`),
+#         (`backend be server 198.18.0.2:8080`, `host default backend be`),
 #         nginx (proxy_pass, upstream keepalive, ssl_verify_client on) and
 #         HAProxy (verify required, http-reuse). Points: proxy-keepalive
 #         (GET / on kept-alive client connections, 16 connections),
 #         proxy-newconn (a new connection, full handshake and one GET each,
 #         16 connections), proxy-bulk (1 MiB bodies on kept-alive
 #         connections, 4 connections): requests/s (Gbit/s for bulk) and
-#         server CPU per request (per GiB). nginx and HAProxy run in the
-#         backend namespace and reach the backend over its loopback;
-#         portcullis goes through the lab's veth path (its driver cycles).
+#         server CPU per request (per GiB). Every proxy reaches the
+#         backend over the lab's veths and bridge, as its clients reach it
+#         (for portcullis that is in its driver cycles).
 #         scripts/bench_report_proxy.py prints the tables and the ratios
 #         (the goal: portcullis at least 3x less CPU per proxied request
 #         than nginx).
@@ -759,8 +759,12 @@ scenario_tls-resumed() { tls_scenario tls-resumed tls_resumed_points; }
 scenario_tls-bulk() { tls_scenario tls-bulk tls_bulk_points; }
 
 # --- proxy scenario -------------------------------------------------------------
-# The backend every proxy forwards to: nginx, plain HTTP, in the backend
-# namespace on core 0 (with the client: core 1 is the proxy's alone).
+# The backend every proxy forwards to: nginx, plain HTTP, in the client
+# namespace on core 0 (with the client: core 1 is the proxy's alone), so
+# that every proxy reaches it over the lab's veths and bridge, as it is
+# reached by its clients (nginx and HAProxy run in the backend namespace:
+# a backend there would be on their loopback).
+PROXY_BACKEND_ADDR=198.18.0.2
 PROXY_BACKEND_PORT=8080
 PROXY_KEEPALIVE_CONNS=16
 PROXY_NEWCONN_CONNS=16
@@ -782,7 +786,7 @@ http {
 	keepalive_requests 1000000;
 	keepalive_timeout 60s;
 	server {
-		listen $KERNEL_ADDR:$PROXY_BACKEND_PORT backlog=4096;
+		listen $PROXY_BACKEND_ADDR:$PROXY_BACKEND_PORT backlog=4096;
 		root $TMP/www;
 		location = / { return 200 "ok\n"; }
 		location /bytes/ { }
@@ -815,7 +819,7 @@ http {
 	ssl_verify_client on;
 	ssl_session_tickets on;
 	upstream backend {
-		server $KERNEL_ADDR:$PROXY_BACKEND_PORT;
+		server $PROXY_BACKEND_ADDR:$PROXY_BACKEND_PORT;
 		keepalive 64;
 	}
 	server {
@@ -861,7 +865,7 @@ frontend tls
 	default_backend backend
 backend backend
 	http-reuse always
-	server be $KERNEL_ADDR:$PROXY_BACKEND_PORT maxconn 1000
+	server be $PROXY_BACKEND_ADDR:$PROXY_BACKEND_PORT maxconn 1000
 EOF
 }
 
@@ -873,7 +877,7 @@ tls versions 1.3 1.3
 host default cert $PKI/server.crt $PKI/server.key
 host default verify required
 host default ca $PKI/ca.crt
-backend be server $KERNEL_ADDR:$PROXY_BACKEND_PORT
+backend be server $PROXY_BACKEND_ADDR:$PROXY_BACKEND_PORT
 host default backend be
 EOF
 }
@@ -883,12 +887,12 @@ EOF
 proxy_backend_start() {
 	local i
 	proxy_backend_conf >"$TMP/backend-nginx.conf"
-	ip netns exec "$NS_BE" taskset -c 0 nginx -e "$TMP/backend-nginx-error.log" \
+	ip netns exec "$NS_CL" taskset -c 0 nginx -e "$TMP/backend-nginx-error.log" \
 		-c "$TMP/backend-nginx.conf" >"$TMP/backend-nginx.log" 2>&1 &
 	BACKEND_PID=$!
 	STARTED+=("$BACKEND_PID")
 	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
-		if ip netns exec "$NS_BE" ss -Hltn "sport = :$PROXY_BACKEND_PORT" | grep -q .; then
+		if ip netns exec "$NS_CL" ss -Hltn "sport = :$PROXY_BACKEND_PORT" | grep -q .; then
 			return 0
 		fi
 		kill -0 "$BACKEND_PID" 2>/dev/null || break

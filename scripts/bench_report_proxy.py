@@ -162,8 +162,8 @@ def main(records_path, out_path, machine, when):
           "\nnginx/haproxy: core 1's busy time in /proc/stat (everything on that core). The"
           "\nbackend (nginx) and the client run on core 0. own / driver: portcullis' busy"
           "\ncycles outside / inside rte_eth_rx_burst and tx_burst (inside: AF_XDP's syscalls"
-          "\nand the kernel's veth path, both ways: client and backend). nginx and HAProxy"
-          "\nreach the backend over the backend namespace's loopback."
+          "\nand the kernel's veth path, both ways: client and backend). Every proxy reaches"
+          "\nthe backend (in the client namespace) over the lab's veths and bridge."
           "\nclient CPU: pc_load's user+system time per operation on core 0.")
     with open(out_path, "w") as f:
         json.dump(latest, f, indent=2)
