@@ -73,11 +73,13 @@ void tls_log_conn(struct pc_tls_conn *t, const char *event, const char *error)
 {
 	struct pc_alog_rec r;
 
+	t->logged = true;
+	if (!pc_alog_wanted())
+		return;
 	fill_record(t, &r, event);
 	if (error != NULL)
 		snprintf(r.error, sizeof(r.error), "%s", error);
 	pc_alog_push(&r);
-	t->logged = true;
 }
 
 void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h, const char *upstream)
@@ -85,6 +87,10 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h, con
 	struct pc_tls_conn *t = (struct pc_tls_conn *)conn;
 	struct pc_alog_rec r;
 
+	t->logged = true;
+	cnt()->http_requests++;
+	if (!pc_alog_wanted())
+		return;
 	fill_record(t, &r, "request");
 	snprintf(r.method, sizeof(r.method), "%s", h->method);
 	snprintf(r.path, sizeof(r.path), "%s", h->path);
@@ -94,6 +100,4 @@ void pc_l7_log_request(struct pc_l7_conn *conn, const struct pc_http_log *h, con
 	r.upstream_status = h->upstream_status;
 	r.bytes_out = h->body_bytes;
 	pc_alog_push(&r);
-	t->logged = true;
-	cnt()->http_requests++;
 }

@@ -477,6 +477,11 @@ void pc_alog_stop(void)
 	alog_out_close = false;
 }
 
+bool pc_alog_wanted(void)
+{
+	return alog_lcores[rte_lcore_id() % RTE_MAX_LCORE].ring != NULL;
+}
+
 void pc_alog_push(const struct pc_alog_rec *r)
 {
 	struct alog_lcore *l = &alog_lcores[rte_lcore_id() % RTE_MAX_LCORE];

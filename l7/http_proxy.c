@@ -396,14 +396,15 @@ static void ident_fill(struct hp *hp, struct hp_buf *b, struct pc_hp_ident *id)
 		if (name != NULL && strcasecmp(name, pc_backend_header_default[h]) != 0)
 			id->drop[nd++] = name;
 	}
-	if (!env->cert_presented)
-		snprintf(b->verify, sizeof(b->verify), "NONE");
-	else if (env->verified)
-		snprintf(b->verify, sizeof(b->verify), "SUCCESS");
-	else
+	if (!env->cert_presented) {
+		id->value[PC_HDR_CLIENT_VERIFY] = "NONE";
+	} else if (env->verified) {
+		id->value[PC_HDR_CLIENT_VERIFY] = "SUCCESS";
+	} else {
 		snprintf(b->verify, sizeof(b->verify), "FAILED:%s",
 			 pc_verify_reason_name(env->vreason));
-	id->value[PC_HDR_CLIENT_VERIFY] = b->verify;
+		id->value[PC_HDR_CLIENT_VERIFY] = b->verify;
+	}
 	if (env->cert_presented && v != NULL) {
 		id->value[PC_HDR_CLIENT_S_DN] = text(b->sdn, sizeof(b->sdn), v->subject);
 		id->value[PC_HDR_CLIENT_SERIAL] = text(b->serial, sizeof(b->serial), v->serial);
@@ -417,8 +418,13 @@ static void ident_fill(struct hp *hp, struct hp_buf *b, struct pc_hp_ident *id)
 			count(PC_HP_STAT_san_omitted, 1);
 	}
 	if (env->cert_presented && env->has_fingerprint) {
-		for (int i = 0; i < 32; i++)
-			snprintf(b->fingerprint + 2 * i, 3, "%02x", env->fingerprint[i]);
+		static const char hex[] = "0123456789abcdef";
+
+		for (int i = 0; i < 32; i++) {
+			b->fingerprint[2 * i] = hex[env->fingerprint[i] >> 4];
+			b->fingerprint[2 * i + 1] = hex[env->fingerprint[i] & 15];
+		}
+		b->fingerprint[64] = '\0';
 		id->value[PC_HDR_CLIENT_FINGERPRINT] = b->fingerprint;
 	}
 	if (env->verified && env->identity != NULL)

@@ -59,6 +59,9 @@ int pc_alog_reopen(void);
 /* Lines as logfmt (the default) or as JSON objects, from the next record
  * on. Any thread. */
 void pc_alog_set_json(bool json);
+/* Worker: whether records are taken at all (an access log was configured
+ * at start): without one, the caller need not make them. */
+bool pc_alog_wanted(void);
 /* Worker: queue a record (copied); a full ring drops it and counts. Does
  * nothing when no access log is configured. */
 void pc_alog_push(const struct pc_alog_rec *r);
