@@ -584,13 +584,20 @@ static void app_pump_once(struct pc_tls_conn *t)
 		for (;;) {
 			size_t space = pc_tcp_write_space(t->tcp);
 			size_t room = t->rec_overhead + TLS_SPARE;
-			size_t n;
+			size_t cap, n = 0, m;
 
 			if (t->out_blocked || space < TLS_MIN_SEND + room) {
 				pc_tcp_notify_writable(t->tcp);
 				break;
 			}
-			n = t->l7->output(t->l7_ctx, buf, RTE_MIN(sizeof(buf), space - room));
+			/* What the plaintext side has now goes out as one record
+			 * (a response's head and body in one segment), up to a
+			 * full one. */
+			cap = RTE_MIN(sizeof(buf), space - room);
+			do {
+				m = t->l7->output(t->l7_ctx, buf + n, cap - n);
+				n += m;
+			} while (m != 0 && n < cap && t->abort_alert == 0);
 			if (t->abort_alert != 0)
 				return;
 			if (n == 0)

@@ -121,6 +121,11 @@ struct pc_tcb {
 	uint8_t nb_sacked;
 	uint16_t mss;            /* segment size we send */
 	uint16_t segs_unacked;   /* full segments received since our last ACK */
+	/* Data goes both ways (we sent data after the peer sent some): a
+	 * short segment's ACK then waits for our next data, which carries
+	 * it, or for the delayed-ACK timer, which ends this mode until we
+	 * send data again (Linux's interactive "pingpong" mode). */
+	bool pingpong;
 
 	struct pc_lcore *lc;
 

@@ -477,8 +477,9 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 				c->ack_now = true; /* a hole filled: tell the sender now */
 			}
 			/* ACK every second full-sized segment (RFC 5681 4.2), a
-			 * short one (the end of a message) at once. */
-			if (len >= c->mss - (c->ts_ok ? 12u : 0u))
+			 * short one (the end of a message) at once, unless a
+			 * reply is expected to carry it (pingpong). */
+			if (len >= c->mss - (c->ts_ok ? 12u : 0u) || c->pingpong)
 				c->segs_unacked++;
 			else
 				c->segs_unacked += 2;

@@ -220,6 +220,8 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 	th->tcp_flags = flags;
 	if (flags & TH_ACK) {
 		th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+		if (len != 0 && c->rcv_nxt != c->irs + 1)
+			c->pingpong = true;
 		c->last_ack_sent = c->rcv_nxt;
 	} else {
 		th->recv_ack = 0;

@@ -200,6 +200,9 @@ static void on_delack(struct pc_timer *t)
 {
 	struct pc_tcb *c = container_of(t, struct pc_tcb, t_delack);
 
+	/* No reply came in time: short segments are acknowledged at once
+	 * again until one does. */
+	c->pingpong = false;
 	if (c->state != PC_TCP_TIME_WAIT)
 		pc_tcp_send_ack(c);
 }
