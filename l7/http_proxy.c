@@ -65,6 +65,7 @@
 #include "pc_backend.h"
 #include "pc_http_proxy.h"
 #include "pc_l7.h"
+#include "pc_proxy_v2.h"
 #include "pc_upstream.h"
 
 /* Head buffers a worker may have at once: bounds the memory that slow
@@ -164,6 +165,10 @@ struct hp {
 	const struct pc_l7_env *env;
 	struct pc_l7_conn *conn;
 	struct pc_up *up;
+	/* send-proxy-v2: the server connection this client connection owns
+	 * (its PROXY header names this client), kept between its requests
+	 * instead of going back to the pool. */
+	struct pc_up *held;
 	struct hp_buf *rq_buf, *rs_buf;
 	uint8_t rq, rs;
 	uint8_t up_closed;    /* enum pc_up_close + 1 once on_closed came */
@@ -248,11 +253,42 @@ static void up_drop(struct hp *hp, bool reusable)
 {
 	if (hp->up == NULL)
 		return;
-	if (reusable)
+	if (reusable && hp->env->backend->spec.proxy_v2)
+		hp->held = hp->up;
+	else if (reusable)
 		pc_up_release(hp->up);
 	else
 		pc_up_abort(hp->up);
 	hp->up = NULL;
+}
+
+/* The server connection for a request: this client connection's own
+ * with send-proxy-v2 (opened with the header the first time), else one
+ * from the pool. NULL when none can be had. */
+static struct pc_up *up_take(struct hp *hp)
+{
+	const struct pc_backend *b = hp->env->backend;
+	uint8_t pp2[PC_PP2_MAX];
+	struct pc_up *u = hp->held;
+	size_t len;
+
+	if (!b->spec.proxy_v2)
+		return pc_up_get(hp->env->lc, b, &hp_up_cb, hp);
+	hp->held = NULL;
+	if (u != NULL)
+		return u;
+	len = pc_pp2_build(hp->env, b->spec.proxy_v2_cert, pp2, sizeof(pp2));
+	return len != 0 ? pc_up_open(hp->env->lc, b, pp2, len, &hp_up_cb, hp) : NULL;
+}
+
+/* The held connection misbehaved while idle (bytes, FIN): dropped. */
+static bool held_event(struct hp *hp)
+{
+	if (hp->up != NULL || hp->held == NULL)
+		return false;
+	pc_up_abort(hp->held);
+	hp->held = NULL;
+	return true;
 }
 
 /* Answer the request ourselves. The connection closes after it when
@@ -506,7 +542,7 @@ static void head_done(struct hp *hp, size_t len)
 		local_response(hp, 421, false);
 		return;
 	}
-	hp->up = pc_up_get(hp->env->lc, hp->env->backend, &hp_up_cb, hp);
+	hp->up = up_take(hp);
 	if (hp->up == NULL) {
 		count(PC_HP_STAT_no_server, 1);
 		local_response(hp, 503, false);
@@ -896,6 +932,9 @@ static void hp_stop(void *ctx)
 	struct hp *hp = ctx;
 
 	up_drop(hp, false);
+	if (hp->held != NULL)
+		pc_up_close(hp->held);
+	hp->held = NULL;
 	buf_put(&hp->rq_buf);
 	buf_put(&hp->rs_buf);
 }
@@ -912,7 +951,8 @@ static void on_up_readable(void *arg)
 {
 	struct hp *hp = arg;
 
-	pc_l7_kick(hp->conn);
+	if (!held_event(hp))
+		pc_l7_kick(hp->conn);
 }
 
 static void on_up_writable(void *arg)
@@ -929,6 +969,8 @@ static void on_up_peer_fin(void *arg)
 {
 	struct hp *hp = arg;
 
+	if (held_event(hp))
+		return;
 	hp->up_fin = true;
 	pc_l7_kick(hp->conn);
 }
@@ -937,6 +979,11 @@ static void on_up_closed(void *arg, enum pc_up_close why)
 {
 	struct hp *hp = arg;
 
+	if (hp->up == NULL && hp->held != NULL) {
+		/* The held connection ended while idle. */
+		hp->held = NULL;
+		return;
+	}
 	hp->up = NULL;
 	hp->up_closed = (uint8_t)(why + 1);
 	/* A request still going out cannot: the response side says why. */

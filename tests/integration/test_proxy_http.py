@@ -332,6 +332,29 @@ def test_nginx_backend(proxy, backends, tmp_path, pki):
     assert len({p[4] for p in parts}) == 1 and parts[-1][5] == "5", parts
 
 
+def test_proxy_v2_in_http_mode(proxy, backends, tmp_path, pki):
+    """send-proxy-v2 in HTTP mode: nginx (`listen ... proxy_protocol`)
+    reads the client's address from the header; each client connection has
+    its own server connection, kept for its requests, never shared."""
+    backends.nginx(nginx_main(tmp_path, f"""
+	access_log off;
+	keepalive_requests 100000;
+	server {{
+		listen {BACKEND_ADDR}:9312 proxy_protocol;
+		location / {{ return 200 "$proxy_protocol_addr|$remote_addr|$connection"; }}
+	}}"""), 9312)
+    proxy(web(9312, extra=["send-proxy-v2"]) + host_lines(SNI, "web"))
+    conns = []
+    for _ in range(2):
+        rs = requests(pki, [("GET", "/", [], None, False)] * 3)
+        assert [r["status"] for r in rs] == [200] * 3, rs
+        parts = [r["text"].split("|") for r in rs]
+        assert all(p[:2] == ["198.18.0.2", "198.18.0.1"] for p in parts), parts
+        assert len({p[2] for p in parts}) == 1, parts
+        conns.append(parts[0][2])
+    assert conns[0] != conns[1], conns
+
+
 # --- SNI and Host ---------------------------------------------------------------
 STATUS_ONLY = r'''
 def main():
@@ -368,3 +391,4 @@ def test_sni_host_mismatch_is_421(proxy, backends, pki):
     assert status(pki, SNI, SNI) == 200
     assert status(pki, "open.tenant-a.test", "open.tenant-a.test", cert=None) == 200
     assert len(b.events("request")) == 2
+

@@ -95,7 +95,7 @@ struct pc_up {
 	bool short_write;  /* a write takes one byte less than it could */
 	char rx[1 << 16];
 	size_t rx_len, rx_off;
-	unsigned int gets, released, aborted, failed;
+	unsigned int gets, opens, released, aborted, failed, closed;
 };
 
 static struct pc_up up;
@@ -115,6 +115,30 @@ struct pc_up *pc_up_get(struct pc_lcore *lc, const struct pc_backend *b, const s
 	up.sent_len = up.rx_len = up.rx_off = 0;
 	up.gets++;
 	return &up;
+}
+
+/* send-proxy-v2: a new connection with the header first. */
+struct pc_up *pc_up_open(struct pc_lcore *lc, const struct pc_backend *b, const void *prefix,
+			 size_t prefix_len, const struct pc_up_cb *cb, void *arg)
+{
+	(void)lc;
+	(void)b;
+	assert_false(up.live);
+	up.cb = cb;
+	up.arg = arg;
+	up.live = true;
+	up.sent_len = up.rx_len = up.rx_off = 0;
+	memcpy(up.sent, prefix, prefix_len);
+	up.sent_len = prefix_len;
+	up.opens++;
+	return &up;
+}
+
+void pc_up_close(struct pc_up *u)
+{
+	assert_true(u->live);
+	u->live = false;
+	u->closed++;
 }
 
 void pc_up_release(struct pc_up *u)
@@ -629,10 +653,42 @@ static void test_client_closes(void **state)
 	assert_int_equal(up.aborted, 1);
 }
 
+/* send-proxy-v2: the client connection's own server connection, opened
+ * with the PROXY header, kept between its requests (never pooled), closed
+ * with it. */
+static void test_proxy_v2(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: b.example\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+	(void)state;
+	backend.spec.proxy_v2 = true;
+	env.version = "TLSv1.3";
+	env.cipher = env.sig_alg = env.key_alg = env.alpn = "";
+	for (int i = 0; i < 2; i++) {
+		client_len = 0;
+		assert_int_equal(feed(req, sizeof(req) - 1), sizeof(req) - 1);
+		if (i == 0)
+			assert_memory_equal(up.sent, "\r\n\r\n\0\r\nQUIT\n\x21\x11", 14);
+		server_sends(resp);
+		pull(16384);
+		assert_string_equal(client, resp);
+	}
+	assert_int_equal(up.opens, 1);
+	assert_int_equal(up.gets, 0);
+	assert_int_equal(up.released, 0);
+	assert_true(up.live);
+	ops->stop(ctx);
+	assert_int_equal(up.closed, 1);
+	memset(ctx, 0, sizeof(ctx));
+	assert_int_equal(ops->start(ctx, &env, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_misdirected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
