@@ -11,36 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http_chars.h"
 #include "http_int.h"
 
 #define BYTES_MAX (UINT64_C(1) << 40)
 
 enum { ROUTE_NONE, ROUTE_ROOT, ROUTE_BYTES, ROUTE_UPLOAD };
-
-static const char *reason(uint16_t status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 414:
-		return "URI Too Long";
-	case 421:
-		return "Misdirected Request";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 501:
-		return "Not Implemented";
-	case 505:
-		return "HTTP Version Not Supported";
-	}
-	return "Bad Request";
-}
 
 void pc_http_init(struct pc_http_conn *h, const struct pc_http_env *env, pc_http_done_fn done,
 		  void *done_arg)
@@ -148,14 +124,14 @@ void pc_http_respond(struct pc_http_conn *h, uint16_t status, bool refused)
 		set_text(h, "received ", h->num, "\n");
 		break;
 	default:
-		set_text(h, reason(status), "\n", "");
+		set_text(h, pc_http_reason(status), "\n", "");
 	}
 	/* An HTTP/1.0 client closes unless told the connection stays. */
 	h->head_len = (uint16_t)snprintf(
 		h->head, sizeof(h->head),
 		"HTTP/1.1 %u %s\r\nServer: portcullis\r\nContent-Type: text/plain\r\n"
 		"Content-Length: %" PRIu64 "\r\n%s%s\r\n",
-		status, reason(status), h->body_len,
+		status, pc_http_reason(status), h->body_len,
 		status == 405 ? "Allow: GET, HEAD, POST, PUT\r\n" : "",
 		(h->req.flags & PC_HTTP_F_CLOSE) ? "Connection: close\r\n"
 		: (f & PC_HTTP_F_HTTP11)	 ? ""

@@ -18,32 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_chars.h"
 #include "http_proxy_int.h"
-
-static inline uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
-}
-
-static inline bool is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline bool is_alnum(uint8_t c)
-{
-	return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z');
-}
-
-static inline bool is_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_tchar(uint8_t c)
-{
-	return is_alnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 long pc_hp_scan(struct pc_hp_scan *s, const uint8_t *buf, size_t len)
 {
@@ -180,22 +156,22 @@ long pc_hp_field(const uint8_t *p, const uint8_t *end, struct pc_hp_field *f)
 		return 2;
 	}
 	/* A line starting with SP/HTAB is obs-fold. */
-	while (q < end && is_tchar(*q))
+	while (q < end && pc_http_is_tchar(*q))
 		q++;
 	if (q == p || q == end || *q != ':')
 		return -1;
 	f->name = p;
 	f->name_len = (size_t)(q - p);
-	for (q++; q < end && is_ows(*q); q++)
+	for (q++; q < end && pc_http_is_ows(*q); q++)
 		;
 	f->value = q;
 	for (; q < end && *q != '\r'; q++)
-		if ((*q <= 0x20 && !is_ows(*q)) || *q == 0x7f)
+		if ((*q <= 0x20 && !pc_http_is_ows(*q)) || *q == 0x7f)
 			return -1;
 	if (end - q < 2 || q[1] != '\n')
 		return -1;
 	f->value_len = (size_t)(q - f->value);
-	while (f->value_len > 0 && is_ows(f->value[f->value_len - 1]))
+	while (f->value_len > 0 && pc_http_is_ows(f->value[f->value_len - 1]))
 		f->value_len--;
 	return q + 2 - p;
 }
@@ -205,7 +181,7 @@ bool pc_hp_name_is(const uint8_t *name, size_t len, const char *word)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (word[i] == '\0' || lower(name[i]) != lower((uint8_t)word[i]))
+		if (word[i] == '\0' || pc_http_lower(name[i]) != pc_http_lower((uint8_t)word[i]))
 			return false;
 	return word[i] == '\0';
 }
@@ -220,13 +196,13 @@ static bool each_token(const uint8_t *v, size_t len,
 	while (i < len) {
 		size_t s, e;
 
-		while (i < len && (is_ows(v[i]) || v[i] == ','))
+		while (i < len && (pc_http_is_ows(v[i]) || v[i] == ','))
 			i++;
 		s = i;
 		while (i < len && v[i] != ',')
 			i++;
 		e = i;
-		while (e > s && is_ows(v[e - 1]))
+		while (e > s && pc_http_is_ows(v[e - 1]))
 			e--;
 		if (e > s && fn(v + s, e - s, arg))
 			return true;
@@ -297,14 +273,14 @@ static bool host_parse(const uint8_t *v, size_t n, char *out)
 
 	if (n > 0 && v[0] == '[') {
 		for (i = 1; i < n && v[i] != ']'; i++)
-			if (!is_alnum(v[i]) && strchr(":.-._~!$&'()*+,;=%", v[i]) == NULL)
+			if (!pc_http_is_alnum(v[i]) && strchr(":.-._~!$&'()*+,;=%", v[i]) == NULL)
 				return false;
 		if (i == n)
 			return false;
 		i++;
 	} else {
 		for (; i < n && v[i] != ':'; i++)
-			if (!is_alnum(v[i]) && strchr("-._~!$&'()*+,;=%", v[i]) == NULL)
+			if (!pc_http_is_alnum(v[i]) && strchr("-._~!$&'()*+,;=%", v[i]) == NULL)
 				return false;
 	}
 	h = i;
@@ -312,7 +288,7 @@ static bool host_parse(const uint8_t *v, size_t n, char *out)
 		if (v[i] != ':')
 			return false;
 		for (i++; i < n; i++)
-			if (!is_digit(v[i]))
+			if (!pc_http_is_digit(v[i]))
 				return false;
 	}
 	if (h > PC_TLS_NAME_MAX)
@@ -326,8 +302,8 @@ static bool host_parse(const uint8_t *v, size_t n, char *out)
  * -400 not a version. */
 static int version(const uint8_t *p, size_t n)
 {
-	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' ||
-	    !is_digit(p[7]))
+	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || !pc_http_is_digit(p[5]) || p[6] != '.' ||
+	    !pc_http_is_digit(p[7]))
 		return -400;
 	if (p[5] == '1' && (p[7] == '0' || p[7] == '1'))
 		return p[7] == '1';
@@ -343,7 +319,7 @@ static long request_line(const uint8_t *p, const uint8_t *end, struct pc_hp_req 
 	size_t mlen, tlen;
 	int v;
 
-	while (q < end && is_tchar(*q))
+	while (q < end && pc_http_is_tchar(*q))
 		q++;
 	if (q == p || q == end || *q != ' ')
 		return -400;
@@ -407,7 +383,7 @@ uint16_t pc_hp_req_parse(uint8_t *buf, size_t len, struct pc_hp_req *r, struct p
 			for (size_t i = 0; i < f.value_len; i++) {
 				uint8_t c = f.value[i];
 
-				if (!is_digit(c) ||
+				if (!pc_http_is_digit(c) ||
 				    r->content_length > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
 					return 400;
 				r->content_length = r->content_length * 10 + (uint64_t)(c - '0');
@@ -442,6 +418,30 @@ static bool dropped(const struct pc_hp_ident *id, const struct pc_hp_field *f)
 	return false;
 }
 
+uint8_t *pc_hp_head_fields(uint8_t *buf, size_t len, uint8_t **line, struct pc_hp_conn *conn)
+{
+	const uint8_t *end = buf + len;
+	uint8_t *fields, *p;
+	long n;
+
+	*line = buf;
+	while (end - *line >= 2 && (*line)[0] == '\r' && (*line)[1] == '\n')
+		*line += 2;
+	fields = (uint8_t *)memchr(*line, '\n', (size_t)(end - *line)) + 1;
+	/* The Connection values first: a header they name may come before
+	 * them. */
+	for (p = fields;; p += n) {
+		struct pc_hp_field f;
+
+		n = pc_hp_field(p, end, &f);
+		if (f.name_len == 0)
+			break;
+		if (pc_hp_name_is(f.name, f.name_len, "connection"))
+			pc_hp_conn_add(conn, f.value, f.value_len);
+	}
+	return fields;
+}
+
 void pc_hp_req_rewrite(uint8_t *buf, size_t len, struct pc_hp_req *r, const struct pc_hp_ident *id,
 		       struct pc_hp_out *o)
 {
@@ -452,20 +452,8 @@ void pc_hp_req_rewrite(uint8_t *buf, size_t len, struct pc_hp_req *r, const stru
 	unsigned int i;
 	long n;
 
-	while (end - line >= 2 && line[0] == '\r' && line[1] == '\n')
-		line += 2;
-	fields = (uint8_t *)memchr(line, '\n', (size_t)(end - line)) + 1;
-	/* The Connection values first: a header they name may come before
-	 * them. Then what to keep, before any line moves (over them). */
-	for (p = fields;; p += n) {
-		struct pc_hp_field f;
-
-		n = pc_hp_field(p, end, &f);
-		if (f.name_len == 0)
-			break;
-		if (pc_hp_name_is(f.name, f.name_len, "connection"))
-			pc_hp_conn_add(&conn, f.value, f.value_len);
-	}
+	fields = pc_hp_head_fields(buf, len, &line, &conn);
+	/* Then what to keep, before any line moves (over them). */
 	for (p = fields, i = 0;; p += n, i++) {
 		struct pc_hp_field f;
 

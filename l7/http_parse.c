@@ -18,6 +18,7 @@
  */
 #include <string.h>
 
+#include "http_chars.h"
 #include "http_int.h"
 
 enum { FIELD_OTHER, FIELD_HOST, FIELD_CL, FIELD_TE, FIELD_CONN };
@@ -27,31 +28,6 @@ static const char *const field_names[] = {"host", "content-length", "transfer-en
 					  "connection"};
 static const char *const conn_tokens[] = {"close", "keep-alive"};
 
-static inline uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
-}
-
-static inline bool is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline bool is_alnum(uint8_t c)
-{
-	return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z');
-}
-
-static inline bool is_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static bool is_tchar(uint8_t c)
-{
-	return is_alnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* A field-vchar: visible ASCII or obs-text. */
 static inline bool is_vchar(uint8_t c)
 {
@@ -60,9 +36,9 @@ static inline bool is_vchar(uint8_t c)
 
 static int hex_value(uint8_t c)
 {
-	if (is_digit(c))
+	if (pc_http_is_digit(c))
 		return c - '0';
-	c = lower(c);
+	c = pc_http_lower(c);
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -73,7 +49,7 @@ static uint8_t narrow(const char *const *words, unsigned int n, uint8_t cand, un
 		      uint8_t c)
 {
 	for (unsigned int i = 0; i < n; i++)
-		if ((cand & (1u << i)) && (uint8_t)words[i][idx] != lower(c))
+		if ((cand & (1u << i)) && (uint8_t)words[i][idx] != pc_http_lower(c))
 			cand &= (uint8_t)~(1u << i);
 	return cand;
 }
@@ -109,14 +85,14 @@ static uint16_t host_char(struct pc_http_conn *h, uint8_t c)
 {
 	uint32_t *f = &h->req.flags;
 
-	if (is_ows(c)) {
+	if (pc_http_is_ows(c)) {
 		*f |= PC_HTTP_F_VALUE_END;
 		return 0;
 	}
 	if (*f & PC_HTTP_F_VALUE_END)
 		return 400;
 	if (*f & PC_HTTP_F_HOST_PORT)
-		return is_digit(c) ? 0 : 400;
+		return pc_http_is_digit(c) ? 0 : 400;
 	if (c == ':' && !(*f & PC_HTTP_F_HOST_BRACKET)) {
 		*f |= PC_HTTP_F_HOST_PORT;
 		return 0;
@@ -127,13 +103,13 @@ static uint16_t host_char(struct pc_http_conn *h, uint8_t c)
 		*f |= PC_HTTP_F_HOST_BRACKET;
 	else if (c == ']' && (*f & PC_HTTP_F_HOST_BRACKET))
 		*f = (*f & ~(uint32_t)PC_HTTP_F_HOST_BRACKET) | PC_HTTP_F_HOST_LITERAL;
-	else if (!is_alnum(c) && strchr("-._~!$&'()*+,;=%", c) == NULL &&
+	else if (!pc_http_is_alnum(c) && strchr("-._~!$&'()*+,;=%", c) == NULL &&
 		 !(c == ':' && (*f & PC_HTTP_F_HOST_BRACKET)))
 		return 400;
 	if (!(*f & PC_HTTP_F_HOST_DIFF)) {
 		uint8_t s = (uint8_t)h->env->sni[h->req.idx];
 
-		if (s == '\0' || lower(s) != lower(c))
+		if (s == '\0' || pc_http_lower(s) != pc_http_lower(c))
 			*f |= PC_HTTP_F_HOST_DIFF;
 	}
 	h->req.idx++;
@@ -148,25 +124,25 @@ static uint16_t value_char(struct pc_http_conn *h, uint8_t c)
 	case FIELD_HOST:
 		return host_char(h, c);
 	case FIELD_CL:
-		if (is_ows(c)) {
+		if (pc_http_is_ows(c)) {
 			h->req.flags |= PC_HTTP_F_VALUE_END;
 			return 0;
 		}
-		if (!is_digit(c) || (h->req.flags & PC_HTTP_F_VALUE_END) ||
+		if (!pc_http_is_digit(c) || (h->req.flags & PC_HTTP_F_VALUE_END) ||
 		    h->req.content_length > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
 			return 400;
 		h->req.content_length = h->req.content_length * 10 + (uint64_t)(c - '0');
 		h->req.idx++;
 		return 0;
 	case FIELD_TE:
-		if (is_ows(c))
+		if (pc_http_is_ows(c))
 			h->req.flags |= PC_HTTP_F_VALUE_END;
 		else if ((h->req.flags & PC_HTTP_F_VALUE_END) || h->req.idx >= 7 ||
-			 lower(c) != (uint8_t)"chunked"[h->req.idx++])
+			 pc_http_lower(c) != (uint8_t)"chunked"[h->req.idx++])
 			h->req.flags |= PC_HTTP_F_TE_OTHER;
 		return 0;
 	case FIELD_CONN:
-		if (c == ',' || is_ows(c))
+		if (c == ',' || pc_http_is_ows(c))
 			conn_token_end(h);
 		else
 			h->req.cand = narrow(conn_tokens, 2, h->req.cand, h->req.idx++, c);
@@ -312,7 +288,7 @@ static uint16_t version_char(struct pc_http_conn *h, uint8_t c)
 		h->state = PC_HTTP_S_LINE_LF;
 		return 0;
 	}
-	if (!is_digit(c))
+	if (!pc_http_is_digit(c))
 		return 400;
 	if (i == 5)
 		h->req.cand = c; /* the major digit, until the minor one */
@@ -340,7 +316,7 @@ static uint16_t step(struct pc_http_conn *h, uint8_t c)
 			h->state = PC_HTTP_S_LEAD_LF;
 			return 0;
 		}
-		if (!is_tchar(c))
+		if (!pc_http_is_tchar(c))
 			return 400;
 		/* method_len stops at 8: longer than any method we serve. */
 		if (h->req.method_len < sizeof(h->log.method)) {
@@ -379,7 +355,7 @@ static uint16_t step(struct pc_http_conn *h, uint8_t c)
 			return 0;
 		}
 		/* A line starting with SP/HTAB is obs-fold. */
-		if (!is_tchar(c))
+		if (!pc_http_is_tchar(c))
 			return 400;
 		if (++h->req.nb_fields > PC_HTTP_NB_FIELDS_MAX)
 			return 431;
@@ -392,12 +368,12 @@ static uint16_t step(struct pc_http_conn *h, uint8_t c)
 			h->state = PC_HTTP_S_OWS;
 			return name_end(h);
 		}
-		if (!is_tchar(c))
+		if (!pc_http_is_tchar(c))
 			return 400;
 		h->req.cand = narrow(field_names, 4, h->req.cand, h->req.idx++, c);
 		return 0;
 	case PC_HTTP_S_OWS:
-		if (is_ows(c))
+		if (pc_http_is_ows(c))
 			return 0;
 		h->state = PC_HTTP_S_VALUE;
 		/* fall through */
@@ -406,7 +382,7 @@ static uint16_t step(struct pc_http_conn *h, uint8_t c)
 			h->state = PC_HTTP_S_FIELD_LF;
 			return value_end(h);
 		}
-		if (!is_vchar(c) && !is_ows(c))
+		if (!is_vchar(c) && !pc_http_is_ows(c))
 			return 400;
 		return value_char(h, c);
 	case PC_HTTP_S_FIELD_LF:
@@ -434,7 +410,7 @@ static uint16_t step(struct pc_http_conn *h, uint8_t c)
 	case PC_HTTP_S_CHUNK_EXT:
 		if (c == '\r')
 			h->state = PC_HTTP_S_CHUNK_SIZE_LF;
-		else if (!is_vchar(c) && !is_ows(c))
+		else if (!is_vchar(c) && !pc_http_is_ows(c))
 			return 400;
 		return 0;
 	case PC_HTTP_S_CHUNK_SIZE_LF:

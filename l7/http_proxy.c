@@ -61,6 +61,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "http_chars.h"
 #include "http_proxy_int.h"
 #include "pc_backend.h"
 #include "pc_http_proxy.h"
@@ -204,29 +205,6 @@ static const struct pc_up_cb hp_up_cb = {
 	.on_closed = on_up_closed,
 };
 
-static const char *reason(uint16_t status)
-{
-	switch (status) {
-	case 403:
-		return "Forbidden";
-	case 414:
-		return "URI Too Long";
-	case 421:
-		return "Misdirected Request";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 501:
-		return "Not Implemented";
-	case 502:
-		return "Bad Gateway";
-	case 503:
-		return "Service Unavailable";
-	case 505:
-		return "HTTP Version Not Supported";
-	}
-	return "Bad Request";
-}
-
 static void log_request(struct hp *hp, uint16_t status)
 {
 	hp->log.status = status;
@@ -296,7 +274,7 @@ static bool held_event(struct hp *hp)
  * whole. */
 static void local_response(struct hp *hp, uint16_t status, bool close)
 {
-	const char *r = reason(status);
+	const char *r = pc_http_reason(status);
 
 	up_drop(hp, false);
 	buf_put(&hp->rq_buf);

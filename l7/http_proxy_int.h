@@ -194,5 +194,10 @@ int pc_hp_conn_add(struct pc_hp_conn *c, const uint8_t *v, size_t len);
  * TE, Upgrade, or one c names, but for Host, Content-Length and
  * Transfer-Encoding)? */
 bool pc_hp_hop_by_hop(const uint8_t *name, size_t len, const struct pc_hp_conn *c);
+/* A head whole in buf (len bytes, already parsed: well formed): where
+ * its start line begins (*line, past empty lines) and its fields begin
+ * (returned), with the Connection values noted in conn, so that the
+ * fields they name can be dropped wherever they come. */
+uint8_t *pc_hp_head_fields(uint8_t *buf, size_t len, uint8_t **line, struct pc_hp_conn *conn);
 
 #endif

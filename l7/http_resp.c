@@ -12,21 +12,12 @@
  */
 #include <string.h>
 
+#include "http_chars.h"
 #include "http_proxy_int.h"
-
-static inline bool is_digit(uint8_t c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static inline bool is_ows(uint8_t c)
-{
-	return c == ' ' || c == '\t';
-}
 
 static int hex_value(uint8_t c)
 {
-	if (is_digit(c))
+	if (pc_http_is_digit(c))
 		return c - '0';
 	c |= 0x20;
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
@@ -39,7 +30,7 @@ static long status_line(const uint8_t *p, const uint8_t *end, struct pc_hp_resp 
 	const uint8_t *q;
 
 	if (end - p < 14 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
-	    p[8] != ' ' || !is_digit(p[9]) || !is_digit(p[10]) || !is_digit(p[11]))
+	    p[8] != ' ' || !pc_http_is_digit(p[9]) || !pc_http_is_digit(p[10]) || !pc_http_is_digit(p[11]))
 		return -1;
 	r->http11 = p[7] == '1';
 	r->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
@@ -48,7 +39,7 @@ static long status_line(const uint8_t *p, const uint8_t *end, struct pc_hp_resp 
 	q = p + 12;
 	if (*q == ' ')
 		for (q++; q < end && *q != '\r'; q++)
-			if ((*q < 0x20 && !is_ows(*q)) || *q == 0x7f)
+			if ((*q < 0x20 && !pc_http_is_ows(*q)) || *q == 0x7f)
 				return -1;
 	if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
 		return -1;
@@ -84,7 +75,7 @@ int pc_hp_resp_parse(const uint8_t *buf, size_t len, bool head_request, struct p
 			for (size_t i = 0; i < f.value_len; i++) {
 				uint8_t c = f.value[i];
 
-				if (!is_digit(c) ||
+				if (!pc_http_is_digit(c) ||
 				    r->content_length > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
 					return -1;
 				r->content_length = r->content_length * 10 + (uint64_t)(c - '0');
@@ -126,18 +117,7 @@ size_t pc_hp_resp_rewrite(uint8_t *buf, size_t len, const struct pc_hp_resp *r, 
 	unsigned int i;
 	long n;
 
-	while (end - line >= 2 && line[0] == '\r' && line[1] == '\n')
-		line += 2;
-	fields = (uint8_t *)memchr(line, '\n', (size_t)(end - line)) + 1;
-	for (p = fields;; p += n) {
-		struct pc_hp_field f;
-
-		n = pc_hp_field(p, end, &f);
-		if (f.name_len == 0)
-			break;
-		if (pc_hp_name_is(f.name, f.name_len, "connection"))
-			pc_hp_conn_add(&conn, f.value, f.value_len);
-	}
+	fields = pc_hp_head_fields(buf, len, &line, &conn);
 	for (p = fields, i = 0;; p += n, i++) {
 		struct pc_hp_field f;
 
@@ -218,7 +198,7 @@ static int chunk_step(struct pc_hp_body *b, uint8_t c)
 	case CH_EXT:
 		if (c == '\r')
 			b->state = CH_SIZE_LF;
-		else if ((c < 0x20 && !is_ows(c)) || c == 0x7f)
+		else if ((c < 0x20 && !pc_http_is_ows(c)) || c == 0x7f)
 			return -1;
 		return 0;
 	case CH_SIZE_LF:
@@ -250,7 +230,7 @@ static int chunk_step(struct pc_hp_body *b, uint8_t c)
 	case CH_TRAILER:
 		if (c == '\r')
 			b->state = CH_TRAILER_LF;
-		else if ((c < 0x20 && !is_ows(c)) || c == 0x7f)
+		else if ((c < 0x20 && !pc_http_is_ows(c)) || c == 0x7f)
 			return -1;
 		return 0;
 	case CH_TRAILER_LF:
