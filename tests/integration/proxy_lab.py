@@ -106,14 +106,15 @@ def wait_for(pred, what, timeout=30, step=0.05):
 
 # --- portcullis ---------------------------------------------------------------
 def proxy_starter(pki, tmp_path):
-    """The `proxy` fixture (conftest.py): yields start(extra_config) -> a
-    Portcullis on BASE + extra_config (placeholders {p} the PKI, {d} the
-    test's directory); each is stopped and checked at the end."""
+    """The `proxy` fixture (conftest.py): yields start(extra_config,
+    workers, pmd) -> a Portcullis on BASE + extra_config (placeholders {p}
+    the PKI, {d} the test's directory); each is stopped and checked at the
+    end."""
     started = []
 
-    def start(extra, workers=1):
+    def start(extra, workers=1, pmd="af_xdp"):
         text = (BASE + extra).format(p=pki, d=tmp_path)
-        p = Portcullis(tmp_path, "af_xdp", text, workers)
+        p = Portcullis(tmp_path, pmd, text, workers)
         p.sock, p.dir, p.pki = str(tmp_path / "pc.sock"), tmp_path, pki
         started.append(p)
         return p

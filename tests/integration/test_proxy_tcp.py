@@ -68,6 +68,32 @@ done(outcome(main))
 '''
 
 
+def test_two_workers(proxy, backends, pki):
+    """Two workers (af_packet fanout): each client connection's server
+    connection is opened by the worker that owns the client's flow, from a
+    local port whose replies come back to that worker, so a proxied flow
+    never crosses workers: per worker, as many server connections as
+    proxied client connections."""
+    backends("echo", 9013)
+    pc = proxy(config([9013]), workers=2, pmd="af_packet")
+    for _ in range(12):
+        r = echo_once(pki)
+        assert r.get("ok"), r
+    c = pc.wait_counters(lambda c: c["tls_connections_active"] == 0)
+    assert c["l7_tcp_proxy_conns"] == 12 and c["l7_up_connects"] == 12, c
+    text = pc.log_path.read_text().rsplit("counters (all", 1)[1]
+    per = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name.startswith("lcore") and name.split(".", 1)[1] in ("tcp_passive_opens",
+                                                                   "tcp_active_opens"):
+            per[name] = int(value.split()[0])
+    passive = {k.split(".")[0]: v for k, v in per.items() if k.endswith("passive_opens")}
+    active = {k.split(".")[0]: v for k, v in per.items() if k.endswith("active_opens")}
+    assert len(passive) == 2 and sum(passive.values()) == 12, per
+    assert passive == active, per
+
+
 def test_large_transfer_both_ways(proxy, backends, pki):
     backends("echo", 9002)
     proxy(config([9002]))
