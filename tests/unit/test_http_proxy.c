@@ -628,5 +628,5 @@ int main(void)
 		cmocka_unit_test(test_san_line),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("http_proxy", tests, NULL, NULL);
 }

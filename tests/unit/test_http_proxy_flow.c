@@ -702,5 +702,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_closes, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("http_proxy_flow", tests, NULL, NULL);
 }

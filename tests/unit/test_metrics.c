@@ -140,5 +140,5 @@ int main(void)
 		cmocka_unit_test(test_render),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
 }

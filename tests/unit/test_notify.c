@@ -105,5 +105,5 @@ int main(void)
 		cmocka_unit_test(test_no_or_bad_socket),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("notify", tests, NULL, NULL);
 }

@@ -863,5 +863,5 @@ int main(void)
 		T(test_origin_leaves),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("tls_client", tests, group_setup, group_teardown);
 }
