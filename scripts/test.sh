@@ -6,7 +6,7 @@
 # both builds, and each fuzz target for a bounded time. Ends with
 # "N passed, N failed"; exits non-zero if anything failed.
 #
-# PC_FUZZ_SECONDS (default 30) bounds each fuzz target.
+# PC_FUZZ_SECONDS (default 20) bounds each fuzz target.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +15,7 @@ cd "$ROOT"
 . "$ROOT/scripts/common.sh"
 PY=/usr/bin/python3 # Debian's, with python3-pytest and python3-scapy
 RESULTS=$ROOT/build/test-results
-FUZZ_SECONDS=${PC_FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${PC_FUZZ_SECONDS:-20}
 
 bash scripts/setup.sh || {
 	echo "test: set-up failed" >&2
