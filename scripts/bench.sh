@@ -797,7 +797,8 @@ EOF
 
 # The identity headers every proxy sets (the same work for each): verify
 # result, subject, serial, fingerprint (nginx's and HAProxy's are SHA-1:
-# what they have), client address and scheme.
+# what they have), client address and scheme; portcullis's other four
+# (SAN, identity, RFC 9440's Client-Cert and Client-Cert-Chain) are off.
 proxy_nginx_conf() {
 	cat <<EOF
 daemon off;
@@ -878,6 +879,10 @@ host default cert $PKI/server.crt $PKI/server.key
 host default verify required
 host default ca $PKI/ca.crt
 backend be server $PROXY_BACKEND_ADDR:$PROXY_BACKEND_PORT
+backend be header client-san off
+backend be header client-identity off
+backend be header client-cert off
+backend be header client-cert-chain off
 host default backend be
 EOF
 }
