@@ -105,6 +105,20 @@ int pc_tcp_configure(const struct pc_dp_config *cfg, unsigned int nb_workers)
 	return 0;
 }
 
+/* An mbuf's data room: one whole frame of `port mtu` (a segment we send
+ * is one mbuf), rounded up to 256 bytes. net_af_packet wants its frame
+ * slots (framesz, which scripts/common.sh derives from the same MTU and
+ * rounding) to fit one mbuf; net_af_xdp wants an mbuf within a 4 KiB page,
+ * which its largest MTU (~3.5 KB) still allows. */
+static uint16_t mbuf_data_room(const struct pc_dp_config *cfg)
+{
+	uint32_t frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+
+	if (frame <= RTE_MBUF_DEFAULT_DATAROOM)
+		return RTE_MBUF_DEFAULT_BUF_SIZE;
+	return (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_ALIGN_CEIL(frame, 256));
+}
+
 static int setup_pools(const struct pc_dp_config *cfg, unsigned int nb_workers)
 {
 	unsigned int id;
@@ -125,7 +139,7 @@ static int setup_pools(const struct pc_dp_config *cfg, unsigned int nb_workers)
 			continue;
 		snprintf(name, sizeof(name), "pc_mbuf_s%u", s);
 		pc_pools[s] = rte_pktmbuf_pool_create(name, n, PC_MBUF_CACHE, 0,
-						      RTE_MBUF_DEFAULT_BUF_SIZE, (int)s);
+						      mbuf_data_room(cfg), (int)s);
 		if (pc_pools[s] == NULL) {
 			fprintf(stderr,
 				"portcullis: cannot create %u mbufs on socket %u: %s "
@@ -212,6 +226,23 @@ static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq
 	printf("portcullis: port %u (%s): checksums: TX %s, RX %s\n", port, info.driver_name,
 	       pc_tcp_cfg.tx_cksum_offload ? "offloaded" : "software",
 	       conf.rxmode.offloads & rx_ck ? "offloaded" : "software");
+	/* Jumbo frames: the device's MTU where it reports one that large.
+	 * net_af_packet reports 1500 whatever its frame size, and it
+	 * receives and sends whole frames of the kernel interface's MTU (set
+	 * by the lab: scripts/lab.sh mtu) into our larger mbufs all the same:
+	 * said, not refused. */
+	if (cfg->mtu > RTE_ETHER_MTU) {
+		uint32_t frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+		bool fits = frame <= info.max_rx_pktlen && cfg->mtu <= info.max_mtu;
+
+		if (fits)
+			conf.rxmode.mtu = cfg->mtu;
+		printf("portcullis: port %u (%s): MTU %u (%s, device's largest frame %u), "
+		       "mbufs of %u bytes\n",
+		       port, info.driver_name, cfg->mtu,
+		       fits ? "set on the device" : "the driver's frames must hold it",
+		       info.max_rx_pktlen, mbuf_data_room(cfg));
+	}
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis: port %u: configure with %u queue pairs: %s\n",

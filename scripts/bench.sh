@@ -106,6 +106,13 @@
 #   PC_BENCH_SERVERS  TLS scenarios: which servers (default "portcullis nginx haproxy")
 #   PC_BENCH_TLS_CLIENT  TLS scenarios: pc_load's TLS library, wolfssl
 #                     (pc_load_wolfssl, default) or openssl (pc_load)
+#   PC_BENCH_MTU      the MTU of the whole lab path for every server
+#                     (default 1500; `scripts/lab.sh mtu`, portcullis's
+#                     `port mtu`): the jumbo-frame comparison. net_af_xdp
+#                     on veth takes at most 3498, so 9000 wants
+#                     PC_PMD=af_packet. Results other than 1500 go to
+#                     bench-results/latest-mtuN.json.
+#   PC_PMD            portcullis's DPDK device (af_xdp default, af_packet)
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
 # lcore and pc_blast on core 0. The kernel's share of the packet path (veth,
@@ -137,6 +144,11 @@ PC_KECHO=$BUILD/tests/perf/pc_kecho
 SECONDS_EACH=${PC_BENCH_SECONDS:-5}
 RUNS=${PC_BENCH_RUNS:-3}
 RESULTS_DIR=$ROOT/bench-results
+BENCH_MTU=${PC_BENCH_MTU:-1500}
+LATEST=$RESULTS_DIR/latest.json
+[ "$BENCH_MTU" = 1500 ] || LATEST=$RESULTS_DIR/latest-mtu$BENCH_MTU.json
+# pc_eal_args sizes net_af_packet's frames from it.
+export PC_MTU=$BENCH_MTU
 PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
 SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-cached tls-resumed tls-bulk proxy hosts-scale trust-update
 	trex-cps trex-bulk trex-synflood)
@@ -1279,7 +1291,7 @@ scenario_trex-synflood() {
 
 # Prints the table and writes latest.json from the records.
 machine_name() {
-	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r)"
+	echo "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs, Linux $(uname -r), MTU $BENCH_MTU ($PC_PMD_DEFAULT)"
 }
 
 report() {
@@ -1287,7 +1299,7 @@ report() {
 	[ -s "$TMP/results.jsonl" ] || return 0
 	machine=$(machine_name)
 	when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	python3 - "$TMP/results.jsonl" "$RESULTS_DIR/latest.json" "$machine" "$when" "$RUNS" <<'EOF'
+	python3 - "$TMP/results.jsonl" "$LATEST" "$machine" "$when" "$RUNS" <<'EOF'
 import json, os, sys
 
 records_path, out_path, machine, when, runs = sys.argv[1:6]
@@ -1401,6 +1413,10 @@ main() {
 	# One worker: one queue pair on dp0 (AF_XDP sees only the queues it has
 	# sockets on).
 	"$ROOT/scripts/lab.sh" queues 1
+	if [ "$PC_PMD_DEFAULT" = af_xdp ] && [ "$BENCH_MTU" -gt 3498 ]; then
+		die "net_af_xdp on veth takes an MTU of at most 3498: PC_PMD=af_packet PC_BENCH_MTU=$BENCH_MTU $0"
+	fi
+	"$ROOT/scripts/lab.sh" mtu "$BENCH_MTU"
 
 	TMP=$(mktemp -d /tmp/pc-bench.XXXXXX)
 	# The demo's address and TCP applications (not its TLS demo, whose PKI
@@ -1408,6 +1424,7 @@ main() {
 	# measure its wake-up latency, not its packet rate.
 	grep -E '^(ip|arp|tcp) ' "$ROOT/conf/demo.conf" >"$TMP/bench.conf"
 	echo 'worker idle busy' >>"$TMP/bench.conf"
+	echo "port mtu $BENCH_MTU" >>"$TMP/bench.conf"
 	: >"$TMP/results.jsonl"
 	: >"$TMP/tcp.jsonl"
 	: >"$TMP/tls.jsonl"
@@ -1424,23 +1441,23 @@ main() {
 	report
 	if [ -s "$TMP/tcp.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_report_tcp.py" "$TMP/tcp.jsonl" \
-			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/trust.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trust.py" report "$TMP/trust.jsonl" \
-			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/trex.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trex.py" report "$TMP/trex.jsonl" \
-			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/proxy.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_report_proxy.py" "$TMP/proxy.jsonl" \
-			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/tls.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_report_tls.py" "$TMP/tls.jsonl" "$TMP/limit.json" \
-			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 			"$RESULTS_DIR"
 	fi
 }

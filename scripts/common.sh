@@ -53,7 +53,21 @@ pc_eal_args() {
 	local vdev
 	case "$pmd" in
 	af_xdp) vdev="net_af_xdp0,iface=dp0,start_queue=0,queue_count=$n" ;;
-	af_packet) vdev="net_af_packet0,iface=dp0,qpairs=$n" ;;
+	af_packet)
+		vdev="net_af_packet0,iface=dp0,qpairs=$n"
+		# Jumbo frames (PC_MTU, the `port mtu` of portcullis's config):
+		# frame slots of one frame rounded up to 256 bytes, as
+		# portcullis's mbufs (dataplane/port.c). The driver expects the
+		# slots back to back, so a block (whole pages) holds a whole
+		# number of them: the least common multiple of slot and page.
+		local mtu=${PC_MTU:-1500}
+		if [ "$mtu" -gt 1500 ]; then
+			local frame=$((((mtu + 18 + 255) / 256) * 256)) a b t
+			a=$frame b=4096
+			while [ "$b" -ne 0 ]; do t=$((a % b)) a=$b b=$t; done
+			vdev+=",framesz=$frame,blocksz=$((frame / a * 4096)),framecnt=512"
+		fi
+		;;
 	# Shared memory with TRex, no kernel in the path (scripts/trex.sh).
 	# One worker: TRex drives one queue pair. A socket file left by a
 	# portcullis that was killed makes the server's bind fail: callers

@@ -21,7 +21,7 @@
 #               range back through 198.18.0.20
 #   portcullis  198.18.0.1/24 (configured in portcullis, not in the kernel)
 #
-# Usage: scripts/lab.sh up|down|status|queues N   (idempotent, as root)
+# Usage: scripts/lab.sh up|down|status|queues N|mtu N   (idempotent, as root)
 #        scripts/lab.sh impair [PC_IMPAIR_OPTION...] | impair-stop
 #
 # `impair ARGS` starts tests/impair/pc_impair (from ${PC_BUILD:-build/release})
@@ -180,6 +180,25 @@ queues() {
 	in_dp ethtool -L dp0-br rx "$n" tx "$n"
 }
 
+# mtu N: the MTU of the client's and the backend's links, the bridge and
+# dp0, for jumbo-frame comparisons (portcullis gets the same as `port mtu`
+# and PC_MTU; net_af_xdp caps dp0 at about 3.5 KB, net_af_packet does
+# not). The lossy client and TRex keep 1500: their bridge ports follow
+# so that the bridge's own MTU (the smallest of its ports') does.
+mtu() {
+	local n=$1 ns link
+	if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 576 ] || [ "$n" -gt 9000 ]; then
+		echo "lab: mtu must be 576..9000" >&2
+		exit 2
+	fi
+	for link in dp0 dp0-br cl0-br be0-br lossy-br tx0-br; do
+		in_dp ip link set "$link" mtu "$n"
+	done
+	for ns in "$NS_CL:cl0" "$NS_BE:be0"; do
+		ip -n "${ns%%:*}" link set "${ns#*:}" mtu "$n"
+	done
+}
+
 relay_pid() { pc_live_pid "$IMPAIR_PID" pc_impair; }
 
 impair() {
@@ -276,13 +295,14 @@ up) up ;;
 down) down ;;
 status) status ;;
 queues) queues "${2:-}" ;;
+mtu) mtu "${2:-}" ;;
 impair)
 	shift
 	impair "$@"
 	;;
 impair-stop) impair_stop ;;
 *)
-	echo "usage: $0 up|down|status|queues N|impair [PC_IMPAIR_OPTION...]|impair-stop" >&2
+	echo "usage: $0 up|down|status|queues N|mtu N|impair [PC_IMPAIR_OPTION...]|impair-stop" >&2
 	exit 2
 	;;
 esac
