@@ -316,7 +316,7 @@ stop_portcullis() {
 		return
 	fi
 	WORKER_JSON=$(awk '/^portcullis: stopping/ { on = 1 }
-		on && $1 ~ /^(rx_packets|busy_cycles|idle_cycles)$/ && !seen[$1]++ {
+		on && $1 ~ /^(rx_packets|tx_packets|busy_cycles|idle_cycles|rx_burst_cycles|tx_burst_cycles)$/ && !seen[$1]++ {
 			printf "%s\"%s\": %s", n++ ? ", " : "{", $1, $2 }
 		END { print n ? "}" : "null" }' "$logf")
 }
@@ -413,9 +413,12 @@ tcp_point() {
 		stop_portcullis "$PC_PMD_DEFAULT"
 		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
 		record_tcp "$scenario" portcullis "$label" "$LOAD_JSON" \
-			"$(printf '{"busy_cycles": %s, "tsc_hz": %s}' \
-				"$(echo "$WORKER_JSON" | python3 -c 'import json,sys; print((json.load(sys.stdin) or {}).get("busy_cycles", 0))')" \
-				"${hz:-0}")"
+			"$(echo "$WORKER_JSON" | python3 -c '
+import json, sys
+w = json.load(sys.stdin) or {}
+print(json.dumps({"busy_cycles": w.get("busy_cycles", 0), "tsc_hz": int(sys.argv[1]),
+                  "driver_cycles": w.get("rx_burst_cycles", 0) + w.get("tx_burst_cycles", 0),
+                  "packets": w.get("rx_packets", 0) + w.get("tx_packets", 0)}))' "${hz:-0}")"
 	else
 		record_tcp "$scenario" portcullis "$label" null null
 	fi
