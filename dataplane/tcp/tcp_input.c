@@ -433,8 +433,7 @@ static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
-	uint32_t seq = s->seq, len = s->len;
-	const uint8_t *data = s->data;
+	uint32_t seq = s->seq, len = s->len, off = s->data_off;
 	bool fin = s->flags & TH_FIN;
 
 	/* Trim what we already have. */
@@ -452,7 +451,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			}
 		} else {
 			seq += dup;
-			data += dup;
+			off += dup;
 			len -= dup;
 		}
 	}
@@ -470,7 +469,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 	}
 	if (len != 0) {
 		if (seq == c->rcv_nxt) {
-			pc_tcp_ring_put(c->rbuf, c->rbuf_mask, seq, data, len);
+			pc_tcp_ring_put_mbuf(c->rbuf, c->rbuf_mask, seq, s->m, off, len);
 			c->rcv_nxt += len;
 			if (c->nb_ooo != 0) {
 				pc_tcp_ooo_merge(c);
@@ -484,7 +483,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			else
 				c->segs_unacked += 2;
 		} else if (pc_tcp_ooo_add(c, seq, seq + len)) {
-			pc_tcp_ring_put(c->rbuf, c->rbuf_mask, seq, data, len);
+			pc_tcp_ring_put_mbuf(c->rbuf, c->rbuf_mask, seq, s->m, off, len);
 			c->ooo_recent = seq;
 			lc->cnt.tcp_ooo_segments++;
 			c->ack_now = true; /* duplicate ACK with SACK blocks */
@@ -756,11 +755,21 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		pc_drop(lc, m, PC_DROP_tcp_short);
 		return;
 	}
+	/* The headers are read in place: a frame in several segments must
+	 * hold them all in its first (every device we know does). */
+	if (unlikely(iphl + sizeof(struct rte_tcp_hdr) > rte_pktmbuf_data_len(m))) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
+		return;
+	}
 	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + iphl);
 	uint32_t doff = (uint32_t)(th->data_off >> 4) * 4;
 
 	if (unlikely(doff < sizeof(*th) || doff > tcp_len)) {
 		pc_drop(lc, m, PC_DROP_tcp_bad_offset);
+		return;
+	}
+	if (unlikely(iphl + doff > rte_pktmbuf_data_len(m))) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
 		return;
 	}
 	/* Without device RSS that we can reproduce, flows are owned in
@@ -778,13 +787,29 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 			return;
 		}
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-		if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		    rte_ipv4_udptcp_cksum_verify(ip, th) != 0) {
+	/* The device's verdict when it gave one: GOOD, or NONE (the data is
+	 * intact and the checksum field only partial, as virtio and tap
+	 * devices pass on a kernel's unfinished checksums); BAD is dropped.
+	 * UNKNOWN (no RX checksum offload, or a frame the device did not
+	 * parse) is checked here. */
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		lc->cnt.tcp_rx_cksum_offloaded++;
+		break;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
+		return;
+	default:
+		if (unlikely(m->nb_segs > 1 ? rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, iphl)
+					    : rte_ipv4_udptcp_cksum_verify(ip, th))) {
 			pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
 			return;
 		}
+		break;
 	}
+	if (unlikely(tcp_len - doff > pc_tcp_cfg.mss))
+		lc->cnt.tcp_rx_large++;
 	struct pc_tcp_seg s = {
 		.th = th,
 		.seq = rte_be_to_cpu_32(th->sent_seq),
@@ -792,7 +817,8 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		.len = tcp_len - doff,
 		.wnd = rte_be_to_cpu_16(th->rx_win),
 		.flags = th->tcp_flags,
-		.data = (const uint8_t *)th + doff,
+		.m = m,
+		.data_off = iphl + doff,
 	};
 
 	if (!parse_options((const uint8_t *)(th + 1), doff - sizeof(*th), s.flags & TH_SYN, &s.o)) {
