@@ -84,16 +84,21 @@ PC_TAP_IFACE=dptap0
 # pc_tap_join NS: once portcullis (PMD tap) runs in namespace NS, makes
 # its tap a port of the lab's bridge, as dp0 is. net_tap gives the netdev
 # portcullis's own MAC, which a bridge takes for a local address (frames
-# to it would stop at the bridge): the netdev gets another one first.
-# Waits up to 30 s for the tap to appear; fails if it does not.
+# to it would stop at the bridge): the netdev gets another one first. The
+# bridge may have learned portcullis's MAC (dp0's) behind dp0 in an
+# earlier run: a static entry sends it to the tap at once (and goes with
+# the tap). Waits up to 30 s for the tap to appear; fails if it does not.
 pc_tap_join() {
-	local ns=$1 i mac
+	local ns=$1 i mac pc_mac
 	mac=$(printf '02:70:%02x:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) \
 		$((RANDOM % 256)) $((RANDOM % 256)))
 	for ((i = 0; i < 300; i++)); do
 		if ip -n "$ns" link show "$PC_TAP_IFACE" >/dev/null 2>&1; then
+			pc_mac=$(ip -n "$ns" -br link show "$PC_TAP_IFACE" | awk '{print $3}')
 			ip -n "$ns" link set "$PC_TAP_IFACE" address "$mac"
 			ip -n "$ns" link set "$PC_TAP_IFACE" master pc-br up
+			ip netns exec "$ns" bridge fdb replace "$pc_mac" dev "$PC_TAP_IFACE" \
+				master static
 			return 0
 		fi
 		sleep 0.1
