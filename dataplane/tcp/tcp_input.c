@@ -117,6 +117,32 @@ static void take_syn_options(struct pc_tcb *c, const struct pc_tcp_opts *o)
 	}
 }
 
+/* The TCP checksum of a segment in an mbuf chain: len bytes from off.
+ * (DPDK's rte_raw_cksum_mbuf, up to at least 25.x, drops the carries of
+ * a piece that starts at an odd offset, and with them good segments.) */
+static bool cksum_ok_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+			   uint32_t off, uint32_t len)
+{
+	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0), done = 0;
+
+	for (; m != NULL && len != 0; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
+		uint16_t part = __rte_raw_cksum_reduce(
+			__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n, 0));
+
+		/* A piece at an odd offset has its bytes in the other lanes. */
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += n;
+		len -= n;
+		off = 0;
+	}
+	return len == 0 && __rte_raw_cksum_reduce(sum) == 0xffff;
+}
+
 /* How long after the last cookie SYN-ACK cookies are accepted (Linux's
  * TCP_SYNCOOKIE_VALID). */
 #define PC_TCP_COOKIE_VALID_MS 120000
@@ -801,8 +827,8 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
 		return;
 	default:
-		if (unlikely(m->nb_segs > 1 ? rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, iphl)
-					    : rte_ipv4_udptcp_cksum_verify(ip, th))) {
+		if (unlikely(m->nb_segs > 1 ? !cksum_ok_chain(m, ip, iphl, tcp_len)
+					    : rte_ipv4_udptcp_cksum_verify(ip, th) != 0)) {
 			pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
 			return;
 		}
