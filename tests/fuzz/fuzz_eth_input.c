@@ -5,7 +5,7 @@
  * preceded by a 2-byte big-endian length; a length of 0 advances the clock
  * past the ARP retry and expiry times instead. With the length's top bit
  * set, two bytes f and r follow it and the frame comes as an mbuf chain
- * (a scattering or LRO device): f * 8 bytes in the first mbuf, 64 + r * 8
+ * (a scattering or LRO device): f * 7 bytes in the first mbuf, 64 + r * 7
  * in each of the others. Everything the worker sends must be a
  * well-formed frame from us, and no mbuf may be lost.
  */
@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (chain) {
 			if (size < 2)
 				break;
-			first = data[0] * 8u;
-			rest = 64 + data[1] * 8u;
+			first = data[0] * 7u;
+			rest = 64 + data[1] * 7u;
 			data += 2;
 			size -= 2;
 		}

@@ -34,9 +34,9 @@
  * template byte (MSS, WS, SACK-permitted, TS, 0-3 SACK blocks) and its
  * values; bit 5: use the 2-byte checksum at the end as it is; bit 6: the
  * frame comes as an mbuf chain (a scattering or LRO device), its payload
- * up to MAX_LRO bytes: two more bytes at the end, f and r, put f * 8
+ * up to MAX_LRO bytes: two more bytes at the end, f and r, put f * 7
  * bytes in the first mbuf (headers cut too when that is short) and
- * 64 + r * 8 in each of the others.
+ * 64 + r * 7 in each of the others.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -244,9 +244,9 @@ static void send_segment(struct reader *r, uint8_t op)
 	if ((mode & 3) == 0)
 		fl->nxt = seq + seg_space(flags, len);
 	if (mode & 0x40) {
-		uint32_t first = get8(r) * 8u;
+		uint32_t first = get8(r) * 7u;
 
-		h_inject_chain(b, flen, first, 64 + get8(r) * 8u);
+		h_inject_chain(b, flen, first, 64 + get8(r) * 7u);
 	} else {
 		h_inject(b, flen);
 	}

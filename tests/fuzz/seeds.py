@@ -31,8 +31,8 @@ def seq(*frames):
 
 
 def chained(f, first, rest):
-    """A frame record for an mbuf chain: first * 8 bytes in the first
-    mbuf, 64 + rest * 8 in each of the others."""
+    """A frame record for an mbuf chain: first * 7 bytes in the first
+    mbuf, 64 + rest * 7 in each of the others."""
     b = bytes(f)
     return struct.pack(">HBB", 0x8000 | len(b), first, rest) + b
 
@@ -72,7 +72,7 @@ def seg(fl, flags, seq=None, ack=None, win=65535, mss=None, ws=None, sack_ok=Fal
         ts=True, sacks=(), payload=0, chain=None):
     """A segment record; seq/ack are deltas (-128..127 or 16-bit) from
     what the target tracks, or None for exactly that; chain=(f, r): the
-    frame comes as an mbuf chain (f * 8 bytes first, then 64 + r * 8)."""
+    frame comes as an mbuf chain (f * 7 bytes first, then 64 + r * 7)."""
     mode, operands = 0x40 if chain else 0, b""
     for shift, delta in ((0, seq), (2, ack)):
         if delta is None:
