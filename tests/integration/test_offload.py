@@ -12,8 +12,9 @@ from test_tcp import NS_LOSSY, client, conf, relay  # noqa: F401 (relay: a fixtu
 MIB = 1 << 20
 
 
-def offload_conf(source):
-    return conf(source=source, extra="tcp buffers 262144 262144")
+def offload_conf(source, extra="tcp buffers 262144 262144"):
+    # Few connection slots: their buffers come out of the hugepages.
+    return conf(source=source, extra="tcp max-connections 128\n" + extra)
 
 
 def check_offloads_used(pc, c):
@@ -60,7 +61,7 @@ def test_tap_through_loss(start_portcullis, relay, loss):  # noqa: F811
     both ways, reordering, duplication): super-segments whose wire
     segments are lost are repaired segment by segment, the streams intact."""
     size = 8_000_000
-    pc = start_portcullis(pmd="tap", config_text=conf(source=size, extra="tcp rto 200 2000 1000"))
+    pc = start_portcullis(pmd="tap", config_text=offload_conf(size, "tcp rto 200 2000 1000"))
     relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", "11")
     r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
     assert r["match"], r
