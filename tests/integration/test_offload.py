@@ -7,7 +7,7 @@ speed. The software path (af_xdp, no offloads) is test_tcp.py's."""
 import pytest
 
 from conftest import ADDR
-from test_tcp import NS_LOSSY, client, conf, relay  # noqa: F401 (relay: a fixture)
+from test_tcp import client, conf, lossy_transfers, relay  # noqa: F401 (relay: a fixture)
 
 MIB = 1 << 20
 
@@ -62,12 +62,7 @@ def test_tap_through_loss(start_portcullis, relay, loss):  # noqa: F811
     segments are lost are repaired segment by segment, the streams intact."""
     size = 8_000_000
     pc = start_portcullis(pmd="tap", config_text=offload_conf(size, "tcp rto 200 2000 1000"))
-    relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", "11")
-    r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
-    assert r["match"], r
-    r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
-    assert r["match"], r
-    c = pc.counters()
+    c = lossy_transfers(pc, relay, loss, size, 11)
     check_offloads_used(pc, c)
     assert c["tcp_retransmits"] > 0 and c["tcp_ooo_segments"] > 0, c
     assert pc.stop() == 0
