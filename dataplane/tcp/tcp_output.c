@@ -285,7 +285,7 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 	memcpy(th + 1, opts, optlen);
 	if (len != 0)
 		pc_tcp_ring_get_mbuf(c->sbuf, c->sbuf_mask, seq, m, m->l3_len + m->l4_len);
-	if (len > pc_tcp_smss(c))
+	if (pc_tcp_cfg.tso && len > pc_tcp_smss(c))
 		m->tso_segsz = (uint16_t)(pc_tcp_smss(c) - pc_tcp_cfg.tso_seg_cut);
 	seg_send(lc, m);
 	return 0;
