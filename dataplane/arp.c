@@ -211,7 +211,15 @@ void pc_arp_input(struct pc_lcore *lc, struct rte_mbuf *m)
 		a->arp_data.arp_tip = sip;
 		rte_ether_addr_copy(&lc->ifc->mac, &a->arp_data.arp_sha);
 		a->arp_data.arp_sip = lc->ifc->addr;
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - sizeof(*a));
+		/* The reply is the first bytes of the first mbuf; padding and
+		 * any mbufs a scattering device chained after it go. */
+		if (m->next != NULL) {
+			rte_pktmbuf_free(m->next);
+			m->next = NULL;
+			m->nb_segs = 1;
+		}
+		m->data_len = sizeof(*a);
+		m->pkt_len = sizeof(*a);
 		lc->cnt.arp_replies_sent++;
 		pc_eth_output(lc, m, &requester, RTE_ETHER_TYPE_ARP);
 		return;

@@ -7,14 +7,16 @@
 
 void pc_eth_input(struct pc_lcore *lc, struct rte_mbuf *m)
 {
-	if (unlikely(!rte_pktmbuf_is_contiguous(m)) && rte_pktmbuf_linearize(m) != 0) {
-		pc_drop(lc, m, PC_DROP_eth_multiseg);
-		return;
-	}
+	/* A frame may come in several mbufs (scatter, LRO): headers are read
+	 * from the first, the TCP payload is copied out across all of them. */
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr))) {
-		pc_drop(lc, m, PC_DROP_eth_short);
+		pc_drop(lc, m, rte_pktmbuf_pkt_len(m) < sizeof(struct rte_ether_hdr)
+				       ? PC_DROP_eth_short
+				       : PC_DROP_eth_multiseg);
 		return;
 	}
+	if (unlikely(m->nb_segs > 1))
+		lc->cnt.rx_multiseg++;
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	bool bcast = false;
 

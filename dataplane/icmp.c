@@ -14,6 +14,12 @@ void pc_icmp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		pc_drop(lc, m, PC_DROP_icmp_short);
 		return;
 	}
+	/* Answered in place, in one piece: a jumbo echo request that the
+	 * device scattered over several mbufs is not. */
+	if (unlikely(m->nb_segs > 1)) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
+		return;
+	}
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + iphl);
 
 	if (unlikely(rte_raw_cksum(icmp, len) != 0xffff)) {

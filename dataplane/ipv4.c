@@ -41,10 +41,15 @@ static inline bool ipv4_martian_src(const struct pc_iface *ifc, uint32_t src)
 
 void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m)
 {
-	uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t first = rte_pktmbuf_data_len(m); /* the header must be here */
 
 	if (unlikely(len < sizeof(struct rte_ipv4_hdr))) {
 		pc_drop(lc, m, PC_DROP_ipv4_short);
+		return;
+	}
+	if (unlikely(first < sizeof(struct rte_ipv4_hdr))) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
 		return;
 	}
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
@@ -59,15 +64,31 @@ void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m)
 		pc_drop(lc, m, PC_DROP_ipv4_bad_ihl);
 		return;
 	}
+	if (unlikely(hl > first)) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
+		return;
+	}
 	uint16_t total = rte_be_to_cpu_16(ip->total_length);
 
 	if (unlikely(total < hl || total > len)) {
 		pc_drop(lc, m, PC_DROP_ipv4_bad_length);
 		return;
 	}
-	if (unlikely(rte_raw_cksum(ip, hl) != 0xffff)) {
+	/* The device's verdict when it gave one (NONE: the header is intact,
+	 * its checksum field is not final); checked here otherwise. */
+	switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+		break;
+	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
 		pc_drop(lc, m, PC_DROP_ipv4_bad_checksum);
 		return;
+	default:
+		if (unlikely(rte_raw_cksum(ip, hl) != 0xffff)) {
+			pc_drop(lc, m, PC_DROP_ipv4_bad_checksum);
+			return;
+		}
+		break;
 	}
 	if (unlikely(ip->dst_addr != lc->ifc->addr)) {
 		uint32_t d = rte_be_to_cpu_32(ip->dst_addr);
@@ -95,9 +116,13 @@ void pc_ipv4_input(struct pc_lcore *lc, struct rte_mbuf *m)
 		}
 		lc->cnt.ipv4_with_options++;
 	}
-	/* Ethernet pads short frames: the datagram ends at total_length. */
-	if (total < rte_pktmbuf_pkt_len(m))
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - total);
+	/* Ethernet pads short frames: the datagram ends at total_length.
+	 * Padding lies in the last mbuf; a chain with more beyond the
+	 * datagram than that is nothing a device delivers. */
+	if (total < len && rte_pktmbuf_trim(m, len - total) != 0) {
+		pc_drop(lc, m, PC_DROP_ipv4_bad_length);
+		return;
+	}
 	m->l3_len = hl;
 
 	switch (ip->next_proto_id) {

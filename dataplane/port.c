@@ -179,6 +179,41 @@ static void read_rss(uint16_t port, const struct rte_eth_dev_info *info)
 	       "ports that hash back to their worker\n", port, size);
 }
 
+/* Segmentation offload: TSO (the device cuts our mbuf chains of up to
+ * 64 KiB into segments), and on receive LRO (it merges a flow's segments)
+ * and scatter (a frame over several mbufs), whichever the device offers.
+ * Without them the software path is unchanged: one segment per mbuf. */
+static void setup_large_segments(const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	uint64_t tso = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	uint64_t rx_big = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_SCATTER;
+	struct pc_tcp_cfg *c = &pc_tcp_cfg;
+
+	if (c->tx_cksum_offload && (info->tx_offload_capa & tso) == tso) {
+		/* The first mbuf of a chain holds the headers and at least
+		 * this much payload, the others a whole buffer. */
+		uint32_t per_mbuf = RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN - 20 - 60;
+
+		conf->txmode.offloads |= tso;
+		c->tso = true;
+		c->tso_max = RTE_MIN(PC_TCP_TSO_MAX, (uint32_t)info->tx_desc_lim.nb_seg_max * per_mbuf);
+		/* net_tap refuses a TSO frame whose segments, Ethernet
+		 * header included, exceed its MTU (tso_seg_cut in tcp.h). */
+		if (strcmp(info->driver_name, "net_tap") == 0)
+			c->tso_seg_cut = RTE_ETHER_HDR_LEN;
+	}
+	conf->rxmode.offloads |= info->rx_offload_capa & rx_big;
+	printf("portcullis: port %u (%s): large segments: TSO %s, LRO %s, RX scatter %s\n",
+	       pc_port, info->driver_name,
+	       c->tso ? "offloaded" : "software (one segment per mbuf)",
+	       conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO ? "on" : "off",
+	       conf->rxmode.offloads & RTE_ETH_RX_OFFLOAD_SCATTER ? "on" : "off");
+	if (c->tso && c->tso_seg_cut != 0)
+		printf("portcullis: port %u (%s): TSO segments %u bytes under the MSS (the "
+		       "driver counts the Ethernet header against the MTU)\n",
+		       pc_port, info->driver_name, c->tso_seg_cut);
+}
+
 static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq)
 {
 	struct rte_eth_dev_info info;
@@ -243,6 +278,7 @@ static int setup_port(const struct pc_dp_config *cfg, uint16_t port, uint16_t nq
 		       fits ? "set on the device" : "the driver's frames must hold it",
 		       info.max_rx_pktlen, mbuf_data_room(cfg));
 	}
+	setup_large_segments(&info, &conf);
 	rc = rte_eth_dev_configure(port, nq, nq, &conf);
 	if (rc != 0) {
 		fprintf(stderr, "portcullis: port %u: configure with %u queue pairs: %s\n",

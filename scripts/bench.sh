@@ -287,7 +287,8 @@ start_portcullis() {
 	STARTED+=("$PC_PID")
 	for ((i = 0; i < READY_TIMEOUT * 10; i++)); do
 		if grep -q '^portcullis: ready' "$logf"; then
-			return 0
+			[ "$pmd" != tap ] || pc_tap_join "$NS_DP"
+			return
 		fi
 		if ! kill -0 "$PC_PID" 2>/dev/null; then
 			break

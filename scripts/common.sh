@@ -73,12 +73,52 @@ pc_eal_args() {
 	# portcullis that was killed makes the server's bind fail: callers
 	# remove it before starting.
 	memif) vdev="net_memif0,role=server,socket=$(pc_memif_socket),socket-abstract=no" ;;
+	# A tap netdev of portcullis's own (net_tap does TSO and checksums in
+	# software, one writev per packet: not faster, but it takes the
+	# offload paths). It joins the lab's bridge once portcullis has
+	# started (pc_tap_join) and goes away with the process. The port
+	# takes dp0's MAC, so that the lab's hosts find portcullis where
+	# their neighbour caches say, whichever PMD ran before.
+	tap)
+		local mac
+		mac=$(ip -n "${PC_LAB:-pc}-dp" -br link show dp0 | awk '{print $3}')
+		vdev="net_tap0,iface=$PC_TAP_IFACE,mac=$mac"
+		;;
 	*)
-		echo "pc_eal_args: unknown PMD '$pmd' (af_xdp, af_packet or memif)" >&2
+		echo "pc_eal_args: unknown PMD '$pmd' (af_xdp, af_packet, tap or memif)" >&2
 		return 2
 		;;
 	esac
 	echo "--lcores $lcores --no-pci --in-memory --no-telemetry --vdev=$vdev"
+}
+
+# The tap netdev net_tap creates in the dataplane namespace (PMD tap).
+PC_TAP_IFACE=dptap0
+
+# pc_tap_join NS: once portcullis (PMD tap) runs in namespace NS, makes
+# its tap a port of the lab's bridge, as dp0 is. net_tap gives the netdev
+# portcullis's own MAC, which a bridge takes for a local address (frames
+# to it would stop at the bridge): the netdev gets another one first. The
+# bridge may have learned portcullis's MAC (dp0's) behind dp0 in an
+# earlier run: a static entry sends it to the tap at once (and goes with
+# the tap). Waits up to 30 s for the tap to appear; fails if it does not.
+pc_tap_join() {
+	local ns=$1 i mac pc_mac
+	mac=$(printf '02:70:%02x:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) \
+		$((RANDOM % 256)) $((RANDOM % 256)))
+	for ((i = 0; i < 300; i++)); do
+		if ip -n "$ns" link show "$PC_TAP_IFACE" >/dev/null 2>&1; then
+			pc_mac=$(ip -n "$ns" -br link show "$PC_TAP_IFACE" | awk '{print $3}')
+			ip -n "$ns" link set "$PC_TAP_IFACE" address "$mac"
+			ip -n "$ns" link set "$PC_TAP_IFACE" master pc-br up
+			ip netns exec "$ns" bridge fdb replace "$pc_mac" dev "$PC_TAP_IFACE" \
+				master static
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "pc_tap_join: no $PC_TAP_IFACE in $ns (is portcullis running with PMD tap?)" >&2
+	return 1
 }
 
 # pc_live_pid PIDFILE NAME: prints the PID that PIDFILE holds if it is a

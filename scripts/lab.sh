@@ -6,6 +6,8 @@
 #   pc-dp       the terminator's side. Holds the bridge pc-br and the veth
 #               end dp0 that portcullis drives through a DPDK virtual device
 #               (net_af_xdp or net_af_packet); dp0 carries no kernel address.
+#               With PMD tap, net_tap's own netdev dptap0 takes dp0's place
+#               on the bridge while portcullis runs (pc_tap_join).
 #               portcullis runs inside this namespace (ip netns exec pc-dp).
 #   pc-client   cl0 198.18.0.2/24 (and 198.18.0.12/24, an address the tests
 #               use to make portcullis ARP for an unknown neighbour)

@@ -7,7 +7,8 @@
 # the access log on this terminal. Ctrl-C stops it (the lab stays:
 # scripts/lab.sh down).
 #
-# PC_PMD=af_xdp|af_packet picks the DPDK virtual device (default af_xdp).
+# PC_PMD=af_xdp|af_packet|tap picks the DPDK virtual device (default af_xdp;
+# tap: net_tap's own netdev, joined to the lab's bridge once it exists).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,6 +48,9 @@ From another shell, in $ROOT:
   build/release/pcctl                  # interactive: help, show ..., begin ... commit
 Ctrl-C stops portcullis and prints its counters.
 MSG
+if [ "$PC_PMD_DEFAULT" = tap ]; then
+	pc_tap_join pc-dp &
+fi
 # shellcheck disable=SC2046
 exec ip netns exec pc-dp build/release/portcullis $(pc_eal_args "$PC_PMD_DEFAULT" 1) \
 	-- -c build/demo.conf

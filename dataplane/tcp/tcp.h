@@ -49,6 +49,12 @@ extern const char *const pc_tcp_state_names[PC_TCP_NSTATES];
 #define PC_TCP_OOO_MAX 8   /* out-of-order ranges kept above rcv_nxt */
 #define PC_TCP_SACK_MAX 8  /* SACKed ranges remembered above snd_una */
 #define PC_TCP_MAX_LISTENERS 16
+/* Payload of one TSO super-segment: its IPv4 datagram, headers and the
+ * largest options included, stays within 64 KiB; and it is cut into 64
+ * segments at most (DPDK's software GSO, which net_tap uses, makes no
+ * more; with full-sized segments 64 KiB comes first). */
+#define PC_TCP_TSO_MAX (65535u - 20u - 60u)
+#define PC_TCP_TSO_MAX_SEGS 64u
 
 /* Connection key, network order, as seen from us. */
 struct pc_tcp_key {
@@ -77,7 +83,10 @@ struct pc_tcp_seg {
 	uint32_t len;            /* payload bytes */
 	uint32_t wnd;            /* unscaled */
 	uint8_t flags;
-	const uint8_t *data;
+	/* The payload: m's bytes from data_off on, in its first segment or
+	 * spread over several (a large or scattered frame). */
+	const struct rte_mbuf *m;
+	uint32_t data_off;
 	struct pc_tcp_opts o;
 };
 
@@ -230,6 +239,15 @@ struct pc_tcp_cfg {
 	uint16_t ephemeral_hi;
 	uint32_t nb_workers;        /* local ports belong to worker port % n */
 	bool tx_cksum_offload;      /* the device fills IPv4 and TCP checksums */
+	/* TCP segmentation offload: the device cuts mbuf chains of up to
+	 * PC_TCP_TSO_MAX payload bytes into segments of our size. */
+	bool tso;
+	uint32_t tso_max;           /* payload bytes per super-segment: PC_TCP_TSO_MAX,
+				     * or less when the device takes short chains */
+	/* Bytes a TSO segment's payload stays under our segment size: net_tap
+	 * compares its segments' frames, Ethernet header included, with the
+	 * MTU (DPDK 22.11 to at least 25.x), and refuses the burst otherwise. */
+	uint16_t tso_seg_cut;
 	/* The device's RSS, when it spreads flows itself: active opens pick a
 	 * local port whose reply hashes to their own queue. */
 	bool rss;
@@ -314,6 +332,12 @@ bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rpo
 /* Copy between a byte ring and a flat buffer, starting at sequence seq. */
 void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n);
 void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n);
+/* The same from n bytes of an mbuf chain, from offset off on. */
+void pc_tcp_ring_put_mbuf(uint8_t *ring, uint32_t mask, uint32_t seq,
+			  const struct rte_mbuf *m, uint32_t off, uint32_t n);
+/* And to the data of an mbuf chain from offset off on, to its end. */
+void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
+			  struct rte_mbuf *m, uint32_t off);
 
 /* tcp_timewait.c */
 int pc_tcp_tw_init(struct pc_lcore *lc, int socket);

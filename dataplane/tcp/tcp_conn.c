@@ -288,6 +288,36 @@ void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src
 	memcpy(ring, (const uint8_t *)src + first, n - first);
 }
 
+void pc_tcp_ring_put_mbuf(uint8_t *ring, uint32_t mask, uint32_t seq,
+			  const struct rte_mbuf *m, uint32_t off, uint32_t n)
+{
+	while (off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	while (n != 0) {
+		uint32_t k = RTE_MIN(n, (uint32_t)m->data_len - off);
+
+		pc_tcp_ring_put(ring, mask, seq, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), k);
+		seq += k;
+		n -= k;
+		off = 0;
+		m = m->next;
+	}
+}
+
+void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
+			  struct rte_mbuf *m, uint32_t off)
+{
+	for (; m != NULL; m = m->next) {
+		uint32_t k = m->data_len - off;
+
+		pc_tcp_ring_get(ring, mask, seq, rte_pktmbuf_mtod_offset(m, uint8_t *, off), k);
+		seq += k;
+		off = 0;
+	}
+}
+
 size_t pc_tcp_readable(const struct pc_tcb *c)
 {
 	return c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0);

@@ -117,6 +117,32 @@ static void take_syn_options(struct pc_tcb *c, const struct pc_tcp_opts *o)
 	}
 }
 
+/* The TCP checksum of a segment in an mbuf chain: len bytes from off.
+ * (DPDK's rte_raw_cksum_mbuf, up to at least 25.x, drops the carries of
+ * a piece that starts at an odd offset, and with them good segments.) */
+static bool cksum_ok_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+			   uint32_t off, uint32_t len)
+{
+	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0), done = 0;
+
+	for (; m != NULL && len != 0; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
+		uint16_t part = __rte_raw_cksum_reduce(
+			__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n, 0));
+
+		/* A piece at an odd offset has its bytes in the other lanes. */
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += n;
+		len -= n;
+		off = 0;
+	}
+	return len == 0 && __rte_raw_cksum_reduce(sum) == 0xffff;
+}
+
 /* How long after the last cookie SYN-ACK cookies are accepted (Linux's
  * TCP_SYNCOOKIE_VALID). */
 #define PC_TCP_COOKIE_VALID_MS 120000
@@ -433,8 +459,7 @@ static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
-	uint32_t seq = s->seq, len = s->len;
-	const uint8_t *data = s->data;
+	uint32_t seq = s->seq, len = s->len, off = s->data_off;
 	bool fin = s->flags & TH_FIN;
 
 	/* Trim what we already have. */
@@ -452,7 +477,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			}
 		} else {
 			seq += dup;
-			data += dup;
+			off += dup;
 			len -= dup;
 		}
 	}
@@ -470,7 +495,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 	}
 	if (len != 0) {
 		if (seq == c->rcv_nxt) {
-			pc_tcp_ring_put(c->rbuf, c->rbuf_mask, seq, data, len);
+			pc_tcp_ring_put_mbuf(c->rbuf, c->rbuf_mask, seq, s->m, off, len);
 			c->rcv_nxt += len;
 			if (c->nb_ooo != 0) {
 				pc_tcp_ooo_merge(c);
@@ -484,7 +509,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			else
 				c->segs_unacked += 2;
 		} else if (pc_tcp_ooo_add(c, seq, seq + len)) {
-			pc_tcp_ring_put(c->rbuf, c->rbuf_mask, seq, data, len);
+			pc_tcp_ring_put_mbuf(c->rbuf, c->rbuf_mask, seq, s->m, off, len);
 			c->ooo_recent = seq;
 			lc->cnt.tcp_ooo_segments++;
 			c->ack_now = true; /* duplicate ACK with SACK blocks */
@@ -756,11 +781,21 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		pc_drop(lc, m, PC_DROP_tcp_short);
 		return;
 	}
+	/* The headers are read in place: a frame in several segments must
+	 * hold them all in its first (every device we know does). */
+	if (unlikely(iphl + sizeof(struct rte_tcp_hdr) > rte_pktmbuf_data_len(m))) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
+		return;
+	}
 	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + iphl);
 	uint32_t doff = (uint32_t)(th->data_off >> 4) * 4;
 
 	if (unlikely(doff < sizeof(*th) || doff > tcp_len)) {
 		pc_drop(lc, m, PC_DROP_tcp_bad_offset);
+		return;
+	}
+	if (unlikely(iphl + doff > rte_pktmbuf_data_len(m))) {
+		pc_drop(lc, m, PC_DROP_eth_multiseg);
 		return;
 	}
 	/* Without device RSS that we can reproduce, flows are owned in
@@ -778,13 +813,29 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 			return;
 		}
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-		if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		    rte_ipv4_udptcp_cksum_verify(ip, th) != 0) {
+	/* The device's verdict when it gave one: GOOD, or NONE (the data is
+	 * intact and the checksum field only partial, as virtio and tap
+	 * devices pass on a kernel's unfinished checksums); BAD is dropped.
+	 * UNKNOWN (no RX checksum offload, or a frame the device did not
+	 * parse) is checked here. */
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		lc->cnt.tcp_rx_cksum_offloaded++;
+		break;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
+		return;
+	default:
+		if (unlikely(m->nb_segs > 1 ? !cksum_ok_chain(m, ip, iphl, tcp_len)
+					    : rte_ipv4_udptcp_cksum_verify(ip, th) != 0)) {
 			pc_drop(lc, m, PC_DROP_tcp_bad_checksum);
 			return;
 		}
+		break;
 	}
+	if (unlikely(tcp_len - doff > pc_tcp_cfg.mss))
+		lc->cnt.tcp_rx_large++;
 	struct pc_tcp_seg s = {
 		.th = th,
 		.seq = rte_be_to_cpu_32(th->sent_seq),
@@ -792,7 +843,8 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 		.len = tcp_len - doff,
 		.wnd = rte_be_to_cpu_16(th->rx_win),
 		.flags = th->tcp_flags,
-		.data = (const uint8_t *)th + doff,
+		.m = m,
+		.data_off = iphl + doff,
 	};
 
 	if (!parse_options((const uint8_t *)(th + 1), doff - sizeof(*th), s.flags & TH_SYN, &s.o)) {

@@ -142,9 +142,32 @@ static unsigned int build_options(const struct pc_tcb *c, uint8_t flags, uint8_t
 	return n;
 }
 
+/* Chain mbufs for len more bytes after m (a TSO super-segment's payload
+ * beyond its first mbuf): whole buffers, no headroom. */
+static int seg_chain(struct pc_lcore *lc, struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *last = m;
+
+	while (len != 0) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(lc->pool);
+
+		if (unlikely(s == NULL))
+			return -1;
+		s->data_off = 0;
+		s->data_len = (uint16_t)RTE_MIN(len, (uint32_t)s->buf_len);
+		last->next = s;
+		last = s;
+		m->nb_segs++;
+		m->pkt_len += s->data_len;
+		len -= s->data_len;
+	}
+	return 0;
+}
+
 /* An mbuf with IPv4 and TCP headers for the given addresses; returns the
  * TCP header, with the options area of optlen bytes and len payload bytes
- * appended (not filled). */
+ * appended (not filled): in the same mbuf, or with TSO (len beyond one
+ * segment) continued in a chain. */
 static struct rte_tcp_hdr *seg_alloc(struct pc_lcore *lc, struct rte_mbuf **mp,
 				     const struct pc_tcp_key *k, unsigned int optlen,
 				     uint32_t len)
@@ -156,10 +179,12 @@ static struct rte_tcp_hdr *seg_alloc(struct pc_lcore *lc, struct rte_mbuf **mp,
 		return NULL;
 	}
 	uint16_t tcphl = (uint16_t)(sizeof(struct rte_tcp_hdr) + optlen);
-	uint16_t total = (uint16_t)(sizeof(struct rte_ipv4_hdr) + tcphl + len);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, total);
+	uint16_t hdrs = (uint16_t)(sizeof(struct rte_ipv4_hdr) + tcphl);
+	uint16_t total = (uint16_t)(hdrs + len);
+	uint32_t here = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m) - hdrs);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, hdrs + here);
 
-	if (unlikely(ip == NULL)) {
+	if (unlikely(ip == NULL || (here < len && seg_chain(lc, m, len - here) != 0))) {
 		rte_pktmbuf_free(m);
 		lc->cnt.drop[PC_DROP_no_mbuf]++;
 		return NULL;
@@ -194,7 +219,22 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m)
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
-	if (pc_tcp_cfg.tx_cksum_offload) {
+	if (m->tso_segsz != 0) {
+		/* A super-segment: the device cuts it, copying the headers
+		 * (sequence numbers, IP IDs, lengths and checksums its own,
+		 * FIN and PSH on the last segment only). The TCP checksum
+		 * field holds the pseudo-header sum without the length. */
+		uint32_t payload = rte_pktmbuf_pkt_len(m) - m->l3_len - m->l4_len;
+		uint32_t segs = (payload + m->tso_segsz - 1) / m->tso_segsz;
+
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		lc->ip_id = (uint16_t)(lc->ip_id + segs - 1);
+		lc->cnt.tcp_tso_sends++;
+		lc->cnt.tcp_tso_bytes += payload;
+		lc->cnt.tcp_segs_out += segs - 1;
+	} else if (pc_tcp_cfg.tx_cksum_offload) {
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
@@ -244,7 +284,9 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 	}
 	memcpy(th + 1, opts, optlen);
 	if (len != 0)
-		pc_tcp_ring_get(c->sbuf, c->sbuf_mask, seq, (uint8_t *)(th + 1) + optlen, len);
+		pc_tcp_ring_get_mbuf(c->sbuf, c->sbuf_mask, seq, m, m->l3_len + m->l4_len);
+	if (pc_tcp_cfg.tso && len > pc_tcp_smss(c))
+		m->tso_segsz = (uint16_t)(pc_tcp_smss(c) - pc_tcp_cfg.tso_seg_cut);
 	seg_send(lc, m);
 	return 0;
 }
@@ -408,8 +450,14 @@ void pc_tcp_output(struct pc_tcb *c)
 		uint32_t len = RTE_MIN(RTE_MIN(usable, by_wnd), data_end - c->snd_nxt);
 
 		uint32_t smss = pc_tcp_smss(c);
+		/* With TSO, new data goes out in super-segments (a
+		 * retransmission after a timeout stays one segment). */
+		uint32_t tso_seg = smss - pc_tcp_cfg.tso_seg_cut;
+		uint32_t most = pc_tcp_cfg.tso && c->snd_nxt == c->snd_max
+					? RTE_MIN(pc_tcp_cfg.tso_max, PC_TCP_TSO_MAX_SEGS * tso_seg)
+					: smss;
 
-		len = RTE_MIN(len, smss);
+		len = RTE_MIN(len, most);
 		if (len == 0)
 			break;
 		/* Sender-side silly window avoidance (RFC 9293 3.8.6.2.1): a
@@ -417,6 +465,10 @@ void pc_tcp_output(struct pc_tcb *c)
 		 * flight. */
 		if (len < smss && len < data_end - c->snd_nxt && c->snd_nxt != c->snd_una)
 			break;
+		/* A super-segment carries whole segments, unless it ends the
+		 * data: no short segment in the middle of the stream. */
+		if (len > smss && len < data_end - c->snd_nxt)
+			len -= len % tso_seg;
 		uint8_t flags = TH_ACK | (c->snd_nxt + len == data_end ? TH_PSH : 0);
 
 		if (pc_tcp_send_segment(c, flags, c->snd_nxt, len) != 0)

@@ -3,8 +3,11 @@
  * Fuzz the whole input path (Ethernet, ARP, IPv4, ICMP) through the worker
  * loop on a ring-backed port. An input is a sequence of frames, each
  * preceded by a 2-byte big-endian length; a length of 0 advances the clock
- * past the ARP retry and expiry times instead. Everything the worker sends
- * must be a well-formed frame from us, and no mbuf may be lost.
+ * past the ARP retry and expiry times instead. With the length's top bit
+ * set, two bytes f and r follow it and the frame comes as an mbuf chain
+ * (a scattering or LRO device): f * 7 bytes in the first mbuf, 64 + r * 7
+ * in each of the others. Everything the worker sends must be a
+ * well-formed frame from us, and no mbuf may be lost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "harness.h"
 
 #define MAX_FRAME 2000
+#define MAX_CHAIN_FRAME 9018 /* a jumbo frame, or what LRO merged */
 
 static uint64_t fake_now;
 
@@ -65,10 +69,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fake_now == 0)
 		fake_now = rte_rdtsc();
 	while (size >= 2) {
-		size_t len = (size_t)data[0] << 8 | data[1];
+		size_t len = (size_t)(data[0] & 0x7f) << 8 | data[1];
+		bool chain = data[0] & 0x80;
+		uint32_t first = 0, rest = 0;
 
 		data += 2;
 		size -= 2;
+		if (chain) {
+			if (size < 2)
+				break;
+			first = data[0] * 7u;
+			rest = 64 + data[1] * 7u;
+			data += 2;
+			size -= 2;
+		}
 		if (len == 0) {
 			fake_now += 2 * rte_get_tsc_hz() + h_ifc.arp_timeout;
 			pc_arp_tick(h_lc, fake_now);
@@ -76,9 +90,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (len > size)
 			len = size;
-		if (len > MAX_FRAME)
-			len = MAX_FRAME;
-		h_inject(data, (uint16_t)len);
+		if (len > (chain ? MAX_CHAIN_FRAME : MAX_FRAME))
+			len = chain ? MAX_CHAIN_FRAME : MAX_FRAME;
+		if (chain) {
+			/* Processed at once: long chains must not drain the pool. */
+			h_inject_chain(data, (uint32_t)len, first, rest);
+			h_run();
+		} else {
+			h_inject(data, (uint16_t)len);
+		}
 		data += len;
 		size -= len;
 	}

@@ -32,7 +32,11 @@
  * bits 2-3: the same for ack, from one past the highest sequence number
  * seen from us; bit 4: raw options (length byte, then bytes), else a
  * template byte (MSS, WS, SACK-permitted, TS, 0-3 SACK blocks) and its
- * values; bit 5: use the 2-byte checksum at the end as it is.
+ * values; bit 5: use the 2-byte checksum at the end as it is; bit 6: the
+ * frame comes as an mbuf chain (a scattering or LRO device), its payload
+ * up to MAX_LRO bytes: two more bytes at the end, f and r, put f * 7
+ * bytes in the first mbuf (headers cut too when that is short) and
+ * 64 + r * 7 in each of the others.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,7 @@
 #define NB_BACKENDS 4
 #define NB_FLOWS (NB_PEERS * NB_PORTS + NB_BACKENDS)
 #define MAX_PAYLOAD 1900
+#define MAX_LRO 9000
 /* The wheel ticks only when the input says (one tick per TSC minute
  * otherwise), and never further than this per input. */
 #define MAX_TICKS 10000000u
@@ -198,7 +203,7 @@ static void send_segment(struct reader *r, uint8_t op)
 	uint32_t ack = operand(r, mode >> 2, fl->ack);
 	uint16_t win = get16(r);
 	uint8_t opts[40], optlen;
-	static uint8_t b[2048];
+	static uint8_t b[MAX_LRO + 128];
 
 	if (mode & 0x10) {
 		optlen = (uint8_t)(get8(r) % 41);
@@ -209,8 +214,8 @@ static void send_segment(struct reader *r, uint8_t op)
 	} else {
 		optlen = template_options(r, fl, ack, opts);
 	}
-	uint16_t len = (uint16_t)(get16(r) % (MAX_PAYLOAD + 1));
-	static uint8_t payload[MAX_PAYLOAD];
+	uint16_t len = (uint16_t)(get16(r) % ((mode & 0x40 ? MAX_LRO : MAX_PAYLOAD) + 1));
+	static uint8_t payload[MAX_LRO];
 
 	for (uint16_t i = 0; i < len; i++)
 		payload[i] = payload_byte(seq + i);
@@ -238,7 +243,13 @@ static void send_segment(struct reader *r, uint8_t op)
 	}
 	if ((mode & 3) == 0)
 		fl->nxt = seq + seg_space(flags, len);
-	h_inject(b, flen);
+	if (mode & 0x40) {
+		uint32_t first = get8(r) * 7u;
+
+		h_inject_chain(b, flen, first, 64 + get8(r) * 7u);
+	} else {
+		h_inject(b, flen);
+	}
 	h_run();
 }
 

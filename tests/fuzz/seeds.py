@@ -3,7 +3,8 @@
     seeds.py DIR [eth_input|tcp_input|http|verify|tls_input|tls_client|tls_hello|ticket|cli|alog|
                   metrics_http|http_proxy]
     (eth_input by default)
-fuzz_eth_input: each seed is a sequence of [2-byte length][frame];
+fuzz_eth_input: each seed is a sequence of [2-byte length][frame] (top bit
+of the length: [2 bytes: how the frame is split into an mbuf chain]);
 fuzz_tcp_input: a configuration byte, then segment and timer records;
 fuzz_http: a configuration byte, then [control byte][piece] records
 fuzz_http_proxy: a configuration byte, the request head's length (2 bytes),
@@ -29,6 +30,13 @@ def seq(*frames):
     return out
 
 
+def chained(f, first, rest):
+    """A frame record for an mbuf chain: first * 7 bytes in the first
+    mbuf, 64 + rest * 7 in each of the others."""
+    b = bytes(f)
+    return struct.pack(">HBB", 0x8000 | len(b), first, rest) + b
+
+
 def eth_input_seeds():
     eth = Ether(dst=MAC, src=PEER_MAC)
     arp_req = Ether(dst="ff:ff:ff:ff:ff:ff", src=PEER_MAC) / ARP(psrc=PEER, pdst=US)
@@ -41,6 +49,10 @@ def eth_input_seeds():
         "options": seq(arp_req, eth / IP(src=PEER, dst=US, options=b"\x01\x01\x01\x00")
                        / ICMP()),
         "udp": seq(eth / IP(src=PEER, dst=US) / UDP(dport=53) / Raw(b"q")),
+        "chain-echo": seq(arp_req) + chained(echo, 5, 0),
+        "chain-arp-split": chained(arp_req, 2, 0) + seq(echo),
+        "chain-jumbo-udp": seq(arp_req) + chained(eth / IP(src=PEER, dst=US) / UDP(dport=9) /
+                                                  Raw(b"j" * 8000), 0, 200),
     }
     return seeds
 
@@ -57,10 +69,11 @@ def flow(peer, port):
 
 
 def seg(fl, flags, seq=None, ack=None, win=65535, mss=None, ws=None, sack_ok=False,
-        ts=True, sacks=(), payload=0):
+        ts=True, sacks=(), payload=0, chain=None):
     """A segment record; seq/ack are deltas (-128..127 or 16-bit) from
-    what the target tracks, or None for exactly that."""
-    mode, operands = 0, b""
+    what the target tracks, or None for exactly that; chain=(f, r): the
+    frame comes as an mbuf chain (f * 7 bytes first, then 64 + r * 7)."""
+    mode, operands = 0x40 if chain else 0, b""
     for shift, delta in ((0, seq), (2, ack)):
         if delta is None:
             continue
@@ -86,7 +99,7 @@ def seg(fl, flags, seq=None, ack=None, win=65535, mss=None, ws=None, sack_ok=Fal
     for start, length in sacks:
         values += struct.pack(">Hh", start, length)
     return (bytes([fl, flags, mode]) + operands + struct.pack(">H", win) + bytes([tmpl]) +
-            values + struct.pack(">H", payload))
+            values + struct.pack(">H", payload) + (bytes(chain) if chain else b""))
 
 
 def wait(ms):
@@ -115,6 +128,8 @@ def tcp_input_seeds():
         "sack-recovery": bytes([0]) + handshake(s) +
         seg(s, ACK, ack=-14480, sacks=((1448, 4344),)) + wait(300) + seg(s, ACK),
         "cookies": bytes([1]) + handshake(e) + seg(e, ACK | PSH, payload=10),
+        "lro-chain": bytes([0]) + handshake(e) + seg(e, ACK, payload=8688, chain=(10, 100)) +
+        seg(e, ACK | PSH, seq=1000, payload=3000, chain=(8, 0)) + seg(e, ACK, chain=(2, 0)),
         "zero-window": bytes([2 | 64]) + seg(s, SYN, mss=1460) + seg(s, ACK, win=0) +
         wait(250) + wait(500) + seg(s, ACK, win=4096),
         "handshake-timeout": bytes([0]) + seg(e, SYN) + wait(1000) + wait(2000) +

@@ -92,12 +92,24 @@ class Portcullis:
         while time.monotonic() < deadline:
             text = self.log_path.read_text()
             if "portcullis: ready" in text:
+                if pmd == "tap":
+                    self._join_tap()
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"portcullis exited {self.proc.returncode}:\n{text}")
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("portcullis did not become ready:\n" + self.log_path.read_text())
+
+    def _join_tap(self):
+        # net_tap's netdev exists once the port started; it leaves the
+        # bridge (and the namespace) by itself when portcullis exits.
+        r = subprocess.run(
+            ["bash", "-c", f'ROOT="{ROOT}"; . "$ROOT/scripts/common.sh"; '
+                           f'pc_tap_join {NS_DP}'], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"tap not joined to the bridge: {r.stderr}")
 
     def counters(self):
         """Ask for a dump (SIGUSR1) and parse the newest one."""

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from scapy.all import (ARP, ICMP, IP, UDP, AsyncSniffer, Dot1Q, Ether, IPv6, Raw,
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, AsyncSniffer, Dot1Q, Ether, IPv6, Raw,
                        conf, get_if_hwaddr, sendp, srp1)
 
 IFACE = "cl0"
@@ -67,6 +67,9 @@ def malformed():
         "icmp_short": eth / IP(src=CLIENT, dst=ADDR, proto=1) / Raw(b"\x08\x00\xf7"),
         "icmp_bad_checksum": eth / IP(src=CLIENT, dst=ADDR) / ICMP(chksum=0x4321),
         "icmp_unhandled": eth / IP(src=CLIENT, dst=ADDR) / ICMP(type=13),
+        # TCP (with RX checksum offload, the device's verdict)
+        "tcp_bad_checksum": eth / IP(src=CLIENT, dst=ADDR) / TCP(dport=7, flags="S",
+                                                                  chksum=0x1234),
         # ARP
         "arp_short": bytes(Ether(dst=pc, src=me, type=0x0806) / Raw(b"\x00\x01\x08\x00")),
         # hardware type 6 (IEEE 802), patched into an otherwise good request

@@ -287,11 +287,18 @@ def test_transfer_through_loss(start_portcullis, relay, loss, size):
     # segment can be lost several times in a row, and doubled timeouts of
     # up to 60 s (ours) or 120 s (Linux) once stalled a CI run past 200 s.
     pc = start_portcullis(config_text=conf(source=size, extra="tcp rto 200 2000 1000"))
-    relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", "7")
+    c = lossy_transfers(pc, relay, loss, size, 7)
+    assert c["tcp_retransmits"] > 0 and c["tcp_ooo_segments"] > 0, c
+    assert pc.stop() == 0
+
+
+def lossy_transfers(pc, relay, loss, size, seed):
+    """The relay with loss (both ways), 2 % reordering and 1 %
+    duplication; echo each way and the source stream (size bytes) from the
+    lossy client, both intact. Returns pc's counters."""
+    relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", str(seed))
     r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
     assert r["match"], r
     r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
     assert r["match"], r
-    c = pc.counters()
-    assert c["tcp_retransmits"] > 0 and c["tcp_ooo_segments"] > 0, c
-    assert pc.stop() == 0
+    return pc.counters()

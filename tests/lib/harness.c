@@ -178,6 +178,29 @@ void h_inject(const void *frame, uint16_t len)
 		abort();
 }
 
+struct rte_mbuf *h_mbuf_chain(const void *frame, uint32_t len, uint32_t first, uint32_t rest)
+{
+	const uint8_t *p = frame;
+	uint32_t n = RTE_MIN(first, len);
+	struct rte_mbuf *head = h_mbuf(p, (uint16_t)n);
+
+	for (uint32_t off = n; off < len; off += n) {
+		n = RTE_MIN(rest, len - off);
+		if (rte_pktmbuf_chain(head, h_mbuf(p + off, (uint16_t)n)) != 0) {
+			fprintf(stderr, "harness: a chain of more than %u mbufs\n",
+				RTE_MBUF_MAX_NB_SEGS);
+			abort();
+		}
+	}
+	return head;
+}
+
+void h_inject_chain(const void *frame, uint32_t len, uint32_t first, uint32_t rest)
+{
+	if (rte_ring_enqueue(h_rx, h_mbuf_chain(frame, len, first, rest)) != 0)
+		abort();
+}
+
 void h_run(void)
 {
 	while (pc_dp_worker_poll() != 0)
@@ -200,6 +223,13 @@ int h_take(struct h_frame *out)
 		memcpy(out->b, p, out->len);
 	rte_pktmbuf_free(m);
 	return 1;
+}
+
+struct rte_mbuf *h_take_mbuf(void)
+{
+	struct rte_mbuf *m;
+
+	return rte_ring_dequeue(h_tx, (void **)&m) == 0 ? m : NULL;
 }
 
 unsigned int h_pending(void)

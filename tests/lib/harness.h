@@ -59,10 +59,18 @@ void h_fini(void);
 struct rte_mbuf *h_mbuf(const void *frame, uint16_t len);
 /* Queue a copy of the frame on the port's RX ring. */
 void h_inject(const void *frame, uint16_t len);
+/* The same frame as a chain of mbufs, as a scattering or LRO device
+ * delivers it: first bytes in the first mbuf (0 allowed), then pieces
+ * of `rest` bytes (at least 1). */
+struct rte_mbuf *h_mbuf_chain(const void *frame, uint32_t len, uint32_t first, uint32_t rest);
+void h_inject_chain(const void *frame, uint32_t len, uint32_t first, uint32_t rest);
 /* Run worker passes until RX is empty, then flush TX. */
 void h_run(void);
 /* Take the next frame the worker sent; returns 0 when there is none. */
 int h_take(struct h_frame *out);
+/* The same as the mbuf (chain) itself, for the caller to free; NULL when
+ * there is none. */
+struct rte_mbuf *h_take_mbuf(void);
 /* Frames sent and not taken yet. */
 unsigned int h_pending(void);
 /* Make the worker know ip at mac, as an ARP request from it would (our

@@ -677,10 +677,11 @@ static void peer_init(struct peer *p, uint16_t dport, uint32_t iss, const uint8_
 
 /* The peer sends a segment: options are the SYN's on a SYN, else the
  * timestamp if in use, then extra (a multiple of 4 bytes). */
-static void peer_tx(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
-		    const uint8_t *data, uint16_t len, const uint8_t *extra, uint8_t extralen)
+static uint16_t peer_frame(struct peer *p, uint8_t *b, uint8_t flags, uint32_t seq,
+			   uint32_t ack, const uint8_t *data, uint16_t len, const uint8_t *extra,
+			   uint8_t extralen)
 {
-	uint8_t opts[40], b[2048];
+	uint8_t opts[40];
 	uint8_t n = 0;
 
 	if (flags & SYN) {
@@ -723,7 +724,15 @@ static void peer_tx(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
 		.len = len,
 	};
 
-	h_inject(b, h_build_tcp(b, &t));
+	return h_build_tcp(b, &t);
+}
+
+static void peer_tx(struct peer *p, uint8_t flags, uint32_t seq, uint32_t ack,
+		    const uint8_t *data, uint16_t len, const uint8_t *extra, uint8_t extralen)
+{
+	uint8_t b[2048];
+
+	h_inject(b, peer_frame(p, b, flags, seq, ack, data, len, extra, extralen));
 	h_run();
 }
 
@@ -1479,6 +1488,142 @@ static void test_echo_data(void **state)
 	}
 	assert_int_equal(got, sizeof(in));
 	assert_memory_equal(in, out, sizeof(in));
+}
+
+/* Segments that come as mbuf chains (a scattering device, or LRO: more
+ * than an MSS in one frame) are taken across their mbufs; a chain whose
+ * first mbuf does not hold the headers, or whose checksum (ours to check
+ * over the chain; pieces of odd length) is wrong, is dropped and counted. */
+static void test_multiseg_receive(void **state)
+{
+	static uint8_t in[6000], out[6000], b[6200];
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	size_t got = 0;
+	uint16_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 13 + 5);
+	peer_init(&p, H_PORT_ECHO, 1000, syn_opts_std, sizeof(syn_opts_std));
+	peer_open(&p);
+
+	/* Headers cut inside the TCP options: dropped, nothing consumed. */
+	n = peer_frame(&p, b, ACK, p.nxt, p.our_nxt, in, 100, NULL, 0);
+	h_inject_chain(b, n, 14 + 20 + 24, 64);
+	h_run();
+	assert_int_equal(h_drop(PC_DROP_eth_multiseg), 1);
+	/* A bad checksum over the chain. */
+	n = peer_frame(&p, b, ACK, p.nxt, p.our_nxt, in, 2000, NULL, 0);
+	b[n - 1] ^= 0x40;
+	h_inject_chain(b, n, 200, 700);
+	h_run();
+	assert_int_equal(h_drop(PC_DROP_tcp_bad_checksum), 1);
+	assert_false(h_take(&f));
+
+	/* 5000 bytes in one LRO frame of many mbufs, then the rest with the
+	 * first mbuf holding the headers only. */
+	n = peer_frame(&p, b, ACK, p.nxt, p.our_nxt, in, 5000, NULL, 0);
+	p.nxt += 5000;
+	h_inject_chain(b, n, 100, 333);
+	h_run();
+	n = peer_frame(&p, b, ACK | PSH, p.nxt, p.our_nxt, in + 5000, 1000, NULL, 0);
+	p.nxt += 1000;
+	h_inject_chain(b, n, (uint32_t)(n - 1000), 256);
+	h_run();
+	while (peer_rx(&p, &f, &t)) {
+		if (t.len == 0)
+			continue;
+		assert_true(got + t.len <= sizeof(out));
+		memcpy(out + got, t.data, t.len);
+		got += t.len;
+	}
+	assert_int_equal(got, sizeof(in));
+	assert_memory_equal(in, out, sizeof(in));
+	assert_int_equal(h_lc->cnt.rx_multiseg, 4);
+	assert_int_equal(h_lc->cnt.tcp_rx_large, 1);
+}
+
+/* With TSO the source app's stream leaves in super-segments: mbuf chains
+ * of whole segments within the windows, marked for the device to cut
+ * (segment size, header lengths, the pseudo-header sum without the
+ * length), carrying exactly the stream; retransmissions stay one segment. */
+static void test_tso_send(void **state)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+	struct peer p;
+	struct rte_mbuf *m;
+	uint32_t seq, sent = 0, supers = 0;
+	static uint8_t payload[PC_TCP_TSO_MAX];
+
+	(void)state;
+	for (unsigned int i = 0; i < PC_TCP_MAX_LISTENERS; i++)
+		if (cfg.listeners[i].port == rte_cpu_to_be_16(H_PORT_SOURCE))
+			cfg.listeners[i].app_arg = (void *)(uintptr_t)60000;
+	reset_tcp(&cfg);
+	peer_init(&p, H_PORT_SOURCE, 1000, syn_opts_std, sizeof(syn_opts_std));
+	/* Opened with the window shut (our SYN-ACK checksummed for the
+	 * harness to parse), then the device takes over and the window
+	 * opens. */
+	p.win = 0;
+	struct pc_tcb *c = peer_open(&p);
+
+	pc_tcp_cfg.tx_cksum_offload = true;
+	pc_tcp_cfg.tso = true;
+	pc_tcp_cfg.tso_max = PC_TCP_TSO_MAX;
+	p.win = 65535;
+	peer_send(&p, ACK, NULL, 0);
+	seq = p.our_iss + 1;
+	/* The initial window: ten segments of 1448 bytes, in one chain. */
+	while ((m = h_take_mbuf()) != NULL) {
+		const struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+		uint32_t len = rte_pktmbuf_pkt_len(m) - m->l2_len - m->l3_len - m->l4_len;
+
+		assert_int_equal(rte_be_to_cpu_32(th->sent_seq), seq);
+		if (len > 1448) {
+			supers++;
+			assert_true(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+			assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+			assert_int_equal(m->tso_segsz, 1448);
+			assert_int_equal(m->l2_len, 14);
+			assert_int_equal(m->l3_len, 20);
+			assert_int_equal(m->l4_len, 32);
+			assert_true(m->nb_segs > 1);
+			assert_int_equal(rte_be_to_cpu_16(ip->total_length),
+					 rte_pktmbuf_pkt_len(m) - m->l2_len);
+			assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
+			assert_true(len % 1448 == 0 || seq + len == p.our_iss + 1 + 60000);
+		} else {
+			assert_int_equal(m->nb_segs, 1);
+		}
+		assert_true(len <= sizeof(payload));
+		const uint8_t *d = rte_pktmbuf_read(m, rte_pktmbuf_pkt_len(m) - len, len, payload);
+
+		for (uint32_t i = 0; i < len; i++)
+			if (d[i] != pc_app_pattern(sent + i))
+				fail_msg("byte %u is wrong", sent + i);
+		sent += len;
+		seq += len;
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(supers, 1);
+	assert_int_equal(sent, 10 * 1448);
+	assert_int_equal(h_lc->cnt.tcp_tso_sends, 1);
+	assert_int_equal(h_lc->cnt.tcp_tso_bytes, 10 * 1448);
+	assert_int_equal(h_lc->cnt.tcp_segs_out, 1 + 10); /* the SYN-ACK, then the data */
+	/* A timeout: the retransmission is one segment. */
+	advance_to_rtx(c);
+	m = h_take_mbuf();
+	assert_non_null(m);
+	assert_int_equal(m->nb_segs, 1);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(rte_pktmbuf_pkt_len(m) - m->l2_len - 20 - 32, 1448);
+	rte_pktmbuf_free(m);
+	while ((m = h_take_mbuf()) != NULL)
+		rte_pktmbuf_free(m);
 }
 
 /* The source app's 100000 bytes, in order and intact, then its FIN. */
@@ -2560,6 +2705,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multiseg_receive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tso_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_beyond_fin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sack_block_order, setup, teardown),
