@@ -81,12 +81,16 @@ veth_to_bridge() {
 }
 
 up() {
-	ns_add "$NS_DP"
-	ns_add "$NS_CL"
-	ns_add "$NS_BE"
+	local ns
+	# IPv6 off before any link exists: a link brought up with it on sends
+	# its own multicast (MLD reports, router solicitations) to portcullis,
+	# which the tests would count among their own frames.
+	for ns in "$NS_DP" "$NS_CL" "$NS_BE"; do
+		ns_add "$ns"
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	done
 	in_dp sysctl -qw net.ipv4.ip_forward=0
-	in_dp sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	in_dp sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 	if ! in_dp ip link show pc-br >/dev/null 2>&1; then
 		in_dp ip link add pc-br type bridge forward_delay 0 stp_state 0
 	fi
@@ -119,8 +123,6 @@ up() {
 
 	veth_to_bridge cl0-br "$NS_CL" cl0
 	veth_to_bridge be0-br "$NS_BE" be0
-	ip netns exec "$NS_CL" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$NS_BE" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	ip -n "$NS_CL" addr replace 198.18.0.2/24 dev cl0
 	ip -n "$NS_CL" addr replace 198.18.0.12/24 dev cl0
 	ip -n "$NS_BE" addr replace 198.18.0.3/24 dev be0
@@ -128,7 +130,6 @@ up() {
 	# The lossy client, behind the impairment relay: lc0 <-> ia0 ... ib0
 	# <-> lossy-br. IPv6 off before the links exist, so that neither side
 	# sends its own chatter (DAD, router solicitations) through the relay.
-	local ns
 	for ns in "$NS_LO" "$NS_IM"; do
 		ns_add "$ns"
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1

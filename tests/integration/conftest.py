@@ -34,11 +34,12 @@ def in_ns(ns, cmd, **kw):
                           capture_output=True, **kw)
 
 
-def eal_args(pmd, workers=1):
+def eal_args(pmd, workers=1, mtu=1500):
     out = subprocess.run(
         ["bash", "-c", f'ROOT="{ROOT}"; . "$ROOT/scripts/common.sh"; '
                        f'pc_eal_args {pmd} {workers}'],
-        check=True, capture_output=True, text=True, env=dict(os.environ, PC_LAB=LAB)).stdout
+        check=True, capture_output=True, text=True,
+        env=dict(os.environ, PC_LAB=LAB, PC_MTU=str(mtu))).stdout
     return out.split()
 
 
@@ -68,7 +69,7 @@ def pki(tmp_path_factory):
 class Portcullis:
     """A running portcullis; its output is collected in a file."""
 
-    def __init__(self, tmp_path, pmd, config_text=None, workers=1):
+    def __init__(self, tmp_path, pmd, config_text=None, workers=1, mtu=1500):
         self.log_path = tmp_path / f"portcullis-{pmd}.log"
         conf = DEMO_CONF
         if config_text is not None:
@@ -81,7 +82,7 @@ class Portcullis:
             sock = Path(f"/run/portcullis-lab-{LAB}-memif.sock")
             sock.unlink(missing_ok=True)
         self.log = open(self.log_path, "w+")
-        cmd = ["ip", "netns", "exec", NS_DP, str(BINARY), *eal_args(pmd, workers),
+        cmd = ["ip", "netns", "exec", NS_DP, str(BINARY), *eal_args(pmd, workers, mtu),
                "--", "-c", str(conf)]
         # ip netns exec execs the binary: the PID is portcullis's own.
         # cwd: the demo config names its PKI relative to the repository.
@@ -196,8 +197,10 @@ def backends(netlab, tmp_path):
 def start_portcullis(netlab, tmp_path):
     started = []
 
-    def start(pmd="af_xdp", config_text=None, workers=1):
-        pc = Portcullis(tmp_path, pmd, config_text, workers)
+    def start(pmd="af_xdp", config_text=None, workers=1, mtu=1500):
+        """mtu: the driver's frames (PC_MTU); the lab's links and the
+        config's `port mtu` are the caller's."""
+        pc = Portcullis(tmp_path, pmd, config_text, workers, mtu)
         started.append(pc)
         return pc
 
