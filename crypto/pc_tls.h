@@ -371,6 +371,7 @@ struct pc_tls_sums {
 	uint64_t hs_bucket[PC_TLS_HS_BUCKETS]; /* each its own, not cumulative */
 	uint64_t hs_cycles;                    /* their durations' sum, TSC cycles */
 	uint64_t conns_active, chain_cache_entries;
+	uint64_t conn_object_bytes;            /* conns_active's connection objects */
 	uint64_t mem_reserved, mem_in_use, mem_failures;
 };
 void pc_tls_sums(struct pc_tls_sums *s);

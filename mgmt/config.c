@@ -116,6 +116,10 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 	}
 	fprintf(out, "tcp max-connections %u\ntcp buffers %u %u\ntcp syn-backlog %u\n",
 		t->set.max_conns, t->set.rcvbuf, t->set.sndbuf, t->set.syn_backlog);
+	if (t->set.buffer_pool == 0)
+		fprintf(out, "tcp buffer-pool auto\n");
+	else
+		fprintf(out, "tcp buffer-pool %u\n", t->set.buffer_pool);
 	fprintf(out, "tcp congestion %s\n", t->cc);
 	if (t->set.keepalive_idle_s == 0)
 		fprintf(out, "tcp keepalive off\n");
