@@ -392,9 +392,7 @@ static void fill_stats(FILE *out, unsigned int arg)
 	(void)arg;
 	pc_dp_dump_counters(out, false);
 	pc_tls_dump_counters(out);
-	fprintf(out, "memory_per_connection_bytes %" PRIu64
-		"  # TCP control block, TCP buffers held, TLS object and wolfSSL memory, per open TCP connection\n",
-		pc_metrics_memory_per_conn());
+	pc_metrics_dump_memory(out);
 	pc_alog_dump_counters(out);
 	pc_l7_dump_counters(out);
 	pc_http_proxy_dump_counters(out);

@@ -86,7 +86,7 @@ static int cmd_buffer_pool(struct pc_cmd_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	return pc_arg_count(ctx, argc, 1) ||
-	       pc_arg_u32(ctx, "rings", argv[0], 1, 1u << 22, &ctx->dp->tcp.set.buffer_pool);
+	       pc_arg_u32(ctx, "rings", argv[0], 2, 1u << 22, &ctx->dp->tcp.set.buffer_pool);
 }
 
 static int cmd_syn_backlog(struct pc_cmd_ctx *ctx, int argc, char **argv)

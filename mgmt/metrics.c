@@ -165,6 +165,14 @@ uint64_t pc_metrics_memory_per_conn(void)
 	return conns != 0 ? bytes / conns : 0;
 }
 
+void pc_metrics_dump_memory(FILE *out)
+{
+	fprintf(out,
+		"memory_per_connection_bytes %" PRIu64 "  # TCP control block, TCP buffers held, "
+		"TLS connection object and wolfSSL memory in use, per open TCP connection\n",
+		pc_metrics_memory_per_conn());
+}
+
 /* Every per-worker counter of the dataplane, read once. */
 static int read_dataplane(struct dp_view *v)
 {

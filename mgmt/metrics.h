@@ -22,6 +22,8 @@
  * and the buffers they hold, TLS connection objects and wolfSSL's arena
  * in use, over the open connections (0 with none). */
 uint64_t pc_metrics_memory_per_conn(void);
+/* Its counter line, for the counter dumps. */
+void pc_metrics_dump_memory(FILE *out);
 
 /* Every metric family, HELP and TYPE lines first. */
 void pc_metrics_render(FILE *out);

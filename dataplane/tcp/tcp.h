@@ -18,6 +18,10 @@
  * (everything read and nothing held out of order; everything sent
  * acknowledged), so an idle connection holds none. Taking and giving
  * happen only at those empty/non-empty transitions, never per segment.
+ * A connection without a receive ring advertises the window a ring would
+ * give while the pool can give one, and zero otherwise (never shrinking
+ * what it advertised before: data that then finds no ring is dropped and
+ * sent again by the peer).
  */
 #ifndef PC_TCP_PRIV_H
 #define PC_TCP_PRIV_H
@@ -121,6 +125,7 @@ struct pc_tcb {
 	bool app_closed;         /* on_closed delivered or not wanted */
 	bool want_writable;      /* a write came short: tell the app */
 	bool close_pending;      /* pc_tcp_close(): on_closed owed on the next tick */
+	bool ring_waiting;       /* waiting for a send ring (the pool was empty) */
 	uint8_t dupacks;
 	uint8_t rtx_count;       /* consecutive RTO expiries */
 	uint8_t keep_probes;
@@ -190,9 +195,8 @@ struct pc_tcb {
 	uint8_t *sbuf;           /* NULL: none held (nothing unsent or unacknowledged) */
 	uint32_t rbuf_mask;
 	uint32_t sbuf_mask;
-	/* On the worker's list of connections whose write came short
-	 * because the pool was empty (ring_wait_prev: NULL at its head). */
-	bool ring_waiting;
+	/* On the worker's list of connections waiting for a send ring
+	 * (ring_waiting; ring_wait_prev NULL at its head). */
 	struct pc_tcb *ring_wait_prev;
 
 	uint64_t scratch[2];
@@ -282,10 +286,21 @@ struct pc_tcp_lcore {
 	struct pc_wheel wheel;
 };
 
-/* Whether the worker's pool has a ring to give. */
+/* Whether the worker's pool has a ring to give for sending. */
 static inline bool pc_tcp_ring_available(const struct pc_tcp_lcore *t)
 {
 	return t->ring_free != NULL;
+}
+
+/* Whether it has one for receiving: the pool's last ring is kept for
+ * sending. An application that holds received data until it can write
+ * (echo, TLS answering a record) then always has a way forward: were every
+ * ring a receive ring waiting for a send ring, none would ever free. Send
+ * rings free as the peers acknowledge (a peer that never does is given up
+ * after tcp persist-timeout). */
+static inline bool pc_tcp_rcv_ring_available(const struct pc_tcp_lcore *t)
+{
+	return t->nb_rings - t->nb_rings_used > 1;
 }
 
 /* tcp_conn.c */

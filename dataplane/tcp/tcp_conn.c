@@ -186,6 +186,7 @@ static void ring_wait_add(struct pc_tcb *c)
 
 	if (c->ring_waiting)
 		return;
+	c->lc->cnt.tcp_pool_empty_writes++;
 	c->ring_waiting = true;
 	c->ring_wait_next = NULL;
 	c->ring_wait_prev = t->ring_wait_tail;
@@ -214,7 +215,7 @@ static void ring_give(struct pc_tcp_lcore *t, uint8_t *r)
 
 bool pc_tcp_rbuf_take(struct pc_tcb *c)
 {
-	if (c->rbuf == NULL)
+	if (c->rbuf == NULL && pc_tcp_rcv_ring_available(&c->lc->tcp))
 		c->rbuf = ring_take(&c->lc->tcp);
 	return c->rbuf != NULL;
 }
@@ -525,10 +526,8 @@ size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 
 	if (n < len) {
 		c->want_writable = true;
-		if (needs_ring(c)) {
-			c->lc->cnt.tcp_pool_empty_writes++;
+		if (needs_ring(c))
 			ring_wait_add(c);
-		}
 	}
 	if (n == 0)
 		return 0;

@@ -117,13 +117,13 @@ static void take_syn_options(struct pc_tcb *c, const struct pc_tcp_opts *o)
 	}
 }
 
-/* A new connection when the worker's pool has no ring left: refused
+/* A new connection when the worker's pool has no receive ring left: refused
  * (RST, counted) rather than left to sit on a window of zero; the
  * connections that hold rings keep working and free them. */
 static bool refuse_no_ring(struct pc_lcore *lc, const struct pc_tcp_key *k,
 			   const struct pc_tcp_seg *s)
 {
-	if (pc_tcp_ring_available(&lc->tcp))
+	if (pc_tcp_rcv_ring_available(&lc->tcp))
 		return false;
 	lc->cnt.drop[PC_DROP_tcp_pool_empty_syn]++;
 	pc_tcp_send_rst_for(lc, k, s->th, s->len);
