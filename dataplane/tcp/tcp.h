@@ -338,8 +338,9 @@ struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rpor
 /* Bytes that go first on an active open still in SYN_SENT (a PROXY
  * protocol header): queued in its send buffer now, sent once the
  * handshake completes, before anything the application writes. Returns
- * how many were taken (0 unless c is in SYN_SENT with nothing queued;
- * at most the send buffer's size). */
+ * how many were taken (0 unless c is in SYN_SENT with nothing queued
+ * and the pool has a ring, counted in tcp_pool_empty_writes when it has
+ * none; at most the send buffer's size). */
 size_t pc_tcp_queue_first(struct pc_tcb *c, const void *buf, size_t len);
 /* The worker that owns a flow when the device does not steer flows in a
  * way we can reproduce (virtual devices: af_packet fanout even rolls
