@@ -1975,21 +1975,29 @@ static void test_zero_window_gives_up(void **state)
 	assert_int_equal(h_lc->cnt.tcp_conns_timed_out, 1);
 }
 
+/* 4 KiB buffers, pool rings of them per worker (0: the default). */
+static void reset_small_buffers(uint32_t pool)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+
+	cfg.set.rcvbuf = 4096;
+	cfg.set.sndbuf = 4096;
+	cfg.set.buffer_pool = pool;
+	reset_tcp(&cfg);
+}
+
 /* Our window: echo stops reading while its send buffer is full, so the
  * receive buffer fills and the window we advertise closes; a probe is
  * ACKed with the closed window; when the peer reads, it all drains. */
 static void test_zero_window_receive(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer p;
 	struct h_frame f;
 	struct h_tcp t;
 	uint32_t sent = 0;
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	reset_tcp(&cfg);
+	reset_small_buffers(0);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
 	expect(&p, SYN | ACK, &t, &f);
@@ -2035,17 +2043,13 @@ static void test_zero_window_receive(void **state)
  * buffer while anything is unsent or unacknowledged. */
 static void test_buffers_taken_while_data(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer p;
 	struct h_frame f;
 	struct h_tcp t;
 	uint8_t data[300];
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	cfg.set.buffer_pool = 4;
-	reset_tcp(&cfg);
+	reset_small_buffers(4);
 	assert_int_equal(h_lc->tcp.nb_rings, 4);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	struct pc_tcb *c = peer_open(&p);
@@ -2091,17 +2095,13 @@ static void test_buffers_taken_while_data(void **state)
  * again, is taken. */
 static void test_buffer_pool_empty(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer a, b, c, d;
 	struct h_frame f;
 	struct h_tcp t;
 	uint32_t sent = 0;
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	cfg.set.buffer_pool = 3;
-	reset_tcp(&cfg);
+	reset_small_buffers(3);
 	peer_init(&b, H_PORT_DISCARD, 500, syn_opts_std, sizeof(syn_opts_std));
 	struct pc_tcb *cb = peer_open(&b);
 
@@ -2182,15 +2182,12 @@ static void test_buffer_pool_empty(void **state)
  * peer's window probe carries still counts. */
 static void test_zero_window_ack_on_probe(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer p;
 	struct h_frame f;
 	struct h_tcp t;
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	reset_tcp(&cfg);
+	reset_small_buffers(0);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
 	expect(&p, SYN | ACK, &t, &f);
