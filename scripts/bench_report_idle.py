@@ -7,7 +7,7 @@
 RECORDS: JSON lines from scripts/bench.sh (scenario idle-conns), each with
 conns, held, open_s, counters (portcullis's counter dump while they were
 held), rss_kb and hugepages ([with no connection, with them held]) and
-load (pc_load's JSON)."""
+loads (the JSON of each pc_load process)."""
 import json
 import os
 import sys
@@ -33,7 +33,7 @@ def main(records_path, latest_path, machine, when):
         print(f"{r['conns']:>8} {r['held']:>8} {r['open_s']:>7.1f} {per:>7} {tcp:>6.0f} "
               f"{c.get('tls_conn_object_bytes', 0):>9} {wolf:>9.0f} "
               f"{c.get('tcp_buffers_in_use', 0):>5} {rss:>15} {hp:>15} {per * 1e6 / (1 << 30):>12.1f}")
-        errors = (r["load"] or {}).get("errors", {}).get("total", 1)
+        errors = sum((ld or {}).get("errors", {}).get("total", 1) for ld in r["loads"])
         if r["held"] == r["conns"] and errors == 0 and per:
             best = r
         else:

@@ -222,8 +222,7 @@ bool pc_tcp_rbuf_take(struct pc_tcb *c)
 
 void pc_tcp_rbuf_release(struct pc_tcb *c)
 {
-	if (c->rbuf != NULL && c->rcv_nxt - c->rcv_read - (c->fin_rcvd ? 1 : 0) == 0 &&
-	    c->nb_ooo == 0) {
+	if (c->rbuf != NULL && pc_tcp_readable(c) == 0 && c->nb_ooo == 0) {
 		ring_give(&c->lc->tcp, c->rbuf);
 		c->rbuf = NULL;
 	}

@@ -48,6 +48,7 @@ tcp buffer-pool 256
 tls listen 443 http
 tls versions 1.3 1.3
 tls memory 320
+tls idle-timeout 600000
 host default cert {PKI}/server.crt {PKI}/server.key
 host default verify required
 host default ca {PKI}/ca.crt

@@ -55,6 +55,8 @@ static const struct line_case cases[] = {
 	{"ip", 0, "unknown command"},
 	{"frobnicate now", 0, "unknown command 'frobnicate'"},
 	{"a b c d e f g h i j k l m n o p q", 0, "too many words"},
+	{"tls idle-timeout 3600000", 1, NULL},
+	{"tls idle-timeout 10", 0, "out of range"},
 	{"tcp buffer-pool 2048", 1, NULL},
 	{"tcp buffer-pool auto", 1, NULL},
 	{"tcp buffer-pool 1", 0, "out of range"},

@@ -451,8 +451,9 @@ static char *build_request(const struct pl_opts *o, size_t *len)
 	return req;
 }
 
-/* Room for every connection's descriptor: raise the soft limit as far as
- * the hard one allows. */
+/* Room for every connection's descriptor: raise the soft limit, and the
+ * hard one when it is too low and we may (root: hold mode keeps 100,000
+ * connections open), else the soft one as far as the hard one allows. */
 static int raise_fd_limit(const struct pl_opts *o)
 {
 	struct rlimit rl;
@@ -461,6 +462,9 @@ static int raise_fd_limit(const struct pl_opts *o)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return bad("RLIMIT_NOFILE", strerror(errno));
 	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need &&
+	    setrlimit(RLIMIT_NOFILE, &(struct rlimit){need, need}) == 0)
 		return 0;
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < need) {
