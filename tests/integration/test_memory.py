@@ -47,7 +47,7 @@ tcp max-connections {N_IDLE + 256}
 tcp buffer-pool 256
 tls listen 443 http
 tls versions 1.3 1.3
-tls memory 320
+tls memory 256
 tls idle-timeout 600000
 host default cert {PKI}/server.crt {PKI}/server.key
 host default verify required
