@@ -48,7 +48,7 @@ struct pc_tcp_settings {
 	uint32_t max_conns;       /* per worker */
 	uint32_t rcvbuf;          /* bytes, power of two */
 	uint32_t sndbuf;          /* bytes, power of two */
-	uint32_t buffer_pool;     /* rings per worker, 0 = two per connection */
+	uint32_t buffer_pool;     /* rings per worker, 0 = two per connection and one */
 	uint32_t syn_backlog;     /* half-open connections before SYN cookies */
 	uint32_t rto_min_ms;
 	uint32_t rto_max_ms;

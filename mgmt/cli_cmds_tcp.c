@@ -190,7 +190,7 @@ static const struct pc_cmd tcp_cmds[] = {
 	 cmd_listen, 0, "listeners are opened at start"},
 	{"tcp max-connections", "tcp max-connections COUNT  (per worker)", cmd_max_conns, 0, POOLS},
 	{"tcp buffers", "tcp buffers RECEIVE SEND  (bytes, powers of two)", cmd_buffers, 0, POOLS},
-	{"tcp buffer-pool", "tcp buffer-pool RINGS|auto  (per worker; auto: two per connection)",
+	{"tcp buffer-pool", "tcp buffer-pool RINGS|auto  (per worker; auto: two per connection, and one)",
 	 cmd_buffer_pool, 0, POOLS},
 	{"tcp syn-backlog", "tcp syn-backlog COUNT  (half-open before SYN cookies)",
 	 cmd_syn_backlog, 0, POOLS},

@@ -35,7 +35,9 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
 	char name[RTE_HASH_NAMESIZE];
 	size_t ring = pc_tcp_ring_size();
-	uint32_t nb_rings = cfg->set.buffer_pool != 0 ? cfg->set.buffer_pool : 2 * cfg->set.max_conns;
+	/* auto: two per connection, and the one kept for sending. */
+	uint32_t nb_rings =
+		cfg->set.buffer_pool != 0 ? cfg->set.buffer_pool : 2 * cfg->set.max_conns + 1;
 
 	snprintf(name, sizeof(name), "pc_tcp_%p", (void *)lc);
 	struct rte_hash_parameters hp = {
