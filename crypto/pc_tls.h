@@ -49,6 +49,7 @@ struct pc_tls_spec {
 	char groups[256];                 /* "X25519:P-256:P-384" */
 	uint32_t memory_mb;               /* wolfSSL memory per worker */
 	uint32_t handshake_timeout_ms;
+	uint32_t idle_timeout_ms;         /* an established connection with no traffic is reset */
 	bool sha1_signatures;             /* TLS 1.2 CertificateVerify may use SHA-1 */
 	uint32_t ticket_lifetime_s;       /* a ticket resumes for this long after its full handshake */
 	char ticket_keys[PC_TLS_PATH_MAX]; /* "" = random keys, rotated every lifetime */
@@ -332,6 +333,9 @@ int pc_tls_init(const struct pc_tls_spec *s, uint32_t conns_per_lcore);
 int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen);
 /* A new handshake timeout, for connections that start afterwards. */
 void pc_tls_set_handshake_timeout(uint32_t ms);
+/* `tls idle-timeout` (nginx's keepalive_timeout is 75 s). */
+#define PC_TLS_IDLE_TIMEOUT_DEFAULT 60000
+void pc_tls_set_idle_timeout(uint32_t ms);
 /* A new ticket lifetime, for every ticket from now on (those already
  * issued included). */
 void pc_tls_set_ticket_lifetime(uint32_t s);
@@ -371,6 +375,7 @@ struct pc_tls_sums {
 	uint64_t hs_bucket[PC_TLS_HS_BUCKETS]; /* each its own, not cumulative */
 	uint64_t hs_cycles;                    /* their durations' sum, TSC cycles */
 	uint64_t conns_active, chain_cache_entries;
+	uint64_t conn_object_bytes;            /* conns_active's connection objects */
 	uint64_t mem_reserved, mem_in_use, mem_failures;
 };
 void pc_tls_sums(struct pc_tls_sums *s);

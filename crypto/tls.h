@@ -111,6 +111,9 @@ struct pc_tls_config {
 extern struct pc_tls_config *pc_tls_active;
 /* tls handshake-timeout: read when a connection starts. */
 extern uint32_t pc_tls_handshake_timeout_ms;
+/* An established connection with no traffic either way is reset after
+ * this (`tls idle-timeout`; a backend's connections: its own idle limit). */
+extern uint32_t pc_tls_idle_timeout_ms;
 /* tls ticket-lifetime: read when a connection starts and a ticket opens. */
 extern uint32_t pc_tls_ticket_lifetime_s;
 

@@ -47,6 +47,7 @@ static const char tls_sigalgs_sha1[] =
 struct pc_tls_config *pc_tls_active;
 struct pc_tls_worker pc_tls_workers[RTE_MAX_LCORE];
 uint32_t pc_tls_handshake_timeout_ms = 10000;
+uint32_t pc_tls_idle_timeout_ms = PC_TLS_IDLE_TIMEOUT_DEFAULT;
 
 void pc_tls_spec_defaults(struct pc_tls_spec *s)
 {
@@ -56,6 +57,7 @@ void pc_tls_spec_defaults(struct pc_tls_spec *s)
 	snprintf(s->groups, sizeof(s->groups), "%s", TLS_DEFAULT_GROUPS);
 	s->memory_mb = 128;
 	s->handshake_timeout_ms = 10000;
+	s->idle_timeout_ms = PC_TLS_IDLE_TIMEOUT_DEFAULT;
 	s->ticket_lifetime_s = PC_TLS_TICKET_LIFETIME_DEFAULT;
 	s->verify_cache = PC_TLS_VERIFY_CACHE_DEFAULT;
 	s->cert_expiry_warning_s = PC_TLS_CERT_EXPIRY_WARNING_DEFAULT;
@@ -266,6 +268,7 @@ int pc_tls_commit(const struct pc_tls_spec *s, char *err, size_t errlen)
 		return -1;
 	}
 	pc_tls_handshake_timeout_ms = s->handshake_timeout_ms;
+	pc_tls_idle_timeout_ms = s->idle_timeout_ms;
 	snprintf(cfg->ciphers, sizeof(cfg->ciphers), "%s",
 		 s->ciphers[0] != '\0' ? s->ciphers : TLS_DEFAULT_CIPHERS);
 	cfg->sigalgs = s->sha1_signatures ? tls_sigalgs_sha1 : tls_sigalgs;
@@ -313,6 +316,11 @@ int pc_tls_arm_contexts(const uint8_t *leaf, size_t leaf_len, const uint8_t *key
 void pc_tls_set_handshake_timeout(uint32_t ms)
 {
 	__atomic_store_n(&pc_tls_handshake_timeout_ms, ms, __ATOMIC_RELAXED);
+}
+
+void pc_tls_set_idle_timeout(uint32_t ms)
+{
+	__atomic_store_n(&pc_tls_idle_timeout_ms, ms, __ATOMIC_RELAXED);
 }
 
 void pc_tls_set_ticket_lifetime(uint32_t s)

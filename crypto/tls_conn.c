@@ -75,10 +75,11 @@ static void app_pump(struct pc_tls_conn *t);
 
 static void l7_aborted(struct pc_tls_conn *t);
 
-/* An open connection's idle limit: the backend's, or TLS_IDLE_MS. */
+/* An open connection's idle limit: the backend's, or `tls idle-timeout`. */
 static uint32_t idle_ms(const struct pc_tls_conn *t)
 {
-	return t->env.backend != NULL ? t->env.backend->spec.idle_ms : TLS_IDLE_MS;
+	return t->env.backend != NULL ? t->env.backend->spec.idle_ms
+				      : __atomic_load_n(&pc_tls_idle_timeout_ms, __ATOMIC_RELAXED);
 }
 
 /* What the plaintext side knows of the connection (pc_l7_env). */

@@ -40,9 +40,6 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 /* A closing connection (our alert or close_notify and FIN queued) gets
  * this long to drain, whatever the peer's window says. */
 #define TLS_CLOSE_MS 10000
-/* An established connection with no traffic either way is reset after
- * this (nginx's keepalive_timeout is 75 s). */
-#define TLS_IDLE_MS 60000
 
 enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
 

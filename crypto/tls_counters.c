@@ -114,6 +114,7 @@ void pc_tls_sums(struct pc_tls_sums *s)
 			s->mem_failures += ms.failures;
 		}
 	}
+	s->conn_object_bytes = s->conns_active * sizeof(struct pc_tls_conn);
 }
 
 void pc_tls_dump_counters(FILE *out)

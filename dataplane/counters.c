@@ -66,7 +66,14 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 			t[w] += read_u64(&pc_lcores[i]->cnt, w * sizeof(uint64_t));
 	}
 	uint64_t conns = 0, time_wait = 0, fw2_compact = 0, tw_compact = 0;
+	uint64_t rings_used = 0, rings = 0, tcp_mem = 0;
+	struct pc_dp_worker_info wi;
 
+	for (unsigned int i = 0; pc_dp_worker_info(i, &wi); i++) {
+		rings_used += wi.rings_in_use;
+		rings += wi.rings;
+		tcp_mem += wi.tcp_mem_bytes;
+	}
 	for (unsigned int i = 0; i < RTE_MAX_LCORE; i++) {
 		const struct pc_tcp_lcore *t;
 
@@ -84,6 +91,13 @@ void pc_dp_dump_counters(FILE *out, bool per_lcore)
 	fprintf(out, "tcp_compact_fin_wait_2 %" PRIu64 "  # closed by us, waiting for the peer's FIN\n",
 		fw2_compact);
 	fprintf(out, "tcp_compact_time_wait %" PRIu64 "  # compact TIME_WAIT entries\n", tw_compact);
+	fprintf(out, "tcp_buffers_in_use %" PRIu64 "  # buffers held by connections (tcp buffers)\n",
+		rings_used);
+	fprintf(out, "tcp_buffers_pool %" PRIu64 "  # buffers in the pools (tcp buffer-pool)\n", rings);
+	fprintf(out, "tcp_buffer_bytes %u  # each buffer\n", pc_tcp_ring_size());
+	fprintf(out, "tcp_control_block_bytes %zu  # each connection\n", sizeof(struct pc_tcb));
+	fprintf(out, "tcp_memory_in_use_bytes %" PRIu64 "  # control blocks in use and the buffers they hold\n",
+		tcp_mem);
 	dump_one(out, "", &total);
 	uint64_t busy = total.busy_cycles, all = busy + total.idle_cycles;
 
@@ -133,6 +147,10 @@ bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
 		out->tx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_packets));
 		out->conns = *(const volatile uint32_t *)&lc->tcp.nb_used;
 		out->time_wait = *(const volatile uint32_t *)&lc->tcp.nb_time_wait;
+		out->rings_in_use = *(const volatile uint32_t *)&lc->tcp.nb_rings_used;
+		out->rings = lc->tcp.nb_rings;
+		out->tcp_mem_bytes = (uint64_t)out->conns * sizeof(struct pc_tcb) +
+				     (uint64_t)out->rings_in_use * pc_tcp_ring_size();
 		return true;
 	}
 	return false;

@@ -48,6 +48,7 @@ struct pc_tcp_settings {
 	uint32_t max_conns;       /* per worker */
 	uint32_t rcvbuf;          /* bytes, power of two */
 	uint32_t sndbuf;          /* bytes, power of two */
+	uint32_t buffer_pool;     /* rings per worker, 0 = two per connection and one */
 	uint32_t syn_backlog;     /* half-open connections before SYN cookies */
 	uint32_t rto_min_ms;
 	uint32_t rto_max_ms;
@@ -105,6 +106,8 @@ struct pc_dp_worker_info {
 	uint64_t busy_cycles, idle_cycles, sleeps, rx_packets, tx_packets;
 	uint64_t rx_burst_cycles, tx_burst_cycles; /* of busy_cycles, inside the driver */
 	uint32_t conns, time_wait;   /* TCP control blocks in use, in TIME_WAIT */
+	uint32_t rings_in_use, rings; /* TCP buffers held by connections, in the pool */
+	uint64_t tcp_mem_bytes;      /* control blocks in use and the rings they hold */
 };
 /* The i-th worker's figures (i from 0), false past the last. Any thread. */
 bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out);

@@ -79,6 +79,16 @@ static int cmd_buffers(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	       pow2(ctx, "send buffer", argv[1], &ctx->dp->tcp.set.sndbuf);
 }
 
+static int cmd_buffer_pool(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "auto") == 0) {
+		ctx->dp->tcp.set.buffer_pool = 0;
+		return 0;
+	}
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "rings", argv[0], 2, 1u << 22, &ctx->dp->tcp.set.buffer_pool);
+}
+
 static int cmd_syn_backlog(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
@@ -180,6 +190,8 @@ static const struct pc_cmd tcp_cmds[] = {
 	 cmd_listen, 0, "listeners are opened at start"},
 	{"tcp max-connections", "tcp max-connections COUNT  (per worker)", cmd_max_conns, 0, POOLS},
 	{"tcp buffers", "tcp buffers RECEIVE SEND  (bytes, powers of two)", cmd_buffers, 0, POOLS},
+	{"tcp buffer-pool", "tcp buffer-pool RINGS|auto  (per worker; auto: two per connection, and one)",
+	 cmd_buffer_pool, 0, POOLS},
 	{"tcp syn-backlog", "tcp syn-backlog COUNT  (half-open before SYN cookies)",
 	 cmd_syn_backlog, 0, POOLS},
 	{"tcp congestion", "tcp congestion cubic|newreno", cmd_congestion, 0,

@@ -119,6 +119,17 @@ static void apply_hs_timeout(const struct pc_cmd_ctx *ctx)
 	pc_tls_set_handshake_timeout(ctx->tls->handshake_timeout_ms);
 }
 
+static int cmd_tls_idle_timeout(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "milliseconds", argv[0], 1000, 604800000, &ctx->tls->idle_timeout_ms);
+}
+
+static void apply_idle_timeout(const struct pc_cmd_ctx *ctx)
+{
+	pc_tls_set_idle_timeout(ctx->tls->idle_timeout_ms);
+}
+
 static int path_arg(struct pc_cmd_ctx *ctx, const char *s)
 {
 	if (strlen(s) >= PC_TLS_PATH_MAX)
@@ -982,6 +993,8 @@ static const struct pc_cmd tls_cmds[] = {
 	 "the arenas are reserved on hugepages at start"},
 	{"tls handshake-timeout", "tls handshake-timeout MILLISECONDS", cmd_tls_hs_timeout,
 	 PC_CMD_RUN, NULL, apply_hs_timeout},
+	{"tls idle-timeout", "tls idle-timeout MILLISECONDS  (an idle connection is reset)",
+	 cmd_tls_idle_timeout, PC_CMD_RUN, NULL, apply_idle_timeout},
 	{"tls ticket-lifetime", "tls ticket-lifetime SECONDS  (1 to 604800)",
 	 cmd_tls_ticket_lifetime, PC_CMD_RUN, NULL, apply_ticket_lifetime},
 	{"tls ticket-keys", "tls ticket-keys FILE|random|reload", cmd_tls_ticket_keys, PC_CMD_RUN},

@@ -116,6 +116,10 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 	}
 	fprintf(out, "tcp max-connections %u\ntcp buffers %u %u\ntcp syn-backlog %u\n",
 		t->set.max_conns, t->set.rcvbuf, t->set.sndbuf, t->set.syn_backlog);
+	if (t->set.buffer_pool == 0)
+		fprintf(out, "tcp buffer-pool auto\n");
+	else
+		fprintf(out, "tcp buffer-pool %u\n", t->set.buffer_pool);
 	fprintf(out, "tcp congestion %s\n", t->cc);
 	if (t->set.keepalive_idle_s == 0)
 		fprintf(out, "tcp keepalive off\n");
@@ -134,8 +138,8 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 		fprintf(out, "tls ciphers %s\n", s->ciphers);
 	fprintf(out, "tls groups %s\ntls sha1-signatures %s\n", s->groups,
 		s->sha1_signatures ? "on" : "off");
-	fprintf(out, "tls memory %u\ntls handshake-timeout %u\n", s->memory_mb,
-		s->handshake_timeout_ms);
+	fprintf(out, "tls memory %u\ntls handshake-timeout %u\ntls idle-timeout %u\n", s->memory_mb,
+		s->handshake_timeout_ms, s->idle_timeout_ms);
 	fprintf(out, "tls ticket-lifetime %u\ntls ticket-keys %s\ntls verify-cache %u\n",
 		s->ticket_lifetime_s, s->ticket_keys[0] != '\0' ? s->ticket_keys : "random",
 		s->verify_cache);

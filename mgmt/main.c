@@ -140,6 +140,7 @@ static void dump_counters(void)
 {
 	pc_dp_dump_counters(stdout, true);
 	pc_tls_dump_counters(stdout);
+	pc_metrics_dump_memory(stdout);
 	pc_alog_dump_counters(stdout);
 	pc_l7_dump_counters(stdout);
 	pc_http_proxy_dump_counters(stdout);

@@ -92,6 +92,7 @@ struct dp_view {
 	uint64_t (*stats)[PC_DP_MAX_COUNTERS]; /* per worker */
 	uint64_t drops[PC_DP_MAX_COUNTERS];   /* summed */
 	uint64_t conns, time_wait;
+	uint64_t rings_in_use, rings, tcp_mem_bytes;
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -135,7 +136,41 @@ static void render_dataplane(FILE *out, const struct dp_view *v)
 	       (double)v->conns);
 	single(out, PFX "tcp_time_wait", "gauge", "TCP control blocks in TIME_WAIT",
 	       (double)v->time_wait);
+	single(out, PFX "tcp_buffers_in_use", "gauge",
+	       "TCP buffers (tcp buffers) held by connections, all workers", (double)v->rings_in_use);
+	single(out, PFX "tcp_buffers", "gauge", "TCP buffers in the pools (tcp buffer-pool), all workers",
+	       (double)v->rings);
+	single(out, PFX "tcp_memory_in_use_bytes", "gauge",
+	       "TCP control blocks in use and the buffers they hold, all workers",
+	       (double)v->tcp_mem_bytes);
+	single(out, PFX "memory_per_connection_bytes", "gauge",
+	       "TCP control block, TCP buffers held, TLS connection object and wolfSSL arena "
+	       "memory in use, per open TCP connection",
+	       (double)pc_metrics_memory_per_conn());
 	single(out, PFX "workers", "gauge", "worker lcores", v->n);
+}
+
+uint64_t pc_metrics_memory_per_conn(void)
+{
+	struct pc_dp_worker_info wi;
+	struct pc_tls_sums t;
+	uint64_t conns = 0, bytes = 0;
+
+	for (unsigned int i = 0; pc_dp_worker_info(i, &wi); i++) {
+		conns += wi.conns;
+		bytes += wi.tcp_mem_bytes;
+	}
+	pc_tls_sums(&t);
+	bytes += t.conn_object_bytes + t.mem_in_use;
+	return conns != 0 ? bytes / conns : 0;
+}
+
+void pc_metrics_dump_memory(FILE *out)
+{
+	fprintf(out,
+		"memory_per_connection_bytes %" PRIu64 "  # TCP control block, TCP buffers held, "
+		"TLS connection object and wolfSSL memory in use, per open TCP connection\n",
+		pc_metrics_memory_per_conn());
 }
 
 /* Every per-worker counter of the dataplane, read once. */
@@ -155,6 +190,9 @@ static int read_dataplane(struct dp_view *v)
 		if (pc_dp_worker_info(v->n, &wi)) {
 			v->conns += wi.conns;
 			v->time_wait += wi.time_wait;
+			v->rings_in_use += wi.rings_in_use;
+			v->rings += wi.rings;
+			v->tcp_mem_bytes += wi.tcp_mem_bytes;
 		}
 		v->n++;
 	}

@@ -18,6 +18,13 @@
 /* The exposition's Content-Type. */
 #define PC_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* Memory held per open TCP connection, from the counters: control blocks
+ * and the buffers they hold, TLS connection objects and wolfSSL's arena
+ * in use, over the open connections (0 with none). */
+uint64_t pc_metrics_memory_per_conn(void);
+/* Its counter line, for the counter dumps. */
+void pc_metrics_dump_memory(FILE *out);
+
 /* Every metric family, HELP and TYPE lines first. */
 void pc_metrics_render(FILE *out);
 

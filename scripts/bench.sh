@@ -62,6 +62,23 @@
 #         through the control socket (commit to answer, p50/p99: once
 #         answered, new connections see the change), then handshakes/s on
 #         one host with and without a stream of 100 commits/s to others.
+#   idle-conns  PC_BENCH_IDLE_CONNS (default 100,000) idle mutual-TLS
+#         connections on one worker: pc_load_wolfssl's hold mode (a full
+#         handshake and one GET each, at most 64 opening at once, then held
+#         open), one process per client address added to the client
+#         namespace for the run (198.18.0.201 and up, at most 19,000
+#         connections each: one address has ~28,000 ephemeral ports, and a
+#         process here may hold no more than 20,000 descriptors). Once all
+#         are held: bytes per connection
+#         from portcullis's own counters (memory_per_connection_bytes: TCP
+#         control block, TCP buffers held, TLS connection object, wolfSSL's
+#         arena in use), and its RSS and hugepages in use (both less an
+#         instance with no connection), each per connection, and the
+#         time it took to open them. portcullis runs with `tcp
+#         max-connections` N + 1024, `tcp buffer-pool 1024`, `tls memory`
+#         sized for N and `tls idle-timeout` an hour (opening 100,000
+#         takes longer than the default minute); hugepages are raised for the run if there
+#         are too few (and put back after).
 #   trex-cps  TRex (scripts/trex.sh) opens connections, sends 64 bytes,
 #         reads them back and closes (scripts/trex/astf_tcp_cps.py) against
 #         portcullis's echo app over the veth lab and over memif, and against
@@ -151,7 +168,7 @@ LATEST=$RESULTS_DIR/latest.json
 export PC_MTU=$BENCH_MTU
 PC_CRYPTO_LIMIT=$BUILD/tests/perf/pc_crypto_limit
 SCENARIOS=(pmd tcp-cps tcp-bulk tls-full tls-cached tls-resumed tls-bulk proxy hosts-scale trust-update
-	trex-cps trex-bulk trex-synflood)
+	idle-conns trex-cps trex-bulk trex-synflood)
 
 # The same names scripts/lab.sh gives the lab's namespaces.
 LAB=${PC_LAB:-pc}
@@ -205,6 +222,7 @@ cleanup() {
 	for pid in "${STARTED[@]}"; do
 		stop_pid "$pid"
 	done
+	idle_restore
 	if [ -n "$TMP" ]; then
 		rm -rf "$TMP"
 	fi
@@ -1039,6 +1057,133 @@ print(sum(len(base64.b64decode("".join(l for l in p.read_text().splitlines() if 
 	done
 }
 
+# idle-conns: what it changes on the machine, put back by idle_restore
+# (also on any exit).
+IDLE_ADDRS=()
+IDLE_HUGEPAGES=
+IDLE_CONNS=${PC_BENCH_IDLE_CONNS:-100000}
+IDLE_PER_ADDR=19000
+
+idle_restore() {
+	local a
+	for a in "${IDLE_ADDRS[@]}"; do
+		ip -n "$NS_CL" addr del "$a/24" dev cl0 2>/dev/null || true
+	done
+	IDLE_ADDRS=()
+	if [ -n "$IDLE_HUGEPAGES" ]; then
+		echo "$IDLE_HUGEPAGES" >/proc/sys/vm/nr_hugepages
+		IDLE_HUGEPAGES=
+	fi
+}
+
+# hugepages_used: 2 MiB pages in use on the machine.
+hugepages_used() {
+	awk '/^HugePages_Total/ { t = $2 } /^HugePages_Free/ { f = $2 } END { print t - f }' /proc/meminfo
+}
+
+# idle_counters: portcullis's counters (a SIGUSR1 dump) as one JSON object.
+idle_counters() {
+	local logf="$TMP/portcullis-idle.log" n i
+	n=$(grep -c '^counters end' "$logf" || true)
+	kill -USR1 "$PC_PID"
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '^counters end' "$logf" || true)" -gt "$n" ] && break
+		sleep 0.1
+	done
+	python3 -c 'import json, re, sys
+text = open(sys.argv[1]).read().rsplit("counters (all workers", 1)[1].split("counters end")[0]
+print(json.dumps({m.group(1): int(m.group(2)) for m in re.finditer(r"^([a-z_0-9]+) (\d+)\b", text, re.M)}))' \
+		"$logf"
+}
+
+scenario_idle-conns() {
+	local n=$IDLE_CONNS naddr i k bind mib pages t0 t1 rc rss0 hp0 hp_base counters rss hp held=0 loads
+	local pids=()
+	tls_setup
+	naddr=$(((n + IDLE_PER_ADDR - 1) / IDLE_PER_ADDR))
+	for ((i = 0; i < naddr; i++)); do
+		ip -n "$NS_CL" addr add "198.18.0.$((201 + i))/24" dev cl0
+		IDLE_ADDRS+=("198.18.0.$((201 + i))")
+	done
+	# wolfSSL holds ~18 KB per idle connection today: 24 KiB each, and
+	# room for the handshakes in flight.
+	mib=$((n * 24 / 1024 + 64))
+	# 2 MiB pages: the arena, the buffer pool (64 MiB), control blocks and
+	# the tables (~2 KB per connection), mbufs and the rest (256 MiB).
+	pages=$(((mib + 64 + n * 2 / 1024 + 256) / 2))
+	if [ "$(awk '/^HugePages_Free/ { print $2 }' /proc/meminfo)" -lt "$pages" ]; then
+		IDLE_HUGEPAGES=$(cat /proc/sys/vm/nr_hugepages)
+		log "idle-conns: hugepages $IDLE_HUGEPAGES -> $((IDLE_HUGEPAGES + pages)) for the run"
+		echo $((IDLE_HUGEPAGES + pages)) >/proc/sys/vm/nr_hugepages
+	fi
+	{
+		cat "$TMP/bench.conf"
+		cat <<EOF
+tcp max-connections $((n + 1024))
+tcp buffer-pool 1024
+tls listen $TLS_PORT http
+tls versions 1.3 1.3
+tls memory $mib
+tls idle-timeout 3600000
+host default cert $PKI/server.crt $PKI/server.key
+host default verify required
+host default ca $PKI/ca.crt
+EOF
+	} >"$TMP/idle.conf"
+	hp_base=$(hugepages_used)
+	if ! start_portcullis "$PC_PMD_DEFAULT" "$TMP/idle.conf" idle; then
+		log "idle-conns: portcullis did not start"
+		idle_restore
+		return
+	fi
+	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$PC_PID/status")
+	hp0=$(($(hugepages_used) - hp_base))
+	log "idle-conns: opening $n connections, $naddr pc_load processes (one per client address)"
+	t0=$(date +%s.%N)
+	# One process per address: a process may not hold more descriptors
+	# than its hard limit (20,000 here, and not raisable without
+	# CAP_SYS_RESOURCE).
+	for ((i = 0; i < naddr; i++)); do
+		k=$((n / naddr + (i < n % naddr ? 1 : 0)))
+		ip netns exec "$NS_CL" taskset -c 0 "$TLS_CLIENT" --host "$PC_ADDR" --port "$TLS_PORT" \
+			--mode hold --conns "$k" --duration 3600 --timeout 30000 --bind "${IDLE_ADDRS[$i]}" \
+			"${TLS_LOAD_ARGS[@]}" --json "$TMP/idle-$i.json" >/dev/null 2>"$TMP/idle-$i.err" &
+		pids+=($!)
+		STARTED+=($!)
+	done
+	for ((i = 0; i < naddr; i++)); do
+		k=$((n / naddr + (i < n % naddr ? 1 : 0)))
+		while kill -0 "${pids[$i]}" 2>/dev/null; do
+			if grep -q "holding $k connections" "$TMP/idle-$i.err"; then
+				held=$((held + k))
+				break
+			fi
+			sleep 0.2
+		done
+	done
+	t1=$(date +%s.%N)
+	[ "$held" -eq "$n" ] || log "idle-conns: only $held of $n connections held"
+	# The last responses' ACKs, and the buffers they free.
+	sleep 1
+	counters=$(idle_counters)
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$PC_PID/status")
+	hp=$(($(hugepages_used) - hp_base))
+	loads=
+	for ((i = 0; i < naddr; i++)); do
+		rc=0
+		kill -TERM "${pids[$i]}" 2>/dev/null || true
+		wait "${pids[$i]}" || rc=$?
+		forget_pid "${pids[$i]}"
+		[ "$rc" -eq 0 ] || log "idle-conns: pc_load $i exit $rc: $(grep . "$TMP/idle-$i.err" | tail -n 1)"
+		loads+="${loads:+, }$(python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$TMP/idle-$i.json" 2>/dev/null || echo null)"
+	done
+	stop_portcullis idle
+	printf '{"scenario": "idle-conns", "conns": %s, "held": %s, "open_s": %s, "counters": %s, "rss_kb": [%s, %s], "hugepages": [%s, %s], "loads": [%s]}\n' \
+		"$n" "$held" "$(python3 -c "print(round($t1 - $t0, 1))")" "$counters" "$rss0" "$rss" \
+		"$hp0" "$hp" "$loads" >>"$TMP/idle.jsonl"
+	idle_restore
+}
+
 scenario_trust-update() {
 	local n=$SCALE_UPDATE_HOSTS commits quiet updating stream sp
 	log "trust-update: $n hosts"
@@ -1436,6 +1581,7 @@ main() {
 	TLS_RECORDS=$TMP/tls.jsonl
 	: >"$TMP/trust.jsonl"
 	: >"$TMP/trex.jsonl"
+	: >"$TMP/idle.jsonl"
 	mkdir -p "$RESULTS_DIR"
 
 	check_quiet
@@ -1450,6 +1596,10 @@ main() {
 	if [ -s "$TMP/trust.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trust.py" report "$TMP/trust.jsonl" \
 			"$LATEST" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	fi
+	if [ -s "$TMP/idle.jsonl" ]; then
+		python3 "$ROOT/scripts/bench_report_idle.py" "$TMP/idle.jsonl" \
+			"$RESULTS_DIR/latest.json" "$(machine_name)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	fi
 	if [ -s "$TMP/trex.jsonl" ]; then
 		python3 "$ROOT/scripts/bench_trex.py" report "$TMP/trex.jsonl" \

@@ -11,6 +11,17 @@
  * window is exactly the free space; the send ring holds the unacknowledged
  * and unsent data (from snd_buf to snd_buf + snd_len), which is also the
  * retransmission queue.
+ *
+ * The rings come from a per-worker pool (`tcp buffer-pool`): a connection
+ * takes its receive ring when in-window data arrives and its send ring on
+ * the application's first write, and gives each back when it empties
+ * (everything read and nothing held out of order; everything sent
+ * acknowledged), so an idle connection holds none. Taking and giving
+ * happen only at those empty/non-empty transitions, never per segment.
+ * A connection without a receive ring advertises the window a ring would
+ * give while the pool can give one, and zero otherwise (never shrinking
+ * what it advertised before: data that then finds no ring is dropped and
+ * sent again by the peer).
  */
 #ifndef PC_TCP_PRIV_H
 #define PC_TCP_PRIV_H
@@ -123,6 +134,7 @@ struct pc_tcb {
 	bool app_closed;         /* on_closed delivered or not wanted */
 	bool want_writable;      /* a write came short: tell the app */
 	bool close_pending;      /* pc_tcp_close(): on_closed owed on the next tick */
+	bool ring_waiting;       /* waiting for a send ring (the pool was empty) */
 	uint8_t dupacks;
 	uint8_t rtx_count;       /* consecutive RTO expiries */
 	uint8_t keep_probes;
@@ -188,17 +200,23 @@ struct pc_tcb {
 	uint64_t deadline_tick;   /* pc_tcp_set_deadline(), 0 = none */
 	uint64_t zero_wnd_tick;   /* when persist probing began, 0 = not probing */
 
-	uint8_t *rbuf;
-	uint8_t *sbuf;
+	uint8_t *rbuf;           /* NULL: none held (nothing unread, nothing out of order) */
+	uint8_t *sbuf;           /* NULL: none held (nothing unsent or unacknowledged) */
 	uint32_t rbuf_mask;
 	uint32_t sbuf_mask;
+	/* On the worker's list of connections waiting for a send ring
+	 * (ring_waiting; ring_wait_prev NULL at its head). */
+	struct pc_tcb *ring_wait_prev;
 
 	uint64_t scratch[2];
 	const struct pc_tcp_cc *cc;
 	const struct pc_tcp_app *app;
 	void *app_arg;
 	void *app_ctx;
-	struct pc_tcb *free_next;
+	union {
+		struct pc_tcb *free_next;      /* in the free list */
+		struct pc_tcb *ring_wait_next; /* in use, ring_waiting */
+	};
 };
 
 /* A connection its application is done with (pc_tcp_close, or on_closed
@@ -265,7 +283,12 @@ struct pc_tcp_lcore {
 	struct rte_hash *table;
 	struct pc_tcb *tcbs;
 	struct pc_tcb *free_list;
-	uint8_t *bufs;
+	uint8_t *bufs;              /* the ring pool: nb_rings rings of pc_tcp_ring_size() */
+	uint8_t *ring_free;         /* free rings, linked through their first bytes */
+	uint32_t nb_rings;
+	uint32_t nb_rings_used;
+	struct pc_tcb *ring_wait_head; /* writers waiting for a ring, oldest first */
+	struct pc_tcb *ring_wait_tail;
 	uint32_t nb_used;
 	uint32_t nb_half_open;
 	uint32_t nb_time_wait;      /* control blocks in TIME_WAIT */
@@ -280,6 +303,23 @@ struct pc_tcp_lcore {
 	uint16_t next_port;
 	struct pc_wheel wheel;
 };
+
+/* Whether the worker's pool has a ring to give for sending. */
+static inline bool pc_tcp_ring_available(const struct pc_tcp_lcore *t)
+{
+	return t->ring_free != NULL;
+}
+
+/* Whether it has one for receiving: the pool's last ring is kept for
+ * sending. An application that holds received data until it can write
+ * (echo, TLS answering a record) then always has a way forward: were every
+ * ring a receive ring waiting for a send ring, none would ever free. Send
+ * rings free as the peers acknowledge (a peer that never does is given up
+ * after tcp persist-timeout). */
+static inline bool pc_tcp_rcv_ring_available(const struct pc_tcp_lcore *t)
+{
+	return t->nb_rings - t->nb_rings_used > 1;
+}
 
 /* tcp_conn.c */
 int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket);
@@ -316,8 +356,9 @@ struct pc_tcb *pc_tcp_connect(struct pc_lcore *lc, uint32_t raddr, uint16_t rpor
 /* Bytes that go first on an active open still in SYN_SENT (a PROXY
  * protocol header): queued in its send buffer now, sent once the
  * handshake completes, before anything the application writes. Returns
- * how many were taken (0 unless c is in SYN_SENT with nothing queued;
- * at most the send buffer's size). */
+ * how many were taken (0 unless c is in SYN_SENT with nothing queued
+ * and the pool has a ring, counted in tcp_pool_empty_writes when it has
+ * none; at most the send buffer's size). */
 size_t pc_tcp_queue_first(struct pc_tcb *c, const void *buf, size_t len);
 /* The worker that owns a flow when the device does not steer flows in a
  * way we can reproduce (virtual devices: af_packet fanout even rolls
@@ -329,6 +370,18 @@ unsigned int pc_tcp_owner(uint32_t raddr, uint16_t rport, uint16_t lport);
  * comes back to this worker. */
 bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rport,
 			 uint16_t lport);
+/* The size of a pooled ring: the larger of the two buffer sizes. */
+uint32_t pc_tcp_ring_size(void);
+/* Take the receive ring for data about to be stored; false (counted by
+ * the caller) when the pool is empty. */
+bool pc_tcp_rbuf_take(struct pc_tcb *c);
+/* Give the receive ring back if nothing is left in it (all read, nothing
+ * out of order), the send ring if nothing is unsent or unacknowledged. */
+void pc_tcp_rbuf_release(struct pc_tcb *c);
+void pc_tcp_sbuf_release(struct pc_tcb *c);
+/* A connection waiting for a ring whose turn came (from its t_app timer):
+ * on_writable if it can write now, back on the list if not. */
+void pc_tcp_ring_wake(struct pc_tcb *c);
 /* Copy between a byte ring and a flat buffer, starting at sequence seq. */
 void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n);
 void pc_tcp_ring_put(uint8_t *ring, uint32_t mask, uint32_t seq, const void *src, uint32_t n);

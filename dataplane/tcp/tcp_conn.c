@@ -24,12 +24,20 @@ const char *const pc_tcp_state_names[PC_TCP_NSTATES] = {
 	"CLOSING",    "TIME_WAIT", "CLOSE_WAIT", "LAST_ACK",
 };
 
+uint32_t pc_tcp_ring_size(void)
+{
+	return RTE_MAX(pc_tcp_cfg.set.rcvbuf, pc_tcp_cfg.set.sndbuf);
+}
+
 int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 {
 	struct pc_tcp_lcore *t = &lc->tcp;
 	const struct pc_tcp_cfg *cfg = &pc_tcp_cfg;
 	char name[RTE_HASH_NAMESIZE];
-	size_t per_conn = (size_t)cfg->set.rcvbuf + cfg->set.sndbuf;
+	size_t ring = pc_tcp_ring_size();
+	/* auto: two per connection, and the one kept for sending. */
+	uint32_t nb_rings =
+		cfg->set.buffer_pool != 0 ? cfg->set.buffer_pool : 2 * cfg->set.max_conns + 1;
 
 	snprintf(name, sizeof(name), "pc_tcp_%p", (void *)lc);
 	struct rte_hash_parameters hp = {
@@ -43,12 +51,12 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 	t->table = rte_hash_create(&hp);
 	t->tcbs = rte_zmalloc_socket("pc_tcbs", sizeof(struct pc_tcb) * cfg->set.max_conns,
 				     RTE_CACHE_LINE_SIZE, socket);
-	t->bufs = rte_malloc_socket("pc_tcp_bufs", per_conn * cfg->set.max_conns, 4096, socket);
+	t->bufs = rte_malloc_socket("pc_tcp_bufs", ring * nb_rings, 4096, socket);
 	if (t->table == NULL || t->tcbs == NULL || t->bufs == NULL) {
 		fprintf(stderr,
-			"portcullis: no memory for %u TCP connections of %zu buffer bytes "
-			"(tcp max-connections / tcp buffers; hugepages?)\n",
-			cfg->set.max_conns, per_conn);
+			"portcullis: no memory for %u TCP connections and %u buffers of %zu bytes "
+			"(tcp max-connections / tcp buffer-pool / tcp buffers; hugepages?)\n",
+			cfg->set.max_conns, nb_rings, ring);
 		pc_tcp_lcore_fini(lc);
 		return -ENOMEM;
 	}
@@ -57,6 +65,14 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 		t->tcbs[i].free_next = t->free_list;
 		t->free_list = &t->tcbs[i];
 	}
+	t->ring_free = NULL;
+	for (uint32_t i = nb_rings; i-- > 0;) {
+		uint8_t *r = t->bufs + i * ring;
+
+		memcpy(r, &t->ring_free, sizeof(t->ring_free));
+		t->ring_free = r;
+	}
+	t->nb_rings = nb_rings;
 	t->worker_index = worker_index;
 	t->next_port = cfg->ephemeral_lo;
 	pc_wheel_init(&t->wheel, rte_rdtsc(), rte_get_tsc_hz());
@@ -107,14 +123,9 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
 	t->free_list = c->free_next;
 	t->nb_used++;
 
-	size_t idx = (size_t)(c - t->tcbs);
-	size_t per_conn = (size_t)pc_tcp_cfg.set.rcvbuf + pc_tcp_cfg.set.sndbuf;
-
 	memset(c, 0, sizeof(*c));
 	c->key = *k;
 	c->lc = lc;
-	c->rbuf = t->bufs + idx * per_conn;
-	c->sbuf = c->rbuf + pc_tcp_cfg.set.rcvbuf;
 	c->rbuf_mask = pc_tcp_cfg.set.rcvbuf - 1;
 	c->sbuf_mask = pc_tcp_cfg.set.sndbuf - 1;
 	c->cc = pc_tcp_cfg.cc;
@@ -124,6 +135,121 @@ struct pc_tcb *pc_tcp_alloc(struct pc_lcore *lc, const struct pc_tcp_key *k)
 	c->last_rx_tick = t->wheel.tick;
 	pc_tcp_timers_init(c);
 	return c;
+}
+
+/* Whether the application may still queue data (rings aside). */
+static bool can_write(const struct pc_tcb *c)
+{
+	return !c->fin_queued && (c->state == PC_TCP_ESTABLISHED || c->state == PC_TCP_CLOSE_WAIT);
+}
+
+/* Short of space only for want of a ring: wait for one. */
+static bool needs_ring(const struct pc_tcb *c)
+{
+	return can_write(c) && c->sbuf == NULL && !pc_tcp_ring_available(&c->lc->tcp);
+}
+
+static uint8_t *ring_take(struct pc_tcp_lcore *t)
+{
+	uint8_t *r = t->ring_free;
+
+	if (r == NULL)
+		return NULL;
+	memcpy(&t->ring_free, r, sizeof(t->ring_free));
+	t->nb_rings_used++;
+	return r;
+}
+
+static void ring_wait_remove(struct pc_tcb *c)
+{
+	struct pc_tcp_lcore *t = &c->lc->tcp;
+
+	if (!c->ring_waiting)
+		return;
+	struct pc_tcb *next = c->ring_wait_next;
+
+	if (c->ring_wait_prev != NULL)
+		c->ring_wait_prev->ring_wait_next = next;
+	else
+		t->ring_wait_head = next;
+	if (next != NULL)
+		next->ring_wait_prev = c->ring_wait_prev;
+	else
+		t->ring_wait_tail = c->ring_wait_prev;
+	c->ring_waiting = false;
+	c->ring_wait_next = NULL;
+	c->ring_wait_prev = NULL;
+}
+
+/* c wants to write and has no send ring: wait for one, in turn. */
+static void ring_wait_add(struct pc_tcb *c)
+{
+	struct pc_tcp_lcore *t = &c->lc->tcp;
+
+	if (c->ring_waiting)
+		return;
+	c->lc->cnt.tcp_pool_empty_writes++;
+	c->ring_waiting = true;
+	c->ring_wait_next = NULL;
+	c->ring_wait_prev = t->ring_wait_tail;
+	if (t->ring_wait_tail != NULL)
+		t->ring_wait_tail->ring_wait_next = c;
+	else
+		t->ring_wait_head = c;
+	t->ring_wait_tail = c;
+}
+
+/* Back to the pool; the oldest waiting writer gets its turn on the next
+ * timer pass (never from inside whatever freed the ring: that may be
+ * another connection's application). */
+static void ring_give(struct pc_tcp_lcore *t, uint8_t *r)
+{
+	struct pc_tcb *w = t->ring_wait_head;
+
+	memcpy(r, &t->ring_free, sizeof(t->ring_free));
+	t->ring_free = r;
+	t->nb_rings_used--;
+	if (w != NULL) {
+		ring_wait_remove(w);
+		pc_timer_arm(&t->wheel, &w->t_app, 0);
+	}
+}
+
+bool pc_tcp_rbuf_take(struct pc_tcb *c)
+{
+	if (c->rbuf == NULL && pc_tcp_rcv_ring_available(&c->lc->tcp))
+		c->rbuf = ring_take(&c->lc->tcp);
+	return c->rbuf != NULL;
+}
+
+void pc_tcp_rbuf_release(struct pc_tcb *c)
+{
+	if (c->rbuf != NULL && pc_tcp_readable(c) == 0 && c->nb_ooo == 0) {
+		ring_give(&c->lc->tcp, c->rbuf);
+		c->rbuf = NULL;
+	}
+}
+
+void pc_tcp_sbuf_release(struct pc_tcb *c)
+{
+	if (c->sbuf != NULL && c->snd_len == 0) {
+		ring_give(&c->lc->tcp, c->sbuf);
+		c->sbuf = NULL;
+	}
+}
+
+void pc_tcp_ring_wake(struct pc_tcb *c)
+{
+	if (!c->want_writable || c->app_closed || c->app_ctx == NULL)
+		return;
+	if (needs_ring(c)) {
+		ring_wait_add(c);
+		return;
+	}
+	if (pc_tcp_write_space(c) == 0)
+		return;
+	c->want_writable = false;
+	c->app->on_writable(c, c->app_ctx);
 }
 
 unsigned int pc_tcp_owner(uint32_t raddr, uint16_t rport, uint16_t lport)
@@ -203,8 +329,13 @@ size_t pc_tcp_queue_first(struct pc_tcb *c, const void *buf, size_t len)
 {
 	uint32_t n;
 
-	if (c->state != PC_TCP_SYN_SENT || c->snd_len != 0)
+	if (c->state != PC_TCP_SYN_SENT || c->snd_len != 0 || len == 0)
 		return 0;
+	c->sbuf = ring_take(&c->lc->tcp);
+	if (c->sbuf == NULL) {
+		c->lc->cnt.tcp_pool_empty_writes++;
+		return 0;
+	}
 	n = (uint32_t)RTE_MIN(len, (size_t)c->sbuf_mask + 1);
 	pc_tcp_ring_put(c->sbuf, c->sbuf_mask, c->snd_buf, buf, n);
 	c->snd_len = n;
@@ -236,6 +367,13 @@ void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why)
 	pc_tcp_timers_cancel(c);
 	pc_tcp_set_state(c, PC_TCP_CLOSED);
 	rte_hash_del_key(t->table, &c->key);
+	ring_wait_remove(c);
+	if (c->rbuf != NULL)
+		ring_give(t, c->rbuf);
+	if (c->sbuf != NULL)
+		ring_give(t, c->sbuf);
+	c->rbuf = NULL;
+	c->sbuf = NULL;
 	if (why == PC_TCP_CLOSED_RESET)
 		lc->cnt.tcp_conns_reset++;
 	else if (why == PC_TCP_CLOSED_TIMEOUT)
@@ -274,6 +412,8 @@ bool pc_tcp_established(struct pc_tcb *c)
 
 void pc_tcp_ring_get(const uint8_t *ring, uint32_t mask, uint32_t seq, void *dst, uint32_t n)
 {
+	if (n == 0)
+		return; /* ring may be NULL: a connection holds none while empty */
 	uint32_t off = seq & mask, first = RTE_MIN(n, mask + 1 - off);
 
 	memcpy(dst, ring + off, first);
@@ -384,6 +524,7 @@ size_t pc_tcp_skip(struct pc_tcb *c, size_t len)
 	uint32_t before = pc_tcp_rcv_window(c);
 
 	c->rcv_read += n;
+	pc_tcp_rbuf_release(c);
 	if (c->state == PC_TCP_TIME_WAIT) {
 		/* Drained after the peer's FIN: on_closed comes on the next tick,
 		 * not from inside the application's own read. */
@@ -405,8 +546,7 @@ size_t pc_tcp_skip(struct pc_tcb *c, size_t len)
 
 size_t pc_tcp_write_space(const struct pc_tcb *c)
 {
-	if (c->fin_queued ||
-	    (c->state != PC_TCP_ESTABLISHED && c->state != PC_TCP_CLOSE_WAIT))
+	if (!can_write(c) || needs_ring(c))
 		return 0;
 	return c->sbuf_mask + 1 - c->snd_len;
 }
@@ -415,10 +555,15 @@ size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 {
 	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_write_space(c));
 
-	if (n < len)
+	if (n < len) {
 		c->want_writable = true;
+		if (needs_ring(c))
+			ring_wait_add(c);
+	}
 	if (n == 0)
 		return 0;
+	if (c->sbuf == NULL)
+		c->sbuf = ring_take(&c->lc->tcp);
 	pc_tcp_ring_put(c->sbuf, c->sbuf_mask, c->snd_buf + c->snd_len, buf, n);
 	c->snd_len += n;
 	pc_tcp_output(c);
@@ -463,6 +608,8 @@ void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 void pc_tcp_notify_writable(struct pc_tcb *c)
 {
 	c->want_writable = true;
+	if (needs_ring(c))
+		ring_wait_add(c);
 }
 
 uint64_t *pc_tcp_scratch(struct pc_tcb *c)
@@ -490,7 +637,9 @@ void pc_tcp_close(struct pc_tcb *c)
 	c->app_closed = true;
 	c->close_pending = true;
 	c->want_writable = false;
+	ring_wait_remove(c);
 	c->rcv_read = c->rcv_nxt - (c->fin_rcvd ? 1 : 0);
+	pc_tcp_rbuf_release(c);
 	pc_timer_arm(&c->lc->tcp.wheel, &c->t_app, 0);
 }
 

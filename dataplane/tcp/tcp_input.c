@@ -143,6 +143,19 @@ static bool cksum_ok_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *
 	return len == 0 && __rte_raw_cksum_reduce(sum) == 0xffff;
 }
 
+/* A new connection when the worker's pool has no receive ring left: refused
+ * (RST, counted) rather than left to sit on a window of zero; the
+ * connections that hold rings keep working and free them. */
+static bool refuse_no_ring(struct pc_lcore *lc, const struct pc_tcp_key *k,
+			   const struct pc_tcp_seg *s)
+{
+	if (pc_tcp_rcv_ring_available(&lc->tcp))
+		return false;
+	lc->cnt.drop[PC_DROP_tcp_pool_empty_syn]++;
+	pc_tcp_send_rst_for(lc, k, s->th, s->len);
+	return true;
+}
+
 /* How long after the last cookie SYN-ACK cookies are accepted (Linux's
  * TCP_SYNCOOKIE_VALID). */
 #define PC_TCP_COOKIE_VALID_MS 120000
@@ -182,6 +195,8 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 					  s->o.ts ? ws : -1, s->o.ts && s->o.sack_ok);
 		return;
 	}
+	if (refuse_no_ring(lc, k, s))
+		return;
 	struct pc_tcb *c = pc_tcp_alloc(lc, k);
 
 	if (c == NULL) {
@@ -226,7 +241,7 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
 	 * flood first (Linux's tcp_synq_no_recent_overflow). */
 	*valid = lc->tcp.wheel.tick < lc->tcp.cookies_until &&
 		 pc_tcp_cookie_check(k, s->seq - 1, s->ack - 1, &mss) == 0;
-	if (!*valid)
+	if (!*valid || refuse_no_ring(lc, k, s))
 		return NULL;
 	struct pc_tcb *c = pc_tcp_alloc(lc, k);
 
@@ -333,6 +348,7 @@ static void release_acked(struct pc_tcb *c, uint32_t ack)
 	if (seq_gt(upto, c->snd_buf)) {
 		c->snd_len -= upto - c->snd_buf;
 		c->snd_buf = upto;
+		pc_tcp_sbuf_release(c);
 	}
 }
 
@@ -493,6 +509,13 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 		fin = false;
 		c->ack_now = true;
 	}
+	if (len != 0 && !pc_tcp_rbuf_take(c)) {
+		/* Nothing stored, nothing acknowledged: the peer sends it again
+		 * once a ring is free. */
+		lc->cnt.drop[PC_DROP_tcp_pool_empty_data]++;
+		c->ack_now = true;
+		return;
+	}
 	if (len != 0) {
 		if (seq == c->rcv_nxt) {
 			pc_tcp_ring_put_mbuf(c->rbuf, c->rbuf_mask, seq, s->m, off, len);
@@ -524,6 +547,7 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 		c->rcv_nxt++;
 		c->fin_rcvd = true;
 		c->nb_ooo = 0; /* nothing can follow a FIN: data beyond it is bogus */
+		pc_tcp_rbuf_release(c);
 		c->ack_now = true;
 		switch (c->state) {
 		case PC_TCP_ESTABLISHED:
@@ -680,6 +704,7 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 			/* The application has closed: acknowledged, discarded. */
 			lc->cnt.tcp_bytes_discarded += pc_tcp_readable(c);
 			c->rcv_read += (uint32_t)pc_tcp_readable(c);
+			pc_tcp_rbuf_release(c);
 		} else if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_ctx != NULL) {
 			c->app->on_readable(c, c->app_ctx);
 			if (c->state == PC_TCP_CLOSED)

@@ -23,7 +23,9 @@
 uint32_t pc_tcp_rcv_window(const struct pc_tcb *c)
 {
 	uint32_t used = c->rcv_nxt - c->rcv_read;
-	uint32_t size = c->rbuf_mask + 1;
+	/* Without a ring, the window one would give if the pool has one. */
+	uint32_t size =
+		c->rbuf != NULL || pc_tcp_rcv_ring_available(&c->lc->tcp) ? c->rbuf_mask + 1 : 0;
 	/* Out-of-order data above rcv_nxt sits inside the window already. */
 	uint32_t free = used >= size ? 0 : size - used;
 

@@ -214,6 +214,9 @@ static void on_app(struct pc_timer *t)
 {
 	struct pc_tcb *c = container_of(t, struct pc_tcb, t_app);
 
+	pc_tcp_ring_wake(c);
+	if (c->state == PC_TCP_CLOSED)
+		return;
 	pc_tcp_deliver_close(c);
 	pc_tcp_close_if_drained(c);
 	pc_tcp_tw_take(c);

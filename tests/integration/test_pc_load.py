@@ -192,7 +192,7 @@ def test_json_has_documented_keys(lib, tmp_path, pki, tls_server):
     assert set(j) == JSON_KEYS
     assert set(j["config"]) == CONFIG_KEYS
     assert set(j["errors"]) == ERROR_KINDS | {"total"}
-    assert set(j["connections"]) == {"ok", "per_s", "full", "resumed", "resume_missed"}
+    assert set(j["connections"]) == {"ok", "per_s", "full", "resumed", "resume_missed", "held"}
     assert set(j["requests"]) == {"ok", "per_s"}
     assert set(j["bytes"]) == {"tx", "rx"}
     assert set(j["cpu"]) == {"user_s", "sys_s", "cores"}

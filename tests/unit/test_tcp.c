@@ -2120,21 +2120,29 @@ static void test_zero_window_gives_up(void **state)
 	assert_int_equal(h_lc->cnt.tcp_conns_timed_out, 1);
 }
 
+/* 4 KiB buffers, pool rings of them per worker (0: the default). */
+static void reset_small_buffers(uint32_t pool)
+{
+	struct pc_tcp_cfg cfg = pc_tcp_cfg;
+
+	cfg.set.rcvbuf = 4096;
+	cfg.set.sndbuf = 4096;
+	cfg.set.buffer_pool = pool;
+	reset_tcp(&cfg);
+}
+
 /* Our window: echo stops reading while its send buffer is full, so the
  * receive buffer fills and the window we advertise closes; a probe is
  * ACKed with the closed window; when the peer reads, it all drains. */
 static void test_zero_window_receive(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer p;
 	struct h_frame f;
 	struct h_tcp t;
 	uint32_t sent = 0;
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	reset_tcp(&cfg);
+	reset_small_buffers(0);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
 	expect(&p, SYN | ACK, &t, &f);
@@ -2175,20 +2183,156 @@ static void test_zero_window_receive(void **state)
 	assert_int_equal(pc_tcp_readable(c), 0);
 }
 
+/* Buffers come from the worker's pool: none while a connection is idle,
+ * the receive buffer while unread or out-of-order data is in it, the send
+ * buffer while anything is unsent or unacknowledged. */
+static void test_buffers_taken_while_data(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t data[300];
+
+	(void)state;
+	reset_small_buffers(4);
+	assert_int_equal(h_lc->tcp.nb_rings, 4);
+	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *c = peer_open(&p);
+
+	assert_null(c->rbuf);
+	assert_null(c->sbuf);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+	/* Echo reads at once (its receive buffer is given back) and writes:
+	 * the send buffer is held until the peer acknowledges. */
+	memset(data, 'e', sizeof(data));
+	peer_send(&p, ACK | PSH, data, sizeof(data));
+	expect(&p, ACK | PSH, &t, &f);
+	assert_int_equal(t.len, sizeof(data));
+	assert_null(c->rbuf);
+	assert_non_null(c->sbuf);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 1);
+	peer_send(&p, ACK, NULL, 0);
+	assert_null(c->sbuf);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+	/* Out of order: held above a hole, given back once filled and read. */
+	peer_tx(&p, ACK, p.nxt + 100, p.our_nxt, data, 100, NULL, 0);
+	expect(&p, ACK, &t, &f);
+	assert_non_null(c->rbuf);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 1);
+	peer_send(&p, ACK, data, 100);
+	p.nxt += 100;
+	while (peer_rx(&p, &f, &t))
+		;
+	assert_null(c->rbuf);
+	peer_send(&p, ACK, NULL, 0);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+	/* Gone: nothing held. */
+	pc_tcp_abort(c);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+}
+
+/* A pool of three, the last kept for sending: a connection whose peer
+ * reads nothing holds two, so a new connection is refused and another
+ * one's data is dropped without being acknowledged; once a third
+ * connection's write takes the last buffer, an application write comes
+ * short. All counted. Once the first peer reads, its buffers come back,
+ * the waiting writer is told it can write and the dropped data, sent
+ * again, is taken. */
+static void test_buffer_pool_empty(void **state)
+{
+	struct peer a, b, c, d;
+	struct h_frame f;
+	struct h_tcp t;
+	uint32_t sent = 0;
+
+	(void)state;
+	reset_small_buffers(3);
+	peer_init(&b, H_PORT_DISCARD, 500, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *cb = peer_open(&b);
+
+	peer_init(&c, H_PORT_DISCARD, 700, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *cc = peer_open(&c);
+
+	peer_init(&a, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *ca = peer_open(&a);
+
+	a.win = 0; /* reads nothing */
+	while (sent < 8192) {
+		peer_send(&a, ACK, NULL, 1024);
+		sent += 1024;
+		while (peer_rx(&a, &f, &t))
+			;
+	}
+	assert_non_null(ca->rbuf);
+	assert_non_null(ca->sbuf);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 2);
+	/* No ring to receive into: a new connection gets a RST. */
+	peer_init(&d, H_PORT_ECHO, 900, syn_opts_std, sizeof(syn_opts_std));
+	peer_send(&d, SYN, NULL, 0);
+	expect(&d, RST | ACK, &t, &f);
+	assert_int_equal(h_drop(PC_DROP_tcp_pool_empty_syn), 1);
+	assert_null(tcb_of(&d));
+	/* B's data: not taken, not acknowledged; the window it was offered
+	 * stays (never shrunk). */
+	uint32_t b_nxt = b.nxt;
+
+	peer_send(&b, ACK, NULL, 100);
+	expect(&b, ACK, &t, &f);
+	assert_int_equal(t.ack, b_nxt);
+	assert_int_equal(t.win, 4096);
+	assert_int_equal(h_drop(PC_DROP_tcp_pool_empty_data), 1);
+	assert_null(cb->rbuf);
+	/* C's application writes (its peer does not acknowledge yet): the
+	 * last buffer, kept for sending, goes. */
+	assert_int_equal(pc_tcp_write(cc, "c", 1), 1);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 3);
+	pc_tx_flush(h_lc);
+	while (peer_rx(&c, &f, &t))
+		;
+	/* B's application writes: nothing taken, told later. */
+	assert_int_equal(pc_tcp_write_space(cb), 0);
+	assert_int_equal(pc_tcp_write(cb, "x", 1), 0);
+	assert_int_equal(h_lc->cnt.tcp_pool_empty_writes, 1);
+	assert_true(cb->ring_waiting);
+	/* A's peer reads everything: both of A's buffers come back. */
+	a.win = 65535;
+	for (int round = 0; round < 20 && h_lc->tcp.nb_rings_used != 1; round++) {
+		peer_send(&a, ACK, NULL, 0);
+		while (peer_rx(&a, &f, &t))
+			;
+	}
+	assert_int_equal(h_lc->tcp.nb_rings_used, 1);
+	/* B's writer's turn comes on the next timer pass. */
+	assert_false(cb->ring_waiting);
+	assert_true(cb->want_writable);
+	advance_ms(1);
+	assert_false(cb->want_writable);
+	assert_int_equal(pc_tcp_write_space(cb), 4096);
+	/* B's data, sent again, is taken now. */
+	b.nxt = b_nxt;
+	peer_send(&b, ACK, NULL, 100);
+	expect(&b, ACK, &t, &f);
+	assert_int_equal(t.ack, b.nxt);
+	assert_null(cb->rbuf); /* discard read it */
+	pc_tcp_abort(ca);
+	pc_tcp_abort(cb);
+	pc_tcp_abort(cc);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+	while (h_take(&f))
+		;
+}
+
 /* RFC 9293 3.10.7.4: with a zero receive window no segment is acceptable
  * "but special allowance should be made to accept valid ACKs": the ACK a
  * peer's window probe carries still counts. */
 static void test_zero_window_ack_on_probe(void **state)
 {
-	struct pc_tcp_cfg cfg = pc_tcp_cfg;
 	struct peer p;
 	struct h_frame f;
 	struct h_tcp t;
 
 	(void)state;
-	cfg.set.rcvbuf = 4096;
-	cfg.set.sndbuf = 4096;
-	reset_tcp(&cfg);
+	reset_small_buffers(0);
 	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
 	peer_send(&p, SYN, NULL, 0);
 	expect(&p, SYN | ACK, &t, &f);
@@ -2720,6 +2864,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zero_window_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_receive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_taken_while_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_pool_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_ack_on_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),

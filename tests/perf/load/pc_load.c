@@ -25,6 +25,12 @@
  *   download   GETs of --path (default /bytes/N) whose 2xx body must be
  *              exactly --bytes N bytes, on kept-alive connections.
  *   upload     POSTs of --bytes N bytes to --path (default /upload); 2xx.
+ *   hold       handshake, one GET --path on a kept-alive connection, then the
+ *              connection is held open, idle, until the window ends (each of
+ *              --conns connects once; one that fails connects again). Once
+ *              all are held, "pc_load: holding N connections" goes to
+ *              stderr; SIGINT or SIGTERM ends the window early. Attempt:
+ *              the request.
  *   tcp-echo   plain TCP: connect, --bytes (default 64) out, the same bytes
  *              back, close (--reqs-per-conn echoes per connection, default 1).
  * A connection that fails, or a response that is not 2xx or has fewer bytes
@@ -59,7 +65,8 @@
  *   config{host, port, mode, sni, conns, threads, duration_s, count,
  *   reqs_per_conn, bytes, path, tls, resume, client_cert, verify_server,
  *   close}, ended_by ("duration" | "count"), elapsed_s,
- *   connections{ok, per_s, full, resumed, resume_missed},
+ *   connections{ok, per_s, full, resumed, resume_missed, held (hold mode:
+ *   held open when the window ended)},
  *   requests{ok, per_s} (0 in handshake mode), bytes{tx, rx} (application
  *   bytes), gbps (tx+rx in the window), latency_us{connect, handshake,
  *   request} each null or {count, mean, p50, p90, p99, p99_9, max},
@@ -99,7 +106,8 @@ static void usage(FILE *f)
 		"               [--ciphersuites L] [--groups L] [--path /x] [--bytes N]\n"
 		"               [--reqs-per-conn K] [--close rst|fin] [--bind A[,A...]]\n"
 		"               [--timeout MS] [--grace MS] [--json FILE|-]\n"
-		"  --mode          handshake | request | keepalive | download | upload | tcp-echo\n"
+		"  --mode          handshake | request | keepalive | download | upload | hold |\n"
+		"                  tcp-echo\n"
 		"  --host, --port  server (port default 443)\n"
 		"  --conns         connections kept busy at once (default 1)\n"
 		"  --threads       threads sharing them, each with its own epoll (default 1)\n"
@@ -372,7 +380,8 @@ static int parse_opts(int argc, char **argv, struct pl_opts *o)
 		if (strcmp(mode, pl_mode_name(m)) == 0)
 			break;
 	if (m > PL_TCP_ECHO)
-		return bad("--mode", "must be handshake, request, keepalive, download, upload or tcp-echo");
+		return bad("--mode",
+			   "must be handshake, request, keepalive, download, upload, hold or tcp-echo");
 	o->mode = (enum pl_mode)m;
 
 	/* Options that mean nothing in a mode are refused, not ignored. */
@@ -382,17 +391,19 @@ static int parse_opts(int argc, char **argv, struct pl_opts *o)
 		return bad("--mode tcp-echo", "takes no TLS options and no --path");
 	if (o->mode == PL_HANDSHAKE && (o->path || bytes_given || rpc_given))
 		return bad("--mode handshake", "takes no --path, --bytes or --reqs-per-conn");
-	if ((o->mode == PL_REQUEST || o->mode == PL_KEEPALIVE) && bytes_given)
+	if ((o->mode == PL_REQUEST || o->mode == PL_KEEPALIVE || o->mode == PL_HOLD) && bytes_given)
 		return bad("--bytes", "is for download, upload and tcp-echo");
-	if (o->mode == PL_REQUEST && rpc_given)
-		return bad("--mode request", "makes one request per connection");
+	if ((o->mode == PL_REQUEST || o->mode == PL_HOLD) && rpc_given)
+		return bad("--mode request/hold", "makes one request per connection");
+	if (o->mode == PL_HOLD && o->count)
+		return bad("--mode hold", "runs for --duration");
 	if ((o->mode == PL_DOWNLOAD || o->mode == PL_UPLOAD) && !bytes_given)
 		return bad("--mode download/upload", "needs --bytes");
 	if (o->key && !o->cert)
 		return bad("--key", "needs --cert");
 	if (o->threads > o->conns)
 		return bad("--threads", "more threads than connections");
-	if (o->mode == PL_REQUEST || (o->mode == PL_TCP_ECHO && !rpc_given))
+	if (o->mode == PL_REQUEST || o->mode == PL_HOLD || (o->mode == PL_TCP_ECHO && !rpc_given))
 		o->reqs_per_conn = 1;
 	if (o->mode == PL_TCP_ECHO && !bytes_given)
 		o->bytes = 64;
@@ -440,8 +451,9 @@ static char *build_request(const struct pl_opts *o, size_t *len)
 	return req;
 }
 
-/* Room for every connection's descriptor: raise the soft limit as far as
- * the hard one allows. */
+/* Room for every connection's descriptor: raise the soft limit, and the
+ * hard one when it is too low and we may (root: hold mode keeps 100,000
+ * connections open), else the soft one as far as the hard one allows. */
 static int raise_fd_limit(const struct pl_opts *o)
 {
 	struct rlimit rl;
@@ -451,6 +463,9 @@ static int raise_fd_limit(const struct pl_opts *o)
 		return bad("RLIMIT_NOFILE", strerror(errno));
 	if (rl.rlim_cur >= need)
 		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need &&
+	    setrlimit(RLIMIT_NOFILE, &(struct rlimit){need, need}) == 0)
+		return 0;
 	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < need) {
 		fprintf(stderr, "pc_load: --conns %u needs %llu descriptors, the limit is %llu\n",
@@ -458,6 +473,14 @@ static int raise_fd_limit(const struct pl_opts *o)
 		return -1;
 	}
 	return 0;
+}
+
+volatile sig_atomic_t pl_stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	pl_stop_requested = 1;
 }
 
 static uint64_t now_ns(void)
@@ -481,6 +504,7 @@ static void counts_add(struct pl_counts *a, const struct pl_counts *b)
 	a->full += b->full;
 	a->resumed += b->resumed;
 	a->resume_missed += b->resume_missed;
+	a->held += b->held;
 	a->ok += b->ok;
 	a->unfinished += b->unfinished;
 	a->tx_bytes += b->tx_bytes;
@@ -539,6 +563,10 @@ int main(int argc, char **argv)
 		return 1;
 	/* A peer that resets while OpenSSL writes must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.mode == PL_HOLD) {
+		signal(SIGINT, on_stop);
+		signal(SIGTERM, on_stop);
+	}
 	if (raise_fd_limit(&o) < 0)
 		goto out;
 	if (o.mode != PL_TCP_ECHO) {

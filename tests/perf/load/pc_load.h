@@ -17,6 +17,7 @@
 #define PC_LOAD_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@ enum pl_mode {
 	PL_KEEPALIVE, /* handshake, GETs on the connection */
 	PL_DOWNLOAD,  /* handshake, GETs of --bytes body bytes each */
 	PL_UPLOAD,    /* handshake, POSTs of --bytes body bytes each */
+	PL_HOLD,      /* handshake, one GET, then held open until the run ends */
 	PL_TCP_ECHO,  /* plain TCP: connect, --bytes out and back, close */
 };
 
@@ -100,6 +102,7 @@ struct pl_counts {
 	uint64_t full;		/* of those, full TLS handshakes */
 	uint64_t resumed;	/* of those, resumed ones */
 	uint64_t resume_missed; /* a session was offered, the server did a full one */
+	uint64_t held;		/* hold mode: connections held open */
 	uint64_t ok;		/* attempts that succeeded */
 	uint64_t unfinished;	/* attempts still running at the hard stop */
 	uint64_t tx_bytes;	/* application bytes (HTTP or echo payload) */
@@ -148,7 +151,11 @@ struct pl_run {
 	const char *request; /* the HTTP request head, the same every time */
 	size_t request_len;
 	pthread_barrier_t *start;
+	atomic_uint_fast64_t held; /* hold mode: connections held, all threads */
 };
+
+/* Hold mode: SIGINT or SIGTERM ends the window now. */
+extern volatile sig_atomic_t pl_stop_requested;
 
 /* Builds a thread's TLS context from the options; NULL with a message on
  * stderr if a file or a list is refused. Main thread, before the run. */

@@ -25,7 +25,8 @@ const char *const pl_error_help[PL_ERR_COUNT] = {
 
 static const char *const mode_names[] = {
 	[PL_HANDSHAKE] = "handshake", [PL_REQUEST] = "request", [PL_KEEPALIVE] = "keepalive",
-	[PL_DOWNLOAD] = "download",   [PL_UPLOAD] = "upload",	[PL_TCP_ECHO] = "tcp-echo",
+	[PL_DOWNLOAD] = "download",   [PL_UPLOAD] = "upload",	[PL_HOLD] = "hold",
+	[PL_TCP_ECHO] = "tcp-echo",
 };
 
 const char *pl_mode_name(enum pl_mode m)
@@ -127,6 +128,8 @@ void pl_report_table(FILE *f, const struct pl_summary *s)
 	if (o->mode != PL_TCP_ECHO)
 		fprintf(f, "   full %" PRIu64 ", resumed %" PRIu64 ", resume missed %" PRIu64,
 			t->full, t->resumed, t->resume_missed);
+	if (o->mode == PL_HOLD)
+		fprintf(f, ", held %" PRIu64, s->window.held);
 	fprintf(f, "\n  %-12s %10" PRIu64 " %10.1f\n", "requests", requests(s, t),
 		rate(s, requests(s, &s->window)));
 	fprintf(f, "  %-12s %10s %10.3f   sent %" PRIu64 " B, received %" PRIu64 " B\n\n", "Gbit/s", "",
@@ -225,8 +228,9 @@ int pl_report_json(const char *path, const struct pl_summary *s)
 	fprintf(f, "  \"ended_by\": \"%s\",\n  \"elapsed_s\": %.3f,\n", s->ended_by, s->elapsed_s);
 	fprintf(f,
 		"  \"connections\": {\"ok\": %" PRIu64 ", \"per_s\": %.1f, \"full\": %" PRIu64
-		", \"resumed\": %" PRIu64 ", \"resume_missed\": %" PRIu64 "},\n",
-		t->conns_ok, rate(s, s->window.conns_ok), t->full, t->resumed, t->resume_missed);
+		", \"resumed\": %" PRIu64 ", \"resume_missed\": %" PRIu64 ", \"held\": %" PRIu64 "},\n",
+		t->conns_ok, rate(s, s->window.conns_ok), t->full, t->resumed, t->resume_missed,
+		s->window.held);
 	fprintf(f, "  \"requests\": {\"ok\": %" PRIu64 ", \"per_s\": %.1f},\n", requests(s, t),
 		rate(s, requests(s, &s->window)));
 	fprintf(f, "  \"bytes\": {\"tx\": %" PRIu64 ", \"rx\": %" PRIu64 "},\n  \"gbps\": %.4f,\n",

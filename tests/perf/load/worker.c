@@ -6,6 +6,7 @@
  *
  *   CONNECTING -> HANDSHAKE -> CONFIRM (handshake mode, TLS 1.3) -> close
  *                           -> EXCHANGE (HTTP modes) -> EXCHANGE ... -> close
+ *                           -> EXCHANGE (hold) -> HELD until the run ends
  *              -> ECHO (tcp-echo) -> ECHO ... -> close
  *
  * A slot whose connection closed (done or failed) is reconnected from the
@@ -55,6 +56,11 @@
 #define IO_CHUNK (64 * 1024) /* one read, one upload or echo write */
 #define EVENTS 256
 #define TICK_NS 100000000ull /* timeouts are checked this often */
+/* Hold mode: connections opening (handshake and request) at once per
+ * thread; the others wait their turn, so tens of thousands do not all
+ * send their SYN and ClientHello in the same instant and time out in the
+ * server's queues. */
+#define HOLD_RAMP 64
 
 /* io_read/io_write results besides a byte count (and 0, the peer closed) */
 #define IO_WAIT (-1)
@@ -67,6 +73,7 @@ enum conn_state {
 	CS_CONFIRM, /* handshake mode, TLS 1.3: waiting for the server's ticket */
 	CS_EXCHANGE,
 	CS_ECHO,
+	CS_HELD, /* hold mode: the request done, the connection kept idle */
 };
 
 struct worker;
@@ -108,6 +115,7 @@ struct worker {
 	unsigned *starts; /* slots waiting to connect: a FIFO of n_conns */
 	unsigned start_head, n_starts;
 	unsigned open;
+	unsigned held; /* of open, in CS_HELD */
 	bool stopping; /* the window is over: no new attempts */
 	unsigned next_bind;
 	unsigned echo_seq;
@@ -451,6 +459,15 @@ static bool attempt_done(struct conn *c, bool reusable)
 	c->attempts_on_conn++;
 	if (o->mode != PL_HANDSHAKE)
 		pl_hist_record(&w->res->request, now_ns() - c->t_req);
+	if (o->mode == PL_HOLD && reusable) {
+		c->state = CS_HELD;
+		c->deadline = UINT64_MAX;
+		w->held++;
+		w->res->total.held++;
+		if (atomic_fetch_add(&w->run->held, 1) + 1 == o->conns)
+			fprintf(stderr, "pc_load: holding %u connections\n", o->conns);
+		return false;
+	}
 	if (!reusable || o->mode == PL_HANDSHAKE ||
 	    (o->reqs_per_conn && c->attempts_on_conn >= o->reqs_per_conn) || !claim(w)) {
 		conn_close(c, true);
@@ -813,6 +830,26 @@ static bool step_echo(struct conn *c)
 	return attempt_done(c, true);
 }
 
+/* Hold mode: a held connection only waits. Bytes from the server or its
+ * close are errors (it was told nothing that would end it). */
+static bool step_held(struct conn *c)
+{
+	struct worker *w = c->w;
+	ssize_t n = io_read(c, w->in, sizeof(w->in));
+
+	if (n == IO_WAIT)
+		return false;
+	w->held--;
+	w->res->total.held--;
+	atomic_fetch_sub(&w->run->held, 1);
+	if (n > 0)
+		conn_fail(c, PL_ERR_http_malformed, "bytes from the server on a held connection");
+	else
+		conn_fail(c, n == 0 ? PL_ERR_short_read : w->why_kind,
+			  n == 0 ? "the server closed a held connection" : w->why);
+	return false;
+}
+
 /* Runs c's state machine until it waits for the socket or closes. */
 static void conn_drive(struct conn *c, uint32_t events)
 {
@@ -835,6 +872,9 @@ static void conn_drive(struct conn *c, uint32_t events)
 		case CS_ECHO:
 			more = step_echo(c);
 			break;
+		case CS_HELD:
+			more = step_held(c);
+			break;
 		case CS_IDLE:
 			more = false;
 			break;
@@ -850,6 +890,7 @@ static void check_timeouts(struct worker *w, uint64_t now)
 		[CS_CONFIRM] = PL_ERR_handshake_timeout,
 		[CS_EXCHANGE] = PL_ERR_response_timeout,
 		[CS_ECHO] = PL_ERR_response_timeout,
+		[CS_HELD] = PL_ERR_response_timeout, /* never: no deadline */
 	};
 	char text[PL_DETAIL_LEN];
 	unsigned i;
@@ -861,13 +902,19 @@ static void check_timeouts(struct worker *w, uint64_t now)
 	}
 }
 
+/* Whether a queued slot may connect now (hold mode ramps up). */
+static bool may_start(const struct worker *w)
+{
+	return w->n_starts && (w->o->mode != PL_HOLD || w->open - w->held < HOLD_RAMP);
+}
+
 /* Connects the slots queued now. Those that fail at once are queued again
  * behind them and retried after the next epoll_wait, not in a loop here. */
 static void start_pending(struct worker *w)
 {
 	unsigned n = w->n_starts, slot;
 
-	while (n--) {
+	while (n-- && may_start(w)) {
 		slot = w->starts[w->start_head];
 		w->start_head = (w->start_head + 1) % w->n_conns;
 		w->n_starts--;
@@ -882,6 +929,10 @@ static void end_window(struct worker *w)
 	w->res->reached_window_end = true;
 	w->stopping = true;
 	w->n_starts = 0;
+	for (unsigned i = 0; i < w->n_conns; i++)
+		if (w->conns[i].state == CS_HELD)
+			conn_close(&w->conns[i], true);
+	w->held = 0;
 }
 
 static void run(struct worker *w)
@@ -896,7 +947,7 @@ static void run(struct worker *w)
 		queue_start(w, &w->conns[s]);
 	for (;;) {
 		now = now_ns();
-		if (!w->stopping && now >= run->end_ns)
+		if (!w->stopping && (now >= run->end_ns || pl_stop_requested))
 			end_window(w);
 		if (w->stopping && (w->open == 0 || now >= run->hard_ns))
 			break;
@@ -910,7 +961,7 @@ static void run(struct worker *w)
 		wake = next_tick < run->end_ns || w->stopping ? next_tick : run->end_ns;
 		if (w->stopping && run->hard_ns < wake)
 			wake = run->hard_ns;
-		timeout_ms = w->n_starts ? 0 : (int)((wake - now + 999999u) / 1000000u);
+		timeout_ms = may_start(w) ? 0 : (int)((wake - now + 999999u) / 1000000u);
 		n = epoll_wait(w->ep, evs, EVENTS, timeout_ms);
 		for (i = 0; i < n; i++)
 			conn_drive(evs[i].data.ptr, evs[i].events);
