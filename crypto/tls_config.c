@@ -179,6 +179,11 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		goto fail;
 	}
 	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
+	/* The verify callback reads the client's DER chain and the connection
+	 * keeps its verdict and identity in its own strings: no OpenSSL-style
+	 * copy of the client's certificates, made on every handshake and held
+	 * for the connection's lifetime (patches/wolfssl/0009). */
+	wolfSSL_CTX_NoPeerX509(ctx);
 	pc_tls_set_io(ctx);
 	return ctx;
 fail:
@@ -213,6 +218,8 @@ static WOLFSSL_CTX *new_client_ctx(const struct pc_tls_spec *s, const struct pc_
 		goto fail;
 	}
 	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
+	/* The origin's chain is read as DER too (tls_client.c). */
+	wolfSSL_CTX_NoPeerX509(ctx);
 	pc_tls_client_set_io(ctx);
 	return ctx;
 fail:
