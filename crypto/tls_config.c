@@ -184,6 +184,11 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 	 * copy of the client's certificates, made on every handshake and held
 	 * for the connection's lifetime (patches/wolfssl/0009). */
 	wolfSSL_CTX_NoPeerX509(ctx);
+	/* What an established TLS 1.3 connection no longer needs (the
+	 * suites, the session, the client's extensions) is freed with the
+	 * handshake's resources: ALPN's answer is the only one read after
+	 * (patches/wolfssl/0010). */
+	wolfSSL_CTX_LeanAfterHandshake(ctx);
 	pc_tls_set_io(ctx);
 	return ctx;
 fail:
