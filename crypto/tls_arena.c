@@ -46,17 +46,35 @@ void pc_arena_init(struct pc_arena *a, void *mem, size_t len, uint64_t *map)
 	memset(map, 0, pc_arena_map_bytes(len));
 }
 
-static void push(struct pc_arena *a, struct pc_arena_free *f, unsigned int c)
+/* A free block of class c onto its list: at the front, or the back. */
+static void push_at(struct pc_arena *a, struct pc_arena_free *f, unsigned int c, bool back)
 {
 	uint64_t bit;
 
 	*map_word(a, f, &bit) |= bit;
 	f->hdr.cls = (uint8_t)c;
+	if (back) {
+		f->next = NULL;
+		f->prev = a->last[c];
+		if (f->prev != NULL)
+			f->prev->next = f;
+		else
+			a->free[c] = f;
+		a->last[c] = f;
+		return;
+	}
 	f->prev = NULL;
 	f->next = a->free[c];
 	if (f->next != NULL)
 		f->next->prev = f;
+	else
+		a->last[c] = f;
 	a->free[c] = f;
+}
+
+static void push(struct pc_arena *a, struct pc_arena_free *f, unsigned int c)
+{
+	push_at(a, f, c, false);
 }
 
 static void unlink_free(struct pc_arena *a, struct pc_arena_free *f)
@@ -69,6 +87,8 @@ static void unlink_free(struct pc_arena *a, struct pc_arena_free *f)
 		a->free[f->hdr.cls] = f->next;
 	if (f->next != NULL)
 		f->next->prev = f->prev;
+	else
+		a->last[f->hdr.cls] = f->prev;
 	*map_word(a, f, &bit) &= ~bit;
 }
 
@@ -135,10 +155,11 @@ struct pc_arena_hdr *pc_arena_alloc(struct pc_arena *a, size_t bytes)
 		return NULL;
 	}
 	/* The rest of the block, as the largest aligned blocks that tile it
-	 * (each one's buddy lies in what is kept: no merging). */
+	 * (each one's buddy lies in what is kept: no merging), to be taken
+	 * last. */
 	for (size_t off = need; off < class_size(c); off += off & -off)
-		push(a, (struct pc_arena_free *)((uint8_t *)f + off),
-		     (unsigned int)__builtin_ctzll(off) - PC_ARENA_MIN_SHIFT);
+		push_at(a, (struct pc_arena_free *)((uint8_t *)f + off),
+			(unsigned int)__builtin_ctzll(off) - PC_ARENA_MIN_SHIFT, true);
 	f->hdr.units = (uint32_t)(need >> PC_ARENA_MIN_SHIFT);
 	a->in_use += need;
 	if (a->in_use > a->peak)

@@ -17,7 +17,14 @@
  * about a third of an idle connection's memory unused. Whether a block is
  * free is kept in a bitmap beside the region, one bit per unit, because
  * the units inside an allocation hold the caller's bytes, never a header
- * the merging could trust.
+ * the merging could trust. Those tails join the back of their free
+ * lists, freed blocks the front: a tail is taken last, so the small
+ * long-lived allocations that would otherwise land in it (and keep the
+ * block of a short-lived one from merging again) go elsewhere. For 400
+ * idle mutual-TLS connections opened one after another, the arena carved
+ * 9.8 KB per connection (7.2 KB handed out); replaying their allocations,
+ * 11.1 KB with power-of-two blocks only, 21 KB with the tails at the
+ * front.
  *
  * Not thread-safe: each worker owns its arena (tls_mem.c). No DPDK here,
  * so unit tests drive it on malloc'ed memory.
@@ -50,7 +57,8 @@ struct pc_arena {
 	uint8_t *next;           /* not yet carved into blocks */
 	uint8_t *end;
 	uint64_t *free_map;      /* bit per unit from base: a free block starts there */
-	struct pc_arena_free *free[PC_ARENA_CLASSES];
+	struct pc_arena_free *free[PC_ARENA_CLASSES]; /* taken from the front */
+	struct pc_arena_free *last[PC_ARENA_CLASSES];
 	uint64_t reserved;       /* bytes carved so far */
 	uint64_t in_use;         /* bytes in units handed out */
 	uint64_t peak;
