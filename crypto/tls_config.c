@@ -181,6 +181,16 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		goto fail;
 	}
 	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
+	/* The verify callback reads the client's DER chain and the connection
+	 * keeps its verdict and identity in its own strings: no OpenSSL-style
+	 * copy of the client's certificates, made on every handshake and held
+	 * for the connection's lifetime (patches/wolfssl/0009). */
+	wolfSSL_CTX_NoPeerX509(ctx);
+	/* What an established TLS 1.3 connection no longer needs (the
+	 * suites, the session, the client's extensions) is freed with the
+	 * handshake's resources: ALPN's answer is the only one read after
+	 * (patches/wolfssl/0010). */
+	wolfSSL_CTX_LeanAfterHandshake(ctx);
 	pc_tls_set_io(ctx);
 	return ctx;
 fail:
@@ -215,6 +225,8 @@ static WOLFSSL_CTX *new_client_ctx(const struct pc_tls_spec *s, const struct pc_
 		goto fail;
 	}
 	wolfSSL_CTX_set_verify_depth(ctx, PC_TLS_MAX_PEER_CHAIN - 1);
+	/* The origin's chain is read as DER too (tls_client.c). */
+	wolfSSL_CTX_NoPeerX509(ctx);
 	pc_tls_client_set_io(ctx);
 	return ctx;
 fail:

@@ -573,6 +573,13 @@ static void send_close_notify(struct pc_tls_conn *t)
 	close_tcp(t);
 }
 
+/* The plaintext buffer goes back to the arena once it is empty. */
+static void in_release(struct pc_tls_conn *t)
+{
+	XFREE(t->in, NULL, DYNAMIC_TYPE_TMP_BUFFER);
+	t->in = NULL;
+}
+
 /* Move responses out while TCP can take whole records, requests in while
  * the responder takes them. */
 static void app_pump_once(struct pc_tls_conn *t)
@@ -622,6 +629,8 @@ static void app_pump_once(struct pc_tls_conn *t)
 			if (used != 0) {
 				memmove(t->in, t->in + used, t->in_len - used);
 				t->in_len = (uint16_t)(t->in_len - used);
+				if (t->in_len == 0)
+					in_release(t);
 				progress = true;
 			}
 			continue;
@@ -630,13 +639,21 @@ static void app_pump_once(struct pc_tls_conn *t)
 		 * records (a KeyUpdate answer) wait for send space. */
 		if (t->eof || t->out_blocked)
 			break;
-		int r = wolfSSL_read(t->ssl, t->in, sizeof(t->in));
+		if (t->in == NULL) {
+			t->in = XMALLOC(TLS_IN_MAX, NULL, DYNAMIC_TYPE_TMP_BUFFER);
+			if (t->in == NULL) {
+				fail(t, PC_TLS_ERR_no_memory);
+				return;
+			}
+		}
+		int r = wolfSSL_read(t->ssl, t->in, (int)TLS_IN_MAX);
 
 		if (r > 0) {
 			t->in_len = (uint16_t)r;
 			progress = moved = true;
 			continue;
 		}
+		in_release(t);
 		int err = wolfSSL_get_error(t->ssl, r);
 
 		/* All read and the client's FIN came: its end, no close_notify. */
@@ -799,6 +816,7 @@ static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why
 	if (t->chain != NULL)
 		XFREE(t->chain, NULL, DYNAMIC_TYPE_TMP_BUFFER);
 	t->chain = NULL;
+	in_release(t);
 	if (t->ssl != NULL)
 		wolfSSL_free(t->ssl);
 	if (t->pinned)

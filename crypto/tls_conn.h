@@ -18,6 +18,7 @@
 #include <wolfssl/ssl.h>
 
 #include "pc_l7.h"
+#include "tls_arena.h"
 #include "tls_store.h"
 
 /* wolfSSL's own alert sender (internal API, linked from the static
@@ -40,6 +41,9 @@ int SendAlert(WOLFSSL *ssl, int severity, int type);
 /* A closing connection (our alert or close_notify and FIN queued) gets
  * this long to drain, whatever the peer's window says. */
 #define TLS_CLOSE_MS 10000
+/* The most plaintext one read takes: with the allocator's header, one
+ * 2 KiB block of the arena. */
+#define TLS_IN_MAX (2048 - sizeof(struct pc_arena_hdr))
 
 enum tls_state { TLS_HELLO, TLS_HANDSHAKE, TLS_APP, TLS_CLOSED };
 
@@ -80,6 +84,10 @@ struct pc_tls_conn {
 	uint64_t start_tsc;
 	uint64_t hello_tsc;              /* the ClientHello's first bytes came */
 	uint64_t bytes_in, bytes_out;
+	/* APP: plaintext its plaintext side has not taken (in_len bytes), in
+	 * the worker's arena; held only while there is some, so an idle
+	 * connection has none. */
+	uint8_t *in;
 	uint16_t in_len;
 	char sni[PC_TLS_NAME_MAX + 1];
 	/* APP: the plaintext side (l7/pc_l7.h). */
@@ -97,7 +105,6 @@ struct pc_tls_conn {
 	/* APP: what the plaintext side knows (l7_env), its context. */
 	struct pc_l7_env env;
 	alignas(16) uint8_t l7_ctx[PC_L7_CTX_MAX];
-	uint8_t in[2048];                /* plaintext its plaintext side has not taken */
 };
 
 static inline struct pc_tls_counters *cnt(void)

@@ -8,7 +8,7 @@
  * and trust objects, the offline verifier) it is the C library's malloc.
  *
  * Every block starts with a 16-byte header (struct pc_arena_hdr) naming its
- * owner and class, so free() knows where it goes. A block freed by a thread other than its
+ * owner and length, so free() knows where it goes. A block freed by a thread other than its
  * owner (only at shutdown, after the workers stopped) is counted and left
  * in the arena, which is released whole.
  *
@@ -48,6 +48,7 @@
 struct mem_arena {
 	struct pc_arena a;
 	uint8_t *mem;            /* the hugepage region */
+	uint64_t *map;           /* its free-block bitmap */
 	uint64_t limit;
 	uint64_t foreign_frees;
 } __rte_cache_aligned;
@@ -58,16 +59,14 @@ static void *arena_alloc(struct mem_arena *m, unsigned int owner, size_t size)
 	struct pc_arena_hdr *h;
 
 	if (MEM_ASAN) {
-		size_t bytes = 64;
+		size_t bytes = pc_arena_units_bytes(total);
 
-		while (bytes < total && bytes <= PC_ARENA_MAX_BLOCK)
-			bytes <<= 1;
-		if (bytes > PC_ARENA_MAX_BLOCK || m->a.in_use + bytes > m->limit ||
+		if (total > PC_ARENA_MAX_BLOCK || m->a.in_use + bytes > m->limit ||
 		    (h = malloc(bytes)) == NULL) {
 			m->a.failures++;
 			return NULL;
 		}
-		h->cls = (uint8_t)__builtin_ctzll(bytes >> PC_ARENA_MIN_SHIFT);
+		h->units = (uint32_t)(bytes >> PC_ARENA_MIN_SHIFT);
 		m->a.in_use += bytes;
 		m->a.reserved = RTE_MAX(m->a.reserved, m->a.in_use);
 		m->a.peak = RTE_MAX(m->a.peak, m->a.in_use);
@@ -164,9 +163,11 @@ int pc_tls_mem_init(uint32_t mb_per_worker)
 			/* Aligned to the largest block, so none is lost to
 			 * pc_arena_init's alignment. */
 			m->mem = rte_malloc_socket("tls_arena", bytes, PC_ARENA_MAX_BLOCK, socket);
-			if (m->mem == NULL)
+			m->map = rte_malloc_socket("tls_arena_map", pc_arena_map_bytes(bytes),
+						   sizeof(uint64_t), socket);
+			if (m->mem == NULL || m->map == NULL)
 				goto fail;
-			pc_arena_init(&m->a, m->mem, bytes);
+			pc_arena_init(&m->a, m->mem, bytes, m->map);
 		}
 	}
 	return 0;
@@ -183,6 +184,7 @@ void pc_tls_mem_fini(void)
 		if (m == NULL)
 			continue;
 		rte_free(m->mem);
+		rte_free(m->map);
 		rte_free(m);
 		pc_tls_workers[id].arena = NULL;
 	}

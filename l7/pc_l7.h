@@ -72,8 +72,11 @@ struct pc_l7_env {
 	const struct pc_backend *backend;
 };
 
-/* Context bytes a connection keeps for its plaintext side. */
-#define PC_L7_CTX_MAX 1024
+/* Context bytes a connection keeps for its plaintext side: the largest
+ * context (the responder's, 600 bytes) with a little room, as every TLS
+ * connection object holds this many (the _Static_asserts next to each
+ * context say when it must grow). */
+#define PC_L7_CTX_MAX 640
 
 struct pc_l7_ops {
 	const char *name;

@@ -15,6 +15,7 @@
 #define MAX_BLOCKS (ARENA_BYTES / 64)
 
 static void *mem;
+static uint64_t *map;
 static struct pc_arena a;
 static struct pc_arena_hdr *held[MAX_BLOCKS];
 
@@ -22,8 +23,10 @@ static int setup(void **state)
 {
 	(void)state;
 	mem = aligned_alloc(PC_ARENA_MAX_BLOCK, ARENA_BYTES);
+	map = malloc(pc_arena_map_bytes(ARENA_BYTES));
 	assert_non_null(mem);
-	pc_arena_init(&a, mem, ARENA_BYTES);
+	assert_non_null(map);
+	pc_arena_init(&a, mem, ARENA_BYTES, map);
 	return 0;
 }
 
@@ -31,6 +34,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	free(mem);
+	free(map);
 	return 0;
 }
 
@@ -73,16 +77,48 @@ static void test_limits(void **state)
 	(void)state;
 	assert_null(pc_arena_alloc(&a, PC_ARENA_MAX_BLOCK + 1));
 	assert_int_equal(a.failures, 1);
-	assert_int_equal(fill(100000), 8); /* 128 KiB blocks */
+	assert_int_equal(fill(128 * 1024), 8);
 	assert_null(pc_arena_alloc(&a, 64));
 	assert_int_equal(a.failures, 3);
 	assert_int_equal(a.in_use, ARENA_BYTES);
 	release(8);
 	/* Memory that is not aligned to the largest block: its ragged ends
 	 * are left out. */
-	pc_arena_init(&a, (uint8_t *)mem + 64, ARENA_BYTES - 64);
+	pc_arena_init(&a, (uint8_t *)mem + 64, ARENA_BYTES - 64, map);
 	assert_int_equal(fill(PC_ARENA_MAX_BLOCK), 3);
 	release(3);
+}
+
+/* An allocation keeps whole 64-byte units: the rest of its block serves
+ * others, and everything merges back once freed. */
+static void test_allocation_keeps_its_units(void **state)
+{
+	struct pc_arena_hdr *big, *mid, *small, *tiny;
+
+	(void)state;
+	big = pc_arena_alloc(&a, 5040);         /* a WOLFSSL object with its header */
+	assert_non_null(big);
+	assert_int_equal(pc_arena_block_size(big), 5056);
+	assert_int_equal(a.in_use, 5056);
+	/* The 8 KiB block's tail: 64 bytes, then 1 KiB, then 2 KiB. */
+	mid = pc_arena_alloc(&a, 2048);
+	small = pc_arena_alloc(&a, 1000);
+	tiny = pc_arena_alloc(&a, 64);
+	assert_ptr_equal(mid, (uint8_t *)big + 6144);
+	assert_ptr_equal(small, (uint8_t *)big + 5120);
+	assert_ptr_equal(tiny, (uint8_t *)big + 5056);
+	assert_int_equal(a.in_use, 5056 + 2048 + 1024 + 64);
+	pc_arena_free(&a, small);
+	pc_arena_free(&a, big);
+	pc_arena_free(&a, tiny);
+	pc_arena_free(&a, mid);
+	assert_int_equal(a.in_use, 0);
+	assert_int_equal(fill(PC_ARENA_MAX_BLOCK), 4);
+	release(4);
+	assert_null(pc_arena_alloc(&a, PC_ARENA_MAX_BLOCK + 1));
+	assert_non_null(big = pc_arena_alloc(&a, 0));
+	assert_int_equal(pc_arena_block_size(big), 64);
+	pc_arena_free(&a, big);
 }
 
 /* Random sizes, random order of frees: no two live blocks overlap (each
@@ -121,8 +157,8 @@ static void test_random_alloc_free(void **state)
 
 		if (h == NULL)
 			continue;
-		assert_true(pc_arena_block_size(h) >= size + sizeof(*h));
-		assert_int_equal((size_t)((uint8_t *)h - a.base) % pc_arena_block_size(h), 0);
+		assert_int_equal(pc_arena_block_size(h), pc_arena_units_bytes(size + sizeof(*h)));
+		assert_int_equal((size_t)((uint8_t *)h - a.base) % 64, 0);
 		h->size = size;
 		tag[n] = (uint8_t)(step | 1);
 		memset(h + 1, tag[n], size);
@@ -140,6 +176,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_freed_memory_serves_every_class, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allocation_keeps_its_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_alloc_free, setup, teardown),
 	};
 
