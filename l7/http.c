@@ -150,15 +150,16 @@ static void body_copy(const struct pc_http_conn *h, uint8_t *buf, size_t n)
 	uint64_t off = h->body_off;
 
 	if (h->seg[0] == NULL) {
-		/* Whole 16-byte periods from the phase of off. */
-		const char *from = pattern + (off & 15);
+		/* One 16-byte period from the phase of off, then what is
+		 * written so far doubled (a whole number of periods). */
+		size_t done = n < 16 ? n : 16;
 
-		while (n > 0) {
-			size_t m = n < 16 ? n : 16;
+		memcpy(buf, pattern + (off & 15), done);
+		while (done < n) {
+			size_t m = n - done < done ? n - done : done;
 
-			memcpy(buf, from, m);
-			buf += m;
-			n -= m;
+			memcpy(buf + done, buf, m);
+			done += m;
 		}
 		return;
 	}
