@@ -580,6 +580,19 @@ static void in_release(struct pc_tls_conn *t)
 	t->in = NULL;
 }
 
+/* A record is sealed in place when it ends before the TCP send buffer
+ * wraps around (io_write_buf in tls_io.c): one that would not is cut at
+ * the wrap, unless that leaves it short (it is then built in wolfSSL's
+ * buffer and copied). */
+static size_t fit_before_wrap(const struct pc_tls_conn *t, size_t cap)
+{
+	size_t contig = pc_tcp_write_contig(t->tcp);
+
+	if (contig >= cap + t->rec_overhead || contig < (size_t)TLS_MIN_SEND + t->rec_overhead)
+		return cap;
+	return contig - t->rec_overhead;
+}
+
 /* Move responses out while TCP can take whole records, requests in while
  * the responder takes them. */
 static void app_pump_once(struct pc_tls_conn *t)
@@ -601,7 +614,7 @@ static void app_pump_once(struct pc_tls_conn *t)
 			/* What the plaintext side has now goes out as one record
 			 * (a response's head and body in one segment), up to a
 			 * full one. */
-			cap = RTE_MIN(sizeof(buf), space - room);
+			cap = fit_before_wrap(t, RTE_MIN(sizeof(buf), space - room));
 			do {
 				m = t->l7->output(t->l7_ctx, buf + n, cap - n);
 				n += m;

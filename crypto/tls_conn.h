@@ -73,6 +73,8 @@ struct pc_tls_conn {
 	bool eof;                        /* the client ended its side (close_notify or FIN) */
 	bool out_blocked;                /* wolfSSL has bytes TCP did not take */
 	bool ccs_due;                    /* middlebox compatibility (see io_send) */
+	uint8_t *placed;                 /* APP: the record wolfSSL builds in the TCP
+					  * send buffer (io_write_buf), until sent */
 	uint32_t hello_records;          /* HELLO: records counted so far */
 	uint32_t hello_off;              /* HELLO: where the next record starts */
 	uint32_t hello_payload;          /* HELLO: their payload bytes */

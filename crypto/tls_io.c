@@ -2,7 +2,8 @@
 /*
  * wolfSSL's IO callbacks for server connections: records go straight to
  * and from the TCP buffers, the ClientHello first from the worker's
- * scratch (tls_conn.c re-framed it there).
+ * scratch (tls_conn.c re-framed it there), application data sealed in
+ * place in the TCP send buffer.
  */
 #include <string.h>
 
@@ -62,12 +63,39 @@ static bool send_with_ccs(struct pc_tls_conn *t, const uint8_t *buf, int sz)
 	return true;
 }
 
+/* Application data (patch 0011): wolfSSL seals the record straight into
+ * the TCP send buffer when it fits there before the buffer wraps around
+ * (app_pump() sizes records so that they do), and io_send() then only
+ * queues it. Without that room, wolfSSL builds the record in its own
+ * buffer and io_send() copies it. */
+static unsigned char *io_write_buf(WOLFSSL *ssl, int sz, void *ctx)
+{
+	struct pc_tls_conn *t = ctx;
+
+	(void)ssl;
+	if (t->swallow || t->ccs_due)
+		return NULL;
+	t->placed = pc_tcp_write_place(t->tcp, (size_t)sz);
+	return t->placed;
+}
+
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
 	struct pc_tls_conn *t = ctx;
 	size_t n;
 
 	(void)ssl;
+	if (t->placed != NULL && (uint8_t *)buf == t->placed) {
+		/* The place had room for the record: it is queued whole. */
+		t->placed = NULL;
+		if ((size_t)sz > pc_tcp_write_contig(t->tcp))
+			return WOLFSSL_CBIO_ERR_GENERAL;
+		pc_tcp_write_commit(t->tcp, (size_t)sz);
+		t->bytes_out += (uint64_t)sz;
+		cnt()->sealed_in_place++;
+		return sz;
+	}
+	t->placed = NULL; /* a record wolfSSL failed to build there */
 	if (t->swallow)
 		return sz;
 	if (t->ccs_due && send_with_ccs(t, (const uint8_t *)buf, sz)) {
@@ -82,6 +110,8 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	}
 	t->out_blocked = n < (size_t)sz;
 	t->bytes_out += n;
+	if (t->state == TLS_APP)
+		cnt()->sends_copied++;
 	return (int)n;
 }
 
@@ -89,4 +119,5 @@ void pc_tls_set_io(WOLFSSL_CTX *ctx)
 {
 	wolfSSL_CTX_SetIORecv(ctx, io_recv);
 	wolfSSL_CTX_SetIOSend(ctx, io_send);
+	wolfSSL_CTX_SetIOWriteBuf(ctx, io_write_buf);
 }

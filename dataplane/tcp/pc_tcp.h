@@ -70,6 +70,14 @@ void pc_tcp_local(const struct pc_tcb *c, uint32_t *addr, uint16_t *port);
 struct pc_lcore *pc_tcp_lcore(const struct pc_tcb *c);
 size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len);
 size_t pc_tcp_write_space(const struct pc_tcb *c);
+/* Writing in place, without pc_tcp_write()'s copy: the send space that
+ * follows the queued bytes before the buffer wraps around (at most
+ * pc_tcp_write_space()); where len bytes of it start (NULL when len is
+ * more); and, once they are filled, queueing them. Nothing else may
+ * write to the connection between place and commit. */
+size_t pc_tcp_write_contig(const struct pc_tcb *c);
+void *pc_tcp_write_place(struct pc_tcb *c, size_t len);
+void pc_tcp_write_commit(struct pc_tcb *c, size_t len);
 /* Ask for on_writable once send space opens (after a short write this
  * is implied). */
 void pc_tcp_notify_writable(struct pc_tcb *c);

@@ -570,6 +570,29 @@ size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 	return n;
 }
 
+size_t pc_tcp_write_contig(const struct pc_tcb *c)
+{
+	size_t space = pc_tcp_write_space(c);
+	uint32_t off = (c->snd_buf + c->snd_len) & c->sbuf_mask;
+
+	return RTE_MIN(space, (size_t)(c->sbuf_mask + 1 - off));
+}
+
+void *pc_tcp_write_place(struct pc_tcb *c, size_t len)
+{
+	if (len == 0 || len > pc_tcp_write_contig(c))
+		return NULL;
+	if (c->sbuf == NULL)
+		c->sbuf = ring_take(&c->lc->tcp);
+	return c->sbuf + ((c->snd_buf + c->snd_len) & c->sbuf_mask);
+}
+
+void pc_tcp_write_commit(struct pc_tcb *c, size_t len)
+{
+	c->snd_len += (uint32_t)len;
+	pc_tcp_output(c);
+}
+
 void pc_tcp_close_if_drained(struct pc_tcb *c)
 {
 	if (c->state == PC_TCP_TIME_WAIT && c->app_ctx != NULL && !c->app_closed &&

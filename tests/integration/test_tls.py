@@ -447,6 +447,34 @@ def test_ciphers_and_groups(pc, pki, args, cipher, group):
     assert "HTTP/1.1 200 OK" in out and "spiffe://tenant-a.test/svc/web" in out, out
 
 
+@pytest.mark.parametrize("args", [
+    ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"],
+    ["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+    ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"],
+    ["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"],
+], ids=lambda a: a[-1])
+def test_records_sealed_in_place(pc, pki, args):
+    """A download's records are sealed straight into the TCP send buffer
+    (wolfSSL patch 0011), cut where the buffer wraps around, for each
+    cipher and record layout (TLS 1.2's explicit nonce, TLS 1.3's inner
+    type): the body arrives whole and right, and most of its records never
+    went through wolfSSL's own buffer."""
+    size = 3_000_000
+    before = pc.counters()
+    out, err = s_client(pki, args, request=b"GET /bytes/%d HTTP/1.1\r\nHost: tenant-a.test\r\n"
+                        b"Connection: close\r\n\r\n" % size)
+    after = pc.counters()
+    head, _, body = out.partition("\r\n\r\n")
+    assert "HTTP/1.1 200 OK" in head, out[:500] + err
+    assert body == ("0123456789abcdef" * (size // 16 + 1))[:size]
+    in_place = after["tls_sealed_in_place"] - before["tls_sealed_in_place"]
+    copied = after["tls_sends_copied"] - before["tls_sends_copied"]
+    # At least size / 16 KiB records; at most one copied per wrap of the
+    # 64 KiB buffer (and the ticket or alert around them).
+    assert in_place >= size // 16384 - size // 65536, (in_place, copied)
+    assert copied <= size // 65536 + 4, (in_place, copied)
+
+
 def test_tls12_groups_are_ours(pc, pki):
     """`tls groups` (X25519:P-256:P-384) holds in TLS 1.2 too, on the RSA
     host (an ECDSA certificate would tie the curve to its own): a client

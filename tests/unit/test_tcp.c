@@ -2322,6 +2322,65 @@ static void test_buffer_pool_empty(void **state)
 		;
 }
 
+/* Writing in place (what TLS seals its records with): the room offered
+ * stops where the send buffer wraps around, a request for more gets
+ * nothing (and takes no buffer), and what is filled in place and
+ * committed goes out as if written. */
+static void test_write_in_place(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t data[4096], out[4096];
+	size_t got = 0;
+
+	(void)state;
+	reset_small_buffers(4);
+	peer_init(&p, H_PORT_DISCARD, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *c = peer_open(&p);
+
+	/* Bytes up to 96 before the wrap (where the buffer starts depends
+	 * on the initial sequence number). */
+	size_t n1 = (pc_tcp_write_contig(c) + 4096 - 96) % 4096;
+
+	memset(data, 'w', sizeof(data));
+	assert_int_equal(pc_tcp_write(c, data, n1), n1);
+	pc_tx_flush(h_lc);
+	while (peer_rx(&p, &f, &t))
+		;
+	peer_send(&p, ACK, NULL, 0);
+	assert_null(c->sbuf);
+	/* 96 bytes to the wrap. */
+	assert_int_equal(pc_tcp_write_contig(c), 96);
+	assert_null(pc_tcp_write_place(c, 97));
+	assert_null(c->sbuf);
+	uint8_t *at = pc_tcp_write_place(c, 96);
+
+	assert_non_null(at);
+	assert_ptr_equal(at, c->sbuf + 4000);
+	memset(at, 'a', 96);
+	pc_tcp_write_commit(c, 96);
+	/* The rest of the buffer, from its start, is one piece now. */
+	assert_int_equal(pc_tcp_write_contig(c), 4000);
+	at = pc_tcp_write_place(c, 1000);
+	assert_ptr_equal(at, c->sbuf);
+	memset(at, 'b', 1000);
+	pc_tcp_write_commit(c, 1000);
+	pc_tx_flush(h_lc);
+	while (peer_rx(&p, &f, &t)) {
+		if (t.len == 0)
+			continue;
+		assert_int_equal(t.seq, p.our_iss + 1 + n1 + got);
+		memcpy(out + got, t.data, t.len);
+		got += t.len;
+	}
+	assert_int_equal(got, 1096);
+	for (size_t i = 0; i < got; i++)
+		assert_int_equal(out[i], i < 96 ? 'a' : 'b');
+	pc_tcp_abort(c);
+	assert_int_equal(h_lc->tcp.nb_rings_used, 0);
+}
+
 /* RFC 9293 3.10.7.4: with a zero receive window no segment is acceptable
  * "but special allowance should be made to accept valid ACKs": the ACK a
  * peer's window probe carries still counts. */
@@ -2866,6 +2925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zero_window_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffers_taken_while_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buffer_pool_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_ack_on_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
