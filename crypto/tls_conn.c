@@ -593,6 +593,19 @@ static size_t fit_before_wrap(const struct pc_tls_conn *t, size_t cap)
 	return contig - t->rec_overhead;
 }
 
+/* The client's idle deadline, from the last pump that moved bytes; none
+ * while a server connection works for it (its timeouts end the pair). */
+static void idle_deadline(struct pc_tls_conn *t, bool moved)
+{
+	bool up = t->l7->upstream_open != NULL && t->l7->upstream_open(t->l7_ctx);
+
+	if (up && !t->upstream_open)
+		pc_tcp_set_deadline(t->tcp, 0);
+	else if (!up && (moved || t->upstream_open))
+		pc_tcp_set_deadline(t->tcp, idle_ms(t));
+	t->upstream_open = up;
+}
+
 /* Move responses out while TCP can take whole records, requests in while
  * the responder takes them. */
 static void app_pump_once(struct pc_tls_conn *t)
@@ -692,8 +705,7 @@ static void app_pump_once(struct pc_tls_conn *t)
 		fail(t, PC_TLS_ERR_record);
 		return;
 	}
-	if (moved)
-		pc_tcp_set_deadline(t->tcp, idle_ms(t));
+	idle_deadline(t, moved);
 }
 
 /* The plaintext side ended the connection (pc_l7_abort): its alert, then

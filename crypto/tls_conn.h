@@ -95,6 +95,8 @@ struct pc_tls_conn {
 	/* APP: the plaintext side (l7/pc_l7.h). */
 	const struct pc_l7_ops *l7;
 	bool pumping;                    /* inside app_pump() */
+	bool upstream_open;              /* the plaintext side's server connection bounds
+					  * the idle time (idle_deadline) */
 	bool kicked;                     /* pc_l7_kick() came during it: pump again */
 	uint8_t abort_alert;             /* pc_l7_abort(): the alert to send */
 	/* The client's chain as it sent it, when the host's backend wants it

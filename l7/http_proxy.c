@@ -973,6 +973,13 @@ static void on_up_closed(void *arg, enum pc_up_close why)
 	pc_l7_kick(hp->conn);
 }
 
+static bool hp_upstream_open(const void *ctx)
+{
+	const struct hp *hp = ctx;
+
+	return hp->up != NULL;
+}
+
 const struct pc_l7_ops pc_l7_http_proxy = {
 	.name = "http-proxy",
 	.ctx_size = sizeof(struct hp),
@@ -982,6 +989,7 @@ const struct pc_l7_ops pc_l7_http_proxy = {
 	.done = hp_done,
 	.peer_closed = hp_peer_closed,
 	.stop = hp_stop,
+	.upstream_open = hp_upstream_open,
 };
 
 const char *pc_http_proxy_stat_name(unsigned int i, const char **help)

@@ -97,6 +97,12 @@ struct pc_l7_ops {
 	bool (*peer_closed)(void *ctx);
 	/* The connection is gone: release everything, no call after. */
 	void (*stop)(void *ctx);
+	/* A server connection works for the client's now (a request in
+	 * flight, a TCP-mode pair): its own connect and idle timeouts bound
+	 * the client's connection meanwhile, which TLS then gives no idle
+	 * deadline of its own (one owner, one counter: l7_up_timeout). NULL:
+	 * never. */
+	bool (*upstream_open)(const void *ctx);
 };
 
 extern const struct pc_l7_ops pc_l7_responder;

@@ -167,6 +167,13 @@ static void stop(void *ctx)
 	p->up = NULL;
 }
 
+static bool upstream_open(const void *ctx)
+{
+	const struct tcp_proxy *p = ctx;
+
+	return p->up != NULL;
+}
+
 _Static_assert(sizeof(struct tcp_proxy) <= PC_L7_CTX_MAX, "PC_L7_CTX_MAX: the TCP proxy");
 
 const struct pc_l7_ops pc_l7_tcp_proxy = {
@@ -178,4 +185,5 @@ const struct pc_l7_ops pc_l7_tcp_proxy = {
 	.done = done,
 	.peer_closed = peer_closed,
 	.stop = stop,
+	.upstream_open = upstream_open,
 };

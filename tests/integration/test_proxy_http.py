@@ -5,7 +5,8 @@ request it received) and nginx in the backend namespace. The identity
 headers with their exact values, computed here from the client's
 certificate; forged identity headers never reaching the backend; kept-alive
 backend connections; 1 MiB+ bodies both ways (Content-Length and chunked);
-502 for a backend that answers garbage, 503 with no healthy server; 1,000
+502 for a backend that answers garbage or nothing (its idle timeout), 503
+with no healthy server; 1,000
 concurrent proxied connections; and the SNI/Host cases answered 421
 without reaching the backend."""
 import base64
@@ -247,6 +248,21 @@ def test_garbage_response_is_502(proxy, backends, pki):
     assert b.accepts() >= 1
     c = pc.counters()
     assert counter(c, "http_502_garbage") == before + 1, c
+
+
+def test_silent_server_is_502_after_idle_timeout(proxy, backends, pki):
+    """A server that takes a request and never answers: its connection's
+    idle timeout (`timeouts CONNECT IDLE`) ends the request with a 502,
+    counted once as a timeout. The client's connection has no idle
+    deadline of its own while the request is in flight (both would expire
+    together), so it is still there to get the 502."""
+    backends("sink", 9308)
+    pc = proxy(web(9308, extra=["timeouts 2000 600"]) + host_lines(SNI, "web"))
+    r = get(pki)
+    assert r["status"] == 502, r
+    c = pc.counters()
+    assert c["http_proxy_bad_gateway_timeout"] == 1 and counter(c, "timeout") == 1, c
+    assert c["tcp_conns_timed_out"] == 0, c
 
 
 def test_no_healthy_server_is_503(proxy, pki):
