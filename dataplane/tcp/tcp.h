@@ -195,7 +195,7 @@ struct pc_tcb {
 	struct pc_timer t_rtx;   /* retransmit, persist, SYN retry, TIME_WAIT */
 	struct pc_timer t_delack;
 	struct pc_timer t_keep;  /* keepalive / idle / handshake lifetime */
-	struct pc_timer t_app;   /* on_closed owed to the app, on the next tick */
+	struct pc_timer t_app;   /* callbacks owed to the app, on the next tick (on_app) */
 	uint64_t last_rx_tick;
 	uint64_t deadline_tick;   /* pc_tcp_set_deadline(), 0 = none */
 	uint64_t zero_wnd_tick;   /* when persist probing began, 0 = not probing */

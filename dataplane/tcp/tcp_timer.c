@@ -207,9 +207,12 @@ static void on_delack(struct pc_timer *t)
 		pc_tcp_send_ack(c);
 }
 
-/* The next tick after pc_tcp_close(), or after the application drained a
- * connection in TIME_WAIT: its on_closed comes here, never from inside
- * the application's own call. */
+/* Callbacks owed to the application, from the next tick: never from
+ * inside its own call, nor from another connection's. Each is checked
+ * against the connection's state, so one pass serves whichever are due:
+ * on_writable when a buffer the connection waited for came back to the
+ * pool (pc_tcp_ring_wake), and on_closed after pc_tcp_close() or once
+ * the application drained a connection in TIME_WAIT. */
 static void on_app(struct pc_timer *t)
 {
 	struct pc_tcb *c = container_of(t, struct pc_tcb, t_app);
