@@ -15,7 +15,9 @@
 #         and against pc_kecho (a one-thread epoll echo server) on the
 #         backend's Linux stack pinned to the same core.
 #   tcp-bulk  64 MiB echoed each way on 1 and on 8 connections, same two
-#         servers: Gbit/s counts both directions.
+#         servers: Gbit/s counts both directions. portcullis runs with
+#         `tcp buffers 262144 262144` (PC_BENCH_TCP_BUFFERS), Linux
+#         autotunes its own.
 #   tls-full  full mutual-TLS handshakes/s (TLS 1.3, ECDSA P-256 server and
 #         client certificates from scripts/pki.sh, X25519, no resumption;
 #         pc_load request mode: a new connection, the handshake and one
@@ -120,6 +122,7 @@
 #   PC_BENCH_RUNS     measurements per point; the median is reported (default 3;
 #                     the TLS concurrency points off the headline run once)
 #   PC_LAB            which lab (see scripts/lab.sh; default pc)
+#   PC_BENCH_TCP_BUFFERS  tcp-bulk: portcullis's `tcp buffers`, both (262144)
 #   PC_BENCH_SERVERS  TLS scenarios: which servers (default "portcullis nginx haproxy")
 #   PC_BENCH_TLS_CLIENT  TLS scenarios: pc_load's TLS library, wolfssl
 #                     (pc_load_wolfssl, default) or openssl (pc_load)
@@ -427,7 +430,7 @@ tcp_point() {
 		"{\"cpu_s\": $((after - before))e-2}"
 
 	log "$scenario $label: portcullis (echo app, worker on core 1)"
-	if start_portcullis "$PC_PMD_DEFAULT"; then
+	if start_portcullis "$PC_PMD_DEFAULT" "${TCP_CONF:-$TMP/bench.conf}"; then
 		load_run "$PC_LOAD" "$PC_ADDR" 7 --mode tcp-echo "$@"
 		stop_portcullis "$PC_PMD_DEFAULT"
 		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
@@ -452,11 +455,22 @@ scenario_tcp-cps() {
 	tcp_point tcp-cps 32conns --conns 32 --threads 1 --duration "$SECONDS_EACH" --bytes 64
 }
 
+# tcp-bulk: portcullis with TCP_BULK_BUFFERS per connection, as Linux's
+# autotuning gives its sockets what the path needs (tcp_rmem and
+# tcp_wmem allow up to 6 and 4 MB): with the default 64 KiB, the window
+# bounds one connection at MTU 1500 to ~0.8x the kernel's throughput.
+TCP_BULK_BUFFERS=${PC_BENCH_TCP_BUFFERS:-262144}
 scenario_tcp-bulk() {
+	TCP_CONF=$TMP/tcp-bulk.conf
+	{
+		cat "$TMP/bench.conf"
+		echo "tcp buffers $TCP_BULK_BUFFERS $TCP_BULK_BUFFERS"
+	} >"$TCP_CONF"
 	tcp_point tcp-bulk 1conn --conns 1 --threads 1 --duration "$SECONDS_EACH" \
 		--bytes 67108864 --reqs-per-conn 1000000
 	tcp_point tcp-bulk 8conns --conns 8 --threads 1 --duration "$SECONDS_EACH" \
 		--bytes 67108864 --reqs-per-conn 1000000
+	TCP_CONF=
 }
 
 # --- TLS scenarios ----------------------------------------------------------
