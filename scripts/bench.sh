@@ -412,12 +412,13 @@ kecho_start() {
 	done
 }
 
-# tcp_point SCENARIO LABEL ARGS...: the same pc_load run against portcullis
-# (echo app, busy-polling worker on core 1) and against pc_kecho (Linux,
-# pinned to core 1); one record each with the server's CPU time.
+# tcp_point SCENARIO LABEL CONF ARGS...: the same pc_load run against
+# portcullis (echo app, busy-polling worker on core 1, configuration CONF)
+# and against pc_kecho (Linux, pinned to core 1); one record each with the
+# server's CPU time.
 tcp_point() {
-	local scenario=$1 label=$2 kpid before after hz
-	shift 2
+	local scenario=$1 label=$2 conf=$3 kpid before after hz
+	shift 3
 	log "$scenario $label: kernel (pc_kecho on core 1)"
 	kecho_start
 	kpid=$KECHO_PID
@@ -430,7 +431,7 @@ tcp_point() {
 		"{\"cpu_s\": $((after - before))e-2}"
 
 	log "$scenario $label: portcullis (echo app, worker on core 1)"
-	if start_portcullis "$PC_PMD_DEFAULT" "${TCP_CONF:-$TMP/bench.conf}"; then
+	if start_portcullis "$PC_PMD_DEFAULT" "$conf"; then
 		load_run "$PC_LOAD" "$PC_ADDR" 7 --mode tcp-echo "$@"
 		stop_portcullis "$PC_PMD_DEFAULT"
 		hz=$(awk '/^tsc_hz / { print $2 }' "$RESULTS_DIR/portcullis-$PC_PMD_DEFAULT.log" | head -1)
@@ -452,7 +453,7 @@ record_tcp() {
 }
 
 scenario_tcp-cps() {
-	tcp_point tcp-cps 32conns --conns 32 --threads 1 --duration "$SECONDS_EACH" --bytes 64
+	tcp_point tcp-cps 32conns "$TMP/bench.conf" --conns 32 --threads 1 --duration "$SECONDS_EACH" --bytes 64
 }
 
 # tcp-bulk: portcullis with TCP_BULK_BUFFERS per connection, as Linux's
@@ -461,16 +462,15 @@ scenario_tcp-cps() {
 # bounds one connection at MTU 1500 to ~0.8x the kernel's throughput.
 TCP_BULK_BUFFERS=${PC_BENCH_TCP_BUFFERS:-262144}
 scenario_tcp-bulk() {
-	TCP_CONF=$TMP/tcp-bulk.conf
+	local conf=$TMP/tcp-bulk.conf
 	{
 		cat "$TMP/bench.conf"
 		echo "tcp buffers $TCP_BULK_BUFFERS $TCP_BULK_BUFFERS"
-	} >"$TCP_CONF"
-	tcp_point tcp-bulk 1conn --conns 1 --threads 1 --duration "$SECONDS_EACH" \
+	} >"$conf"
+	tcp_point tcp-bulk 1conn "$conf" --conns 1 --threads 1 --duration "$SECONDS_EACH" \
 		--bytes 67108864 --reqs-per-conn 1000000
-	tcp_point tcp-bulk 8conns --conns 8 --threads 1 --duration "$SECONDS_EACH" \
+	tcp_point tcp-bulk 8conns "$conf" --conns 8 --threads 1 --duration "$SECONDS_EACH" \
 		--bytes 67108864 --reqs-per-conn 1000000
-	TCP_CONF=
 }
 
 # --- TLS scenarios ----------------------------------------------------------
