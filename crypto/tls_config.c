@@ -157,8 +157,10 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 		snprintf(err, errlen, "group list refused by wolfSSL: %s", s->groups);
 		goto fail;
 	}
-	/* Connections set the list again after their cipher list, which
-	 * resets it (tls_conn.c); here it is checked against this wolfSSL. */
+	/* The signature algorithms a CertificateRequest lists, after the
+	 * cipher list (which sets wolfSSL's own, SHA-1 included).
+	 * Connections keep both: their certificate is lent (tls_conn.c),
+	 * not loaded, which would reset them. */
 	if (wolfSSL_CTX_set1_sigalgs_list(ctx, cfg->sigalgs) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "signature algorithms refused by wolfSSL: %s", cfg->sigalgs);
 		goto fail;

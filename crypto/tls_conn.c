@@ -524,14 +524,10 @@ static void hello(struct pc_tls_conn *t)
 		fail(t, PC_TLS_ERR_no_memory);
 		return;
 	}
-	/* The host's certificate and key, as DER the commit checked; loading
-	 * the key resets wolfSSL's suite list, so the cipher list comes
-	 * after. */
-	if (wolfSSL_use_PrivateKey_buffer(t->ssl, cert->key, (long)cert->key_len,
-					  WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
-	    wolfSSL_use_certificate_chain_buffer_format(t->ssl, cert->chain, (long)cert->chain_len,
-							WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS ||
-	    wolfSSL_set_cipher_list(t->ssl, cfg->ciphers) != WOLFSSL_SUCCESS) {
+	/* The host's certificate and key, lent by the context that holds them
+	 * (tls_store.c): the suites and signature algorithms stay the
+	 * worker context's (tls_config.c). */
+	if (wolfSSL_use_certificate_and_key_of(t->ssl, cert->held) != WOLFSSL_SUCCESS) {
 		fail(t, PC_TLS_ERR_no_memory);
 		return;
 	}
@@ -542,13 +538,8 @@ static void hello(struct pc_tls_conn *t)
 	 * every host, for as long as tls_ticket.c finds their claims good. */
 	wolfSSL_set_timeout(t->ssl, __atomic_load_n(&pc_tls_ticket_lifetime_s, __ATOMIC_RELAXED));
 	mode = WOLFSSL_VERIFY_NONE;
-	if (t->host->spec.verify != PC_TLS_VERIFY_NONE) {
+	if (t->host->spec.verify != PC_TLS_VERIFY_NONE)
 		mode = WOLFSSL_VERIFY_PEER;
-		/* The CertificateRequest's signature algorithms (tls_config.c,
-		 * which checked the list): the cipher list above reset them
-		 * to wolfSSL's, SHA-1 included. */
-		wolfSSL_set1_sigalgs_list(t->ssl, cfg->sigalgs);
-	}
 	if (t->host->spec.verify == PC_TLS_VERIFY_REQUIRED &&
 	    t->host->spec.on_failure == PC_TLS_FAIL_ALERT)
 		mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;

@@ -206,6 +206,7 @@ static void free_cert(struct pc_tls_cert *c)
 	if (c->key != NULL)
 		explicit_bzero(c->key, c->key_len);
 	free(c->key);
+	wolfSSL_CTX_free(c->held);
 	free(c);
 }
 
@@ -551,32 +552,30 @@ static int chain_to_der(struct pc_tls_cert *c, const char *pem, size_t len, char
 	return 0;
 }
 
-/* The leaf (first certificate of the chain) and the key must load into a
- * context together: wolfSSL checks they match. */
-static int check_pair(const struct pc_tls_cert *c, char *err, size_t errlen)
+/* The chain and the key, loaded into the context that holds them for the
+ * connections (c->held): wolfSSL checks that the leaf and the key match. */
+static int hold_pair(struct pc_tls_cert *c, char *err, size_t errlen)
 {
-	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
-	int ok;
-
-	if (ctx == NULL) {
+	c->held = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	if (c->held == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	ok = wolfSSL_CTX_use_certificate_buffer(ctx, c->chain, (long)c->leaf_len,
-						WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS;
-	if (!ok)
-		snprintf(err, errlen, "the leaf certificate does not load");
-	else if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, c->key, (long)c->key_len,
-						   WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+	if (wolfSSL_CTX_use_certificate_chain_buffer_format(c->held, c->chain, (long)c->chain_len,
+							    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+		snprintf(err, errlen, "the certificate chain does not load");
+		return -1;
+	}
+	if (wolfSSL_CTX_use_PrivateKey_buffer(c->held, c->key, (long)c->key_len,
+					      WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "the private key does not load");
-		ok = 0;
-	} else if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
+		return -1;
+	}
+	if (wolfSSL_CTX_check_private_key(c->held) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "the key does not match the certificate");
-		wolfSSL_CTX_free(ctx);
 		return -2;
 	}
-	wolfSSL_CTX_free(ctx);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 /* A cert's files digest from the chain and key as read. */
@@ -643,7 +642,7 @@ static struct pc_tls_cert *build_cert(const struct pc_tls_cert_spec *s, bool ser
 		snprintf(err, errlen, "SHA-256 failed");
 		goto fail;
 	}
-	if ((rc = check_pair(c, why, sizeof(why))) != 0) {
+	if ((rc = hold_pair(c, why, sizeof(why))) != 0) {
 		*mismatch = rc == -2;
 		snprintf(err, errlen, "%s and %s: %s", s->chain, s->key, why);
 		goto fail;
