@@ -462,6 +462,9 @@ static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc
 	memset(c, 0, sizeof(*c));
 	c->defect = PC_VERIFY_OK;
 	wc_InitDecodedCert(dc, der, (word32)len, NULL);
+	/* The names are read as DER (subjectRaw, issuerRaw): no OpenSSL-style
+	 * name objects (patches/wolfssl/0009). */
+	dc->noX509Names = 1;
 	if (len > UINT32_MAX)
 		return -1;
 	/* An unknown critical extension: wolfSSL parses the rest all the
