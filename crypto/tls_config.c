@@ -159,8 +159,8 @@ static WOLFSSL_CTX *new_ctx(const struct pc_tls_spec *s, const struct pc_tls_con
 	}
 	/* The signature algorithms a CertificateRequest lists, after the
 	 * cipher list (which sets wolfSSL's own, SHA-1 included).
-	 * Connections keep both: their certificate is lent (tls_conn.c),
-	 * not loaded, which would reset them. */
+	 * Connections keep both: their certificate and key are lent
+	 * (tls_conn.c), not loaded. */
 	if (wolfSSL_CTX_set1_sigalgs_list(ctx, cfg->sigalgs) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "signature algorithms refused by wolfSSL: %s", cfg->sigalgs);
 		goto fail;

@@ -524,9 +524,9 @@ static void hello(struct pc_tls_conn *t)
 		fail(t, PC_TLS_ERR_no_memory);
 		return;
 	}
-	/* The host's certificate and key, lent by the context that holds them
-	 * (tls_store.c): the suites and signature algorithms stay the
-	 * worker context's (tls_config.c). */
+	/* The host's certificate and key, lent as wolfSSL loaded them when
+	 * the certificate object was built (tls_store.c): the suites and
+	 * signature algorithms stay the worker context's (tls_config.c). */
 	if (wolfSSL_use_certificate_and_key_of(t->ssl, cert->held) != WOLFSSL_SUCCESS) {
 		fail(t, PC_TLS_ERR_no_memory);
 		return;

@@ -206,7 +206,7 @@ static void free_cert(struct pc_tls_cert *c)
 	if (c->key != NULL)
 		explicit_bzero(c->key, c->key_len);
 	free(c->key);
-	wolfSSL_CTX_free(c->held);
+	wolfSSL_CERT_LOAN_free(c->held);
 	free(c);
 }
 
@@ -552,30 +552,34 @@ static int chain_to_der(struct pc_tls_cert *c, const char *pem, size_t len, char
 	return 0;
 }
 
-/* The chain and the key, loaded into the context that holds them for the
- * connections (c->held): wolfSSL checks that the leaf and the key match. */
-static int hold_pair(struct pc_tls_cert *c, char *err, size_t errlen)
+/* The chain and the key must load into a context together: wolfSSL checks
+ * that the leaf and the key match. A served certificate keeps them as
+ * loaded (c->held); a backend's client certificate is loaded by each of
+ * its connections (tls_client.c: the loan sets a server's flags). */
+static int load_pair(struct pc_tls_cert *c, bool server, char *err, size_t errlen)
 {
-	c->held = wolfSSL_CTX_new(wolfSSLv23_server_method());
-	if (c->held == NULL) {
+	WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+	int rc = -1;
+
+	if (ctx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (wolfSSL_CTX_use_certificate_chain_buffer_format(c->held, c->chain, (long)c->chain_len,
-							    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+	if (wolfSSL_CTX_use_certificate_chain_buffer_format(ctx, c->chain, (long)c->chain_len,
+							    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 		snprintf(err, errlen, "the certificate chain does not load");
-		return -1;
-	}
-	if (wolfSSL_CTX_use_PrivateKey_buffer(c->held, c->key, (long)c->key_len,
-					      WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+	else if (wolfSSL_CTX_use_PrivateKey_buffer(ctx, c->key, (long)c->key_len,
+						   WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 		snprintf(err, errlen, "the private key does not load");
-		return -1;
-	}
-	if (wolfSSL_CTX_check_private_key(c->held) != WOLFSSL_SUCCESS) {
+	else if (wolfSSL_CTX_check_private_key(ctx) != WOLFSSL_SUCCESS) {
 		snprintf(err, errlen, "the key does not match the certificate");
-		return -2;
-	}
-	return 0;
+		rc = -2;
+	} else if (server && (c->held = wolfSSL_CERT_LOAN_new(ctx)) == NULL)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = 0;
+	wolfSSL_CTX_free(ctx);
+	return rc;
 }
 
 /* A cert's files digest from the chain and key as read. */
@@ -642,7 +646,7 @@ static struct pc_tls_cert *build_cert(const struct pc_tls_cert_spec *s, bool ser
 		snprintf(err, errlen, "SHA-256 failed");
 		goto fail;
 	}
-	if ((rc = hold_pair(c, why, sizeof(why))) != 0) {
+	if ((rc = load_pair(c, server, why, sizeof(why))) != 0) {
 		*mismatch = rc == -2;
 		snprintf(err, errlen, "%s and %s: %s", s->chain, s->key, why);
 		goto fail;

@@ -77,10 +77,11 @@ struct pc_tls_cert {
 	uint8_t *key;          /* DER private key */
 	size_t key_len;
 	int key_oid;           /* ECDSAk, RSAk, ... */
-	/* The chain and key loaded once into a context of their own, which
-	 * lends them to every connection that serves them (tls_conn.c,
-	 * patches/wolfssl/0012): nothing parsed or copied per handshake. */
-	WOLFSSL_CTX *held;
+	/* The chain and key as wolfSSL loaded them, once, lent to every
+	 * connection that serves them (tls_conn.c, patches/wolfssl/0012):
+	 * nothing parsed or copied per handshake. NULL for a backend's client
+	 * certificate. */
+	WOLFSSL_CERT_LOAN *held;
 	unsigned int nb_suites;
 	uint16_t suites[PC_TLS_MAX_SUITES]; /* IANA ids a connection can negotiate with it */
 	char subject[256];
