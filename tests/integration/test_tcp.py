@@ -4,6 +4,7 @@ namespaces: the built-in echo/discard/source apps, the forward proxy,
 limits, and hostile input."""
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -321,13 +322,30 @@ def test_transfer_through_loss(start_portcullis, relay, loss, size):
     assert pc.stop() == 0
 
 
+def relay_report():
+    """The impairment relay's newest counters (SIGUSR1), or why there are
+    none: for the message of a transfer that failed through it."""
+    log = Path(f"/run/portcullis-lab-{LAB}-impair.log")
+    try:
+        pid = int(Path(f"/run/portcullis-lab-{LAB}-impair.pid").read_text())
+        os.kill(pid, signal.SIGUSR1)
+    except (OSError, ValueError) as e:
+        return f"relay: not signalled ({e}); its log:\n{log.read_text()[-2000:]}"
+    time.sleep(0.5)
+    text = log.read_text()
+    return "relay: " + text[text.rfind("pc_impair: counters"):]
+
+
 def lossy_transfers(pc, relay, loss, size, seed):
     """The relay with loss (both ways), 2 % reordering and 1 %
     duplication; echo each way and the source stream (size bytes) from the
-    lossy client, both intact. Returns pc's counters."""
+    lossy client, both intact. Returns pc's counters. A client that fails
+    says what portcullis and the relay counted."""
     relay("--loss", str(loss), "--reorder", "0.02", "--dup", "0.01", "--seed", str(seed))
-    r = client("echo-one", ADDR, 7, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
-    assert r["match"], r
-    r = client("source", ADDR, 19, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
-    assert r["match"], r
+    for mode, port in (("echo-one", 7), ("source", 19)):
+        try:
+            r = client(mode, ADDR, port, size, timeout=240, ns=NS_LOSSY, io_timeout=200)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nportcullis: {pc.counters()}\n{relay_report()}") from None
+        assert r["match"], r
     return pc.counters()
