@@ -329,10 +329,14 @@ def relay_report():
     try:
         pid = int(Path(f"/run/portcullis-lab-{LAB}-impair.pid").read_text())
         os.kill(pid, signal.SIGUSR1)
+        time.sleep(0.5)
+        text = log.read_text()
     except (OSError, ValueError) as e:
-        return f"relay: not signalled ({e}); its log:\n{log.read_text()[-2000:]}"
-    time.sleep(0.5)
-    text = log.read_text()
+        try:
+            tail = log.read_text()[-2000:]
+        except OSError as e2:
+            tail = f"(unreadable: {e2})"
+        return f"relay: no counters ({e}); its log:\n{tail}"
     return "relay: " + text[text.rfind("pc_impair: counters"):]
 
 
