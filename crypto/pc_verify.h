@@ -162,6 +162,9 @@ void pc_trust_ca_info(const struct pc_trust *t, unsigned int i, char *subject, s
 		      int64_t *not_after);
 void pc_trust_crl_info(const struct pc_trust *t, unsigned int i, char *issuer, size_t len,
 		       int64_t *next_update);
+/* Has the i-th CA's key a table for its signature checks yet (verify.c
+ * says when one is made)? */
+bool pc_trust_ca_key_table(const struct pc_trust *t, unsigned int i);
 void pc_trust_free(struct pc_trust *t);
 /* The digest of a finalized trust object (its CAs, CRLs, denied serials). */
 const uint8_t *pc_trust_digest(const struct pc_trust *t);

@@ -330,7 +330,8 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 			json_str(out, subj);
 			fprintf(out, ",\"not_after\":\"%s\",\"unusable\":", when);
 			json_str_or_null(out, pc_trust_ca_unusable(c->trust, i));
-			fprintf(out, "}");
+			fprintf(out, ",\"key_table\":%s}",
+				pc_trust_ca_key_table(c->trust, i) ? "true" : "false");
 		}
 		fprintf(out, "],\"crls\":[");
 		for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
@@ -356,8 +357,9 @@ int pc_tls_show_caset(FILE *out, const char *name, bool json)
 		pc_trust_ca_info(c->trust, i, subj, sizeof(subj), &t);
 		iso_time(when, sizeof(when), t);
 		why = pc_trust_ca_unusable(c->trust, i);
-		fprintf(out, "ca: %s not-after=%s%s%s\n", subj, when, why ? " unusable: " : "",
-			why ? why : "");
+		fprintf(out, "ca: %s not-after=%s%s%s%s\n", subj, when,
+			pc_trust_ca_key_table(c->trust, i) ? " key-table" : "",
+			why ? " unusable: " : "", why ? why : "");
 	}
 	for (unsigned int i = 0; i < pc_trust_nb_crls(c->trust); i++) {
 		pc_trust_crl_info(c->trust, i, subj, sizeof(subj), &t);

@@ -225,6 +225,34 @@ def test_unusable_ca_and_crl_shown(pc, pki):
     ok(pc, "del", "ca-set", "odd")
 
 
+def test_busy_ca_key_gets_a_table(pc, pki):
+    """A CA key that has checked a few client certificates' signatures gets
+    a table for its checks (patches/wolfssl/0015): `show ca-set` says which
+    CAs have one, and verdicts stay what they were. Refused chains are never
+    cached, so each bad-signature handshake checks with the issuing CA's
+    key again; the first good one after the table is checked with it."""
+    sni = "busy.tenant-a.test"
+    out = pcctl(pc, stdin=f"begin\nca-set busy file {pki}/a-bundle.pem\n"
+                          f"host {sni} verify required\nhost {sni} ca-set busy\ncommit\n")
+    assert out.returncode == 0, out
+
+    def tables():
+        return [c["key_table"] for c in json.loads(ok(pc, "show", "ca-set", "busy", "json"))["cas"]]
+
+    assert tables() == [False, False]
+    for _ in range(12):
+        assert verdict(pki, sni, "bad-signature") == "SSLV3_ALERT_BAD_CERTIFICATE"
+    # a-bundle.pem: the root, then the issuing CA that signs the clients.
+    assert tables() == [False, True]
+    assert "CN=Tenant A Issuing CA not-after=" in ok(pc, "show", "ca-set", "busy")
+    assert " key-table" in ok(pc, "show", "ca-set", "busy")
+    assert verdict(pki, sni, "good") == f"identity: {GOOD_ID}"
+    assert verdict(pki, sni, "bad-signature") == "SSLV3_ALERT_BAD_CERTIFICATE"
+    assert verdict(pki, sni, "unknown-ca") == "TLSV1_ALERT_UNKNOWN_CA"
+    ok(pc, "del", "host", sni)
+    ok(pc, "del", "ca-set", "busy")
+
+
 def test_transactions_sessions_and_conflicts(pc):
     a, b = Session(pc.sock), Session(pc.sock)
     try:

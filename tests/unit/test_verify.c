@@ -327,6 +327,48 @@ static void test_trust_refusals(void **state)
 	pc_trust_free(t);
 }
 
+/* A CA key that checks signatures often gets a table of its point
+ * (patches/wolfssl/0015, verify.c's key_table): verdicts are the same
+ * before and after, good and bad signatures alike. a-bundle.pem holds
+ * the root (0) and the issuing CA (1) that signs the clients. */
+static void test_key_table(void **state)
+{
+	struct pc_trust *t = trust("a-bundle.pem", NULL, NULL);
+	struct pc_trust *rsa = trust("rsa-ca.crt", NULL, NULL);
+	struct pc_verify_policy pol;
+	struct pc_verify_result res;
+	unsigned int n;
+
+	(void)state;
+	pc_verify_policy_defaults(&pol);
+	assert_false(pc_trust_ca_key_table(t, 1));
+	for (n = 0; n < 64 && !pc_trust_ca_key_table(t, 1); n++) {
+		assert_int_equal(verify_file(t, &pol, "good.crt", 1, &res), PC_VERIFY_OK);
+		assert_int_equal(verify_file(t, &pol, "bad-signature.crt", 1, &res),
+				 PC_VERIFY_BAD_SIGNATURE);
+	}
+	/* Made after a handful of checks, not on the first. */
+	assert_true(pc_trust_ca_key_table(t, 1));
+	assert_true(n > 1);
+	for (unsigned int i = 0; i < 20; i++) {
+		assert_int_equal(verify_file(t, &pol, "good.crt", 1, &res), PC_VERIFY_OK);
+		assert_string_equal(res.identity, "spiffe://tenant-a.test/svc/web");
+		assert_int_equal(verify_file(t, &pol, "good.chain.pem", 2, &res), PC_VERIFY_OK);
+		assert_int_equal(verify_file(t, &pol, "bad-signature.crt", 1, &res),
+				 PC_VERIFY_BAD_SIGNATURE);
+		assert_int_equal(verify_file(t, &pol, "bad-signature.chain.pem", 2, &res),
+				 PC_VERIFY_BAD_SIGNATURE);
+		assert_int_equal(verify_file(t, &pol, "unknown-ca.crt", 1, &res),
+				 PC_VERIFY_UNKNOWN_CA);
+	}
+	/* Only P-256 keys get one ("pss" is signed by the RSA CA). */
+	for (unsigned int i = 0; i < 64; i++)
+		assert_int_equal(verify_file(rsa, &pol, "pss.crt", 1, &res), PC_VERIFY_OK);
+	assert_false(pc_trust_ca_key_table(rsa, 0));
+	pc_trust_free(t);
+	pc_trust_free(rsa);
+}
+
 static void test_chains(void **state)
 {
 	struct pc_trust *a = trust("a-root.crt", NULL, NULL), *b = trust("b-root.crt", NULL, NULL);
@@ -435,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_patterns),    cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_der_time),    cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_trust_refusals), cmocka_unit_test(test_chains),
+		cmocka_unit_test(test_key_table),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
