@@ -1261,10 +1261,16 @@ static void leaf_names(const DecodedCert *dc, const struct pc_cert *leaf, struct
 static void fill_result(const DecodedCert *dc, const struct leaf_names *ln,
 			struct pc_verify_result *out)
 {
+	static const char hex[] = "0123456789abcdef";
+	int b;
+
 	copy_str(out->subject, sizeof(out->subject), dc->subject);
 	copy_str(out->issuer, sizeof(out->issuer), dc->issuer);
-	for (int i = 0; i < dc->serialSz && i < (int)(sizeof(out->serial) - 1) / 2; i++)
-		snprintf(out->serial + 2 * i, 3, "%02x", dc->serial[i]);
+	for (b = 0; b < dc->serialSz && b < (int)(sizeof(out->serial) - 1) / 2; b++) {
+		out->serial[2 * b] = hex[dc->serial[b] >> 4];
+		out->serial[2 * b + 1] = hex[dc->serial[b] & 15];
+	}
+	out->serial[2 * b] = '\0';
 	/* First URI, else DNS, else IP, else CN: the order leaf_names
 	 * collects them. */
 	for (unsigned int i = 0; i < ln->n; i++) {
