@@ -130,6 +130,10 @@ struct pc_tcb {
 	bool fin_queued;         /* app asked to close the send side */
 	bool fin_rcvd;
 	bool ack_now;
+	/* Output waits while the application handles one input segment
+	 * (tcp_input.c): what it writes, a FIN it queues and the ACK go out
+	 * together when it returns, not a segment per write. */
+	bool corked;
 	bool in_recovery;        /* fast recovery (NewReno/SACK) */
 	bool app_closed;         /* on_closed delivered or not wanted */
 	bool want_writable;      /* a write came short: tell the app */

@@ -699,6 +699,9 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 		uint32_t before = c->rcv_nxt;
 		bool fin_before = c->fin_rcvd;
 
+		/* A TLS flight is several writes: one segment for all of them
+		 * (and the FIN and ACK), sent below. */
+		c->corked = true;
 		process_data(c, s);
 		if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_closed) {
 			/* The application has closed: acknowledged, discarded. */
@@ -715,6 +718,7 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 			if (c->state == PC_TCP_CLOSED)
 				return;
 		}
+		c->corked = false;
 	} else if (s->len != 0 || (s->flags & TH_FIN)) {
 		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN. */
 		c->ack_now = true;

@@ -404,6 +404,8 @@ void pc_tcp_output(struct pc_tcb *c)
 	struct pc_lcore *lc = c->lc;
 	bool sent = false;
 
+	if (c->corked)
+		return;
 	switch (c->state) {
 	case PC_TCP_ESTABLISHED:
 	case PC_TCP_CLOSE_WAIT:
@@ -472,8 +474,13 @@ void pc_tcp_output(struct pc_tcb *c)
 		if (len > smss && len < data_end - c->snd_nxt)
 			len -= len % tso_seg;
 		uint8_t flags = TH_ACK | (c->snd_nxt + len == data_end ? TH_PSH : 0);
+		/* The FIN rides on the last new segment when it fits in one (a
+		 * retransmission, after the FIN went, is the block below's). */
+		bool fin = c->fin_queued && c->snd_nxt + len == data_end && len <= smss &&
+			   c->snd_nxt == c->snd_max &&
+			   (c->state == PC_TCP_ESTABLISHED || c->state == PC_TCP_CLOSE_WAIT);
 
-		if (pc_tcp_send_segment(c, flags, c->snd_nxt, len) != 0)
+		if (pc_tcp_send_segment(c, flags | (fin ? TH_FIN : 0), c->snd_nxt, len) != 0)
 			break;
 		if (c->rtt_seq == 0 && !c->ts_ok && c->snd_nxt == c->snd_max) {
 			c->rtt_seq = c->snd_nxt;
@@ -481,9 +488,14 @@ void pc_tcp_output(struct pc_tcb *c)
 		}
 		if (seq_lt(c->snd_nxt, c->snd_max))
 			lc->cnt.tcp_retransmits++; /* after a timeout: go-back-N */
-		c->snd_nxt += len;
+		c->snd_nxt += len + (fin ? 1 : 0);
 		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 		sent = true;
+		if (fin) {
+			pc_tcp_set_state(c, c->state == PC_TCP_ESTABLISHED ? PC_TCP_FIN_WAIT_1
+									     : PC_TCP_LAST_ACK);
+			break;
+		}
 	}
 
 	/* FIN once all data is out. */

@@ -538,6 +538,35 @@ def test_curl_keepalive_and_alpn(pc, pki):
     assert "ALPN: server accepted http/1.1" in r.stderr
 
 
+def test_flights_in_few_segments(pc, pki):
+    """A TLS flight is many writes but leaves in as few segments as its
+    bytes need (tcp_input.c's cork): the server's first flight, mutual TLS
+    with a certificate chain, is one or two full segments; the response,
+    the close_notify and the FIN of a `Connection: close` request leave in
+    one segment, the FIN on the data (tcp_output.c)."""
+    curl = ["curl", "-sS", "--resolve", f"tenant-a.test:443:{ADDR}", "--cacert",
+            str(pki / "server-ca.crt"), "--cert", str(pki / "good.chain.pem"), "--key",
+            str(pki / "good.key"), "-H", "Connection: close", "https://tenant-a.test/"]
+    r = in_ns(NS_CLIENT, [PY, str(ROOT / "tests" / "integration" / "segments.py"), "443",
+                          *curl], timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["rc"] == 0, out
+    segs = out["segments"]
+    data = [(i, s) for i, s in enumerate(segs) if s["len"] > 0]
+    # Client data: the ClientHello, its second flight, the request.
+    first = next(i for i, s in data if s["from"] == "client")
+    second = next(i for i, s in data if s["from"] == "client" and i > first)
+    flight = [s for i, s in data if s["from"] == "server" and first < i < second]
+    assert 1 <= len(flight) <= 2, segs
+    assert all(s["len"] >= 1400 for s in flight[:-1]), segs
+    # The response (its head alone is over 100 bytes), the close_notify
+    # (24) and the FIN: one segment, the last the server sends with data.
+    fins = [i for i, s in enumerate(segs) if s["from"] == "server" and "F" in s["flags"]]
+    assert len(fins) == 1 and segs[fins[0]]["len"] > 124, segs
+    assert fins[0] == max(i for i, s in data if s["from"] == "server"), segs
+
+
 # A ClientHello in 1-byte records (RFC 8446 5.1 allows any split), the rest
 # of the handshake as python's ssl makes it: the hello comes out of a
 # MemoryBIO, is cut up, and the answer goes back in.
