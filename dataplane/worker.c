@@ -71,7 +71,6 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 
 	/* Segments handed over by other workers first: they are older than
 	 * what the queue holds now. */
-	pc_tcp_burst_begin(lc);
 	if (lc->pkt_inbox != NULL)
 		drain_pkt_inbox(lc);
 
@@ -88,7 +87,6 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		pc_eth_input(lc, pkts[i]);
 	}
-	pc_tcp_burst_end(lc);
 	lc->cnt.rx_packets += n;
 
 	if (lc->arp_inbox != NULL)

@@ -130,10 +130,9 @@ struct pc_tcb {
 	bool fin_queued;         /* app asked to close the send side */
 	bool fin_rcvd;
 	bool ack_now;
-	/* Output waits while the application handles input (tcp_input.c):
-	 * what it writes, a FIN it queues and the ACK go out together when it
-	 * returns, or at the end of the worker's receive burst, not a
-	 * segment per write. */
+	/* Output waits while the application handles one input segment
+	 * (tcp_input.c): what it writes, a FIN it queues and the ACK go out
+	 * together when it returns, not a segment per write. */
 	bool corked;
 	bool in_recovery;        /* fast recovery (NewReno/SACK) */
 	bool app_closed;         /* on_closed delivered or not wanted */
@@ -284,10 +283,6 @@ struct pc_tcp_cfg {
 extern struct pc_tcp_cfg pc_tcp_cfg;
 
 /* Per-worker TCP state, inside struct pc_lcore. */
-/* Connections whose output waits for the end of a receive burst (the
- * inbox's and the queue's): one more gets its output at once. */
-#define PC_TCP_CORKED_MAX 64
-
 struct pc_tcp_lcore {
 	struct rte_hash *table;
 	struct pc_tcb *tcbs;
@@ -311,12 +306,6 @@ struct pc_tcp_lcore {
 	uint16_t worker_index;      /* 0..nb_workers-1 */
 	uint16_t next_port;
 	struct pc_wheel wheel;
-	/* The worker's receive burst is being handled (pc_tcp_burst_begin):
-	 * connections that got input keep their output, listed here, until
-	 * pc_tcp_burst_end. */
-	bool in_burst;
-	uint16_t nb_corked;
-	struct pc_tcb *corked[PC_TCP_CORKED_MAX];
 };
 
 /* Whether the worker's pool has a ring to give for sending. */
@@ -436,13 +425,8 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl);
 uint8_t pc_tcp_our_wscale(void);
 
 /* tcp_output.c */
-/* Send what the window, cwnd and buffer allow, and an ACK if one is due
- * (later, for a corked connection). */
+/* Send what the window, cwnd and buffer allow, and an ACK if one is due. */
 void pc_tcp_output(struct pc_tcb *c);
-/* Around the worker's handling of a receive burst: the connections that
- * got input in it send when it ends, each once. */
-void pc_tcp_burst_begin(struct pc_lcore *lc);
-void pc_tcp_burst_end(struct pc_lcore *lc);
 /* Send one segment: flags, seq, data from the send ring at seq (len may
  * be 0). Returns 0 or -1 (no mbuf). */
 int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t len);

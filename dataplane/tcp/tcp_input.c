@@ -700,12 +700,7 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 		bool fin_before = c->fin_rcvd;
 
 		/* A TLS flight is several writes: one segment for all of them
-		 * (and the FIN and ACK), sent below or, in a receive burst, at
-		 * its end, with what later segments of the burst make it write
-		 * (a TLS client's Finished and request: the ticket and the
-		 * response). */
-		bool held = c->corked;
-
+		 * (and the FIN and ACK), sent below. */
 		c->corked = true;
 		process_data(c, s);
 		if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_closed) {
@@ -723,18 +718,11 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 			if (c->state == PC_TCP_CLOSED)
 				return;
 		}
-		if (!held && lc->tcp.in_burst && lc->tcp.nb_corked < PC_TCP_CORKED_MAX)
-			lc->tcp.corked[lc->tcp.nb_corked++] = c;
-		else if (!held)
-			c->corked = false;
+		c->corked = false;
 	} else if (s->len != 0 || (s->flags & TH_FIN)) {
 		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN. */
 		c->ack_now = true;
 	}
-	/* Only a connection that keeps its control block waits for the end
-	 * of the burst: FIN_WAIT_2 and TIME_WAIT ones are compacted below. */
-	if (c->state != PC_TCP_ESTABLISHED && c->state != PC_TCP_CLOSE_WAIT)
-		c->corked = false;
 	pc_tcp_output(c);
 	pc_tcp_close_if_drained(c);
 	pc_tcp_tw_take(c);

@@ -399,29 +399,6 @@ static uint32_t pipe_bytes(const struct pc_tcb *c)
 	return out > sacked ? out - sacked : 0;
 }
 
-void pc_tcp_burst_begin(struct pc_lcore *lc)
-{
-	lc->tcp.in_burst = true;
-}
-
-void pc_tcp_burst_end(struct pc_lcore *lc)
-{
-	struct pc_tcp_lcore *t = &lc->tcp;
-
-	t->in_burst = false;
-	for (uint16_t i = 0; i < t->nb_corked; i++) {
-		struct pc_tcb *c = t->corked[i];
-
-		/* One that closed since, or whose slot a new connection took,
-		 * has nothing held. */
-		if (c->corked) {
-			c->corked = false;
-			pc_tcp_output(c);
-		}
-	}
-	t->nb_corked = 0;
-}
-
 void pc_tcp_output(struct pc_tcb *c)
 {
 	struct pc_lcore *lc = c->lc;

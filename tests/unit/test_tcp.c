@@ -1490,43 +1490,6 @@ static void test_echo_data(void **state)
 	assert_memory_equal(in, out, sizeof(in));
 }
 
-/* Segments that arrive in one receive burst are answered together: the
- * echo of three short segments leaves in one segment, which also carries
- * their ACK; one at a time, each gets its own echo. */
-static void test_burst_answered_together(void **state)
-{
-	static const uint8_t in[] = "one,two,three";
-	struct peer p;
-	struct h_frame f;
-	struct h_tcp t;
-	uint8_t b[2048];
-
-	(void)state;
-	peer_init(&p, H_PORT_ECHO, 5000, syn_opts_std, sizeof(syn_opts_std));
-	peer_open(&p);
-	for (unsigned int i = 0; i < 3; i++) {
-		const uint8_t *d = in + (i == 0 ? 0 : i == 1 ? 4 : 8);
-		uint16_t n = i == 2 ? 5 : 4;
-
-		h_inject(b, peer_frame(&p, b, ACK | PSH, p.nxt, p.our_nxt, d, n, NULL, 0));
-		p.nxt += n;
-	}
-	h_run();
-	expect(&p, ACK | PSH, &t, &f);
-	assert_int_equal(t.len, 13);
-	assert_memory_equal(t.data, in, 13);
-	assert_int_equal(t.ack, p.nxt);
-	expect_nothing();
-	/* Apart, each its own. */
-	peer_send(&p, ACK | PSH, in, 4);
-	expect(&p, ACK | PSH, &t, &f);
-	assert_int_equal(t.len, 4);
-	peer_send(&p, ACK | PSH, in + 4, 4);
-	expect(&p, ACK | PSH, &t, &f);
-	assert_int_equal(t.len, 4);
-	expect_nothing();
-}
-
 /* Segments that come as mbuf chains (a scattering device, or LRO: more
  * than an MSS in one frame) are taken across their mbufs; a chain whose
  * first mbuf does not hold the headers, or whose checksum (ours to check
@@ -2944,7 +2907,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_echo_data, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_burst_answered_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiseg_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tso_send, setup, teardown),
