@@ -527,6 +527,27 @@ print(out)
     assert pc.counters()["tls_resumed"] == before + 2
 
 
+@pytest.mark.parametrize("suite", ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                   "TLS_CHACHA20_POLY1305_SHA256"])
+def test_resumption_each_suite(pc, pki, tmp_path, suite):
+    """OpenSSL resumes with each TLS 1.3 suite, so each key schedule hash
+    (SHA-256, SHA-384) derives the binder, the traffic keys and the next
+    ticket's secret right, through the HMAC key states that wolfSSL patch
+    0018 keeps between expansions; the resumed connection keeps the
+    identity."""
+    sess = tmp_path / "session.pem"
+    before = pc.counters()["tls_resumed"]
+    first, err1 = s_client(pki, ["-tls1_3", "-ciphersuites", suite, "-sess_out", str(sess)],
+                           brief=False)
+    second, err2 = s_client(pki, ["-tls1_3", "-ciphersuites", suite, "-sess_in", str(sess)],
+                            brief=False)
+    assert f"New, TLSv1.3, Cipher is {suite}" in first, first + err1
+    assert f"Reused, TLSv1.3, Cipher is {suite}" in second, second + err2
+    for out in (first, second):
+        assert "identity: spiffe://tenant-a.test/svc/web" in out, out
+    assert pc.counters()["tls_resumed"] == before + 1
+
+
 def test_curl_keepalive_and_alpn(pc, pki):
     cmd = ["curl", "-sS", "-v", "--resolve", f"tenant-a.test:443:{ADDR}", "--cacert",
            str(pki / "server-ca.crt"), "--cert", str(pki / "good.chain.pem"), "--key",
