@@ -42,6 +42,16 @@
 /* Done with the connection: TCP sends what is queued (an alert, a
  * close_notify) and its FIN, discards what comes after and finishes the
  * close on its own; tls_closed() comes on the next tick. */
+/* A bounded string copy, as snprintf(dst, size, "%s", src) but without
+ * the formatter: the names below are copied on every handshake. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void close_tcp(struct pc_tls_conn *t)
 {
 	t->state = TLS_CLOSED;
@@ -495,7 +505,7 @@ static void hello(struct pc_tls_conn *t)
 		fail_detail(t, PC_TLS_ERR_bad_hello, ch.why);
 		return;
 	}
-	snprintf(t->sni, sizeof(t->sni), "%s", ch.sni);
+	copy_str(t->sni, sizeof(t->sni), ch.sni);
 	t->ccs_due = ch.session_id;
 	/* The objects are pinned before they are looked up, in this same
 	 * loop pass, and held until the connection closes. */
@@ -911,9 +921,9 @@ void pc_tls_conn_claims(WOLFSSL *ssl, struct tls_ticket_claims *c, int64_t now)
 	if (!c->verified || !c->resumable)
 		return;
 	c->valid_until = t->vres.valid_until;
-	snprintf(c->subject, sizeof(c->subject), "%s", t->vres.subject);
-	snprintf(c->serial, sizeof(c->serial), "%s", t->vres.serial);
-	snprintf(c->identity, sizeof(c->identity), "%s", t->vres.identity);
+	copy_str(c->subject, sizeof(c->subject), t->vres.subject);
+	copy_str(c->serial, sizeof(c->serial), t->vres.serial);
+	copy_str(c->identity, sizeof(c->identity), t->vres.identity);
 }
 
 bool pc_tls_conn_first_look(WOLFSSL *ssl, const uint8_t iv[WOLFSSL_TICKET_IV_SZ])
@@ -936,9 +946,9 @@ void pc_tls_conn_offer(WOLFSSL *ssl, const struct tls_ticket_claims *c)
 	memset(&t->vres, 0, sizeof(t->vres));
 	t->vres.depth = -1;
 	t->vres.valid_until = c->valid_until;
-	snprintf(t->vres.subject, sizeof(t->vres.subject), "%s", c->subject);
-	snprintf(t->vres.serial, sizeof(t->vres.serial), "%s", c->serial);
-	snprintf(t->vres.identity, sizeof(t->vres.identity), "%s", c->identity);
+	copy_str(t->vres.subject, sizeof(t->vres.subject), c->subject);
+	copy_str(t->vres.serial, sizeof(t->vres.serial), c->serial);
+	copy_str(t->vres.identity, sizeof(t->vres.identity), c->identity);
 }
 
 size_t pc_tls_conn_size(void)

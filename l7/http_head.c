@@ -312,6 +312,15 @@ static int version(const uint8_t *p, size_t n)
 
 /* The request line at p (CRLF before end): its length with the CRLF, or
  * -status. */
+/* The access log's copy of a request-line field, cut to its buffer. */
+static void log_span(char *dst, size_t size, const uint8_t *p, size_t n)
+{
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
 static long request_line(const uint8_t *p, const uint8_t *end, struct pc_hp_req *r,
 			 struct pc_http_log *log)
 {
@@ -336,8 +345,8 @@ static long request_line(const uint8_t *p, const uint8_t *end, struct pc_hp_req 
 	 * are for forward proxies. */
 	if (t[0] != '/' && !(t[0] == '*' && tlen == 1 && mlen == 7 && memcmp(m, "OPTIONS", 7) == 0))
 		return -400;
-	snprintf(log->method, sizeof(log->method), "%.*s", (int)mlen, (const char *)m);
-	snprintf(log->path, sizeof(log->path), "%.*s", (int)tlen, (const char *)t);
+	log_span(log->method, sizeof(log->method), m, mlen);
+	log_span(log->path, sizeof(log->path), t, tlen);
 	r->head = mlen == 4 && memcmp(m, "HEAD", 4) == 0;
 	if (end - q < 10 || q[8] != '\r' || q[9] != '\n')
 		return -400;
