@@ -42,6 +42,7 @@ web.tenant-a.test, CN web.tenant-a.test, clientAuth, issued by a-int,
 unless stated):
   good              verifies
   rsa               the same with an RSA-2048 key
+  ed25519           the same with an Ed25519 key
   expired           notAfter 30 days ago
   not-yet-valid     notBefore in 365 days
   unknown-ca        issued by rogue-root
@@ -96,18 +97,18 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 DAY = datetime.timedelta(days=1)
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 STAMP = "valid-until"  # POSIX time before which the set need not change, and FORMAT
-FORMAT = 3  # bumped when the set changes: an older set is made again
+FORMAT = 4  # bumped when the set changes: an older set is made again
 
 GOOD_SANS = [x509.UniformResourceIdentifier("spiffe://tenant-a.test/svc/web"),
              x509.DNSName("web.tenant-a.test")]
 SERVER_NAMES = ["tenant-a.test", "*.tenant-a.test", "tenant-b.test"]
-CLIENTS = ["good", "rsa", "expired", "not-yet-valid", "unknown-ca", "tenant-b",
+CLIENTS = ["good", "rsa", "ed25519", "expired", "not-yet-valid", "unknown-ca", "tenant-b",
            "revoked", "eku-server", "bad-signature", "deep", "self-signed",
            "identity-denied", "no-ku-ds", "pathlen", "not-ca", "nc-cross", "nc-cn", "nc-cn-san",
            "nc-ok", "eku-nested", "weak-rsa", "p224", "critical-ext", "pss", "ip", "any-eku", "loop"]
@@ -128,6 +129,8 @@ def new_key(kind="ec"):
         return rsa.generate_private_key(public_exponent=65537, key_size=1024)
     if kind == "p224":
         return ec.generate_private_key(ec.SECP224R1())
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
     return ec.generate_private_key(ec.SECP256R1())
 
 
@@ -289,6 +292,7 @@ def build(out):
     clients = {
         "good": good,
         "rsa": make(cn, new_key("rsa"), a_int, sans=GOOD_SANS),
+        "ed25519": make(cn, new_key("ed25519"), a_int, sans=GOOD_SANS),
         "expired": make(cn, new_key(), a_int, sans=GOOD_SANS, not_before=NOW - 60 * DAY,
                         not_after=NOW - 30 * DAY),
         "not-yet-valid": make(cn, new_key(), a_int, sans=GOOD_SANS,

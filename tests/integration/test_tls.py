@@ -217,6 +217,17 @@ def test_rsa_client_certificate(pc, pki):
                                "body": "identity: spiffe://tenant-a.test/svc/web\n"}], r
 
 
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_ed25519_client_certificate(pc, pki, tls):
+    """An Ed25519 client key proves itself in both versions: TLS 1.2's
+    CertificateVerify signs the handshake messages whole (wolfSSL keeps
+    them for it), TLS 1.3's the transcript hash (a TLS 1.3 server keeps
+    no messages: wolfSSL patch 0021)."""
+    r = client(pki, "tenant-a.test", "ed25519", tls=tls, paths=("/", "/"))
+    assert r["responses"] == [{"status": 200,
+                               "body": "identity: spiffe://tenant-a.test/svc/web\n"}] * 2, r
+
+
 # (client certificate, send the chain, reason in the log, alert the client sees)
 FAILURES = [
     (None, True, "no-cert", "TLSV13_ALERT_CERTIFICATE_REQUIRED"),
