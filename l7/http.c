@@ -100,6 +100,32 @@ static void set_text(struct pc_http_conn *h, const char *a, const char *b, const
 	}
 }
 
+/* The response head is written per response without the formatter: s
+ * (or v in decimal) appended at `at`, cut at the end of head[] (which
+ * the longest head, a 405's, fits). Returns the new end. */
+static size_t head_put(struct pc_http_conn *h, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > sizeof(h->head) - at)
+		n = sizeof(h->head) - at;
+	memcpy(h->head + at, s, n);
+	return at + n;
+}
+
+static size_t head_put_u64(struct pc_http_conn *h, size_t at, uint64_t v)
+{
+	char d[21];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return head_put(h, at, d + i);
+}
+
 void pc_http_respond(struct pc_http_conn *h, uint16_t status, bool refused)
 {
 	uint32_t f = h->req.flags;
@@ -107,6 +133,7 @@ void pc_http_respond(struct pc_http_conn *h, uint16_t status, bool refused)
 					   : (f & (PC_HTTP_F_CONN_KEEP | PC_HTTP_F_CONN_CLOSE)) ==
 						     PC_HTTP_F_CONN_KEEP;
 	uint64_t n = 0;
+	size_t at;
 
 	if (refused || !keep)
 		h->req.flags |= PC_HTTP_F_CLOSE;
@@ -126,16 +153,22 @@ void pc_http_respond(struct pc_http_conn *h, uint16_t status, bool refused)
 	default:
 		set_text(h, pc_http_reason(status), "\n", "");
 	}
+	at = head_put(h, 0, "HTTP/1.1 ");
+	at = head_put_u64(h, at, status);
+	at = head_put(h, at, " ");
+	at = head_put(h, at, pc_http_reason(status));
+	at = head_put(h, at, "\r\nServer: portcullis\r\nContent-Type: text/plain\r\n"
+			     "Content-Length: ");
+	at = head_put_u64(h, at, h->body_len);
+	at = head_put(h, at, "\r\n");
+	if (status == 405)
+		at = head_put(h, at, "Allow: GET, HEAD, POST, PUT\r\n");
 	/* An HTTP/1.0 client closes unless told the connection stays. */
-	h->head_len = (uint16_t)snprintf(
-		h->head, sizeof(h->head),
-		"HTTP/1.1 %u %s\r\nServer: portcullis\r\nContent-Type: text/plain\r\n"
-		"Content-Length: %" PRIu64 "\r\n%s%s\r\n",
-		status, pc_http_reason(status), h->body_len,
-		status == 405 ? "Allow: GET, HEAD, POST, PUT\r\n" : "",
-		(h->req.flags & PC_HTTP_F_CLOSE) ? "Connection: close\r\n"
-		: (f & PC_HTTP_F_HTTP11)	 ? ""
-						 : "Connection: keep-alive\r\n");
+	if (h->req.flags & PC_HTTP_F_CLOSE)
+		at = head_put(h, at, "Connection: close\r\n");
+	else if (!(f & PC_HTTP_F_HTTP11))
+		at = head_put(h, at, "Connection: keep-alive\r\n");
+	h->head_len = (uint16_t)head_put(h, at, "\r\n");
 	h->head_off = 0;
 	if (h->req.method == PC_HTTP_M_HEAD)
 		h->body_len = 0;
