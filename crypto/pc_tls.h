@@ -374,7 +374,7 @@ struct pc_tls_sums {
 	uint64_t verify[PC_VERIFY_NB_REASONS];
 	uint64_t hs_bucket[PC_TLS_HS_BUCKETS]; /* each its own, not cumulative */
 	uint64_t hs_cycles;                    /* their durations' sum, TSC cycles */
-	uint64_t conns_active, chain_cache_entries;
+	uint64_t conns_active, chain_cache_entries, chain_cache_key_tables;
 	uint64_t conn_object_bytes;            /* conns_active's connection objects */
 	uint64_t mem_reserved, mem_in_use, mem_failures;
 };

@@ -239,6 +239,13 @@ enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
 				      unsigned int n, int64_t now,
 				      struct pc_verify_result *out);
 
+/* A table of the P-256 key of certificate der (len bytes) for faster
+ * verifications with that key (patches/wolfssl/0015), written to table
+ * (64-byte aligned): 0, or -1 when the certificate does not parse or its
+ * key is not P-256. About 230 us. */
+#define PC_VERIFY_KEY_TABLE_SZ 4096
+int pc_verify_key_table(const uint8_t *der, size_t len, uint8_t table[PC_VERIFY_KEY_TABLE_SZ]);
+
 /* `portcullis verify ...`: the offline verifier (argv[0] = "verify").
  * Returns the process exit code: 0 OK, 1 FAIL, 2 usage or file error. */
 int pc_verify_main(int argc, char **argv);

@@ -165,13 +165,21 @@ void tls_vcache_free(struct tls_vcache *c);
 int tls_vcache_key(const uint8_t host[PC_TRUST_DIGEST_LEN], const uint8_t trust[PC_TRUST_DIGEST_LEN],
 		   const uint8_t *const *der, const uint32_t *len, unsigned int n,
 		   uint8_t key[TLS_VCACHE_KEY_LEN]);
-/* A cached success still valid at now, copied to out. */
+/* A cached success still valid at now, copied to out; *table: the table
+ * of the leaf's key (DER leaf, leaf_len bytes) when the entry has one, a
+ * reference the caller gives back with tls_vcache_table_put(), else NULL. */
+struct tls_vcache_table;
 bool tls_vcache_get(struct tls_vcache *c, const uint8_t key[TLS_VCACHE_KEY_LEN], int64_t now,
-		    struct pc_verify_result *out);
+		    const uint8_t *leaf, uint32_t leaf_len, struct pc_verify_result *out,
+		    struct tls_vcache_table **table);
+/* The table itself (patches/wolfssl/0015's layout). */
+const uint8_t *tls_vcache_table_data(const struct tls_vcache_table *t);
+void tls_vcache_table_put(struct tls_vcache_table *t);
 void tls_vcache_put(struct tls_vcache *c, const uint8_t key[TLS_VCACHE_KEY_LEN],
 		    const struct pc_verify_result *res);
-/* Entries in use (any thread: a relaxed read). */
+/* Entries in use, leaf key tables alive (any thread: relaxed reads). */
 uint32_t tls_vcache_used(const struct tls_vcache *c);
+uint32_t tls_vcache_tables(const struct tls_vcache *c);
 
 /* Free the shared settings (workers stopped). */
 void pc_tls_config_fini(void);

@@ -170,6 +170,7 @@ static void handshake_done(struct pc_tls_conn *t)
 	bool resumed = wolfSSL_session_reused(t->ssl);
 	bool verified;
 
+	tls_peer_table_release(t);
 	/* A resumed session has no certificate: the ticket's claims stand
 	 * for it (tls_ticket.c judged them against this host's policy and
 	 * trust). A ticket accepted but not resumed leaves nothing behind. */
@@ -843,6 +844,7 @@ static void tls_closed(struct pc_tcb *c, void *ctx, enum pc_tcp_close_reason why
 		XFREE(t->chain, NULL, DYNAMIC_TYPE_TMP_BUFFER);
 	t->chain = NULL;
 	in_release(t);
+	tls_peer_table_release(t);
 	if (t->ssl != NULL)
 		wolfSSL_free(t->ssl);
 	if (t->pinned)

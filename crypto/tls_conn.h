@@ -65,6 +65,8 @@ struct pc_tls_conn {
 					  * required certificate was missing */
 	bool no_cert;                    /* refused: TLS 1.2 client sent no certificate */
 	bool key_unproven;               /* its CertificateVerify failed */
+	struct tls_vcache_table *peer_table; /* HANDSHAKE: its leaf key's table, lent by
+					      * the chain cache (tls_peer.c) */
 	bool offered;                    /* a ticket was accepted: vres holds its claims, used
 					  * if wolfSSL resumes the session (pc_tls_conn_offer) */
 	bool offered_verified;           /* the ticket's client was verified */
@@ -130,6 +132,9 @@ static inline uint8_t *hello_scratch(void)
 
 /* tls_peer.c: a verification outcome, for the worker and the host. */
 void tls_count_verify(const struct pc_tls_conn *t, enum pc_verify_reason r);
+/* The leaf key table lent by the chain cache given back (the handshake
+ * is over, or the connection). */
+void tls_peer_table_release(struct pc_tls_conn *t);
 /* tls_log.c: the connection's record (event "closed", "handshake-failed"),
  * with error when given. */
 void tls_log_conn(struct pc_tls_conn *t, const char *event, const char *error);

@@ -108,6 +108,7 @@ void pc_tls_sums(struct pc_tls_sums *s)
 		s->hs_cycles += rd(&c->hs_cycles);
 		s->conns_active += __atomic_load_n(&pc_tls_workers[l].in_use, __ATOMIC_RELAXED);
 		s->chain_cache_entries += tls_vcache_used(pc_tls_workers[l].vcache);
+		s->chain_cache_key_tables += tls_vcache_tables(pc_tls_workers[l].vcache);
 		if (pc_tls_mem_stats(l, &ms)) {
 			s->mem_reserved += ms.reserved;
 			s->mem_in_use += ms.in_use;
@@ -127,6 +128,8 @@ void pc_tls_dump_counters(FILE *out)
 		sizeof(struct pc_tls_conn));
 	fprintf(out, "tls_chain_cache_entries %" PRIu64 "  # verified chains cached, all workers\n",
 		sum.chain_cache_entries);
+	fprintf(out, "tls_chain_cache_key_tables %" PRIu64 "  # of returning clients' leaf keys, all workers\n",
+		sum.chain_cache_key_tables);
 	for (size_t i = 0; i < RTE_DIM(tls_stats); i++)
 		fprintf(out, "tls_%s %" PRIu64 "  # %s\n", tls_stats[i].name, sum.stat[i],
 			tls_stats[i].help);

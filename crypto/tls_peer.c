@@ -3,7 +3,9 @@
  * The client's certificate: wolfSSL's verify callback runs
  * pc_verify_chain() (or finds its verdict in the worker's chain cache,
  * tls_vcache.c) with the host's ca-set and policy, counts the outcome and,
- * when the host refuses by alert, answers with the reason's alert.
+ * when the host refuses by alert, answers with the reason's alert. A
+ * returning chain's cache entry may lend the handshake a table of the
+ * leaf's key for its CertificateVerify, held until the handshake ends.
  */
 #include <string.h>
 #include <time.h>
@@ -48,8 +50,14 @@ static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *
 					 len, n, key) != 0)
 		return pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now,
 				       &t->vres);
-	if (tls_vcache_get(vc, key, now, &t->vres)) {
+	if (tls_vcache_get(vc, key, now, der[0], len[0], &t->vres, &t->peer_table)) {
 		cnt()->chain_cache_hits++;
+		/* A returning chain's leaf key may come with its table:
+		 * the CertificateVerify that follows checks with it. */
+		if (t->peer_table != NULL) {
+			wolfSSL_set_peer_verify_table(t->ssl, tls_vcache_table_data(t->peer_table));
+			cnt()->chain_cache_key_table_lent++;
+		}
 		return PC_VERIFY_OK;
 	}
 	cnt()->chain_cache_misses++;
@@ -57,6 +65,16 @@ static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *
 	if (r == PC_VERIFY_OK)
 		tls_vcache_put(vc, key, &t->vres);
 	return r;
+}
+
+void tls_peer_table_release(struct pc_tls_conn *t)
+{
+	if (t->peer_table == NULL)
+		return;
+	if (t->ssl != NULL)
+		wolfSSL_set_peer_verify_table(t->ssl, NULL);
+	tls_vcache_table_put(t->peer_table);
+	t->peer_table = NULL;
 }
 
 /* The chain as the client sent it, kept for the plaintext side when the

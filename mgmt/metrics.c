@@ -271,6 +271,9 @@ static void render_tls(FILE *out)
 	       (double)t.conns_active);
 	single(out, PFX "tls_chain_cache_entries", "gauge",
 	       "verified client chains cached, all workers", (double)t.chain_cache_entries);
+	single(out, PFX "tls_chain_cache_key_tables", "gauge",
+	       "tables of returning clients' leaf keys (4 KiB each), all workers",
+	       (double)t.chain_cache_key_tables);
 	single(out, PFX "tls_memory_reserved_bytes", "gauge",
 	       "wolfSSL arena memory taken so far, all workers", (double)t.mem_reserved);
 	single(out, PFX "tls_memory_in_use_bytes", "gauge",

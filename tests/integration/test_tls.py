@@ -413,6 +413,27 @@ def test_tls12_sha1_certificate_verify_refused(pc, pki):
 
 
 @pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_returning_client_key_table(pc, pki, tls):
+    """A client that keeps coming back with the same chain (no tickets)
+    gets a table of its key from the chain cache, lent to its handshakes
+    for their CertificateVerify: its own key still gets in, another key's
+    signature over that chain is still refused."""
+    body = "identity: spiffe://tenant-a.test/svc/web\n"
+    before = pc.counters()
+    for _ in range(9):
+        assert tlslite_client(pki, "good", "good", tls) == body
+    mid = pc.counters()
+    assert mid["tls_chain_cache_key_tables"] >= 1
+    assert mid["tls_chain_cache_key_table_lent"] > before["tls_chain_cache_key_table_lent"]
+    assert tlslite_client(pki, "good", "unknown-ca", tls) == "alert decrypt_error"
+    assert tlslite_client(pki, "good", "good", tls) == body
+    after = pc.counters()
+    assert after["tls_chain_cache_key_table_lent"] == mid["tls_chain_cache_key_table_lent"] + 2
+    assert after["tls_err_client_key_unproven"] == mid["tls_err_client_key_unproven"] + 1
+    assert after["tls_verify_ok"] == mid["tls_verify_ok"] + 1
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
 @pytest.mark.parametrize("cert,other_key", [("good", "unknown-ca"), ("rsa", "server-rsa")],
                          ids=["ecdsa", "rsa"])
 def test_certificate_verify_with_another_key(pc, pki, tls, cert, other_key):

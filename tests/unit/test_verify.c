@@ -14,6 +14,12 @@
 
 #include <cmocka.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
 #include "pc_verify.h"
 #include "verify_int.h"
 
@@ -369,6 +375,65 @@ static void test_key_table(void **state)
 	pc_trust_free(rsa);
 }
 
+/* Does the signature of certificate name verify with issuer's key, with
+ * or without a table of that key made by pc_verify_key_table()? */
+static int cert_sig_ok(const char *name, const char *issuer, const uint8_t *table)
+{
+	uint32_t len, ilen;
+	uint8_t *der = load_der(name, 0, &len), *ider = load_der(issuer, 0, &ilen);
+	uint8_t digest[WC_SHA256_DIGEST_SIZE];
+	DecodedCert dc, ic;
+	ecc_key k;
+	word32 idx = 0;
+	int ok = -1;
+
+	wc_InitDecodedCert(&dc, der, len, NULL);
+	wc_InitDecodedCert(&ic, ider, ilen, NULL);
+	assert_int_equal(wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL), 0);
+	assert_int_equal(wc_ParseCert(&ic, CERT_TYPE, NO_VERIFY, NULL), 0);
+	assert_int_equal(wc_Sha256Hash(der + dc.certBegin, dc.sigIndex - dc.certBegin, digest), 0);
+	assert_int_equal(wc_ecc_init(&k), 0);
+	assert_int_equal(wc_EccPublicKeyDecode(ic.publicKey, &idx, &k, ic.pubKeySize), 0);
+	assert_int_equal(wc_ecc_use_verify_table(&k, table), 0);
+	assert_int_equal(wc_ecc_verify_hash(dc.signature, dc.sigLength, digest, sizeof(digest),
+					    &ok, &k), 0);
+	wc_ecc_free(&k);
+	wc_FreeDecodedCert(&dc);
+	wc_FreeDecodedCert(&ic);
+	free(der);
+	free(ider);
+	return ok;
+}
+
+/* The chain cache's tables of returning clients' keys are made by
+ * pc_verify_key_table() from a certificate: here from a CA's, whose key
+ * signs certificates the test PKI holds. */
+static void test_leaf_key_table(void **state)
+{
+	static _Alignas(64) uint8_t table[PC_VERIFY_KEY_TABLE_SZ];
+	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	uint32_t len;
+	uint8_t *der;
+
+	(void)state;
+	der = load_der("a-int.crt", 0, &len);
+	assert_int_equal(pc_verify_key_table(der, len, table), 0);
+	free(der);
+	assert_int_equal(cert_sig_ok("good.crt", "a-int.crt", NULL), 1);
+	assert_int_equal(cert_sig_ok("good.crt", "a-int.crt", table), 1);
+	assert_int_equal(cert_sig_ok("revoked.crt", "a-int.crt", table), 1);
+	assert_int_equal(cert_sig_ok("bad-signature.crt", "a-int.crt", table), 0);
+	assert_int_equal(cert_sig_ok("bad-signature.crt", "a-int.crt", NULL), 0);
+	/* P-256 keys only; anything else is refused, never a table. */
+	for (const char *const *n = (const char *const[]){"rsa.crt", "ed25519.crt", "p224.crt", NULL};
+	     *n != NULL; n++) {
+		der = load_der(*n, 0, &len);
+		assert_int_equal(pc_verify_key_table(der, len, table), -1);
+		free(der);
+	}
+	assert_int_equal(pc_verify_key_table(junk, sizeof(junk), table), -1);
+}
+
 static void test_chains(void **state)
 {
 	struct pc_trust *a = trust("a-root.crt", NULL, NULL), *b = trust("b-root.crt", NULL, NULL);
@@ -478,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_der_time),    cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_trust_refusals), cmocka_unit_test(test_chains),
 		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_leaf_key_table),
 	};
 
 	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
