@@ -46,6 +46,7 @@ static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *
 	int64_t now = time(NULL);
 	enum pc_verify_reason r;
 
+	tls_peer_table_release(t); /* one chain per handshake; never two held */
 	if (vc == NULL || tls_vcache_key(t->host->digest, pc_trust_digest(t->caset->trust), der,
 					 len, n, key) != 0)
 		return pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now,
