@@ -35,6 +35,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include "pc_backend.h"
+#include "pc_str.h"
 #include "tls_alert.h"
 #include "tls_conn.h"
 #include "tls_hello.h"
@@ -42,16 +43,6 @@
 /* Done with the connection: TCP sends what is queued (an alert, a
  * close_notify) and its FIN, discards what comes after and finishes the
  * close on its own; tls_closed() comes on the next tick. */
-/* A bounded string copy, as snprintf(dst, size, "%s", src) but without
- * the formatter: the names below are copied on every handshake. */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static void close_tcp(struct pc_tls_conn *t)
 {
 	t->state = TLS_CLOSED;
@@ -506,7 +497,7 @@ static void hello(struct pc_tls_conn *t)
 		fail_detail(t, PC_TLS_ERR_bad_hello, ch.why);
 		return;
 	}
-	copy_str(t->sni, sizeof(t->sni), ch.sni);
+	pc_str_copy(t->sni, sizeof(t->sni), ch.sni);
 	t->ccs_due = ch.session_id;
 	/* The objects are pinned before they are looked up, in this same
 	 * loop pass, and held until the connection closes. */
@@ -923,9 +914,9 @@ void pc_tls_conn_claims(WOLFSSL *ssl, struct tls_ticket_claims *c, int64_t now)
 	if (!c->verified || !c->resumable)
 		return;
 	c->valid_until = t->vres.valid_until;
-	copy_str(c->subject, sizeof(c->subject), t->vres.subject);
-	copy_str(c->serial, sizeof(c->serial), t->vres.serial);
-	copy_str(c->identity, sizeof(c->identity), t->vres.identity);
+	pc_str_copy(c->subject, sizeof(c->subject), t->vres.subject);
+	pc_str_copy(c->serial, sizeof(c->serial), t->vres.serial);
+	pc_str_copy(c->identity, sizeof(c->identity), t->vres.identity);
 }
 
 bool pc_tls_conn_first_look(WOLFSSL *ssl, const uint8_t iv[WOLFSSL_TICKET_IV_SZ])
@@ -948,9 +939,9 @@ void pc_tls_conn_offer(WOLFSSL *ssl, const struct tls_ticket_claims *c)
 	memset(&t->vres, 0, sizeof(t->vres));
 	t->vres.depth = -1;
 	t->vres.valid_until = c->valid_until;
-	copy_str(t->vres.subject, sizeof(t->vres.subject), c->subject);
-	copy_str(t->vres.serial, sizeof(t->vres.serial), c->serial);
-	copy_str(t->vres.identity, sizeof(t->vres.identity), c->identity);
+	pc_str_copy(t->vres.subject, sizeof(t->vres.subject), c->subject);
+	pc_str_copy(t->vres.serial, sizeof(t->vres.serial), c->serial);
+	pc_str_copy(t->vres.identity, sizeof(t->vres.identity), c->identity);
 }
 
 size_t pc_tls_conn_size(void)

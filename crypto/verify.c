@@ -27,6 +27,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/signature.h>
 
+#include "pc_str.h"
 #include "pc_verify.h"
 #include "verify_int.h"
 
@@ -396,15 +397,6 @@ static int cert_sig_verify(const struct pc_cert *issuer, const struct pc_cert *c
 			  c->sig, c->sig_len);
 }
 
-/* Copy as much of src as fits (names are cut, never refused). */
-static void copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER },
  * alone or in a SubjectPublicKeyInfo: its size in *bits, and what is
  * wrong with it (a modulus of a whole number of bytes, an odd exponent
@@ -602,7 +594,7 @@ static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc
 	c->eku_set = dc->extExtKeyUsageSet;
 	c->is_ca = dc->isCA;
 	c->anchor = role == ROLE_ANCHOR;
-	copy_str(c->name, sizeof(c->name), dc->subject);
+	pc_str_copy(c->name, sizeof(c->name), dc->subject);
 	c->self_issued = same(c->subject, c->subject_len, c->issuer, c->issuer_len);
 	key_rules(c, dc->pkCurveOID);
 	c->p256 = c->key_oid == ECDSAk && dc->pkCurveOID == ECC_SECP256R1_OID;
@@ -1292,8 +1284,8 @@ static void fill_result(const DecodedCert *dc, const struct leaf_names *ln,
 	static const char hex[] = "0123456789abcdef";
 	int b;
 
-	copy_str(out->subject, sizeof(out->subject), dc->subject);
-	copy_str(out->issuer, sizeof(out->issuer), dc->issuer);
+	pc_str_copy(out->subject, sizeof(out->subject), dc->subject);
+	pc_str_copy(out->issuer, sizeof(out->issuer), dc->issuer);
 	for (b = 0; b < dc->serialSz && b < (int)(sizeof(out->serial) - 1) / 2; b++) {
 		out->serial[2 * b] = hex[dc->serial[b] >> 4];
 		out->serial[2 * b + 1] = hex[dc->serial[b] & 15];
@@ -1303,7 +1295,7 @@ static void fill_result(const DecodedCert *dc, const struct leaf_names *ln,
 	 * collects them. */
 	for (unsigned int i = 0; i < ln->n; i++) {
 		if (ln->kind[i] != PC_ID_EMAIL) {
-			copy_str(out->identity, sizeof(out->identity), ln->v[i]);
+			pc_str_copy(out->identity, sizeof(out->identity), ln->v[i]);
 			break;
 		}
 	}
@@ -1318,7 +1310,7 @@ static bool identity_allowed(const struct pc_verify_policy *pol, const struct le
 		for (unsigned int i = 0; i < ln->n; i++) {
 			if (ln->kind[i] == pol->allow[a].kind &&
 			    pc_identity_match(&pol->allow[a], ln->v[i])) {
-				copy_str(out->identity, sizeof(out->identity), ln->v[i]);
+				pc_str_copy(out->identity, sizeof(out->identity), ln->v[i]);
 				return true;
 			}
 		}
