@@ -221,7 +221,8 @@ void tls_vcache_free(struct tls_vcache *c)
 {
 	if (c == NULL)
 		return;
-	/* Workers are stopped: their handshakes hold no table. */
+	/* Workers are stopped. A table a handshake still holds stays: that
+	 * connection is dropped whole (pc_tls_conn_fini), never released. */
 	for (uint32_t i = 0; c->e != NULL && i < c->n; i++)
 		tls_vcache_table_put(c->e[i].table);
 	rte_free(c->bucket);
