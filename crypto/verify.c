@@ -300,22 +300,19 @@ int pc_verify_key_table(const uint8_t *der, size_t len, uint8_t table[PC_VERIFY_
 	DecodedCert dc;
 	ecc_key k;
 	word32 idx = 0;
-	int rc;
+	int parsed, rc = -1;
 
 	if (len > UINT32_MAX)
 		return -1;
 	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
 	dc.noX509Names = 1;
-	rc = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL);
-	if ((rc == 0 || rc == ASN_CRIT_EXT_E) && dc.keyOID == ECDSAk &&
+	parsed = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL);
+	if ((parsed == 0 || parsed == ASN_CRIT_EXT_E) && dc.keyOID == ECDSAk &&
 	    dc.pkCurveOID == ECC_SECP256R1_OID && wc_ecc_init(&k) == 0) {
-		rc = -1;
 		if (wc_EccPublicKeyDecode(dc.publicKey, &idx, &k, dc.pubKeySize) == 0 &&
 		    wc_ecc_make_verify_table(&k, table, PC_VERIFY_KEY_TABLE_SZ) == 0)
 			rc = 0;
 		wc_ecc_free(&k);
-	} else {
-		rc = -1;
 	}
 	wc_FreeDecodedCert(&dc);
 	return rc;
