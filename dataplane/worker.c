@@ -126,7 +126,8 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	} else
 		lc->cnt.idle_cycles += end - start;
 	lc->pass_tx_cycles = 0;
-	return n;
+	/* Work deferred during the pass's runs keeps the worker from idling. */
+	return n + (lc->tcp.nb_deferred != 0);
 }
 
 unsigned int pc_dp_worker_poll(void)
