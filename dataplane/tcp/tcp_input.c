@@ -257,6 +257,7 @@ static struct pc_tcb *cookie_open(struct pc_lcore *lc, const struct pc_tcp_key *
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
 	c->rcv_read = s->seq;
+	c->last_ack_sent = s->seq;
 	/* What the stateless SYN-ACK advertised. */
 	c->rcv_adv = s->seq + RTE_MIN(pc_tcp_cfg.set.rcvbuf, 65535u);
 	c->iss = s->ack - 1;
@@ -306,20 +307,22 @@ static void invalid_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 		pc_tcp_send_ack(c);
 }
 
-/* RFC 9293 3.10.7.4 "first: check sequence number". */
+/* RFC 9293 3.10.7.4 "first: check sequence number", read as Linux reads
+ * it (tcp_sequence): acceptable when the segment ends at or after the
+ * last ACK we sent and starts at or before our window's right edge. The
+ * strict reading refuses two segments that carry the peer's only news of
+ * our data: a pure ACK from a peer that filled our window (its sequence
+ * number is the right edge) and a retransmission of bytes we hold but
+ * have not acknowledged yet (or that reaches into a closed window).
+ * Refusing them, with losses both ways, left each end retransmitting
+ * until it gave up on the other. Data beyond the window is trimmed in
+ * process_data. */
 static bool seq_acceptable(const struct pc_tcb *c, const struct pc_tcp_seg *s, uint32_t seglen)
 {
-	uint32_t wnd = pc_tcp_rcv_window(c);
+	uint32_t left = seq_lt(c->last_ack_sent, c->rcv_nxt) ? c->last_ack_sent : c->rcv_nxt;
 
-	if (seglen == 0) {
-		if (wnd == 0)
-			return s->seq == c->rcv_nxt;
-		return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd);
-	}
-	if (wnd == 0)
-		return false;
-	return seq_in(s->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
-	       seq_in(s->seq + seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+	return !seq_lt(s->seq + seglen, left) &&
+	       !seq_gt(s->seq, c->rcv_nxt + pc_tcp_rcv_window(c));
 }
 
 static void rtt_from_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
@@ -487,7 +490,9 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 				len = 0;
 				seq = c->rcv_nxt;
 			} else {
-				/* Pure duplicate (a lost ACK): re-ACK at once. */
+				/* Pure duplicate (a lost ACK): its ACK counted, its
+				 * bytes are dropped; re-ACK at once. */
+				lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
 				c->ack_now = true;
 				return;
 			}
@@ -607,18 +612,6 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 			return;
 		}
 		lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
-		/* RFC 9293 3.10.7.4: with our window closed no segment is
-		 * acceptable, but its ACK still counts (a zero-window probe
-		 * carries the peer's news). */
-		if (pc_tcp_rcv_window(c) == 0 && s->seq == c->rcv_nxt && (s->flags & TH_ACK) &&
-		    c->state != PC_TCP_SYN_RCVD) {
-			struct pc_tcp_seg ack_only = *s;
-
-			ack_only.len = 0;
-			ack_only.flags &= (uint8_t)~(TH_FIN | TH_SYN);
-			if (!process_ack(c, &ack_only))
-				return;
-		}
 		invalid_ack(c, s);
 		return;
 	}
@@ -720,7 +713,9 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 		}
 		c->corked = false;
 	} else if (s->len != 0 || (s->flags & TH_FIN)) {
-		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN. */
+		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN, so
+		 * this is a retransmission (its ACK counted above). */
+		lc->cnt.drop[PC_DROP_tcp_out_of_window]++;
 		c->ack_now = true;
 	}
 	pc_tcp_output(c);
@@ -751,6 +746,7 @@ static void syn_sent_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_read = c->rcv_nxt;
 	c->rcv_adv = c->rcv_nxt;
+	c->last_ack_sent = c->rcv_nxt;
 	take_syn_options(c, &s->o);
 	if (s->o.wscale < 0)
 		c->rcv_wscale = 0; /* the peer did not agree to scaling */

@@ -296,12 +296,14 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 void pc_tcp_send_ack(struct pc_tcb *c)
 {
 	/* The peer accepts (and so reads the ACK field of) a segment only
-	 * inside its window: when it shrank below what we sent, the sequence
-	 * number is its right edge, not snd_nxt (Linux's
+	 * inside its window, which starts where it last acknowledged: the
+	 * highest sequence number we sent, not snd_nxt, which a timeout took
+	 * back to snd_una (FreeBSD's tcp_output does the same); when the
+	 * window shrank below that, its right edge (Linux's
 	 * tcp_acceptable_seq). */
 	uint32_t edge = c->snd_una + c->snd_wnd;
 
-	pc_tcp_send_segment(c, TH_ACK, seq_lt(edge, c->snd_nxt) ? edge : c->snd_nxt, 0);
+	pc_tcp_send_segment(c, TH_ACK, seq_lt(edge, c->snd_max) ? edge : c->snd_max, 0);
 }
 
 void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,

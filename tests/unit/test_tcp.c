@@ -1331,7 +1331,7 @@ static const struct script scripts[] = {
 		{"SYN in the window", 0, SYN, 0, 0, 0, 0, {ACK}, PC_TCP_ESTABLISHED,
 		 DROP(tcp_syn_in_window)},
 		{"SYN at the old ISN", 0, SYN, -1, 0, 0, 0, {ACK}, PC_TCP_ESTABLISHED,
-		 DROP(tcp_out_of_window)},
+		 DROP(tcp_syn_in_window)},
 		{"still alive: echo", 0, ACK | PSH, 0, 0, 10, 0, {ACK | PSH}, PC_TCP_ESTABLISHED,
 		 0})},
 	{"segments without ACK, out of window, too-new ACK", H_PORT_ECHO, 0, STEPS(
@@ -2417,6 +2417,106 @@ static void test_zero_window_ack_on_probe(void **state)
 		;
 }
 
+/* A peer that filled our window past a hole (one of its segments lost)
+ * sends its pure ACKs at the window's right edge: Linux and FreeBSD take
+ * them (RFC 9293's strict test does not), and they carry the peer's only
+ * news of our data. */
+static void test_ack_at_right_edge(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t d[1024] = {0};
+
+	(void)state;
+	reset_small_buffers(0);
+	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *c = peer_open(&p);
+	uint32_t base = p.nxt;
+
+	/* 1024 bytes, echoed (and not yet acknowledged by the peer). */
+	peer_tx(&p, ACK | PSH, base, p.our_nxt, d, sizeof(d), NULL, 0);
+	while (peer_rx(&p, &f, &t))
+		;
+	assert_int_equal(c->snd_max - c->snd_una, 1024);
+	uint32_t edge = c->rcv_nxt + pc_tcp_rcv_window(c);
+
+	/* [+1024, +2048) is lost; the rest of the window arrives. */
+	for (uint32_t seq = base + 2048; seq < edge; seq += sizeof(d))
+		peer_tx(&p, ACK, seq, p.our_iss + 1, d, sizeof(d), NULL, 0);
+	while (peer_rx(&p, &f, &t))
+		;
+	assert_int_equal(c->rcv_nxt, base + 1024);
+	/* Its ACK of our 1024 bytes, at the right edge. */
+	peer_tx(&p, ACK, edge, p.our_nxt, NULL, 0, NULL, 0);
+	if (c->snd_una != c->snd_max)
+		fail_msg("a pure ACK at the right edge of our window was ignored");
+	assert_int_equal(h_drops_total(), 0);
+	while (peer_rx(&p, &f, &t))
+		;
+}
+
+/* A retransmission of the bytes we received last carries the peer's
+ * newest ACK: the ACK counts (Linux's tcp_sequence takes a segment that
+ * ends at or after the last ACK we sent); the bytes are a counted drop. */
+static void test_ack_on_retransmission(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t d[100] = {0};
+
+	(void)state;
+	peer_init(&p, H_PORT_ECHO, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *c = peer_open(&p);
+	uint32_t base = p.nxt;
+
+	peer_send(&p, ACK | PSH, d, sizeof(d));
+	expect(&p, ACK | PSH, &t, &f);
+	assert_int_equal(t.len, sizeof(d));
+	/* Our echo's ACK is lost: the peer sends its bytes again, and with
+	 * them its ACK of the echo. */
+	peer_tx(&p, ACK | PSH, base, p.our_nxt, d, sizeof(d), NULL, 0);
+	if (c->snd_una != c->snd_max)
+		fail_msg("the ACK on a retransmission of our newest bytes was ignored");
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.ack, base + sizeof(d));
+	assert_int_equal(h_lc->cnt.drop[PC_DROP_tcp_out_of_window], 1);
+	/* Older than the last ACK we sent: refused, as Linux does. */
+	peer_tx(&p, ACK | PSH, base - 1, p.our_nxt, d, 1, NULL, 0);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(h_lc->cnt.drop[PC_DROP_tcp_out_of_window], 2);
+	expect_nothing();
+}
+
+/* After a timeout snd_nxt is back at snd_una, but the peer may hold all
+ * we sent: its window starts at snd_max, so our pure ACKs carry snd_max
+ * (as FreeBSD's do). With snd_nxt, Linux drops them as old. */
+static void test_ack_seq_after_timeout(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+	uint8_t d[1] = {0};
+
+	(void)state;
+	source_bytes(3000);
+	peer_init(&p, H_PORT_SOURCE, 100, syn_opts_std, sizeof(syn_opts_std));
+	struct pc_tcb *c = peer_open(&p);
+
+	while (peer_rx(&p, &f, &t))
+		;
+	advance_ms(c->rto_ms);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.seq, p.our_iss + 1);
+	assert_true(seq_lt(c->snd_nxt, c->snd_max));
+	/* A segment beyond our window: answered with a pure ACK. */
+	peer_tx(&p, ACK, p.nxt + 1000000, p.our_iss + 1, d, sizeof(d), NULL, 0);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.len, 0);
+	assert_int_equal(t.seq, c->snd_max);
+}
+
 /* Keepalive (RFC 1122 4.2.3.6): after the idle time, an old empty
  * segment every interval; an answer keeps the connection, enough
  * unanswered probes reset it. */
@@ -2927,6 +3027,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_buffer_pool_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_ack_on_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_at_right_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_on_retransmission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_seq_after_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
