@@ -361,6 +361,18 @@ static bool our_fin_acked(const struct pc_tcb *c)
 	return c->fin_queued && seq_gt(c->snd_una, c->snd_buf + c->snd_len);
 }
 
+/* How much of the data at snd_una a retransmission resends: one segment,
+ * and only bytes sent before. Beyond snd_max the peer would acknowledge
+ * bytes we do not count as sent, and its ACKs would be refused as too
+ * new until a timeout sent them again. */
+static uint32_t head_rtx_len(const struct pc_tcb *c)
+{
+	uint32_t data_end = c->snd_buf + c->snd_len;
+	uint32_t end = seq_lt(c->snd_max, data_end) ? c->snd_max : data_end;
+
+	return seq_gt(end, c->snd_una) ? RTE_MIN(pc_tcp_smss(c), end - c->snd_una) : 0;
+}
+
 /* ACK processing for synchronized states. Returns false if the segment
  * must not be processed further (dropped, or the connection is gone). */
 static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
@@ -416,8 +428,7 @@ static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			} else {
 				/* Partial ACK: the next hole is lost too. */
 				if (!c->sack_ok || c->nb_sacked == 0) {
-					uint32_t len = RTE_MIN(pc_tcp_smss(c),
-							       c->snd_buf + c->snd_len - c->snd_una);
+					uint32_t len = head_rtx_len(c);
 
 					if (len != 0) {
 						pc_tcp_send_segment(c, TH_ACK, c->snd_una, len);
@@ -458,8 +469,7 @@ static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 				c->recover = c->snd_max;
 				c->in_recovery = true;
 				c->high_rxt = c->snd_una;
-				uint32_t len = RTE_MIN(pc_tcp_smss(c),
-						       c->snd_buf + c->snd_len - c->snd_una);
+				uint32_t len = head_rtx_len(c);
 
 				if (len != 0) {
 					pc_tcp_send_segment(c, TH_ACK, c->snd_una, len);

@@ -1955,6 +1955,39 @@ static void test_fast_retransmit(void **state)
 	assert_int_equal(c->snd_una, p.our_nxt);
 }
 
+/* A fast retransmission resends bytes that were sent, never more: with
+ * less than a segment in flight (the peer's window held it to 1000
+ * bytes) and more data waiting, bytes beyond snd_max would be
+ * acknowledged "too new" and refused until a timeout. */
+static void test_fast_retransmit_sent_bytes_only(void **state)
+{
+	struct peer p;
+	struct h_frame f;
+	struct h_tcp t;
+
+	(void)state;
+	source_bytes(3000);
+	peer_init(&p, H_PORT_SOURCE, 100, syn_opts_mss, sizeof(syn_opts_mss));
+	p.win = 1000;
+	struct pc_tcb *c = peer_open(&p);
+
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.len, 1000);
+	expect_nothing();
+	for (int d = 0; d < 3; d++)
+		peer_tx(&p, ACK, p.nxt, p.our_iss + 1, NULL, 0, NULL, 0);
+	assert_int_equal(h_lc->cnt.tcp_fast_retransmits, 1);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.seq, p.our_iss + 1);
+	assert_int_equal(t.len, 1000);
+	assert_int_equal(c->snd_max, p.our_iss + 1001);
+	/* All of it acknowledged: the rest goes as the window allows. */
+	peer_tx(&p, ACK, p.nxt, p.our_nxt, NULL, 0, NULL, 0);
+	assert_int_equal(h_drops_total(), 0);
+	expect(&p, ACK, &t, &f);
+	assert_int_equal(t.seq, p.our_iss + 1001);
+}
+
 /* With SACK (RFC 6675): one duplicate ACK whose blocks cover more than
  * two segments marks the hole lost; it is resent at once. */
 static void test_sack_retransmit(void **state)
@@ -3018,6 +3051,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rto, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_gives_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fast_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_retransmit_sent_bytes_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sack_retransmit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_probe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window_persists, setup, teardown),
