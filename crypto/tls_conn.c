@@ -733,7 +733,13 @@ void pc_l7_kick(struct pc_l7_conn *conn)
 {
 	struct pc_tls_conn *t = (struct pc_tls_conn *)conn;
 
-	if (t->state == TLS_APP)
+	if (t->state != TLS_APP)
+		return;
+	/* Inside a pump: once more as it ends. Otherwise at the end of the
+	 * worker's burst (tls_writable): what the burst's segments brought
+	 * the plaintext side (a server's response) leaves as one record in
+	 * full segments, not as a record and a short segment per segment. */
+	if (t->pumping || !pc_tcp_defer_writable(t->tcp))
 		app_pump(t);
 }
 

@@ -128,7 +128,8 @@ void pc_dp_stop(void);
 void pc_dp_fini(void);
 
 /* One pass of the worker loop on the calling lcore's context: RX burst,
- * processing, TX drain, timers. Returns the number of packets received. */
+ * processing, TX drain, timers. Returns the number of packets received,
+ * plus one when work deferred to the burst's end is still owed. */
 unsigned int pc_dp_worker_poll(void);
 
 /* Counter totals over all workers, one "name value" line each with the help

@@ -92,15 +92,23 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	if (lc->arp_inbox != NULL)
 		pc_arp_drain_inbox(lc);
 
-	uint64_t now = rte_rdtsc();
 	bool work = n != 0;
+
+	/* What the burst's segments asked of other connections. */
+	if (pc_tcp_run_deferred(lc))
+		work = true;
+
+	uint64_t now = rte_rdtsc();
 
 	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain)) {
 		pc_tx_flush(lc);
 		work = true;
 	}
-	if (pc_wheel_due(&lc->tcp.wheel, now))
+	if (pc_wheel_due(&lc->tcp.wheel, now)) {
 		pc_wheel_advance(&lc->tcp.wheel, now);
+		if (pc_tcp_run_deferred(lc))
+			work = true;
+	}
 	if (unlikely(now >= lc->next_tick)) {
 		pc_arp_tick(lc, now);
 		pc_tx_flush(lc);
@@ -118,7 +126,8 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	} else
 		lc->cnt.idle_cycles += end - start;
 	lc->pass_tx_cycles = 0;
-	return n;
+	/* Work deferred during the pass's runs keeps the worker from idling. */
+	return n + (lc->tcp.nb_deferred != 0);
 }
 
 unsigned int pc_dp_worker_poll(void)

@@ -81,6 +81,12 @@ void pc_tcp_write_commit(struct pc_tcb *c, size_t len);
 /* Ask for on_writable once send space opens (after a short write this
  * is implied). */
 void pc_tcp_notify_writable(struct pc_tcb *c);
+/* on_writable once, at the end of the worker's current burst, however often
+ * asked meanwhile: an application told of output by another connection (a
+ * proxy's server answering, segment by segment) then writes what the whole
+ * burst brought at once, in full segments. false when the worker's list is
+ * full: the caller does the work now. */
+bool pc_tcp_defer_writable(struct pc_tcb *c);
 /* Two words of per-connection storage for the application. */
 uint64_t *pc_tcp_scratch(struct pc_tcb *c);
 /* Send FIN after what is queued; reading continues until the peer's FIN. */

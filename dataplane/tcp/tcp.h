@@ -139,6 +139,7 @@ struct pc_tcb {
 	bool want_writable;      /* a write came short: tell the app */
 	bool close_pending;      /* pc_tcp_close(): on_closed owed on the next tick */
 	bool ring_waiting;       /* waiting for a send ring (the pool was empty) */
+	uint8_t deferred;        /* PC_TCP_DEFER_*: owed at the burst's end */
 	uint8_t dupacks;
 	uint8_t rtx_count;       /* consecutive RTO expiries */
 	uint8_t keep_probes;
@@ -282,6 +283,12 @@ struct pc_tcp_cfg {
 
 extern struct pc_tcp_cfg pc_tcp_cfg;
 
+/* Work a connection is owed at the end of the worker's burst. */
+#define PC_TCP_DEFER_MAX 256
+#define PC_TCP_DEFER_WRITABLE 1 /* on_writable (pc_tcp_defer_writable) */
+#define PC_TCP_DEFER_OUTPUT 2   /* pc_tcp_output: written outside its own input */
+#define PC_TCP_DEFER_ACK 4      /* the ACK of what the burst brought */
+
 /* Per-worker TCP state, inside struct pc_lcore. */
 struct pc_tcp_lcore {
 	struct rte_hash *table;
@@ -293,6 +300,11 @@ struct pc_tcp_lcore {
 	uint32_t nb_rings_used;
 	struct pc_tcb *ring_wait_head; /* writers waiting for a ring, oldest first */
 	struct pc_tcb *ring_wait_tail;
+	/* Connections owed work at the end of the burst, by index in tcbs;
+	 * an entry whose connection owes nothing (`deferred` 0) is stale. */
+	uint32_t deferred[PC_TCP_DEFER_MAX];
+	uint32_t nb_deferred;
+	bool in_input;              /* a connection's segment is being read (corked) */
 	uint32_t nb_used;
 	uint32_t nb_half_open;
 	uint32_t nb_time_wait;      /* control blocks in TIME_WAIT */
@@ -376,6 +388,12 @@ bool pc_tcp_port_is_mine(const struct pc_lcore *lc, uint32_t raddr, uint16_t rpo
 			 uint16_t lport);
 /* The size of a pooled ring: the larger of the two buffer sizes. */
 uint32_t pc_tcp_ring_size(void);
+/* The work connections are owed (PC_TCP_DEFER_*), each once; what it
+ * defers again for other connections waits for the next call. Whether any
+ * ran. */
+bool pc_tcp_run_deferred(struct pc_lcore *lc);
+/* The ACK of c's data at the end of the burst; false when the list is full. */
+bool pc_tcp_defer_ack(struct pc_tcb *c);
 /* Take the receive ring for data about to be stored; false (counted by
  * the caller) when the pool is empty. */
 bool pc_tcp_rbuf_take(struct pc_tcb *c);

@@ -368,6 +368,7 @@ void pc_tcp_free(struct pc_tcb *c, enum pc_tcp_close_reason why)
 	pc_tcp_set_state(c, PC_TCP_CLOSED);
 	rte_hash_del_key(t->table, &c->key);
 	ring_wait_remove(c);
+	c->deferred = 0;
 	if (c->rbuf != NULL)
 		ring_give(t, c->rbuf);
 	if (c->sbuf != NULL)
@@ -551,6 +552,42 @@ size_t pc_tcp_write_space(const struct pc_tcb *c)
 	return c->sbuf_mask + 1 - c->snd_len;
 }
 
+static bool defer(struct pc_tcb *c, uint8_t what)
+{
+	struct pc_tcp_lcore *t = &c->lc->tcp;
+
+	if (c->deferred == 0) {
+		if (t->nb_deferred == PC_TCP_DEFER_MAX)
+			return false;
+		t->deferred[t->nb_deferred++] = (uint32_t)(c - t->tcbs);
+	}
+	c->deferred |= what;
+	return true;
+}
+
+bool pc_tcp_defer_writable(struct pc_tcb *c)
+{
+	return defer(c, PC_TCP_DEFER_WRITABLE);
+}
+
+bool pc_tcp_defer_ack(struct pc_tcb *c)
+{
+	return defer(c, PC_TCP_DEFER_ACK);
+}
+
+/* What an application writes while another connection's segment is read
+ * (a proxy forwarding what that connection brought) goes out at the end of
+ * the burst, as Linux's autocorking holds a short segment while the device
+ * still has the last: the burst's writes leave in full segments, not as a
+ * full and a short one each. Inside its own input the connection is corked
+ * and sends once that input is done; other writes (on_open, timers) go at
+ * once. */
+static void output_after_write(struct pc_tcb *c)
+{
+	if (c->corked || !c->lc->tcp.in_input || !defer(c, PC_TCP_DEFER_OUTPUT))
+		pc_tcp_output(c);
+}
+
 size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 {
 	uint32_t n = (uint32_t)RTE_MIN(len, pc_tcp_write_space(c));
@@ -566,7 +603,7 @@ size_t pc_tcp_write(struct pc_tcb *c, const void *buf, size_t len)
 		c->sbuf = ring_take(&c->lc->tcp);
 	pc_tcp_ring_put(c->sbuf, c->sbuf_mask, c->snd_buf + c->snd_len, buf, n);
 	c->snd_len += n;
-	pc_tcp_output(c);
+	output_after_write(c);
 	return n;
 }
 
@@ -590,7 +627,7 @@ void *pc_tcp_write_place(struct pc_tcb *c, size_t len)
 void pc_tcp_write_commit(struct pc_tcb *c, size_t len)
 {
 	c->snd_len += (uint32_t)len;
-	pc_tcp_output(c);
+	output_after_write(c);
 }
 
 void pc_tcp_close_if_drained(struct pc_tcb *c)
@@ -626,6 +663,39 @@ void pc_tcp_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 			c->rcv_nxt - c->rcv_read, c->nb_ooo, c->want_writable ? " want-writable" : "",
 			c->fin_queued ? " fin-queued" : "");
 	}
+}
+
+bool pc_tcp_run_deferred(struct pc_lcore *lc)
+{
+	struct pc_tcp_lcore *t = &lc->tcp;
+	uint32_t n = t->nb_deferred;
+	bool ran = false;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pc_tcb *c = &t->tcbs[t->deferred[i]];
+		uint8_t what = c->deferred;
+
+		if (what == 0)
+			continue;
+		c->deferred = 0;
+		ran = true;
+		if ((what & PC_TCP_DEFER_WRITABLE) && c->state != PC_TCP_CLOSED && !c->app_closed &&
+		    c->app_ctx != NULL) {
+			/* What it writes now goes out below, not a burst later. */
+			c->corked = true;
+			c->app->on_writable(c, c->app_ctx);
+			c->corked = false;
+			what |= PC_TCP_DEFER_OUTPUT;
+		}
+		/* Unless data sent meanwhile carried it. */
+		if ((what & PC_TCP_DEFER_ACK) && c->segs_unacked >= 2)
+			c->ack_now = true;
+		if ((what & (PC_TCP_DEFER_OUTPUT | PC_TCP_DEFER_ACK)) && c->state != PC_TCP_CLOSED)
+			pc_tcp_output(c);
+	}
+	t->nb_deferred -= n;
+	memmove(t->deferred, t->deferred + n, t->nb_deferred * sizeof(t->deferred[0]));
+	return ran;
 }
 
 void pc_tcp_notify_writable(struct pc_tcb *c)

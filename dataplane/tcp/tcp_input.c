@@ -581,9 +581,13 @@ static void process_data(struct pc_tcb *c, const struct pc_tcp_seg *s)
 			break;
 		}
 	}
-	if (c->segs_unacked >= 2)
-		c->ack_now = true;
-	else if (len != 0 && !c->ack_now && !pc_timer_armed(&c->t_delack))
+	/* In ESTABLISHED the ACK waits for the end of the burst: one ACK for
+	 * what a burst brought, as GRO gives Linux one per aggregate, where it
+	 * was one per two segments. */
+	if (c->segs_unacked >= 2) {
+		if (c->ack_now || c->state != PC_TCP_ESTABLISHED || !pc_tcp_defer_ack(c))
+			c->ack_now = true;
+	} else if (len != 0 && !c->ack_now && !pc_timer_armed(&c->t_delack))
 		pc_timer_arm(&lc->tcp.wheel, &c->t_delack, pc_tcp_cfg.set.delack_ms);
 }
 
@@ -628,6 +632,17 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 	if (s->flags & TH_RST) {
 		/* RFC 5961 3.2: only an exact match resets. */
 		if (s->seq == c->rcv_nxt) {
+			/* What the burst deferred runs first: an application
+			 * told of data that came before the RST (a TLS alert,
+			 * then the reset) reads it before the connection goes. */
+			if (pc_tcp_readable(c) != 0) {
+				struct pc_tcp_key key = c->key;
+
+				pc_tcp_run_deferred(lc);
+				if (c->state == PC_TCP_CLOSED ||
+				    memcmp(&key, &c->key, sizeof(key)) != 0)
+					return; /* closed meanwhile */
+			}
 			pc_tcp_free(c, c->state == PC_TCP_SYN_RCVD && c->app_ctx == NULL
 					       ? PC_TCP_CLOSED_REFUSED
 					       : PC_TCP_CLOSED_RESET);
@@ -705,6 +720,7 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 		/* A TLS flight is several writes: one segment for all of them
 		 * (and the FIN and ACK), sent below. */
 		c->corked = true;
+		lc->tcp.in_input = true;
 		process_data(c, s);
 		if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_closed) {
 			/* The application has closed: acknowledged, discarded. */
@@ -713,14 +729,13 @@ static void tcp_established_input(struct pc_tcb *c, struct pc_tcp_seg *s)
 			pc_tcp_rbuf_release(c);
 		} else if (c->rcv_nxt != before && pc_tcp_readable(c) != 0 && c->app_ctx != NULL) {
 			c->app->on_readable(c, c->app_ctx);
-			if (c->state == PC_TCP_CLOSED)
-				return;
 		}
-		if (c->fin_rcvd && !fin_before && c->app_ctx != NULL && !c->app_closed) {
+		if (c->state != PC_TCP_CLOSED && c->fin_rcvd && !fin_before && c->app_ctx != NULL &&
+		    !c->app_closed)
 			c->app->on_peer_fin(c, c->app_ctx);
-			if (c->state == PC_TCP_CLOSED)
-				return;
-		}
+		lc->tcp.in_input = false;
+		if (c->state == PC_TCP_CLOSED)
+			return;
 		c->corked = false;
 	} else if (s->len != 0 || (s->flags & TH_FIN)) {
 		/* CLOSE_WAIT, CLOSING, LAST_ACK: the peer already sent FIN, so

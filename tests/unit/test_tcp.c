@@ -2659,16 +2659,18 @@ static void test_forward(void **state)
 
 	(void)state;
 	forward_open(&cl, &be);
+	/* What one side brings leaves on the other at the end of the burst,
+	 * after the ACK of its own segment. */
 	peer_send(&cl, ACK | PSH, up, sizeof(up));
+	expect(&cl, ACK, &t, &f);
 	expect(&be, ACK | PSH, &t, &f);
 	assert_int_equal(t.len, sizeof(up));
 	assert_memory_equal(t.data, up, sizeof(up));
-	expect(&cl, ACK, &t, &f);
 	peer_send(&be, ACK | PSH, down, sizeof(down));
+	expect(&be, ACK, &t, &f);
 	expect(&cl, ACK | PSH, &t, &f);
 	assert_int_equal(t.len, sizeof(down));
 	assert_memory_equal(t.data, down, sizeof(down));
-	expect(&be, ACK, &t, &f);
 	/* The backend closes: the client gets the FIN. */
 	peer_send(&be, FIN | ACK, NULL, 0);
 	expect(&cl, FIN | ACK, &t, &f);
@@ -2682,6 +2684,43 @@ static void test_forward(void **state)
 	expect_nothing();
 	assert_int_equal(state_of(&be), PC_TCP_CLOSED);
 	assert_int_equal(h_drops_total(), 0);
+}
+
+/* Three segments from the client in one burst are acknowledged once, and
+ * leave towards the backend at the burst's end in full segments (1448,
+ * 1448, 104), not one segment per segment that came (pc_tcp_write outside
+ * the connection's own input). */
+static void test_forward_gathers_a_burst(void **state)
+{
+	static uint8_t up[3000], got[3000];
+	uint8_t b[3][2048];
+	const uint16_t sizes[] = {1448, 1448, 104};
+	struct peer cl, be;
+	struct h_frame f;
+	struct h_tcp t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(up); i++)
+		up[i] = (uint8_t)(i * 7 + 3);
+	forward_open(&cl, &be);
+	for (unsigned int i = 0; i < 3; i++) {
+		uint16_t n = peer_frame(&cl, b[i], ACK, cl.nxt, cl.our_nxt, up + 1000 * i, 1000,
+					NULL, 0);
+
+		cl.nxt += 1000;
+		h_inject(b[i], n);
+	}
+	h_run();
+	/* One ACK for the client's three segments, at the burst's end. */
+	expect(&cl, ACK, &t, &f);
+	assert_int_equal(t.ack, cl.nxt);
+	for (unsigned int i = 0, off = 0; i < 3; off += sizes[i++]) {
+		expect(&be, i == 2 ? ACK | PSH : ACK, &t, &f);
+		assert_int_equal(t.len, sizes[i]);
+		memcpy(got + off, t.data, t.len);
+	}
+	expect_nothing();
+	assert_memory_equal(got, up, sizeof(up));
 }
 
 /* A reset on one side resets the other. */
@@ -3067,6 +3106,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_gathers_a_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies_plain, setup, teardown),
