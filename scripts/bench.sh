@@ -135,12 +135,18 @@
 #   PC_PMD            portcullis's DPDK device (af_xdp default, af_packet)
 #
 # Pinning: the portcullis worker (lcore 1) runs on core 1, its management
-# lcore and pc_blast on core 0. The kernel's share of the packet path (veth,
-# bridge, the PMD's kernel half) runs on whichever core makes the syscall:
-# requests on core 0 (pc_blast's sends, up to and including the PMD's
-# receive side), replies on core 1 (the PMD's transmit). So on a 2-core
-# machine this measures the lab as a whole, both cores busy, not the
-# worker alone.
+# lcore and the clients (pc_blast, pc_load, the TLS clients, the proxy
+# scenario's backend nginx) on core 0, the kernel-based servers (nginx,
+# HAProxy, pc_kecho) on core 1. The kernel's share of the packet path
+# (veth, the bridge, the PMD's kernel half) runs on the core that sent
+# the frame; a host's own network stack runs on that host's core
+# (`scripts/lab.sh rx-cpus 0 1`): the client's TCP receive, and the
+# segments its ACKs release, on core 0, the kernel-based servers' on
+# core 1. Without that steering each server paid for its client's TCP
+# stack and not for its own: eight bulk connections cost portcullis twice
+# the CPU per GiB of one, the difference being the client's TCP work in
+# softirqs on the server's core. On a 2-core machine this still measures
+# the lab as a whole, both cores busy, not the worker alone.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -193,6 +199,7 @@ die() {
 # Processes this script started, stopped by PID on any exit.
 STARTED=()
 TMP=
+RX_CPUS_SET=
 
 stop_pid() {
 	local pid=$1 i
@@ -226,6 +233,7 @@ cleanup() {
 		stop_pid "$pid"
 	done
 	idle_restore
+	[ -z "$RX_CPUS_SET" ] || "$ROOT/scripts/lab.sh" rx-cpus off
 	if [ -n "$TMP" ]; then
 		rm -rf "$TMP"
 	fi
@@ -1111,7 +1119,7 @@ print(json.dumps({m.group(1): int(m.group(2)) for m in re.finditer(r"^([a-z_0-9]
 }
 
 scenario_idle-conns() {
-	local n=$IDLE_CONNS naddr i k bind mib pages t0 t1 rc rss0 hp0 hp_base counters rss hp held=0 loads
+	local n=$IDLE_CONNS naddr i k mib pages t0 t1 rc rss0 hp0 hp_base counters rss hp held=0 loads
 	local pids=()
 	tls_setup
 	naddr=$(((n + IDLE_PER_ADDR - 1) / IDLE_PER_ADDR))
@@ -1580,6 +1588,8 @@ main() {
 		die "net_af_xdp on veth takes an MTU of at most 3498: PC_PMD=af_packet PC_BENCH_MTU=$BENCH_MTU $0"
 	fi
 	"$ROOT/scripts/lab.sh" mtu "$BENCH_MTU"
+	"$ROOT/scripts/lab.sh" rx-cpus 0 1
+	RX_CPUS_SET=1
 
 	TMP=$(mktemp -d /tmp/pc-bench.XXXXXX)
 	# The demo's address and TCP applications (not its TLS demo, whose PKI

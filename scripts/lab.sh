@@ -24,6 +24,7 @@
 #   portcullis  198.18.0.1/24 (configured in portcullis, not in the kernel)
 #
 # Usage: scripts/lab.sh up|down|status|queues N|mtu N   (idempotent, as root)
+#        scripts/lab.sh rx-cpus CLIENT_CPU SERVER_CPU | rx-cpus off
 #        scripts/lab.sh impair [PC_IMPAIR_OPTION...] | impair-stop
 #
 # `impair ARGS` starts tests/impair/pc_impair (from ${PC_BUILD:-build/release})
@@ -183,6 +184,39 @@ queues() {
 	in_dp ethtool -L dp0-br rx "$n" tx "$n"
 }
 
+# rx-cpus C S: each host's network stack runs on its own core. A frame
+# crosses veth and the bridge on the core that sent it; from the veth of
+# the host it is for onwards (that host's IP and TCP receive, the ACKs it
+# sends, the transmissions those ACKs release) it runs on core C for the
+# client (cl0) and on core S for the backend (be0), where the kernel-based
+# servers run. Without it, that work runs on the sender's core, so a
+# server pays for its client's TCP stack and not for its own (the
+# benchmarks pin clients and servers to different cores:
+# scripts/bench.sh). dp0 needs nothing: no kernel stack sits behind it
+# (portcullis's runs in its worker), and veth's native XDP hands frames to
+# the AF_XDP socket on the sender's core, as a NIC's DMA would.
+# `rx-cpus off` puts it back.
+rx_cpus() {
+	local c=${1:-} s=${2:-}
+	if [ "$c" = off ]; then
+		c=0 s=0
+	elif [[ "$c" =~ ^[0-9]+$ ]] && [[ "$s" =~ ^[0-9]+$ ]] && [ "$c" -lt 32 ] && [ "$s" -lt 32 ]; then
+		c=$(printf '%x' $((1 << c))) s=$(printf '%x' $((1 << s)))
+	else
+		echo "lab: rx-cpus takes two core numbers (0..31), or off" >&2
+		exit 2
+	fi
+	rps "$NS_CL" cl0 "$c"
+	rps "$NS_BE" be0 "$s"
+}
+
+# rps NS DEV MASK: every RX queue of DEV (in NS) steers to the cores of MASK.
+# (ip netns exec mounts the namespace's own /sys.)
+rps() {
+	# shellcheck disable=SC2016 # expanded by the namespace's shell
+	ip netns exec "$1" sh -c 'for q in /sys/class/net/"$1"/queues/rx-*; do echo "$2" >"$q/rps_cpus"; done' - "$2" "$3"
+}
+
 # mtu N: the MTU of the client's and the backend's links, the bridge and
 # dp0, for jumbo-frame comparisons (portcullis gets the same as `port mtu`
 # and PC_MTU; net_af_xdp caps dp0 at about 3.5 KB, net_af_packet does
@@ -299,13 +333,14 @@ down) down ;;
 status) status ;;
 queues) queues "${2:-}" ;;
 mtu) mtu "${2:-}" ;;
+rx-cpus) rx_cpus "${2:-}" "${3:-}" ;;
 impair)
 	shift
 	impair "$@"
 	;;
 impair-stop) impair_stop ;;
 *)
-	echo "usage: $0 up|down|status|queues N|mtu N|impair [PC_IMPAIR_OPTION...]|impair-stop" >&2
+	echo "usage: $0 up|down|status|queues N|mtu N|rx-cpus C S|rx-cpus off|impair [PC_IMPAIR_OPTION...]|impair-stop" >&2
 	exit 2
 	;;
 esac
