@@ -234,12 +234,14 @@ struct pc_tcb {
 struct pc_tcp_tw {
 	struct pc_tcp_key key;
 	uint8_t state;           /* PC_TCP_FIN_WAIT_2 or PC_TCP_TIME_WAIT */
-	bool ts_ok;
+	bool ts_ok : 1;
+	bool ack_owed : 1;       /* FIN_WAIT_2: data in, its ACK delayed */
 	uint16_t win;            /* the window field we send */
 	uint32_t snd_nxt;        /* one past our FIN */
 	uint32_t rcv_nxt;
 	uint32_t ts_recent;
-	struct pc_timer timer;   /* FIN_WAIT_2 limit, then 2 MSL */
+	uint32_t fw2_end;        /* FIN_WAIT_2: the wheel tick its limit ends at (low 32 bits) */
+	struct pc_timer timer;   /* FIN_WAIT_2 limit (or a delayed ACK within it), then 2 MSL */
 	struct pc_lcore *lc;
 	struct pc_tcp_tw *free_next;
 };

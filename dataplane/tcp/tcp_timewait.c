@@ -103,6 +103,7 @@ static void tw_set_state(struct pc_tcp_tw *tw, uint8_t state, uint64_t ms)
 
 static void tw_ack(struct pc_tcp_tw *tw)
 {
+	tw->ack_owed = false;
 	pc_tcp_send_bare(tw->lc, &tw->key, TH_ACK, tw->snd_nxt, tw->rcv_nxt, tw->win, tw->ts_ok,
 			 tw->ts_recent);
 }
@@ -113,6 +114,14 @@ static void tw_invalid_ack(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s)
 {
 	if ((s->len != 0 && !(s->flags & TH_SYN)) || pc_tcp_ack_budget(tw->lc))
 		tw_ack(tw);
+}
+
+/* FIN_WAIT_2: ms until its limit, 0 once it has passed. */
+static uint64_t fw2_left(const struct pc_tcp_tw *tw)
+{
+	int32_t left = (int32_t)(tw->fw2_end - (uint32_t)tw->lc->tcp.wheel.tick);
+
+	return left > 0 ? (uint64_t)left : 0;
 }
 
 /* Time left on a control block's timer, or dflt if it is not armed. */
@@ -157,6 +166,8 @@ bool pc_tcp_tw_take(struct pc_tcb *c)
 	tw->snd_nxt = c->snd_max;
 	tw->rcv_nxt = c->rcv_nxt;
 	tw->ts_recent = c->ts_recent;
+	tw->ack_owed = false;
+	tw->fw2_end = (uint32_t)(t->wheel.tick + ms);
 	tw->lc = lc;
 	pc_timer_init(&tw->timer, tw_expire);
 	pc_tcp_free(c, PC_TCP_CLOSED_NORMAL);
@@ -242,7 +253,11 @@ bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t 
 	}
 	/* FIN_WAIT_2. The application has closed: data is acknowledged and
 	 * discarded (a lingering close: a RST here could destroy our last
-	 * records before the peer reads them); the FIN leads to TIME_WAIT. */
+	 * records before the peer reads them); the FIN leads to TIME_WAIT.
+	 * The ACK of data alone is delayed (tcp delack), or sent with a
+	 * second segment's (RFC 5681 4.2): what a client sends after our FIN
+	 * is mostly its close_notify, followed at once by its FIN, whose ACK
+	 * covers both, or by a RST, which would answer ours. */
 	if (!(s->flags & TH_ACK)) {
 		lc->cnt.drop[PC_DROP_tcp_no_ack]++;
 		return false;
@@ -261,9 +276,17 @@ bool pc_tcp_tw_input(struct pc_tcp_tw *tw, const struct pc_tcp_seg *s, uint32_t 
 	tw->rcv_nxt = end;
 	if (tw->ts_ok && s->o.ts)
 		tw->ts_recent = s->o.tsval;
-	if (fin)
+	if (fin) {
 		tw_set_state(tw, PC_TCP_TIME_WAIT, pc_tcp_cfg.set.time_wait_ms);
-	tw_ack(tw);
+		tw_ack(tw);
+	} else if (tw->ack_owed) {
+		tw_ack(tw);
+		pc_timer_arm(&lc->tcp.wheel, &tw->timer, fw2_left(tw));
+	} else {
+		tw->ack_owed = true;
+		pc_timer_arm(&lc->tcp.wheel, &tw->timer,
+			     RTE_MIN((uint64_t)pc_tcp_cfg.set.delack_ms, fw2_left(tw)));
+	}
 	return false;
 }
 
@@ -271,6 +294,13 @@ static void tw_expire(struct pc_timer *t)
 {
 	struct pc_tcp_tw *tw = container_of(t, struct pc_tcp_tw, timer);
 
+	if (tw->state == PC_TCP_FIN_WAIT_2 && fw2_left(tw) != 0) {
+		/* A delayed ACK, or one that data meanwhile carried. */
+		if (tw->ack_owed)
+			tw_ack(tw);
+		pc_timer_arm(&tw->lc->tcp.wheel, &tw->timer, fw2_left(tw));
+		return;
+	}
 	if (tw->state == PC_TCP_FIN_WAIT_2) {
 		/* The peer never sent its FIN: tell it we are gone. */
 		pc_tcp_send_bare(tw->lc, &tw->key, TH_RST | TH_ACK, tw->snd_nxt, tw->rcv_nxt, 0,

@@ -2932,7 +2932,8 @@ static void test_challenge_ack_limit(void **state)
 
 /* A connection whose application has closed leaves the connection table
  * once all we sent is acknowledged: FIN_WAIT_2 and TIME_WAIT live in the
- * compact table, and what the peer still sends is ACKed and discarded. */
+ * compact table, and what the peer still sends is ACKed (delayed, as a
+ * close_notify before a FIN or RST) and discarded. */
 static void test_closed_connections_compact(void **state)
 {
 	struct pc_tcp_cfg cfg = pc_tcp_cfg;
@@ -2961,31 +2962,51 @@ static void test_closed_connections_compact(void **state)
 	}
 	assert_int_equal(h_lc->tcp.nb_tw[0], 3);
 	assert_int_equal(h_lc->cnt.tcp_compacted, 3);
-	/* Data after our close: ACKed, discarded; out of order: the ACK says
-	 * where we are. */
+	/* Data after our close: discarded, ACKed after tcp delack. */
 	peer_send(&p[0], ACK | PSH, junk, sizeof(junk));
+	expect_nothing();
+	assert_int_equal(h_lc->cnt.tcp_bytes_discarded, 100);
+	advance_ms(cfg.set.delack_ms - 1);
+	expect_nothing();
+	advance_ms(1);
 	expect(&p[0], ACK, &t, &f);
 	assert_int_equal(t.ack, p[0].nxt);
 	assert_int_equal(t.seq, p[0].our_nxt);
-	assert_int_equal(h_lc->cnt.tcp_bytes_discarded, 100);
+	/* A second segment while an ACK is owed is ACKed at once; out of
+	 * order, the ACK says where we are, at once. */
+	peer_send(&p[0], ACK | PSH, junk, 10);
+	expect_nothing();
+	peer_send(&p[0], ACK | PSH, junk, 10);
+	expect(&p[0], ACK, &t, &f);
+	assert_int_equal(t.ack, p[0].nxt);
 	peer_tx(&p[0], ACK | PSH, p[0].nxt + 500, p[0].our_nxt, junk, 10, NULL, 0);
 	expect(&p[0], ACK, &t, &f);
 	assert_int_equal(t.ack, p[0].nxt);
 	assert_int_equal(h_drop(PC_DROP_tcp_out_of_window), 1);
-	/* The FIN: TIME_WAIT, 2 MSL from now. */
+	/* Data, then the FIN: TIME_WAIT, 2 MSL from now, one ACK for both. */
+	peer_send(&p[0], ACK | PSH, junk, 24);
 	peer_send(&p[0], FIN | ACK, NULL, 0);
 	expect(&p[0], ACK, &t, &f);
 	assert_int_equal(t.ack, p[0].nxt);
+	expect_nothing();
 	assert_int_equal(state_of(&p[0]), PC_TCP_TIME_WAIT);
 	assert_int_equal(h_lc->tcp.nb_tw[1], 1);
-	/* An exact RST ends a FIN_WAIT_2 entry; TIME_WAIT ignores RSTs. */
+	/* Data, then an exact RST, ends a FIN_WAIT_2 entry without a word;
+	 * TIME_WAIT ignores RSTs. */
+	peer_send(&p[1], ACK | PSH, junk, 24);
 	peer_tx(&p[1], RST, p[1].nxt, 0, NULL, 0, NULL, 0);
 	assert_int_equal(state_of(&p[1]), PC_TCP_CLOSED);
 	peer_tx(&p[0], RST, p[0].nxt, 0, NULL, 0, NULL, 0);
 	assert_int_equal(state_of(&p[0]), PC_TCP_TIME_WAIT);
+	advance_ms(cfg.set.delack_ms);
 	expect_nothing();
-	/* The peer that never sends its FIN gets a RST after fin-wait-2. */
-	advance_ms(cfg.set.fin_wait_2_ms);
+	/* The peer that never sends its FIN gets a RST after fin-wait-2,
+	 * however late its data: the delayed ACK does not extend it. */
+	advance_ms(cfg.set.fin_wait_2_ms - 2 * cfg.set.delack_ms - 20);
+	peer_send(&p[2], ACK | PSH, junk, 10);
+	advance_ms(10);
+	expect_nothing();
+	advance_ms(10);
 	expect(&p[2], RST | ACK, &t, &f);
 	assert_int_equal(state_of(&p[2]), PC_TCP_CLOSED);
 	advance_ms(cfg.set.time_wait_ms);
