@@ -227,9 +227,12 @@ def test_keepalive_reuse(proxy, backends, pki):
 def test_large_bodies_both_ways(proxy, backends, pki):
     """3 MiB down, 2 MiB up, hashed. The download leaves in records that
     gather what a receive burst brought from the server (pc_l7_kick waits
-    for the burst's end): on average more than 5.5 KiB of the body each
-    (about 10 KiB measured; 4.9 KiB before), not one record per server
-    segment."""
+    for the burst's end), not one record per server segment (1,448 bytes
+    or less): on average more than 2 KiB of the body each. About 10 KiB
+    is measured here; how much a burst brings depends on timing, so the
+    bound keeps a wide margin (TCP's forward gathers a burst the same way,
+    checked segment by segment in test_tcp.c's
+    test_forward_gathers_a_burst)."""
     backends("http", 9306)
     pc = proxy(web(9306) + host_lines(SNI, "web"))
     n = 3 << 20
@@ -239,7 +242,7 @@ def test_large_bodies_both_ways(proxy, backends, pki):
     assert r["status"] == 200 and r["len"] == n, {k: r[k] for k in ("status", "len")}
     assert r["sha256"] == hashlib.sha256(pattern(n)).hexdigest()
     records = sum(after[k] - before[k] for k in ("tls_sealed_in_place", "tls_sends_copied"))
-    assert records <= n // 5632, (records, n)
+    assert records <= n // 2048, (records, n)
     for chunked in (False, True):
         rs = requests(pki, [("POST", "/upload", [], None, chunked)], body_bytes=2 << 20)
         r = rs[0]
