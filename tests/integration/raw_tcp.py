@@ -221,6 +221,8 @@ def synflood(seconds):
     sent = 0
     while time.monotonic() < deadline:
         sendp(frames, iface=IFACE)
+        if sent == 0:
+            print("flooding", flush=True)
         sent += len(frames)
     print(f"synflood: {sent} SYNs")
 

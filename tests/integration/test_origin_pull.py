@@ -123,11 +123,13 @@ def test_origin_pull_through_nginx(proxy, backends, tmp_path, pki, opki):
     assert [r["status"] for r in rs] == [200] * 9, rs
     fields = [r["body"].split("|") for r in rs]
     assert all(f[:3] == [EDGE_DN, "SUCCESS", "origin.test"] for f in fields), fields
-    # The origin's TLS connection is kept and reused: fewer connections
-    # (handshakes) at the origin than requests.
+    # The origin's TLS connection is kept and reused, across client
+    # connections too (they come one after the other): fewer connections
+    # (handshakes) at the origin than client connections, and one of them
+    # served requests of more than one client connection.
     conns = {f[3] for f in fields}
-    assert len(conns) <= 3, fields
-    assert max(int(f[4]) for f in fields) >= 3, fields
+    assert len(conns) < 3, fields
+    assert max(int(f[4]) for f in fields) >= 4, fields
     c = pc.counters()
     assert counter(c, "tls_failed") == 0, c
     # One verified handshake per origin connection, not per request.

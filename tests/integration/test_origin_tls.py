@@ -58,7 +58,7 @@ backend noverify mode tcp
 backend noverify tls cert {o}/edge.crt {o}/edge.key sni origin.test
 backend pullhttp server {origin}:{port}
 backend pullhttp tls ca {o}/origin-ca.crt cert {o}/edge.crt {o}/edge.key sni origin.test
-backend pullhttp timeouts 5000 3000
+backend pullhttp timeouts 5000 10000
 host pullhttp.tenant-a.test backend pullhttp
 backend strict server {origin}:{strict}
 backend strict mode tcp
@@ -333,5 +333,5 @@ def test_no_client_left(pc):
     """Every TLS client to the origins was freed once its connection
     ended, the idle pooled one after its backend's idle timeout (the
     module's last test)."""
-    c = pc.wait_counters(lambda c: c["tls_origin_connections_active"] == 0)
+    c = pc.wait_counters(lambda c: c["tls_origin_connections_active"] == 0, timeout=60)
     assert c["tls_origin_connections_active"] == 0

@@ -4,6 +4,7 @@ namespaces: the built-in echo/discard/source apps, the forward proxy,
 limits, and hostile input."""
 import json
 import os
+import select
 import signal
 import subprocess
 import time
@@ -256,12 +257,15 @@ def test_syn_flood(start_portcullis):
     flood = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, PY, str(RAW), "synflood", "8"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        time.sleep(1)
+        # The client connects once the first 2,000 SYNs are out.
+        ready, _, _ = select.select([flood.stdout], [], [], 60)
+        first = flood.stdout.readline() if ready else ""
+        assert first == "flooding\n", first
         r = client("echo-many", ADDR, 7, 20, 5000, 5)
         assert r["failed"] == 0, r
     finally:
         out, _ = flood.communicate(timeout=60)
-    assert flood.returncode == 0, out
+    assert flood.returncode == 0, first + out
     c = pc.counters()
     assert c["tcp_syncookies_sent"] > 0, c
     assert c["tcp_syncookies_ok"] + c["tcp_passive_opens"] >= 20

@@ -29,7 +29,11 @@ PCCTL = str(BUILD / "pcctl")
 CLIENT = str(ROOT / "tests" / "integration" / "watch_client.py")
 SECONDS = float(os.environ.get("PC_WATCH_SECONDS", "8"))
 PERIOD = 0.7  # seconds between two rotations
-FRESH = 2.0   # a connection sees a certificate current at most this long ago
+# A connection sees a certificate current at most this long ago: the
+# watcher's debounce and commit, with room for the sanitizer build on two
+# busy cores (a watcher that stops publishing still fails within a few
+# rotations).
+FRESH = 4.0
 
 
 def _name(cn):
@@ -376,6 +380,7 @@ def test_short_lived_client_certificates(env):
 def test_broken_files_refused_once_and_the_next_good_one_taken(env):
     e, d, sni = env, env.d / "bad", "bad.watch.test"
     assert served(e, sni) == e.serials["bad"]
+    reloads_ok = json.loads(pcctl(e, "show", "info", "json"))["file_reloads_ok"]
     # A truncated PEM (a half-written file): refused, once.
     s1, c1, k1 = e.srv.server()
     write_in_place(d / "server.crt", c1[:len(c1) // 2])
@@ -390,10 +395,12 @@ def test_broken_files_refused_once_and_the_next_good_one_taken(env):
     write_rename(d / "server.key", k1)
     write_rename(d / "server.crt", c1)
     wait_for(lambda: served(e, sni) == s1, what="the good pair")
-    # A pair written as two files 1.5 s apart: published once both are there.
+    # A pair written as two files apart: published once both are there (the
+    # gap is past the watcher's 200 ms quiet time, and with the check of what
+    # is served well inside its 5 s wait for the other half).
     s2, c2, k2 = e.srv.server()
     write_rename(d / "server.crt", c2)
-    time.sleep(1.5)
+    time.sleep(0.5)
     assert served(e, sni) == s1
     write_rename(d / "server.key", k2)
     wait_for(lambda: served(e, sni) == s2, what="the second pair")
@@ -424,7 +431,9 @@ def test_broken_files_refused_once_and_the_next_good_one_taken(env):
     assert served(e, sni) == s3
     assert len(events(e, " bad: refused")) == 3, events(e, "refused")
     info = json.loads(pcctl(e, "show", "info", "json"))
-    assert info["file_reloads_refused"] >= 3 and info["file_reloads_ok"] >= 30, info
+    # Three pairs and the CA file taken here.
+    assert info["file_reloads_refused"] >= 3 and info["file_reloads_ok"] >= reloads_ok + 4, \
+        (reloads_ok, info)
     assert "file reloads: " in pcctl(e, "show", "info")
 
 
