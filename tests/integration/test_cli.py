@@ -352,9 +352,10 @@ def test_run_time_tunable_takes_effect(pc):
     """tcp idle-timeout changed at run time: a new idle connection is reset
     after the new limit; refused settings say why."""
     ok(pc, "tcp", "idle-timeout", "1")
+    # The clock starts before connect(): portcullis's cannot start earlier.
     code = ("import socket, time\n"
-            "s = socket.create_connection(('198.18.0.1', 7), timeout=10)\n"
             "t = time.monotonic()\n"
+            "s = socket.create_connection(('198.18.0.1', 7), timeout=10)\n"
             "try:\n    print(repr(s.recv(1)), round(time.monotonic() - t, 1))\n"
             "except OSError as e:\n    print(type(e).__name__, round(time.monotonic() - t, 1))\n")
     try:

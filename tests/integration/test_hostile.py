@@ -130,15 +130,16 @@ def test_closed_connections_hold_no_slot(start_portcullis, tmp_path):
 
 # Connects to the echo port and sends nothing (idle), or to the source
 # port with a tiny receive buffer and reads nothing (a closed window);
-# prints how the connection ended and after how many seconds.
+# prints how the connection ended and after how many seconds (counted
+# from before connect(): portcullis's clock cannot start earlier).
 HOLD = """
 import socket, sys, time
 port = int(sys.argv[1])
 s = socket.socket()
 if port == 19:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("198.18.0.1", port))
 start = time.monotonic()
+s.connect(("198.18.0.1", port))
 if port == 19:
     time.sleep(float(sys.argv[2]))
 s.settimeout(120)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ADDR, NS_CLIENT, ROOT, Portcullis, in_ns, running
+from conftest import ADDR, BUILD, NS_CLIENT, ROOT, Portcullis, in_ns, running
 
 PY = "/usr/bin/python3"
 CLIENT = str(ROOT / "tests" / "integration" / "tls_client.py")
@@ -26,7 +26,7 @@ ip address 198.18.0.1/24
 worker idle backoff 50 500 50
 tls listen 443 http
 tls versions 1.2 1.3
-tls handshake-timeout 1500
+control socket {sock}
 access-log {log}
 host default cert {p}/server.chain.pem {p}/server.key
 host tenant-a.test verify required
@@ -60,9 +60,18 @@ host tenant-b.test ca {p}/b-root.crt
 def pc(netlab, pki, tmp_path_factory):
     d = tmp_path_factory.mktemp("tls")
     log = d / "access.log"
-    p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, log=log))
+    p = Portcullis(d, "af_xdp", CONFIG.format(p=pki, log=log, sock=d / "pc.sock"))
     p.access_log = log
+    p.sock = d / "pc.sock"
     yield from running(p)
+
+
+def pcctl(pc, *words):
+    """A command on pc's control socket; its output."""
+    r = subprocess.run([str(BUILD / "pcctl"), "-s", str(pc.sock), *words], text=True,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, (words, r.stdout, r.stderr)
+    return r.stdout
 
 
 def client(pki, sni, cert=None, chain=True, tls=None, paths=("/",), cafile="server-ca.crt",
@@ -181,7 +190,8 @@ class TestSha1SignaturesOn:
     @pytest.fixture(scope="class")
     def pc_sha1(self, netlab, pki, tmp_path_factory):
         d = tmp_path_factory.mktemp("tls-sha1")
-        config = CONFIG.format(p=pki, log=d / "access.log") + "tls sha1-signatures on\n"
+        config = CONFIG.format(p=pki, log=d / "access.log", sock=d / "pc.sock") + \
+            "tls sha1-signatures on\n"
         yield from running(Portcullis(d, "af_xdp", config))
 
     def test_sha1_certificate_verify_taken(self, pc_sha1, pki):
@@ -674,9 +684,14 @@ def test_client_hello_in_one_byte_records(pc, pki, version):
 
 
 def test_garbage_and_silence_do_not_hurt_a_healthy_connection(pc, pki):
+    """Garbage, a broken ClientHello and a silent connection beside a
+    healthy one, which is served after them. The silent one meets `tls
+    handshake-timeout`, shortened at run time to 1500 ms for it alone (it
+    is read when a connection starts): every other handshake of the
+    module keeps the default."""
     before = pc.counters()
     code = f"""
-import socket, ssl, time, random
+import socket, ssl, sys, time, random
 ctx = ssl.create_default_context(cafile="{pki}/server-ca.crt")
 ctx.load_cert_chain("{pki}/good.chain.pem", "{pki}/good.key")
 def get(t):
@@ -709,9 +724,13 @@ try:
     s.recv(100)
 except OSError:
     pass
+print("silence?", flush=True)
+sys.stdin.readline()
+# The clock starts before connect(): portcullis's starts once the
+# connection is established, never earlier.
+t0 = time.monotonic()
 silent = socket.create_connection(("{ADDR}", 443))
 silent.settimeout(5)
-t0 = time.monotonic()
 try:
     assert silent.recv(10) == b""
 except ConnectionResetError:
@@ -720,9 +739,25 @@ waited = time.monotonic() - t0
 get(healthy)
 print(round(waited, 2))
 """
-    r = in_ns(NS_CLIENT, [PY, "-c", code], timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert 1.0 <= float(r.stdout) < 4.0, r.stdout  # handshake-timeout 1500 ms
+    default = next(line for line in pcctl(pc, "dump", "config").splitlines()
+                   if line.startswith("tls handshake-timeout "))
+    # timeout(1): the line read below comes, or the client is gone.
+    p = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "timeout", "120", PY, "-c", code],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        if p.stdout.readline().strip() == "silence?":
+            pcctl(pc, "tls", "handshake-timeout", "1500")
+            p.stdin.write("\n")
+            p.stdin.flush()
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        pcctl(pc, *default.split())
+    assert p.returncode == 0, err
+    assert 1.0 <= float(out) < 4.0, out  # handshake-timeout 1500 ms
     after = pc.counters()
     errors = ("tls_err_not_tls", "tls_err_handshake", "tls_err_bad_hello")
     assert sum(after[e] for e in errors) > sum(before[e] for e in errors)
@@ -732,8 +767,10 @@ print(round(waited, 2))
 def test_client_closing_during_a_download_does_not_stall_the_worker(pc, pki):
     """A client that asks for a large body, half-closes (FIN, no
     close_notify) and stops reading: the response stays pending while
-    other connections are served, and the connection goes away once the
-    client does."""
+    other connections are served as fast as before it (five requests on
+    new connections, timed before and while it is pending: a bound
+    relative to the machine's own speed), and the connection goes away
+    once the client does."""
     code = f"""
 import socket, ssl, time
 ctx = ssl.create_default_context(cafile="{pki}/server-ca.crt")
@@ -741,28 +778,36 @@ ctx.load_cert_chain("{pki}/good.chain.pem", "{pki}/good.key")
 def conn():
     return ctx.wrap_socket(socket.create_connection(("{ADDR}", 443), timeout=10),
                            server_hostname="tenant-a.test")
+def five():
+    t0 = time.monotonic()
+    for i in range(5):
+        t = conn()
+        t.sendall(b"GET / HTTP/1.1\\r\\nHost: tenant-a.test\\r\\nConnection: close\\r\\n\\r\\n")
+        d = b""
+        while True:
+            c = t.recv(4096)
+            if not c:
+                break
+            d += c
+        assert d.startswith(b"HTTP/1.1 200"), d
+        t.close()
+    return round(time.monotonic() - t0, 2)
+alone = five()
 big = conn()
 big.sendall(b"GET /bytes/200000000 HTTP/1.1\\r\\nHost: tenant-a.test\\r\\n\\r\\n")
 big.recv(1000)
 big.shutdown(socket.SHUT_WR)
-t0 = time.monotonic()
-for i in range(5):
-    t = conn()
-    t.sendall(b"GET / HTTP/1.1\\r\\nHost: tenant-a.test\\r\\nConnection: close\\r\\n\\r\\n")
-    d = b""
-    while True:
-        c = t.recv(4096)
-        if not c:
-            break
-        d += c
-    assert d.startswith(b"HTTP/1.1 200"), d
-    t.close()
-print(round(time.monotonic() - t0, 2))
+beside = five()
+print(alone, beside)
 big.close()
 """
-    r = in_ns(NS_CLIENT, [PY, "-c", code], timeout=60)
+    r = in_ns(NS_CLIENT, [PY, "-c", code], timeout=120)
     assert r.returncode == 0, r.stderr
-    assert float(r.stdout) < 5, r.stdout
+    alone, beside = map(float, r.stdout.split())
+    # A worker stuck on the pending response serves the others late or
+    # not at all (each connection's own time limit, 10 s, fails the
+    # client); a loaded machine's hiccups fit in the slack.
+    assert beside < 4 * alone + 10, r.stdout
     deadline = time.monotonic() + 10
     while pc.counters()["tls_connections_active"] != 0:
         assert time.monotonic() < deadline, "the half-closed connection stayed"
