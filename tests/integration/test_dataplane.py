@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 """ARP and ping through the DPDK port, against the Linux stack."""
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -9,6 +10,38 @@ import pytest
 from conftest import ADDR, BINARY, DEMO_CONF, NS_CLIENT, NS_DP, ROOT, eal_args, in_ns, lab
 
 PMDS = ["af_xdp", "af_packet"]
+PINGER = Path(__file__).with_name("icmp_ping.py")
+
+
+def ping_cmd(count, interval=0.01, wait=5, size=None, df=False, source=None, sync=False):
+    """icmp_ping.py in the client namespace, to portcullis: count echo
+    requests, then up to wait seconds for the last replies (see its
+    header: iputils ping gives up on a late last reply). For Popen."""
+    cmd = ["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", str(PINGER),
+           "-c", str(count), "-i", str(interval), "-w", str(wait)]
+    if size is not None:
+        cmd += ["-s", str(size)]
+    if df:
+        cmd.append("--df")
+    if source is not None:
+        cmd += ["-I", source]
+    if sync:
+        cmd.append("--sync")
+    return [*cmd, ADDR]
+
+
+def ping_result(returncode, out):
+    """The pinger's JSON line: the last of out (its stderr, if merged in,
+    comes before it)."""
+    assert returncode == 0 and out.strip(), out
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def ping(count, interval=0.01, wait=5, **kw):
+    """{"sent", "received", "dups", ...} of ping_cmd's run."""
+    r = subprocess.run(ping_cmd(count, interval, wait, **kw), capture_output=True, text=True,
+                       timeout=count * interval + wait + 30)
+    return ping_result(r.returncode, r.stdout + r.stderr)
 
 
 @pytest.mark.parametrize("pmd", PMDS)
@@ -18,12 +51,10 @@ def test_ping_no_loss(start_portcullis, pmd):
     exchange waits on ARP in both stacks (portcullis holds its reply until
     the client answers its request; test_arping covers that path)."""
     pc = start_portcullis(pmd)
-    r = in_ns(NS_CLIENT, ["ping", "-c", "1", "-W", "2", ADDR], timeout=30)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = in_ns(NS_CLIENT, ["ping", "-c", "100", "-i", "0.01", "-W", "1", "-q", ADDR],
-              timeout=60)
-    assert " 0% packet loss" in r.stdout, r.stdout + r.stderr
-    assert "100 received" in r.stdout
+    p = ping(1)
+    assert p["received"] == 1, p
+    p = ping(100)
+    assert p["sent"] == p["received"] == 100, p
     c = pc.counters()
     assert c["icmp_echo_replies"] >= 101
     assert pc.stop() == 0
@@ -33,9 +64,8 @@ def test_ping_no_loss(start_portcullis, pmd):
 def test_ping_large_and_odd_sizes(start_portcullis, pmd):
     start_portcullis(pmd)
     for size in (0, 1, 1000, 1472):
-        r = in_ns(NS_CLIENT, ["ping", "-c", "5", "-i", "0.01", "-W", "1", "-q",
-                              "-s", str(size), "-M", "do", ADDR], timeout=30)
-        assert "5 received" in r.stdout, f"size {size}: {r.stdout}{r.stderr}"
+        p = ping(5, size=size, df=True)
+        assert p["sent"] == p["received"] == 5, f"size {size}: {p}"
 
 
 def test_arping(start_portcullis):
@@ -68,18 +98,18 @@ def test_malformed_burst_counted(start_portcullis, pmd):
     are the device's verdicts (IPv4 and TCP BAD), through af_xdp ours."""
     pc = start_portcullis(pmd=pmd)
     script = Path(__file__).with_name("raw_frames.py")
-    ping = subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "ping", "-c", "300", "-i",
-                             "0.01", "-W", "1", "-q", ADDR],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pinger = subprocess.Popen(ping_cmd(300), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
     try:
         r = in_ns(NS_CLIENT, ["/usr/bin/python3", str(script), "malformed"], timeout=120)
-        out, _ = ping.communicate(timeout=60)
+        out, _ = pinger.communicate(timeout=60)
     finally:
-        if ping.poll() is None:
-            ping.kill()
-            ping.wait()
+        if pinger.poll() is None:
+            pinger.kill()
+            pinger.wait()
     assert r.returncode == 0, r.stdout + r.stderr
-    assert " 0% packet loss" in out, out
+    p = ping_result(pinger.returncode, out)
+    assert p["sent"] == p["received"] == 300, p
     expected = {}
     for line in r.stdout.splitlines():
         if line.startswith("sent "):
@@ -91,8 +121,8 @@ def test_malformed_burst_counted(start_portcullis, pmd):
              if c.get("drop_" + r, 0) != n}
     assert not wrong, f"reason: (sent, counted): {wrong}"
 
-    r = in_ns(NS_CLIENT, ["ping", "-c", "20", "-i", "0.01", "-W", "1", "-q", ADDR], timeout=30)
-    assert "20 received" in r.stdout
+    p = ping(20)
+    assert p["sent"] == p["received"] == 20, p
     assert pc.stop() == 0
 
 
@@ -101,9 +131,8 @@ def test_restart_immediately(start_portcullis):
     leaves no hugepage files."""
     for _ in range(2):
         pc = start_portcullis()
-        r = in_ns(NS_CLIENT, ["ping", "-c", "3", "-i", "0.05", "-W", "1", "-q", ADDR],
-                  timeout=30)
-        assert "3 received" in r.stdout
+        p = ping(3, 0.05)
+        assert p["sent"] == p["received"] == 3, p
         assert pc.stop() == 0
         assert "portcullis: stopped" in pc.output
         assert "icmp_echo_replies" in pc.output
@@ -172,13 +201,29 @@ def test_two_workers_share_arp(start_portcullis):
     for src in sources:
         in_ns(NS_CLIENT, ["ip", "addr", "add", f"{src}/24", "dev", "cl0"], check=True)
     pc = start_portcullis("af_packet", workers=2)
-    pings = [subprocess.Popen(["ip", "netns", "exec", NS_CLIENT, "ping", "-I", src, "-c",
-                               "20", "-i", "0.01", "-W", "1", "-q", ADDR],
+    # All 16 begin together once started (--sync): the pingers' start-up
+    # would otherwise share the cores with the workers while they resolve
+    # the first sources' neighbours, and a worker holds only PC_ARP_PENDING
+    # (4) requests per unresolved neighbour.
+    pings = [subprocess.Popen(ping_cmd(20, source=src, sync=True), stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for src in sources]
-    outs = [p.communicate(timeout=60)[0] for p in pings]
-    for src, out in zip(sources, outs):
-        assert "20 received" in out, f"{src}: {out}"
+    try:
+        for p in pings:
+            line = p.stdout.readline()
+            assert line == "ready\n", line + p.stdout.read()
+        for p in pings:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outs = [p.communicate(timeout=60)[0] for p in pings]
+    finally:
+        for p in pings:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for src, pinger, out in zip(sources, pings, outs):
+        p = ping_result(pinger.returncode, out)
+        assert p["sent"] == p["received"] == 20, f"{src}: {p}"
     pc.counters()
     per_lcore = {}
     for m in re.finditer(r"^lcore(\d+)\.icmp_echo_replies (\d+)$",
