@@ -321,9 +321,14 @@ void pc_tcp_tw_dump(FILE *out, const struct pc_lcore *lc, unsigned int lcore_id)
 
 		if (st != PC_TCP_FIN_WAIT_2 && st != PC_TCP_TIME_WAIT)
 			continue;
+		/* FIN_WAIT_2's timer may be a delayed ACK before its end. */
+		uint64_t left = fw2_left(tw);
+
+		if (st == PC_TCP_TIME_WAIT)
+			left = tw->timer.expires > t->wheel.tick ? tw->timer.expires - t->wheel.tick : 0;
+
 		fprintf(out, "lcore%u %u.%u.%u.%u:%u %s compact, ends in %" PRIu64 " ms\n", lcore_id,
 			ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff,
-			rte_be_to_cpu_16(tw->key.rport), pc_tcp_state_names[st],
-			tw->timer.expires > t->wheel.tick ? tw->timer.expires - t->wheel.tick : 0);
+			rte_be_to_cpu_16(tw->key.rport), pc_tcp_state_names[st], left);
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -2966,6 +2967,22 @@ static void test_closed_connections_compact(void **state)
 	peer_send(&p[0], ACK | PSH, junk, sizeof(junk));
 	expect_nothing();
 	assert_int_equal(h_lc->cnt.tcp_bytes_discarded, 100);
+	/* The listing (SIGUSR2) gives FIN_WAIT_2's end, not the ACK's. */
+	char *list = NULL;
+	size_t list_len = 0;
+	FILE *out = open_memstream(&list, &list_len);
+	unsigned int listed = 0;
+
+	pc_tcp_tw_dump(out, h_lc, 1);
+	fclose(out);
+	for (const char *l = list; (l = strstr(l, "FIN_WAIT_2 compact, ends in ")) != NULL; l++) {
+		unsigned long ms = strtoul(l + strlen("FIN_WAIT_2 compact, ends in "), NULL, 10);
+
+		assert_true(ms > cfg.set.fin_wait_2_ms - 100);
+		listed++;
+	}
+	free(list);
+	assert_int_equal(listed, 3);
 	advance_ms(cfg.set.delack_ms - 1);
 	expect_nothing();
 	advance_ms(1);
