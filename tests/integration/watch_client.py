@@ -3,11 +3,13 @@
 """Mutual-TLS connections one after the other, for the file-watcher tests
 (test_watch.py): each connection reads its client certificate again (one
 PEM file holding the certificate and its key, so that a renewal written by
-rename is picked up whole), checks the server's chain against --cafile,
-sends GET / and reads the answer. Until --stop-file exists (or --count
-connections were made). Prints one JSON list: per connection its start
-and end (Unix time), the serial of the server's certificate (hex), the
-HTTP status, and the error or alert that ended it."""
+rename is picked up whole; OpenSSL opens the file twice, once for the
+chain and once for the key, so both opens go through one descriptor's
+inode), checks the server's chain against --cafile, sends GET / and reads
+the answer. Until --stop-file exists (or --count connections were made).
+Prints one JSON list: per connection its start and end (Unix time), the
+serial of the server's certificate (hex), the HTTP status, and the error
+or alert that ended it."""
 import argparse
 import json
 import os
@@ -27,7 +29,8 @@ def one(a):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.load_verify_locations(a.cafile)
         if a.cert:
-            ctx.load_cert_chain(a.cert)
+            with open(a.cert, "rb") as f:
+                ctx.load_cert_chain(f"/proc/self/fd/{f.fileno()}")
         with socket.create_connection((a.addr, 443), timeout=10) as s, \
                 ctx.wrap_socket(s, server_hostname=a.sni) as tls:
             der = tls.getpeercert(binary_form=True)
