@@ -34,6 +34,24 @@ def in_ns(ns, cmd, **kw):
                           capture_output=True, **kw)
 
 
+def icmp_ping_cmd(dest, count, interval, wait=5, size=None, df=False, source=None,
+                  sync=False):
+    """The command line of icmp_ping.py (count echo requests to dest, then
+    up to wait seconds for the last replies: see its header, iputils ping
+    gives up on a late last reply), to run in a namespace."""
+    cmd = ["/usr/bin/python3", str(Path(__file__).with_name("icmp_ping.py")),
+           "-c", str(count), "-i", str(interval), "-w", str(wait)]
+    if size is not None:
+        cmd += ["-s", str(size)]
+    if df:
+        cmd.append("--df")
+    if source is not None:
+        cmd += ["-I", source]
+    if sync:
+        cmd.append("--sync")
+    return [*cmd, dest]
+
+
 def eal_args(pmd, workers=1, mtu=1500):
     out = subprocess.run(
         ["bash", "-c", f'ROOT="{ROOT}"; . "$ROOT/scripts/common.sh"; '

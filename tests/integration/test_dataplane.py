@@ -7,27 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADDR, BINARY, DEMO_CONF, NS_CLIENT, NS_DP, ROOT, eal_args, in_ns, lab
+from conftest import (ADDR, BINARY, DEMO_CONF, NS_CLIENT, NS_DP, ROOT, eal_args, icmp_ping_cmd,
+                      in_ns, lab)
 
 PMDS = ["af_xdp", "af_packet"]
-PINGER = Path(__file__).with_name("icmp_ping.py")
 
 
 def ping_cmd(count, interval=0.01, wait=5, size=None, df=False, source=None, sync=False):
-    """icmp_ping.py in the client namespace, to portcullis: count echo
-    requests, then up to wait seconds for the last replies (see its
-    header: iputils ping gives up on a late last reply). For Popen."""
-    cmd = ["ip", "netns", "exec", NS_CLIENT, "/usr/bin/python3", str(PINGER),
-           "-c", str(count), "-i", str(interval), "-w", str(wait)]
-    if size is not None:
-        cmd += ["-s", str(size)]
-    if df:
-        cmd.append("--df")
-    if source is not None:
-        cmd += ["-I", source]
-    if sync:
-        cmd.append("--sync")
-    return [*cmd, ADDR]
+    """icmp_ping.py in the client namespace, to portcullis. For Popen."""
+    return ["ip", "netns", "exec", NS_CLIENT,
+            *icmp_ping_cmd(ADDR, count, interval, wait, size, df, source, sync)]
 
 
 def ping_result(returncode, out):

@@ -14,17 +14,15 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, ROOT, in_ns
+from conftest import BUILD, ROOT, icmp_ping_cmd, in_ns
 
 LAB = os.environ.get("PC_TEST_LAB", "pct") + "i"
 NS_LOSSY, NS_IMPAIR, NS_BACKEND = f"{LAB}-lossy", f"{LAB}-impair", f"{LAB}-backend"
 LOSSY_ADDR, BACKEND_ADDR = "198.18.0.4", "198.18.0.3"
 RELAY = BUILD / "tests" / "impair" / "pc_impair"
-PINGER = Path(__file__).with_name("icmp_ping.py")
 PORT = 5001
 
 
@@ -99,11 +97,8 @@ def ping(count, interval, wait=5, size=None):
     seconds have passed since the last request: plenty for a relay woken
     late on a loaded machine; a test that expects losses always waits
     that long, so it asks for less."""
-    cmd = ["/usr/bin/python3", str(PINGER), "-c", str(count), "-i", str(interval),
-           "-w", str(wait)]
-    if size is not None:
-        cmd += ["-s", str(size)]
-    r = in_ns(NS_LOSSY, [*cmd, BACKEND_ADDR], timeout=count * interval + wait + 30)
+    r = in_ns(NS_LOSSY, icmp_ping_cmd(BACKEND_ADDR, count, interval, wait, size),
+              timeout=count * interval + wait + 30)
     assert r.returncode == 0, r.stdout + r.stderr
     return json.loads(r.stdout)
 

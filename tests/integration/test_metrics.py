@@ -8,7 +8,6 @@ garbage, a flood of connections) beside pcctl and a normal scrape, and
 per-host series for hosts marked `metrics on` only. One portcullis for
 the module, PKI from scripts/pki_cases.py."""
 import json
-import socket
 import subprocess
 import time
 
