@@ -52,7 +52,11 @@ pc_eal_args() {
 	done
 	local vdev
 	case "$pmd" in
-	af_xdp) vdev="net_af_xdp0,iface=dp0,start_queue=0,queue_count=$n" ;;
+	# busy_budget=0: no recvfrom() on every empty RX poll (the driver's
+	# preferred busy polling, on by default, makes one to run the
+	# device's NAPI from the worker); veth's XDP fills the socket from the
+	# sender's core without it (README, "The lab").
+	af_xdp) vdev="net_af_xdp0,iface=dp0,start_queue=0,queue_count=$n,busy_budget=0" ;;
 	af_packet)
 		vdev="net_af_packet0,iface=dp0,qpairs=$n"
 		# Jumbo frames (PC_MTU, the `port mtu` of portcullis's config):
