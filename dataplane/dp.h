@@ -107,9 +107,8 @@ struct pc_lcore {
 				   * counted once the pass is known busy or idle */
 	struct rte_mempool *pool;
 	const struct pc_iface *ifc;
-	struct pc_idle_cfg idle;
-	uint64_t tsc_pause_after;
-	uint64_t tsc_sleep_after;
+	struct pc_idle_cfg idle;  /* written by the management thread */
+	uint64_t tsc_us;          /* TSC cycles per microsecond */
 	struct pc_arp_table arp;
 	struct rte_ring *arp_inbox; /* NULL with a single worker */
 	struct rte_ring *pkt_inbox; /* segments of our connections that reached

@@ -43,8 +43,7 @@ void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 	lc->idle = *idle;
 	lc->tsc_drain = hz / 1000000 * PC_TX_DRAIN_US;
 	lc->tsc_tick = hz / 1000000 * PC_TICK_US;
-	lc->tsc_pause_after = hz / 1000000 * idle->pause_after_us;
-	lc->tsc_sleep_after = hz / 1000000 * idle->sleep_after_us;
+	lc->tsc_us = hz / 1000000;
 	lc->next_tick = rte_rdtsc() + lc->tsc_tick;
 }
 
@@ -135,12 +134,14 @@ unsigned int pc_dp_worker_poll(void)
 	return worker_pass(pc_lcores[rte_lcore_id()], rte_rdtsc());
 }
 
-/* Called after an empty pass: busy-poll, then pause, then sleep. */
+/* Called after an empty pass: busy-poll, then pause, then sleep. The
+ * policy is read at every call: the management thread changes it at run
+ * time (pc_dp_apply_tunables). */
 static void worker_idle(struct pc_lcore *lc)
 {
 	uint64_t now = rte_rdtsc();
 
-	if (lc->idle.busy)
+	if (__atomic_load_n(&lc->idle.busy, __ATOMIC_RELAXED))
 		return;
 	if (lc->idle_since == 0) {
 		lc->idle_since = now;
@@ -148,20 +149,23 @@ static void worker_idle(struct pc_lcore *lc)
 	}
 	uint64_t idle = now - lc->idle_since;
 
-	if (idle < lc->tsc_pause_after)
+	if (idle < lc->tsc_us * __atomic_load_n(&lc->idle.pause_after_us, __ATOMIC_RELAXED))
 		return;
-	if (idle < lc->tsc_sleep_after) {
+	if (idle < lc->tsc_us * __atomic_load_n(&lc->idle.sleep_after_us, __ATOMIC_RELAXED)) {
 		rte_pause();
 		return;
 	}
 	/* Sleeps grow from sleep_us to PC_SLEEP_GROWTH times that while the
 	 * queue stays empty: a long-idle worker wakes rarely, a briefly idle
 	 * one answers fast. */
-	if (lc->sleep_cur_us == 0)
-		lc->sleep_cur_us = lc->idle.sleep_us;
-	struct timespec ts = {.tv_nsec = (long)lc->sleep_cur_us * 1000};
+	uint32_t sleep_us = __atomic_load_n(&lc->idle.sleep_us, __ATOMIC_RELAXED);
 
-	if (lc->sleep_cur_us < lc->idle.sleep_us * PC_SLEEP_GROWTH)
+	if (lc->sleep_cur_us == 0 || lc->sleep_cur_us > sleep_us * PC_SLEEP_GROWTH)
+		lc->sleep_cur_us = sleep_us;
+	struct timespec ts = {.tv_sec = lc->sleep_cur_us / 1000000,
+			      .tv_nsec = (long)(lc->sleep_cur_us % 1000000) * 1000};
+
+	if (lc->sleep_cur_us < sleep_us * PC_SLEEP_GROWTH)
 		lc->sleep_cur_us *= 2;
 	/* A sleeping worker holds no RCU references: it must not delay
 	 * grace periods. */

@@ -16,7 +16,7 @@ import time
 import pytest
 from cryptography import x509
 
-from conftest import BUILD, NS_CLIENT, ROOT, Portcullis, in_ns, running
+from conftest import ADDR, BUILD, NS_CLIENT, ROOT, Portcullis, icmp_ping_cmd, in_ns, running
 from test_tls import client
 
 PCCTL = str(BUILD / "pcctl")
@@ -372,6 +372,34 @@ def test_run_time_tunable_takes_effect(pc):
     assert "tcp idle-timeout 300" in ok(pc, "dump", "config")
     err = refused(pc, "tcp", "max-connections", "10")
     assert "preallocated on hugepages at start" in err, err
+
+
+def test_worker_idle_changed_at_run_time(pc):
+    """worker idle backoff at run time: every number takes effect, and a
+    sleep that has grown past a second is slept, not refused by
+    nanosleep() and spun."""
+    def sleeps_over(seconds):
+        before = pc.counters()["sleeps"]
+        time.sleep(seconds)
+        return pc.counters()["sleeps"] - before
+
+    try:
+        # Idle for 10 s before the first sleep: a packet restarts the idle
+        # clock, then the worker pauses without sleeping.
+        ok(pc, "worker", "idle", "backoff", "1000000", "10000000", "50")
+        r = in_ns(NS_CLIENT, icmp_ping_cmd(ADDR, 1, 0.2), timeout=30)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert sleeps_over(1.5) == 0
+        # Sleeps of 0.1 s doubling to 1.6 s: after 1.5 s of them, one
+        # sleep of 1.6 s after another.
+        ok(pc, "worker", "idle", "backoff", "0", "0", "100000")
+        time.sleep(2)
+        assert sleeps_over(3.5) <= 10
+    finally:
+        ok(pc, "worker", "idle", "backoff", "50", "500", "50")
+    # Short sleeps again once the current long one ends.
+    base = pc.counters()["sleeps"]
+    assert pc.wait_counters(lambda c: c["sleeps"] > base + 100, timeout=10)["sleeps"] > base + 100
 
 
 def test_access_log_moved_at_run_time(pc, pki):
