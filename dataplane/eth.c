@@ -75,6 +75,7 @@ void pc_tx_flush(struct pc_lcore *lc)
 	uint16_t sent = rte_eth_tx_burst(lc->port, lc->queue, lc->tx, n);
 
 	lc->pass_tx_cycles += rte_rdtsc() - t0;
+	lc->cnt.tx_bursts++;
 	lc->cnt.tx_packets += sent;
 	for (uint16_t i = 0; i < sent; i++)
 		lc->cnt.tx_bytes += rte_pktmbuf_pkt_len(lc->tx[i]);

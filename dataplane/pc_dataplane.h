@@ -13,17 +13,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* How a worker waits when its queue is empty. The worker busy-polls for
+/* How a worker waits. When its queue is empty, it busy-polls for
  * pause_after_us of idleness, then polls with a CPU pause instruction
  * between polls until sleep_after_us, then sleeps: sleep_us first, each
  * further sleep twice as long up to 16 x sleep_us, back to sleep_us as
  * soon as a packet comes (RCU-offline while asleep). busy = true never
- * pauses or sleeps. */
+ * pauses or sleeps. With frames to send, it keeps them until the oldest
+ * has waited tx_hold_us (0: until the queue is empty), so that frames of
+ * several connections leave in one driver call. */
 struct pc_idle_cfg {
 	bool busy;
 	uint32_t pause_after_us;
 	uint32_t sleep_after_us;
 	uint32_t sleep_us;
+	uint32_t tx_hold_us;
 };
 
 #define PC_DP_MAX_LISTENERS 16

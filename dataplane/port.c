@@ -467,6 +467,7 @@ void pc_dp_apply_tunables(const struct pc_dp_config *cfg)
 		__atomic_store_n(&idle->sleep_after_us, cfg->idle.sleep_after_us, __ATOMIC_RELAXED);
 		__atomic_store_n(&idle->sleep_us, cfg->idle.sleep_us, __ATOMIC_RELAXED);
 		__atomic_store_n(&idle->busy, cfg->idle.busy, __ATOMIC_RELAXED);
+		__atomic_store_n(&idle->tx_hold_us, cfg->idle.tx_hold_us, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&pc_tcp_cfg.set.keepalive_idle_s, t->set.keepalive_idle_s, __ATOMIC_RELAXED);
 	__atomic_store_n(&pc_tcp_cfg.set.keepalive_intvl_s, t->set.keepalive_intvl_s, __ATOMIC_RELAXED);

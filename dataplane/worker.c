@@ -41,9 +41,9 @@ void pc_lcore_init(struct pc_lcore *lc, uint16_t port, uint16_t queue,
 	lc->pool = pool;
 	lc->ifc = ifc;
 	lc->idle = *idle;
-	lc->tsc_drain = hz / 1000000 * PC_TX_DRAIN_US;
-	lc->tsc_tick = hz / 1000000 * PC_TICK_US;
 	lc->tsc_us = hz / 1000000;
+	lc->tsc_drain = lc->tsc_us * PC_TX_DRAIN_US;
+	lc->tsc_tick = lc->tsc_us * PC_TICK_US;
 	lc->next_tick = rte_rdtsc() + lc->tsc_tick;
 }
 
@@ -99,9 +99,19 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 
 	uint64_t now = rte_rdtsc();
 
-	if (lc->tx_n != 0 && (n == 0 || now - lc->tx_oldest >= lc->tsc_drain)) {
-		pc_tx_flush(lc);
-		work = true;
+	/* Frames leave when the queue is empty and the oldest has waited
+	 * tx_hold_us for company (a driver call that sends several costs
+	 * little more than one that sends one: with af_xdp or af_packet it
+	 * is a syscall), or once it has waited the longer of that and
+	 * PC_TX_DRAIN_US while the queue keeps the worker busy. */
+	if (lc->tx_n != 0) {
+		uint64_t waited = now - lc->tx_oldest;
+		uint64_t hold = lc->tsc_us * __atomic_load_n(&lc->idle.tx_hold_us, __ATOMIC_RELAXED);
+
+		if ((n == 0 && waited >= hold) || waited >= RTE_MAX(hold, lc->tsc_drain)) {
+			pc_tx_flush(lc);
+			work = true;
+		}
 	}
 	if (pc_wheel_due(&lc->tcp.wheel, now)) {
 		pc_wheel_advance(&lc->tcp.wheel, now);
@@ -110,7 +120,6 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	}
 	if (unlikely(now >= lc->next_tick)) {
 		pc_arp_tick(lc, now);
-		pc_tx_flush(lc);
 		lc->next_tick = now + lc->tsc_tick;
 	}
 	/* A pass that sent is busy too: the TX burst is most of the cost of
@@ -125,8 +134,9 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 	} else
 		lc->cnt.idle_cycles += end - start;
 	lc->pass_tx_cycles = 0;
-	/* Work deferred during the pass's runs keeps the worker from idling. */
-	return n + (lc->tcp.nb_deferred != 0);
+	/* Work deferred during the pass's runs, and frames held for company,
+	 * keep the worker from idling. */
+	return n + (lc->tcp.nb_deferred != 0) + (lc->tx_n != 0);
 }
 
 unsigned int pc_dp_worker_poll(void)

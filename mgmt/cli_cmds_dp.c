@@ -60,6 +60,12 @@ static int cmd_worker_idle(struct pc_cmd_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_worker_tx_hold(struct pc_cmd_ctx *ctx, int argc, char **argv)
+{
+	return pc_arg_count(ctx, argc, 1) ||
+	       pc_arg_u32(ctx, "microseconds", argv[0], 0, 1000, &ctx->dp->idle.tx_hold_us);
+}
+
 static int cmd_port_mbufs(struct pc_cmd_ctx *ctx, int argc, char **argv)
 {
 	return pc_arg_count(ctx, argc, 1) ||
@@ -104,6 +110,8 @@ static const struct pc_cmd dp_cmds[] = {
 	{"arp timeout", "arp timeout SECONDS", cmd_arp_timeout, 0, ADDR},
 	{"worker idle", "worker idle busy | backoff PAUSE_AFTER_US SLEEP_AFTER_US SLEEP_US",
 	 cmd_worker_idle, PC_CMD_RUN, NULL, pc_cmd_apply_dp},
+	{"worker tx-hold", "worker tx-hold 0..1000", cmd_worker_tx_hold, PC_CMD_RUN, NULL,
+	 pc_cmd_apply_dp},
 	{"port mbufs", "port mbufs COUNT", cmd_port_mbufs, 0, PORT},
 	{"port descriptors", "port descriptors RX TX", cmd_port_descriptors, 0, PORT},
 };

@@ -100,6 +100,7 @@ void pc_config_dump_settings(const struct pc_cmd_ctx *ctx, FILE *out)
 	else
 		fprintf(out, "worker idle backoff %u %u %u\n", d->idle.pause_after_us,
 			d->idle.sleep_after_us, d->idle.sleep_us);
+	fprintf(out, "worker tx-hold %u\n", d->idle.tx_hold_us);
 	for (unsigned int i = 0; i < t->nb_listeners; i++) {
 		const struct pc_dp_listener *l = &t->listeners[i];
 

@@ -402,6 +402,32 @@ def test_worker_idle_changed_at_run_time(pc):
     assert pc.wait_counters(lambda c: c["sleeps"] > base + 100, timeout=10)["sleeps"] > base + 100
 
 
+def test_worker_tx_hold(pc):
+    """worker tx-hold at run time: a frame waits the hold out for company
+    (replies to spaced pings come 1 ms late at least, unless a frame that
+    came before took them along), and replies to a burst of pings leave
+    together (fewer driver calls than frames)."""
+    def ping(count, interval):
+        r = in_ns(NS_CLIENT, [*icmp_ping_cmd(ADDR, count, interval), "--rtts"], timeout=60)
+        out = json.loads(r.stdout)
+        assert out["received"] == count, r.stdout + r.stderr
+        return out
+
+    ok(pc, "worker", "tx-hold", "1000")
+    try:
+        rtts = ping(5, 0.05)["rtts"]
+        assert sorted(rtts)[2] >= 0.9, rtts
+        before = pc.counters()
+        ping(20, 0)
+        after = pc.counters()
+        frames = after["tx_packets"] - before["tx_packets"]
+        calls = after["tx_bursts"] - before["tx_bursts"]
+        assert frames >= 20 and calls * 2 <= frames, (frames, calls)
+    finally:
+        ok(pc, "worker", "tx-hold", "0")
+    assert "worker tx-hold 0\n" in ok(pc, "dump", "config")
+
+
 def test_access_log_moved_at_run_time(pc, pki):
     """access-log FILE at run time: the records of new requests go to the
     new file; off takes them out of the rings; the ring size stays."""

@@ -48,6 +48,11 @@ static const struct line_case cases[] = {
 	{"worker idle backoff 100 10 20", 0, "out of range"},
 	{"worker idle backoff 10 100", 0, "expected"},
 	{"worker idle sometimes", 0, "expected"},
+	{"worker tx-hold 0", 1, NULL},
+	{"worker tx-hold 1000", 1, NULL},
+	{"worker tx-hold 1001", 0, "out of range"},
+	{"worker tx-hold -1", 0, "microseconds"},
+	{"worker tx-hold", 0, "missing arguments"},
 	{"port mbufs 16384", 1, NULL},
 	{"port mbufs 10", 0, "out of range"},
 	{"port descriptors 512 512", 1, NULL},
@@ -263,7 +268,8 @@ static void test_values(void **state)
 	struct pc_dp_config dp;
 	struct pc_cmd_ctx ctx = {.dp = &dp};
 	char l1[] = "ip address 198.18.0.1/24", l2[] = "ip gateway 198.18.0.254",
-	     l3[] = "worker idle backoff 10 100 20", l4[] = "arp timeout 60";
+	     l3[] = "worker idle backoff 10 100 20", l4[] = "arp timeout 60",
+	     l5[] = "worker tx-hold 40";
 
 	(void)state;
 	pc_dp_config_defaults(&dp);
@@ -271,6 +277,8 @@ static void test_values(void **state)
 	assert_int_equal(pc_cmd_exec(&ctx, l2, NULL), 0);
 	assert_int_equal(pc_cmd_exec(&ctx, l3, NULL), 0);
 	assert_int_equal(pc_cmd_exec(&ctx, l4, NULL), 0);
+	assert_int_equal(dp.idle.tx_hold_us, 0);
+	assert_int_equal(pc_cmd_exec(&ctx, l5, NULL), 0);
 	assert_int_equal(dp.addr, 0xc6120001);
 	assert_int_equal(dp.prefix_len, 24);
 	assert_int_equal(dp.gateway, 0xc61200fe);
@@ -278,6 +286,7 @@ static void test_values(void **state)
 	assert_int_equal(dp.idle.pause_after_us, 10);
 	assert_int_equal(dp.idle.sleep_after_us, 100);
 	assert_int_equal(dp.idle.sleep_us, 20);
+	assert_int_equal(dp.idle.tx_hold_us, 40);
 	assert_int_equal(dp.arp_timeout_s, 60);
 }
 
