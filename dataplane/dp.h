@@ -98,7 +98,8 @@ struct pc_lcore {
 	uint16_t tx_n;
 	struct rte_mbuf *tx[PC_BURST];
 	uint64_t tx_oldest;       /* TSC when the oldest buffered frame came */
-	uint64_t tsc_drain;       /* max TSC cycles a frame waits in tx[] */
+	uint64_t tsc_drain;       /* TSC cycles a frame waits in tx[] at most
+				   * while the queue stays busy (or the hold) */
 	uint64_t next_tick;       /* TSC of the next timer pass */
 	uint64_t tsc_tick;
 	uint64_t idle_since;      /* TSC of the first empty poll in a row, 0 = busy */
