@@ -415,6 +415,10 @@ void pc_tcp_ring_put_mbuf(uint8_t *ring, uint32_t mask, uint32_t seq,
 /* And to the data of an mbuf chain from offset off on, to its end. */
 void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
 			  struct rte_mbuf *m, uint32_t off);
+/* The Internet checksum's folded (not complemented) sum of n bytes of a
+ * ring from sequence seq, as though they began at an even offset; n at
+ * most 128 KiB. */
+uint16_t pc_tcp_ring_sum(const uint8_t *ring, uint32_t mask, uint32_t seq, uint32_t n);
 
 /* tcp_timewait.c */
 int pc_tcp_tw_init(struct pc_lcore *lc, int socket);

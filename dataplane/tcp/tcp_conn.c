@@ -9,6 +9,7 @@
 
 #include <rte_cycles.h>
 #include <rte_hash.h>
+#include <rte_ip.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
@@ -457,6 +458,17 @@ void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
 		seq += k;
 		off = 0;
 	}
+}
+
+uint16_t pc_tcp_ring_sum(const uint8_t *ring, uint32_t mask, uint32_t seq, uint32_t n)
+{
+	uint32_t off = seq & mask, first = RTE_MIN(n, mask + 1 - off);
+	uint32_t sum = __rte_raw_cksum_reduce(__rte_raw_cksum(ring + off, first, 0));
+	uint16_t rest = __rte_raw_cksum_reduce(__rte_raw_cksum(ring, n - first, 0));
+
+	/* After an odd first piece the rest has its bytes in the other lanes. */
+	sum += (first & 1) ? rte_bswap16(rest) : rest;
+	return __rte_raw_cksum_reduce(sum);
 }
 
 size_t pc_tcp_readable(const struct pc_tcb *c)

@@ -215,8 +215,12 @@ static struct rte_tcp_hdr *seg_alloc(struct pc_lcore *lc, struct rte_mbuf **mp,
 	return th;
 }
 
-/* Checksums (by the device when it offers them) and out. */
-static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m)
+/* Checksums (by the device when it offers them) and out. payload_sum is the
+ * folded sum of the payload's bytes (pc_tcp_ring_sum), needed only when
+ * the checksum is ours: summed from the send ring the copy has just read,
+ * not from the mbuf it has just written, whose stores the loads would wait
+ * for. */
+static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t payload_sum)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
@@ -241,8 +245,11 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
+		uint32_t sum = rte_ipv4_phdr_cksum(ip, 0) + __rte_raw_cksum(th, m->l4_len, 0) +
+			       payload_sum;
+
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		th->cksum = (uint16_t)~__rte_raw_cksum_reduce(sum);
 	}
 	lc->cnt.tcp_segs_out++;
 	pc_ipv4_output(lc, m);
@@ -285,11 +292,16 @@ int pc_tcp_send_segment(struct pc_tcb *c, uint8_t flags, uint32_t seq, uint32_t 
 		pc_timer_cancel(&c->t_delack);
 	}
 	memcpy(th + 1, opts, optlen);
-	if (len != 0)
+	uint16_t payload_sum = 0;
+
+	if (len != 0) {
 		pc_tcp_ring_get_mbuf(c->sbuf, c->sbuf_mask, seq, m, m->l3_len + m->l4_len);
-	if (pc_tcp_cfg.tso && len > pc_tcp_smss(c))
-		m->tso_segsz = (uint16_t)(pc_tcp_smss(c) - pc_tcp_cfg.tso_seg_cut);
-	seg_send(lc, m);
+		if (pc_tcp_cfg.tso && len > pc_tcp_smss(c))
+			m->tso_segsz = (uint16_t)(pc_tcp_smss(c) - pc_tcp_cfg.tso_seg_cut);
+		else if (!pc_tcp_cfg.tx_cksum_offload)
+			payload_sum = pc_tcp_ring_sum(c->sbuf, c->sbuf_mask, seq, len);
+	}
+	seg_send(lc, m, payload_sum);
 	return 0;
 }
 
@@ -330,7 +342,7 @@ void pc_tcp_send_rst_for(struct pc_lcore *lc, const struct pc_tcp_key *k,
 	}
 	r->rx_win = 0;
 	lc->cnt.tcp_rsts_sent++;
-	seg_send(lc, m);
+	seg_send(lc, m, 0);
 }
 
 bool pc_tcp_ack_budget(struct pc_lcore *lc)
@@ -369,7 +381,7 @@ static void send_stateless(struct pc_lcore *lc, const struct pc_tcp_key *k, uint
 	memcpy(th + 1, o, n);
 	if (flags & TH_RST)
 		lc->cnt.tcp_rsts_sent++;
-	seg_send(lc, m);
+	seg_send(lc, m, 0);
 }
 
 void pc_tcp_send_bare(struct pc_lcore *lc, const struct pc_tcp_key *k, uint8_t flags,

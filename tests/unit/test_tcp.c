@@ -569,6 +569,42 @@ static void test_toeplitz(void **state)
 	}
 }
 
+/* The checksum's sum over a piece of the send ring equals the sum over the
+ * same bytes laid flat: across the wrap, with first pieces of odd and even
+ * length, and all bytes 0xff (the sums' carries). */
+static void test_ring_sum(void **state)
+{
+	enum { RING = 4096 };
+	static uint8_t ring[RING], flat[3 * RING / 2];
+	static const uint32_t lens[] = {0, 1, 2, 3, 1447, 1448, 2049, RING};
+
+	(void)state;
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < RING; i++)
+			ring[i] = fill ? 0xff : (uint8_t)(i * 131 + 17);
+		for (uint32_t k = 0; k < 2 * RING; k += 331) {
+			uint32_t seq = 0xfffff000u + k; /* and across 2^32 */
+
+			for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+				for (int odd = 0; odd < 2; odd++) {
+					/* odd: the wrap splits the piece after an odd count */
+					uint32_t s = seq + (uint32_t)odd, n = lens[l];
+
+					pc_tcp_ring_get(ring, RING - 1, s, flat, n);
+					assert_int_equal(pc_tcp_ring_sum(ring, RING - 1, s, n),
+							 rte_raw_cksum(flat, n));
+				}
+			}
+		}
+		/* ends exactly at, and starts exactly at, the wrap */
+		pc_tcp_ring_get(ring, RING - 1, RING - 1447, flat, 1447);
+		assert_int_equal(pc_tcp_ring_sum(ring, RING - 1, RING - 1447, 1447),
+				 rte_raw_cksum(flat, 1447));
+		pc_tcp_ring_get(ring, RING - 1, RING, flat, 1447);
+		assert_int_equal(pc_tcp_ring_sum(ring, RING - 1, RING, 1447), rte_raw_cksum(flat, 1447));
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The fake peer. */
 
@@ -3113,6 +3149,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_tamper),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_toeplitz),
+		cmocka_unit_test(test_ring_sum),
 		cmocka_unit_test_setup_teardown(test_syn_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_connection, setup, teardown),
