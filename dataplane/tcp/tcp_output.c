@@ -245,8 +245,14 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t payload_s
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
-		uint32_t sum = rte_ipv4_phdr_cksum(ip, 0) + __rte_raw_cksum(th, m->l4_len, 0) +
-			       payload_sum;
+		/* The pseudo-header's words summed where they lie (DPDK's
+		 * rte_ipv4_phdr_cksum builds it on the stack from bytes and
+		 * reads it back as words: a stall per segment). */
+		uint16_t tcp_len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - m->l3_len);
+		uint32_t sum = (ip->src_addr & 0xffff) + (ip->src_addr >> 16) +
+			       (ip->dst_addr & 0xffff) + (ip->dst_addr >> 16) +
+			       rte_cpu_to_be_16(IPPROTO_TCP) + rte_cpu_to_be_16(tcp_len) +
+			       __rte_raw_cksum(th, m->l4_len, 0) + payload_sum;
 
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		th->cksum = (uint16_t)~__rte_raw_cksum_reduce(sum);
