@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include <rte_hash.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
@@ -419,6 +420,27 @@ void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
  * ring from sequence seq, as though they began at an even offset; n at
  * most 128 KiB. */
 uint16_t pc_tcp_ring_sum(const uint8_t *ring, uint32_t mask, uint32_t seq, uint32_t n);
+
+/* sum plus the folded sum of a piece of n bytes (at most 128 KiB) that
+ * starts at byte `at` of the data summed: after an odd count its bytes are
+ * in the other lanes. */
+static inline uint32_t pc_tcp_sum_piece(uint32_t sum, uint32_t at, const void *p, uint32_t n)
+{
+	uint16_t part = __rte_raw_cksum_reduce(__rte_raw_cksum(p, n, 0));
+
+	return sum + ((at & 1) ? rte_bswap16(part) : part);
+}
+
+/* The unfolded sum of the IPv4 pseudo-header of a TCP segment of tcp_len
+ * bytes (0 for a TSO super-segment: the device adds each segment's), its
+ * words summed where they lie in the IP header. DPDK's rte_ipv4_phdr_cksum
+ * builds a copy on the stack from bytes and reads it back as words: a
+ * store-forwarding stall per segment. */
+static inline uint32_t pc_tcp_phdr_sum(const struct rte_ipv4_hdr *ip, uint16_t tcp_len)
+{
+	return (ip->src_addr & 0xffff) + (ip->src_addr >> 16) + (ip->dst_addr & 0xffff) +
+	       (ip->dst_addr >> 16) + rte_cpu_to_be_16(IPPROTO_TCP) + rte_cpu_to_be_16(tcp_len);
+}
 
 /* tcp_timewait.c */
 int pc_tcp_tw_init(struct pc_lcore *lc, int socket);

@@ -9,7 +9,6 @@
 
 #include <rte_cycles.h>
 #include <rte_hash.h>
-#include <rte_ip.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
@@ -463,12 +462,9 @@ void pc_tcp_ring_get_mbuf(const uint8_t *ring, uint32_t mask, uint32_t seq,
 uint16_t pc_tcp_ring_sum(const uint8_t *ring, uint32_t mask, uint32_t seq, uint32_t n)
 {
 	uint32_t off = seq & mask, first = RTE_MIN(n, mask + 1 - off);
-	uint32_t sum = __rte_raw_cksum_reduce(__rte_raw_cksum(ring + off, first, 0));
-	uint16_t rest = __rte_raw_cksum_reduce(__rte_raw_cksum(ring, n - first, 0));
+	uint32_t sum = pc_tcp_sum_piece(0, 0, ring + off, first);
 
-	/* After an odd first piece the rest has its bytes in the other lanes. */
-	sum += (first & 1) ? rte_bswap16(rest) : rest;
-	return __rte_raw_cksum_reduce(sum);
+	return __rte_raw_cksum_reduce(pc_tcp_sum_piece(sum, first, ring, n - first));
 }
 
 size_t pc_tcp_readable(const struct pc_tcb *c)

@@ -123,7 +123,7 @@ static void take_syn_options(struct pc_tcb *c, const struct pc_tcp_opts *o)
 static bool cksum_ok_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 			   uint32_t off, uint32_t len)
 {
-	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0), done = 0;
+	uint32_t sum = pc_tcp_phdr_sum(ip, (uint16_t)len), done = 0;
 
 	for (; m != NULL && len != 0; m = m->next) {
 		if (off >= m->data_len) {
@@ -131,11 +131,7 @@ static bool cksum_ok_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *
 			continue;
 		}
 		uint32_t n = RTE_MIN(len, (uint32_t)m->data_len - off);
-		uint16_t part = __rte_raw_cksum_reduce(
-			__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n, 0));
-
-		/* A piece at an odd offset has its bytes in the other lanes. */
-		sum += (done & 1) ? rte_bswap16(part) : part;
+		sum = pc_tcp_sum_piece(sum, done, rte_pktmbuf_mtod_offset(m, const void *, off), n);
 		done += n;
 		len -= n;
 		off = 0;

@@ -224,6 +224,7 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t payload_s
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	uint16_t tcp_len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - m->l3_len);
 
 	if (m->tso_segsz != 0) {
 		/* A super-segment: the device cuts it, copying the headers
@@ -235,7 +236,7 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t payload_s
 
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
-		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		th->cksum = __rte_raw_cksum_reduce(pc_tcp_phdr_sum(ip, 0));
 		lc->ip_id = (uint16_t)(lc->ip_id + segs - 1);
 		lc->cnt.tcp_tso_sends++;
 		lc->cnt.tcp_tso_bytes += payload;
@@ -243,16 +244,10 @@ static void seg_send(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t payload_s
 	} else if (pc_tcp_cfg.tx_cksum_offload) {
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		th->cksum = __rte_raw_cksum_reduce(pc_tcp_phdr_sum(ip, tcp_len));
 	} else {
-		/* The pseudo-header's words summed where they lie (DPDK's
-		 * rte_ipv4_phdr_cksum builds it on the stack from bytes and
-		 * reads it back as words: a stall per segment). */
-		uint16_t tcp_len = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - m->l3_len);
-		uint32_t sum = (ip->src_addr & 0xffff) + (ip->src_addr >> 16) +
-			       (ip->dst_addr & 0xffff) + (ip->dst_addr >> 16) +
-			       rte_cpu_to_be_16(IPPROTO_TCP) + rte_cpu_to_be_16(tcp_len) +
-			       __rte_raw_cksum(th, m->l4_len, 0) + payload_sum;
+		uint32_t sum = pc_tcp_phdr_sum(ip, tcp_len) + __rte_raw_cksum(th, m->l4_len, 0) +
+			       payload_sum;
 
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		th->cksum = (uint16_t)~__rte_raw_cksum_reduce(sum);
