@@ -20,6 +20,7 @@
  */
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_cycles.h>
 
 #include "tcp.h"
@@ -74,9 +75,20 @@ uint64_t pc_siphash(const uint8_t key[16], const void *data, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/* The real time, not the worker's event clock: ISNs of connections opened
+ * in one event differ. */
+static uint64_t now_us(void)
+{
+	static uint64_t hz_per_us;
+
+	if (hz_per_us == 0)
+		hz_per_us = RTE_MAX(rte_get_tsc_hz() / 1000000, (uint64_t)1);
+	return rte_rdtsc() / hz_per_us;
+}
+
 uint32_t pc_tcp_isn(const struct pc_tcp_key *k)
 {
-	uint32_t clock4us = (uint32_t)(pc_tcp_now_us() / 4);
+	uint32_t clock4us = (uint32_t)(now_us() / 4);
 
 	return clock4us + (uint32_t)pc_siphash(pc_tcp_cfg.siphash_key, k, sizeof(*k));
 }
@@ -85,7 +97,7 @@ static const uint16_t cookie_mss[8] = {216, 536, 1200, 1220, 1360, 1400, 1440, 1
 
 static uint32_t cookie_counter(void)
 {
-	return (uint32_t)(pc_tcp_now_us() / 1000000 / 64);
+	return (uint32_t)(now_us() / 1000000 / 64);
 }
 
 /* Covers everything the cookie carries: a flipped counter or MSS bit

@@ -8,27 +8,12 @@
 #include <stddef.h>
 
 #include <rte_common.h>
-#include <rte_cycles.h>
 #include <rte_tcp.h>
 
 #include "../dp.h"
 #include "tcp.h"
 
 #define PC_TCP_SYN_RCVD_MS 30000
-
-uint64_t pc_tcp_now_us(void)
-{
-	static uint64_t hz_per_us;
-
-	if (hz_per_us == 0)
-		hz_per_us = RTE_MAX(rte_get_tsc_hz() / 1000000, (uint64_t)1);
-	return rte_rdtsc() / hz_per_us;
-}
-
-uint32_t pc_tcp_tsval(void)
-{
-	return (uint32_t)(pc_tcp_now_us() / 1000);
-}
 
 static void on_rtx(struct pc_timer *t);
 static void on_delack(struct pc_timer *t);
@@ -184,7 +169,7 @@ static void on_rtx(struct pc_timer *t)
 	/* RTO: back to slow start, resend from snd_una (RFC 5681 3.1, RFC
 	 * 6298 5.4-5.6); recovery restarts. */
 	lc->cnt.tcp_timeouts++;
-	c->cc->on_timeout(c, pc_tcp_now_us());
+	c->cc->on_timeout(c, pc_tcp_clock_us(&lc->tcp));
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;

@@ -1582,6 +1582,51 @@ static void test_multiseg_receive(void **state)
 	assert_int_equal(h_lc->cnt.tcp_rx_large, 1);
 }
 
+/* The clock that stamps our segments and times round trips is read when a
+ * segment comes in, not once per burst or per connection: an echo 5 ms
+ * after another carries a TSval at least 4 ms later, and without
+ * timestamps a segment acknowledged 5 ms after it left is a 5 ms sample. */
+static void test_event_clock(void **state)
+{
+	struct h_frame f;
+	struct h_tcp t;
+	struct parsed_opts o;
+	struct peer p;
+
+	(void)state;
+	peer_init(&p, H_PORT_ECHO, 1000, syn_opts_std, sizeof(syn_opts_std));
+	peer_open(&p);
+	peer_send(&p, ACK, (const uint8_t *)"a", 1);
+	expect(&p, ACK | PSH, &t, &f);
+	assert_int_equal(t.len, 1);
+	parse_opts(&t, &o);
+	uint32_t first = o.tsval;
+
+	rte_delay_ms(5);
+	peer_send(&p, ACK, (const uint8_t *)"b", 1);
+	expect(&p, ACK | PSH, &t, &f);
+	assert_int_equal(t.len, 1);
+	parse_opts(&t, &o);
+	if (o.tsval - first < 4)
+		fail_msg("TSval %u, 5 ms after %u", o.tsval, first);
+
+	peer_init(&p, H_PORT_ECHO, 2000, syn_opts_mss, sizeof(syn_opts_mss));
+	struct pc_tcb *c = peer_open(&p);
+
+	peer_send(&p, ACK, (const uint8_t *)"a", 1);
+	expect(&p, ACK | PSH, &t, &f);
+	assert_int_equal(t.len, 1);
+	uint32_t srtt = c->srtt_us;
+
+	rte_delay_ms(5);
+	peer_send(&p, ACK, NULL, 0);
+	/* One sample r moves SRTT to (7 SRTT + r) / 8, or to r if first. */
+	uint32_t want = srtt == 0 ? 5000 : (7 * srtt + 5000) / 8;
+
+	if (c->srtt_us < want)
+		fail_msg("SRTT %u us after a 5 ms round trip (from %u)", c->srtt_us, srtt);
+}
+
 /* With TSO the source app's stream leaves in super-segments: mbuf chains
  * of whole segments within the windows, marked for the device to cut
  * (segment size, header lengths, the pseudo-header sum without the
@@ -2817,9 +2862,9 @@ static void test_syn_cookies(void **state)
 	assert_true(o.ts);
 	assert_int_equal(o.tsecr, p.tsval - 1);
 	/* The peer's shift (7) and SACK ride in TSval, which is not ahead of
-	 * the clock. */
+	 * the clock that stamps our next segments. */
 	assert_int_equal(o.tsval & 0x1f, 7 << 1 | 1);
-	assert_true((int32_t)(o.tsval - pc_tcp_tsval()) <= 0);
+	assert_true((int32_t)(o.tsval - pc_tcp_clock_ms(&h_lc->tcp)) <= 0);
 	uint32_t cookie_tsval = o.tsval;
 	assert_int_equal(t.ack, p.nxt);
 	assert_null(tcb_of(&p));
@@ -3156,6 +3201,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_echo_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiseg_receive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tso_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_beyond_fin, setup, teardown),
