@@ -108,7 +108,11 @@
 #   tx_burst: what carries over to a real NIC) and the driver's (inside
 #   them: here AF_XDP's syscalls and the kernel's veth path).
 #   pc_crypto_limit (tests/perf) times the crypto one handshake or one
-#   16 KiB record needs with wolfCrypt on core 1: the `limit` column.
+#   16 KiB record needs with wolfCrypt on core 1: the `limit` column. It
+#   runs right before and right after every measurement too, outside the
+#   server's CPU marks, and each point's ratios use the mean of the two:
+#   this VM's speed drifts by up to 1.5x within minutes, which a single
+#   limit measured at setup would put into every ratio.
 #   A server that fails (does not start, or any error in a run) shows as
 #   "failed" with the reason and is left out of latest.json.
 #
@@ -690,6 +694,15 @@ pc_driver_cycles() {
 		END { printf "%.0f\n", r + t }' "$TMP/portcullis-$1.log"
 }
 
+# point_limit: pc_crypto_limit's JSON measured now on core 1, briefly (the
+# server there is idle between runs), or null.
+point_limit() {
+	local out
+	out=$(taskset -c 1 "$PC_CRYPTO_LIMIT" --seconds 0.2 --json - 2>/dev/null) && [ -n "$out" ] ||
+		out=null
+	printf '%s\n' "${out//$'\n'/ }"
+}
+
 # tls_point SCENARIO SERVER CONNS RUN ARGS...: one pc_load run against the
 # running server, one record in $TLS_RECORDS. The portcullis it measures is
 # the one tls_start started for SCENARIO, or for $TLS_TAG when set (the
@@ -698,14 +711,16 @@ pc_driver_cycles() {
 # points are skipped).
 tls_point() {
 	local scenario=$1 server=$2 conns=$3 run=$4 before after cpu=null err=null drv=
-	local tag=${TLS_TAG:-$1}
+	local tag=${TLS_TAG:-$1} lim_before lim_after
 	shift 4
 	log "$scenario: $server, $conns connection(s), run $run"
+	lim_before=$(point_limit)
 	before=$(tls_cpu_mark "$server" "$tag")
 	[ "$server" != portcullis ] || drv=$(pc_driver_cycles "$tag")
 	load_run "$TLS_CLIENT" "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
 		--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}" "$@"
 	after=$(tls_cpu_mark "$server" "$tag")
+	lim_after=$(point_limit)
 	if [ -n "$before" ] && [ -n "$after" ]; then
 		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
 		# portcullis: the driver's part of those busy cycles too.
@@ -718,8 +733,8 @@ tls_point() {
 		err="pc_load failed: $(grep . "$TMP/load.err" | tail -n 1)"
 	fi
 	[ "$err" = null ] || err=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$err")
-	printf '{"scenario": "%s", "server": "%s", "conns": %s, "run": %s, "load": %s, "cpu": %s, "error": %s}\n' \
-		"$scenario" "$server" "$conns" "$run" "$LOAD_JSON" "$cpu" "$err" >>"$TLS_RECORDS"
+	printf '{"scenario": "%s", "server": "%s", "conns": %s, "run": %s, "load": %s, "cpu": %s, "limit": [%s, %s], "error": %s}\n' \
+		"$scenario" "$server" "$conns" "$run" "$LOAD_JSON" "$cpu" "$lim_before" "$lim_after" "$err" >>"$TLS_RECORDS"
 	kill -0 "$SRV_PID" 2>/dev/null && [ "$LOAD_JSON" != null ] &&
 		python3 -c 'import json, sys; d = json.loads(sys.argv[1]); sys.exit(0 if d["connections"]["ok"] and (d["requests"]["ok"] or d["config"]["mode"] == "handshake") else 1)' "$LOAD_JSON"
 }

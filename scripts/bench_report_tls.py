@@ -8,8 +8,11 @@ Each record: {"scenario", "server" (portcullis|nginx|haproxy), "conns",
 "run", "load" (pc_load's JSON or null), "cpu" ({"before", "after", "hz"}:
 portcullis' busy TSC cycles, or core 1's busy jiffies, or null; portcullis
 adds "driver_before", "driver_after": the busy cycles inside
-rte_eth_rx_burst/tx_burst), "error" (why there is no load result, or null)}. LIMIT.json is pc_crypto_limit's
-output (may be missing). Entries in LATEST.json for other scenarios are
+rte_eth_rx_burst/tx_burst), "limit" ([before, after]: pc_crypto_limit's output
+measured right before and after the run, each null when it failed; absent
+in older records), "error" (why there is no load result, or null)}.
+LIMIT.json is pc_crypto_limit's output at setup (may be missing): the
+limit of a point without its own. Entries in LATEST.json for other scenarios are
 kept; a server that failed is left out of its scenario's entry."""
 import json
 import os
@@ -87,6 +90,8 @@ def summarize(scenario, runs):
             return {"failed": why}
     ordered = sorted(runs, key=lambda r: value(scenario, r["load"]))
     m = ordered[(len(ordered) - 1) // 2]
+    # The limit next to the point: the mean over its runs' measurements.
+    lims = [limit_of(scenario, lim)[1] for r in runs for lim in r.get("limit") or [] if lim]
     load = m["load"]
     cs = cpu_seconds(m["cpu"])
     ds = driver_seconds(m["cpu"])
@@ -97,6 +102,7 @@ def summarize(scenario, runs):
             "own_cpu_us": (cs - ds) * 1e6 / n if cs and ds is not None and n else None,
             "driver_cpu_us": ds * 1e6 / n if ds is not None and n else None,
             "client_cpu_us": (load["cpu"]["user_s"] + load["cpu"]["sys_s"]) * 1e6 / n if n else None,
+            "limit_us": sum(lims) / len(lims) if lims else None,
             "lat": lat, "runs": len(runs),
             "resumed": load["connections"]["resumed"], "ok": load["connections"]["ok"]}
 
@@ -122,6 +128,29 @@ def limit_of(scenario, limit):
     return limit["aes128gcm_16k_gbps"], us["aes128gcm_16k_record"] * 2**30 / 16384
 
 
+def rate_of(scenario, lim_us):
+    """The per-core rate of a limit of lim_us CPU-us per operation."""
+    return 8 * 2**30 / 1e3 / lim_us if mode_of(scenario) == "bulk" else 1e6 / lim_us
+
+
+def point_limit(scenario, s, limit):
+    """(rate, us) of the limit a point's ratios use: its own, or setup's."""
+    if s.get("limit_us"):
+        return rate_of(scenario, s["limit_us"]), s["limit_us"]
+    return limit_of(scenario, limit)
+
+
+def median(xs):
+    xs = sorted(xs)
+    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2 if xs else None
+
+
+def scenario_limit(scenario, summaries, limit):
+    """(rate, us): the median of the points' own limits, or setup's."""
+    us = median([s["limit_us"] for s in summaries if s.get("limit_us")])
+    return (rate_of(scenario, us), us) if us else limit_of(scenario, limit)
+
+
 SHAPES = {
     "tls-full": ("full mTLS handshakes per second (TLS 1.3, ECDSA P-256 certificates, "
                  "X25519), {c} connections", "handshakes/s", "CPU us per handshake"),
@@ -144,14 +173,13 @@ def fmt(v, digits):
 def table(scenario, points, failures, limit):
     """Prints one scenario's table; returns {conns: {server: summary}}."""
     metric, unit, per = SHAPES[scenario]
-    lim_rate, lim_us = limit_of(scenario, limit)
     bulk = mode_of(scenario) == "bulk"
     digits = 2 if bulk else 0
     print(f"\n{scenario}: {metric.format(c='N')}")
     lat_name = "request p50/p99 ms" if bulk else "handshake p50/p99 ms"
     print(f"{'server':<11} {'conns':>5} {unit:>12} {lat_name:>21} {'server CPU':>10} "
-          f"{per:>21} {'own / driver':>15} {'per core-s':>10} {'rate/limit':>10} {'core/limit':>10} "
-          f"{'client CPU':>10}")
+          f"{per:>21} {'own / driver':>15} {'own/limit':>9} {'per core-s':>10} {'rate/limit':>10} "
+          f"{'core/limit':>10} {'client CPU':>10}")
     out = {}
     all_conns = sorted({c for (_, c) in points})
     for c in all_conns:
@@ -170,19 +198,25 @@ def table(scenario, points, failures, limit):
             if s["cpu_us"]:
                 core = (1e6 / s["cpu_us"]) if not bulk else (1e6 / s["cpu_us"] * 8 * 2**30 / 1e9)
             s["per_core"] = core
+            lim_rate, lim_us = point_limit(scenario, s, limit)
             rl = f"{s['value'] / lim_rate:.2f}" if lim_rate else "-"
+            ol = f"{s['own_cpu_us'] / lim_us:.2f}" if lim_us and s["own_cpu_us"] else "-"
             cl = f"{core / lim_rate:.2f}" if lim_rate and core else "-"
             cs = "-" if s["cpu_s"] is None else f"{s['cpu_s']:.2f} s"
             split = "-" if s["own_cpu_us"] is None else \
                 f"{fmt(s['own_cpu_us'], 0 if bulk else 1)} / {fmt(s['driver_cpu_us'], 0 if bulk else 1)}"
             print(f"{server:<11} {c:>5} {s['value']:>12.{digits}f} {lat_s:>21} {cs:>10} "
-                  f"{fmt(s['cpu_us'], 0 if bulk else 1):>21} {split:>15} {fmt(core, digits):>10} {rl:>10} "
-                  f"{cl:>10} {fmt(s['client_cpu_us'], 0 if bulk else 1):>10}")
+                  f"{fmt(s['cpu_us'], 0 if bulk else 1):>21} {split:>15} {ol:>9} "
+                  f"{fmt(core, digits):>10} {rl:>10} {cl:>10} "
+                  f"{fmt(s['client_cpu_us'], 0 if bulk else 1):>10}")
     for server, why in failures:
         print(f"{server:<11} {'-':>5} failed: {why}")
+    lim_rate, lim_us = scenario_limit(
+        scenario, [s for by in out.values() for s in by.values() if "failed" not in s], limit)
     if lim_rate:
         print(f"{'limit':<11} {'':>5} {lim_rate:>12.{digits}f} {'':>21} {'':>10} "
-              f"{lim_us:>21.{0 if bulk else 1}f} {'':>15} {lim_rate:>10.{digits}f} {'1.00':>10} {'1.00':>10}")
+              f"{lim_us:>21.{0 if bulk else 1}f} {'':>15} {'1.00':>9} {lim_rate:>10.{digits}f} "
+              f"{'1.00':>10} {'1.00':>10}")
     return out
 
 
@@ -202,7 +236,8 @@ def ratio_lines(by_server):
 
 def latest_entry(scenario, conns, by_server, limit, machine, when):
     metric, unit, _ = SHAPES[scenario]
-    lim_rate, lim_us = limit_of(scenario, limit)
+    lim_rate, lim_us = scenario_limit(
+        scenario, [s for s in by_server.values() if "failed" not in s], limit)
     results, cpu, own, driver = {}, {}, {}, {}
     for server in SERVERS:
         s = by_server.get(server)
@@ -223,8 +258,9 @@ def latest_entry(scenario, conns, by_server, limit, machine, when):
             "driver_cpu_us_per_op": driver, "machine": machine, "when": when}
 
 
-def plot(points_by_conns, outdir, limit):
-    """tls-full: handshakes/s against concurrency, one line per server."""
+def plot(points_by_conns, outdir, lim_rate):
+    """tls-full: handshakes/s against concurrency, one line per server, and
+    the limit's rate (or None)."""
     series = {}
     for c, by_server in sorted(points_by_conns.items()):
         for server, s in by_server.items():
@@ -246,8 +282,8 @@ def plot(points_by_conns, outdir, limit):
     if shutil.which("gnuplot"):
         plots = [f"'{dat}' index {i} using 1:2 with linespoints title '{server}'"
                  for i, server in enumerate(series)]
-        if limit:
-            plots.append(f"{limit['handshakes_per_s']:.0f} with lines dashtype 2 "
+        if lim_rate:
+            plots.append(f"{lim_rate:.0f} with lines dashtype 2 "
                          "title 'crypto limit (wolfCrypt)'")
         script = "\n".join([
             "set terminal pngcairo size 800,500 noenhanced",
@@ -276,8 +312,8 @@ def plot(points_by_conns, outdir, limit):
     fig, ax = plt.subplots(figsize=(8, 5))
     for server, pts in series.items():
         ax.plot([c for c, _ in pts], [v for _, v in pts], marker="o", label=server)
-    if limit:
-        ax.axhline(limit["handshakes_per_s"], linestyle="--", label="crypto limit (wolfCrypt)")
+    if lim_rate:
+        ax.axhline(lim_rate, linestyle="--", label="crypto limit (wolfCrypt)")
     ax.set_xscale("log", base=2)
     ax.set_ylim(bottom=0)
     ax.set(title=title, xlabel="concurrent connections", ylabel="handshakes/s")
@@ -301,7 +337,7 @@ def main(records_path, limit_path, out_path, machine, when, outdir):
         if r["scenario"] not in scenarios:
             scenarios.append(r["scenario"])
     if limit:
-        print(f"\ncrypto limit (wolfSSL {limit['wolfssl']}, one core): full mTLS handshake "
+        print(f"\ncrypto limit at setup (wolfSSL {limit['wolfssl']}, one core): full mTLS handshake "
               f"{limit['handshake_us']:.1f} us = {limit['handshakes_per_s']:.0f}/s "
               f"(P-256 sign {limit['us']['ecdsa_p256_sign']:.1f}, verify "
               f"{limit['us']['ecdsa_p256_verify']:.1f}, verify by a CA's table "
@@ -333,7 +369,9 @@ def main(records_path, limit_path, out_path, machine, when, outdir):
             ratio_lines(by_conns[c])
             latest[scenario] = latest_entry(scenario, c, by_conns[c], limit, machine, when)
             if scenario == "tls-full":
-                plot(by_conns, outdir, limit)
+                plot(by_conns, outdir, scenario_limit(
+                    scenario, [s for by in by_conns.values() for s in by.values()
+                               if "failed" not in s], limit)[0])
     print("\nserver CPU: portcullis' worker busy cycles (SIGUSR1 counters before and after);"
           "\nnginx/haproxy: core 1's busy time in /proc/stat (everything on that core)."
           "\nown / driver: portcullis' busy cycles outside / inside rte_eth_rx_burst and"
@@ -341,6 +379,9 @@ def main(records_path, limit_path, out_path, machine, when, outdir):
           "\nNIC's PMD does not cost); own_cpu_us_per_op in latest.json. For nginx and"
           "\nhaproxy the kernel's TCP and transport are in their CPU and cannot be told apart."
           "\nper core-s: operations per second of server CPU (handshakes, or Gbit/s);"
+          "\nlimit: the crypto-only cost, measured on core 1 right before and after each"
+          "\nrun (a point's ratios use its own; the limit row is their median);"
+          "\nown/limit: portcullis' own CPU per operation against the limit's;"
           "\nrate/limit: the measured rate against the crypto-only limit of one core;"
           "\ncore/limit: the same per second of server CPU (what one busy core would do);"
           "\nclient CPU: pc_load's user+system time per operation on core 0"
