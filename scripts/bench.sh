@@ -110,9 +110,10 @@
 #   pc_crypto_limit (tests/perf) times the crypto one handshake or one
 #   16 KiB record needs with wolfCrypt on core 1: the `limit` column. It
 #   runs right before and right after every measurement too, outside the
-#   server's CPU marks, and each point's ratios use the mean of the two:
-#   this VM's speed drifts by up to 1.5x within minutes, which a single
-#   limit measured at setup would put into every ratio.
+#   server's CPU marks, and each point's ratios use the mean of the two
+#   around the run it reports: this VM's speed drifts by up to 1.5x within
+#   minutes, which a single limit measured at setup would put into every
+#   ratio.
 #   A server that fails (does not start, or any error in a run) shows as
 #   "failed" with the reason and is left out of latest.json.
 #

@@ -17,6 +17,7 @@ kept; a server that failed is left out of its scenario's entry."""
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -90,8 +91,8 @@ def summarize(scenario, runs):
             return {"failed": why}
     ordered = sorted(runs, key=lambda r: value(scenario, r["load"]))
     m = ordered[(len(ordered) - 1) // 2]
-    # The limit next to the point: the mean over its runs' measurements.
-    lims = [limit_of(scenario, lim)[1] for r in runs for lim in r.get("limit") or [] if lim]
+    # The limit next to the run reported: the mean of before and after.
+    lims = [limit_of(scenario, lim)[1] for lim in m.get("limit") or [] if lim]
     load = m["load"]
     cs = cpu_seconds(m["cpu"])
     ds = driver_seconds(m["cpu"])
@@ -140,15 +141,13 @@ def point_limit(scenario, s, limit):
     return limit_of(scenario, limit)
 
 
-def median(xs):
-    xs = sorted(xs)
-    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2 if xs else None
-
-
 def scenario_limit(scenario, summaries, limit):
     """(rate, us): the median of the points' own limits, or setup's."""
-    us = median([s["limit_us"] for s in summaries if s.get("limit_us")])
-    return (rate_of(scenario, us), us) if us else limit_of(scenario, limit)
+    own = [s["limit_us"] for s in summaries if s.get("limit_us")]
+    if not own:
+        return limit_of(scenario, limit)
+    us = statistics.median(own)
+    return rate_of(scenario, us), us
 
 
 SHAPES = {
