@@ -119,6 +119,27 @@ struct pc_lcore {
 	struct pc_counters cnt;
 } __rte_cache_aligned;
 
+/* The TCP event clock (struct pc_tcp_lcore, tcp.h) at this worker's TSC
+ * rate. A new event: read the clock. */
+static inline void pc_tcp_clock_set(struct pc_lcore *lc, uint64_t tsc)
+{
+	lc->tcp.clock_tsc = tsc;
+	lc->tcp.clock_us = 0;
+}
+
+static inline uint64_t pc_tcp_clock_us(struct pc_lcore *lc)
+{
+	if (lc->tcp.clock_us == 0)
+		lc->tcp.clock_us = lc->tcp.clock_tsc / lc->tsc_us;
+	return lc->tcp.clock_us;
+}
+
+/* The TSval clock (RFC 7323): milliseconds. */
+static inline uint32_t pc_tcp_clock_ms(struct pc_lcore *lc)
+{
+	return (uint32_t)(pc_tcp_clock_us(lc) / 1000);
+}
+
 /* Contexts indexed by lcore id; NULL for lcores that are not workers. */
 extern struct pc_lcore *pc_lcores[RTE_MAX_LCORE];
 

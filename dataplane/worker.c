@@ -114,7 +114,7 @@ static unsigned int worker_pass(struct pc_lcore *lc, uint64_t start)
 		}
 	}
 	if (pc_wheel_due(&lc->tcp.wheel, now)) {
-		pc_tcp_clock_set(&lc->tcp, now);
+		pc_tcp_clock_set(lc, now);
 		pc_wheel_advance(&lc->tcp.wheel, now);
 		if (pc_tcp_run_deferred(lc))
 			work = true;

@@ -324,31 +324,10 @@ struct pc_tcp_lcore {
 	/* The clock of timestamps, RTT samples and congestion control: the
 	 * TSC read when the worker took up its current event (a segment in,
 	 * a deferred connection, a turn of the wheel), so that the segments
-	 * one event sends share one reading (pc_tcp_clock_us). */
+	 * one event sends share one reading (pc_tcp_clock_us, dp.h). */
 	uint64_t clock_tsc;
 	uint64_t clock_us;          /* clock_tsc in microseconds; 0 until asked */
-	uint64_t tsc_per_us;
 };
-
-/* A new event: read the clock. */
-static inline void pc_tcp_clock_set(struct pc_tcp_lcore *t, uint64_t tsc)
-{
-	t->clock_tsc = tsc;
-	t->clock_us = 0;
-}
-
-static inline uint64_t pc_tcp_clock_us(struct pc_tcp_lcore *t)
-{
-	if (t->clock_us == 0)
-		t->clock_us = t->clock_tsc / t->tsc_per_us;
-	return t->clock_us;
-}
-
-/* The TSval clock (RFC 7323): milliseconds. */
-static inline uint32_t pc_tcp_clock_ms(struct pc_tcp_lcore *t)
-{
-	return (uint32_t)(pc_tcp_clock_us(t) / 1000);
-}
 
 /* Whether the worker's pool has a ring to give for sending. */
 static inline bool pc_tcp_ring_available(const struct pc_tcp_lcore *t)

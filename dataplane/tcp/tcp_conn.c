@@ -76,8 +76,7 @@ int pc_tcp_lcore_init(struct pc_lcore *lc, uint16_t worker_index, int socket)
 	t->worker_index = worker_index;
 	t->next_port = cfg->ephemeral_lo;
 	pc_wheel_init(&t->wheel, rte_rdtsc(), rte_get_tsc_hz());
-	t->tsc_per_us = RTE_MAX(rte_get_tsc_hz() / 1000000, (uint64_t)1);
-	pc_tcp_clock_set(t, rte_rdtsc());
+	pc_tcp_clock_set(lc, rte_rdtsc());
 	return pc_tcp_tw_init(lc, socket);
 }
 
@@ -689,7 +688,7 @@ bool pc_tcp_run_deferred(struct pc_lcore *lc)
 			continue;
 		c->deferred = 0;
 		ran = true;
-		pc_tcp_clock_set(t, rte_rdtsc());
+		pc_tcp_clock_set(lc, rte_rdtsc());
 		if ((what & PC_TCP_DEFER_WRITABLE) && c->state != PC_TCP_CLOSED && !c->app_closed &&
 		    c->app_ctx != NULL) {
 			/* What it writes now goes out below, not a burst later. */

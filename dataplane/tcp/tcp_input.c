@@ -175,7 +175,7 @@ static void passive_open(struct pc_lcore *lc, const struct pc_tcp_key *k,
 		uint16_t mss = (uint16_t)RTE_MIN(s->o.mss != 0 ? s->o.mss : 536, pc_tcp_cfg.mss);
 		uint32_t iss = pc_tcp_cookie_make(k, s->seq, mss, &mss);
 		int ws = s->o.wscale >= 0 ? pc_tcp_our_wscale() : -1;
-		uint32_t now = pc_tcp_clock_ms(t), tsval = now & ~0x1fu;
+		uint32_t now = pc_tcp_clock_ms(lc), tsval = now & ~0x1fu;
 
 		if (s->o.ts) {
 			tsval |= (uint32_t)(s->o.wscale >= 0 ? s->o.wscale : 0xf) << 1 |
@@ -325,7 +325,7 @@ static bool seq_acceptable(const struct pc_tcb *c, const struct pc_tcp_seg *s, u
 static void rtt_from_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	if (c->ts_ok && s->o.ts && s->o.tsecr != 0) {
-		uint32_t ms = pc_tcp_clock_ms(&c->lc->tcp) - s->o.tsecr;
+		uint32_t ms = pc_tcp_clock_ms(c->lc) - s->o.tsecr;
 
 		if (ms < 60000)
 			pc_tcp_rtt_sample(c, ms * 1000 + 500);
@@ -333,7 +333,7 @@ static void rtt_from_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 	}
 	/* Karn: only a segment sent once (rtt_seq is cleared on retransmit). */
 	if (c->rtt_seq != 0 && seq_gt(s->ack, c->rtt_seq)) {
-		pc_tcp_rtt_sample(c, (uint32_t)(pc_tcp_clock_us(&c->lc->tcp) - c->rtt_start_us));
+		pc_tcp_rtt_sample(c, (uint32_t)(pc_tcp_clock_us(c->lc) - c->rtt_start_us));
 		c->rtt_seq = 0;
 	}
 }
@@ -375,7 +375,7 @@ static uint32_t head_rtx_len(const struct pc_tcb *c)
 static bool process_ack(struct pc_tcb *c, const struct pc_tcp_seg *s)
 {
 	struct pc_lcore *lc = c->lc;
-	uint64_t now_us = pc_tcp_clock_us(&lc->tcp);
+	uint64_t now_us = pc_tcp_clock_us(lc);
 
 	if (seq_gt(s->ack, c->snd_max)) {
 		lc->cnt.drop[PC_DROP_tcp_ack_too_new]++;
@@ -824,7 +824,7 @@ void pc_tcp_input(struct pc_lcore *lc, struct rte_mbuf *m, uint16_t iphl)
 	uint16_t total = rte_be_to_cpu_16(ip->total_length);
 	uint32_t tcp_len = total - iphl;
 
-	pc_tcp_clock_set(&lc->tcp, rte_rdtsc());
+	pc_tcp_clock_set(lc, rte_rdtsc());
 	if (unlikely(tcp_len < sizeof(struct rte_tcp_hdr))) {
 		pc_drop(lc, m, PC_DROP_tcp_short);
 		return;

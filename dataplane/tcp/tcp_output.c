@@ -107,10 +107,10 @@ static unsigned int build_options(const struct pc_tcb *c, uint8_t flags, uint8_t
 
 		return put_syn_options(o, pc_tcp_cfg.mss, syn_only || c->sack_ok,
 				       ws ? c->rcv_wscale : -1, syn_only || c->ts_ok,
-				       pc_tcp_clock_ms(&c->lc->tcp), c->ts_recent);
+				       pc_tcp_clock_ms(c->lc), c->ts_recent);
 	}
 	if (c->ts_ok)
-		n += put_timestamps(o, pc_tcp_clock_ms(&c->lc->tcp), c->ts_recent);
+		n += put_timestamps(o, pc_tcp_clock_ms(c->lc), c->ts_recent);
 	if (c->sack_ok && c->nb_ooo != 0 && (flags & TH_ACK)) {
 		unsigned int room = (PC_TCP_MAX_OPTS - n - 4) / 8;
 		unsigned int nb = RTE_MIN((unsigned int)c->nb_ooo, room);
@@ -389,7 +389,7 @@ void pc_tcp_send_bare(struct pc_lcore *lc, const struct pc_tcp_key *k, uint8_t f
 		      uint32_t seq, uint32_t ack, uint16_t win, bool ts, uint32_t tsecr)
 {
 	uint8_t o[PC_TCP_MAX_OPTS];
-	unsigned int n = ts ? put_timestamps(o, pc_tcp_clock_ms(&lc->tcp), tsecr) : 0;
+	unsigned int n = ts ? put_timestamps(o, pc_tcp_clock_ms(lc), tsecr) : 0;
 
 	send_stateless(lc, k, flags, seq, ack, win, o, n);
 }
@@ -499,7 +499,7 @@ void pc_tcp_output(struct pc_tcb *c)
 			break;
 		if (c->rtt_seq == 0 && !c->ts_ok && c->snd_nxt == c->snd_max) {
 			c->rtt_seq = c->snd_nxt;
-			c->rtt_start_us = pc_tcp_clock_us(&lc->tcp);
+			c->rtt_start_us = pc_tcp_clock_us(lc);
 		}
 		if (seq_lt(c->snd_nxt, c->snd_max))
 			lc->cnt.tcp_retransmits++; /* after a timeout: go-back-N */

@@ -169,7 +169,7 @@ static void on_rtx(struct pc_timer *t)
 	/* RTO: back to slow start, resend from snd_una (RFC 5681 3.1, RFC
 	 * 6298 5.4-5.6); recovery restarts. */
 	lc->cnt.tcp_timeouts++;
-	c->cc->on_timeout(c, pc_tcp_clock_us(&lc->tcp));
+	c->cc->on_timeout(c, pc_tcp_clock_us(lc));
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
