@@ -703,8 +703,10 @@ bool pc_tcp_run_deferred(struct pc_lcore *lc)
 		if ((what & (PC_TCP_DEFER_OUTPUT | PC_TCP_DEFER_ACK)) && c->state != PC_TCP_CLOSED)
 			pc_tcp_output(c);
 	}
+	/* Those deferred while these ran, if any, go first next time. */
 	t->nb_deferred -= n;
-	memmove(t->deferred, t->deferred + n, t->nb_deferred * sizeof(t->deferred[0]));
+	if (n != 0 && t->nb_deferred != 0)
+		memmove(t->deferred, t->deferred + n, t->nb_deferred * sizeof(t->deferred[0]));
 	return ran;
 }
 
