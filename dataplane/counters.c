@@ -145,6 +145,7 @@ bool pc_dp_worker_info(unsigned int i, struct pc_dp_worker_info *out)
 		out->sleeps = read_u64(&lc->cnt, offsetof(struct pc_counters, sleeps));
 		out->rx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, rx_packets));
 		out->tx_packets = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_packets));
+		out->tx_bursts = read_u64(&lc->cnt, offsetof(struct pc_counters, tx_bursts));
 		out->conns = *(const volatile uint32_t *)&lc->tcp.nb_used;
 		out->time_wait = *(const volatile uint32_t *)&lc->tcp.nb_time_wait;
 		out->rings_in_use = *(const volatile uint32_t *)&lc->tcp.nb_rings_used;

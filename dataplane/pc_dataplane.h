@@ -107,6 +107,7 @@ void pc_dp_apply_tunables(const struct pc_dp_config *cfg);
 struct pc_dp_worker_info {
 	unsigned int lcore, queue;   /* its lcore and the RX/TX queue pair it owns */
 	uint64_t busy_cycles, idle_cycles, sleeps, rx_packets, tx_packets;
+	uint64_t tx_bursts;          /* driver transmit calls */
 	uint64_t rx_burst_cycles, tx_burst_cycles; /* of busy_cycles, inside the driver */
 	uint32_t conns, time_wait;   /* TCP control blocks in use, in TIME_WAIT */
 	uint32_t rings_in_use, rings; /* TCP buffers held by connections, in the pool */

@@ -231,21 +231,22 @@ static int cmd_show_workers(struct pc_cmd_ctx *ctx, int argc, char **argv)
 				"%s{\"lcore\":%u,\"queue\":%u,\"busy_cycles\":%" PRIu64 ",\"idle_cycles\":%" PRIu64
 				",\"rx_burst_cycles\":%" PRIu64 ",\"tx_burst_cycles\":%" PRIu64
 				",\"busy_percent\":%.1f,\"sleeps\":%" PRIu64 ",\"rx_packets\":%" PRIu64
-				",\"tx_packets\":%" PRIu64 ",\"connections\":%u,\"time_wait\":%u"
+				",\"tx_packets\":%" PRIu64 ",\"tx_bursts\":%" PRIu64
+				",\"connections\":%u,\"time_wait\":%u"
 				",\"tcp_buffers_in_use\":%u,\"tcp_buffers\":%u,\"tcp_memory_bytes\":%" PRIu64 "}",
 				i ? "," : "", w.lcore, w.queue, w.busy_cycles, w.idle_cycles,
 				w.rx_burst_cycles, w.tx_burst_cycles, busy, w.sleeps,
-				w.rx_packets, w.tx_packets, w.conns, w.time_wait, w.rings_in_use,
+				w.rx_packets, w.tx_packets, w.tx_bursts, w.conns, w.time_wait, w.rings_in_use,
 				w.rings, w.tcp_mem_bytes);
 		else
 			fprintf(ctx->out,
 				"lcore%u queue=%u busy=%.1f%% busy_cycles=%" PRIu64 " idle_cycles=%" PRIu64
 				" rx_burst_cycles=%" PRIu64 " tx_burst_cycles=%" PRIu64
 				" sleeps=%" PRIu64 " rx_packets=%" PRIu64 " tx_packets=%" PRIu64
-				" connections=%u time_wait=%u tcp_buffers=%u/%u tcp_memory_bytes=%" PRIu64 "\n",
+				" tx_bursts=%" PRIu64 " connections=%u time_wait=%u tcp_buffers=%u/%u tcp_memory_bytes=%" PRIu64 "\n",
 				w.lcore, w.queue, busy, w.busy_cycles, w.idle_cycles,
 				w.rx_burst_cycles, w.tx_burst_cycles, w.sleeps, w.rx_packets,
-				w.tx_packets, w.conns, w.time_wait, w.rings_in_use, w.rings,
+				w.tx_packets, w.tx_bursts, w.conns, w.time_wait, w.rings_in_use, w.rings,
 				w.tcp_mem_bytes);
 	}
 	if (json)

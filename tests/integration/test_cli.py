@@ -111,15 +111,20 @@ def verdict(pki, sni, cert):
     return r["alert"] or r["error"]
 
 
-def test_pcctl_exit_codes_and_json(pc):
+def test_pcctl_exit_codes_and_json(pc, pki):
     info = ok(pc, "show", "info")
     assert "hosts: 2" in info and "ca-sets: 2" in info and "certs: 1" in info, info
     j = json.loads(ok(pc, "show", "hosts", "json"))
     assert {h["name"] for h in j["hosts"]} == {"default", "steady.tenant-a.test"}
     assert json.loads(ok(pc, "show", "info", "json"))["workers"] == 1
     json.loads(ok(pc, "show", "stats", "json"))
+    # A handshake sends frames, in at least one driver call and at most
+    # one per frame.
+    assert verdict(pki, "steady.tenant-a.test", "good") == f"identity: {GOOD_ID}"
     w = json.loads(ok(pc, "show", "workers", "json"))["workers"]
     assert len(w) == 1 and w[0]["queue"] == 0 and w[0]["idle_cycles"] > 0, w
+    assert 0 < w[0]["tx_bursts"] <= w[0]["tx_packets"], w
+    assert " tx_bursts=" in ok(pc, "show", "workers")
     json.loads(ok(pc, "show", "certs", "json"))
     json.loads(ok(pc, "show", "ca-set", "tenant-a", "json"))
     assert "unknown command 'frobnicate'" in refused(pc, "frobnicate")
