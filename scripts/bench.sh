@@ -522,6 +522,9 @@ PKI=
 # and report (scripts/bench_report_proxy.py).
 TLS_RECORDS=
 TLS_TAG=
+# Whether tls_point measures the crypto limit around each run (the TLS
+# report's own/limit; the proxy report has no limit).
+TLS_POINT_LIMIT=1
 
 # tls_setup: the PKI, the files the servers serve, the crypto limit; once.
 tls_setup() {
@@ -715,13 +718,14 @@ tls_point() {
 	local tag=${TLS_TAG:-$1} lim_before lim_after
 	shift 4
 	log "$scenario: $server, $conns connection(s), run $run"
-	lim_before=$(point_limit)
+	lim_before=null lim_after=null
+	[ "$TLS_POINT_LIMIT" = 0 ] || lim_before=$(point_limit)
 	before=$(tls_cpu_mark "$server" "$tag")
 	[ "$server" != portcullis ] || drv=$(pc_driver_cycles "$tag")
 	load_run "$TLS_CLIENT" "$SRV_ADDR" "$TLS_PORT" --conns "$conns" --threads 1 \
 		--duration "$SECONDS_EACH" "${TLS_LOAD_ARGS[@]}" "$@"
 	after=$(tls_cpu_mark "$server" "$tag")
-	lim_after=$(point_limit)
+	[ "$TLS_POINT_LIMIT" = 0 ] || lim_after=$(point_limit)
 	if [ -n "$before" ] && [ -n "$after" ]; then
 		cpu=$(printf '{"before": %s, "after": %s, "hz": %s}' "${before% *}" "${after% *}" "${after#* }")
 		# portcullis: the driver's part of those busy cycles too.
@@ -1009,6 +1013,7 @@ scenario_proxy() {
 	tls_setup
 	TLS_RECORDS=$TMP/proxy.jsonl
 	TLS_TAG=proxy
+	TLS_POINT_LIMIT=0
 	if ip netns exec "$NS_BE" ss -Hltn "sport = :$PROXY_BACKEND_PORT" | grep -q .; then
 		why="something already listens on port $PROXY_BACKEND_PORT in $NS_BE"
 	elif proxy_backend_start; then
@@ -1026,6 +1031,7 @@ scenario_proxy() {
 	fi
 	TLS_RECORDS=$TMP/tls.jsonl
 	TLS_TAG=
+	TLS_POINT_LIMIT=1
 }
 
 # Trust at scale (hosts-scale, trust-update). The portcullis runs are
