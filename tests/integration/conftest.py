@@ -227,3 +227,23 @@ def start_portcullis(netlab, tmp_path):
     finally:
         for pc in started:
             pc.stop()
+
+
+@pytest.fixture
+def relay(netlab):
+    """Start pc_impair (scripts/lab.sh impair) in the test lab; always
+    stopped by its PID afterwards."""
+    env = dict(os.environ, PC_LAB=LAB, PC_BUILD=str(BUILD))
+    started = []
+
+    def start(*args):
+        subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair", *args], env=env,
+                       check=True, timeout=60)
+        started.append(True)
+
+    try:
+        yield start
+    finally:
+        if started:
+            subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair-stop"], env=env,
+                           timeout=60, capture_output=True)

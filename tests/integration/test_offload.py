@@ -7,7 +7,7 @@ speed. The software path (af_xdp, no offloads) is test_tcp.py's."""
 import pytest
 
 from conftest import ADDR
-from test_tcp import client, conf, lossy_transfers, relay  # noqa: F401 (relay: a fixture)
+from test_tcp import client, conf, lossy_transfers
 
 MIB = 1 << 20
 
@@ -56,7 +56,7 @@ def test_tap_many_connections(start_portcullis):
 
 
 @pytest.mark.parametrize("loss", [0.01, 0.05])
-def test_tap_through_loss(start_portcullis, relay, loss):  # noqa: F811
+def test_tap_through_loss(start_portcullis, relay, loss):
     """From the lossy client through the impairment relay (random loss
     both ways, reordering, duplication): super-segments whose wire
     segments are lost are repaired segment by segment, the streams intact."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADDR, BUILD, LAB, NS_BACKEND, NS_CLIENT, ROOT, in_ns, lab
+from conftest import ADDR, LAB, NS_BACKEND, NS_CLIENT, in_ns, lab
 
 NS_LOSSY = f"{LAB}-lossy"
 
@@ -288,26 +288,6 @@ def test_two_workers_tcp(start_portcullis, backend_echo):
              if line.startswith("lcore") and ".tcp_passive_opens " in line]
     assert len(opens) == 2 and all(o > 0 for o in opens), opens
     assert pc.stop() == 0
-
-
-@pytest.fixture
-def relay(netlab):
-    """Start pc_impair (scripts/lab.sh impair) in the test lab; always
-    stopped by its PID afterwards."""
-    env = dict(os.environ, PC_LAB=LAB, PC_BUILD=str(BUILD))
-    started = []
-
-    def start(*args):
-        subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair", *args], env=env,
-                       check=True, timeout=60)
-        started.append(True)
-
-    try:
-        yield start
-    finally:
-        if started:
-            subprocess.run([str(ROOT / "scripts" / "lab.sh"), "impair-stop"], env=env,
-                           timeout=60, capture_output=True)
 
 
 @pytest.mark.parametrize("loss,size", [(0.01, 20_000_000), (0.03, 8_000_000),
