@@ -294,14 +294,14 @@ static void tw_expire(struct pc_timer *t)
 {
 	struct pc_tcp_tw *tw = container_of(t, struct pc_tcp_tw, timer);
 
-	if (tw->state == PC_TCP_FIN_WAIT_2 && fw2_left(tw) != 0) {
-		/* A delayed ACK, or one that data meanwhile carried. */
-		if (tw->ack_owed)
-			tw_ack(tw);
-		pc_timer_arm(&tw->lc->tcp.wheel, &tw->timer, fw2_left(tw));
-		return;
-	}
 	if (tw->state == PC_TCP_FIN_WAIT_2) {
+		if (fw2_left(tw) != 0) {
+			/* A delayed ACK, or one that data meanwhile carried. */
+			if (tw->ack_owed)
+				tw_ack(tw);
+			pc_timer_arm(&tw->lc->tcp.wheel, &tw->timer, fw2_left(tw));
+			return;
+		}
 		/* The peer never sent its FIN: tell it we are gone. */
 		pc_tcp_send_bare(tw->lc, &tw->key, TH_RST | TH_ACK, tw->snd_nxt, tw->rcv_nxt, 0,
 				 false, 0);
