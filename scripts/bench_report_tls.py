@@ -108,30 +108,30 @@ def summarize(scenario, runs):
             "resumed": load["connections"]["resumed"], "ok": load["connections"]["ok"]}
 
 
+def rate_of(scenario, lim_us):
+    """The per-core rate of a limit of lim_us CPU-us per operation."""
+    return 8 * 2**30 / 1e3 / lim_us if mode_of(scenario) == "bulk" else 1e6 / lim_us
+
+
 def limit_of(scenario, limit):
     """(per-core rate, CPU-us per operation) of the crypto alone."""
     if not limit:
         return None, None
     us = limit["us"]
     if scenario == "tls-full":
-        return limit["handshakes_per_s"], limit["handshake_us"]
-    if scenario == "tls-cached":
+        t = limit["handshake_us"]
+    elif scenario == "tls-cached":
         # The client's chain is not verified again: its CertificateVerify
         # is the one P-256 verification left, with the table of the
         # client's key that the cache lends a returning chain.
         t = limit["handshake_us"] - us["ecdsa_p256_verify"]
-        return 1e6 / t, t
-    if scenario == "tls-resumed":
+    elif scenario == "tls-resumed":
         # psk_dhe_ke: the ephemeral X25519 exchange is all the public-key
         # work a resumed handshake has left.
         t = us["x25519_keygen"] + us["x25519_shared"]
-        return 1e6 / t, t
-    return limit["aes128gcm_16k_gbps"], us["aes128gcm_16k_record"] * 2**30 / 16384
-
-
-def rate_of(scenario, lim_us):
-    """The per-core rate of a limit of lim_us CPU-us per operation."""
-    return 8 * 2**30 / 1e3 / lim_us if mode_of(scenario) == "bulk" else 1e6 / lim_us
+    else:
+        t = us["aes128gcm_16k_record"] * 2**30 / 16384
+    return rate_of(scenario, t), t
 
 
 def point_limit(scenario, s, limit):
