@@ -239,6 +239,22 @@ enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
 				      unsigned int n, int64_t now,
 				      struct pc_verify_result *out);
 
+/* wolfSSL's decoding of a certificate (wolfssl/wolfcrypt/asn.h). */
+struct DecodedCert;
+
+/* pc_verify_chain() with the leaf as wolfSSL has already decoded der[0]
+ * (ParseCertRelative through the whole certificate, in any verify mode:
+ * its date checks do not count, ours do; a TLS verify callback's
+ * store->decodedCert, patches/wolfssl/0023), so that it is not decoded
+ * twice. leaf NULL, or the decoding of another buffer than der[0]: the
+ * leaf is decoded here. Same answers as pc_verify_chain(). */
+enum pc_verify_reason pc_verify_chain_decoded(const struct pc_trust *t,
+					      const struct pc_verify_policy *pol,
+					      const struct DecodedCert *leaf,
+					      const uint8_t *const *der, const uint32_t *der_len,
+					      unsigned int n, int64_t now,
+					      struct pc_verify_result *out);
+
 /* A table of the P-256 key of certificate der (len bytes) for faster
  * verifications with that key (patches/wolfssl/0015), written to table
  * (64-byte aligned): 0, or -1 when the certificate does not parse or its

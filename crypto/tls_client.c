@@ -242,7 +242,8 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 		}
 	}
 	r = n == 0 ? PC_VERIFY_NO_CERT
-		   : pc_verify_chain(t->b->origin_trust, &pol, der, len, n, time(NULL), &res);
+		   : pc_verify_chain_decoded(t->b->origin_trust, &pol, store->decodedCert, der,
+					     len, n, time(NULL), &res);
 	t->checked = true;
 	t->vreason = r;
 	t->vdetail = n != 0 ? res.detail : NULL;

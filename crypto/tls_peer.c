@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The client's certificate: wolfSSL's verify callback runs
- * pc_verify_chain() (or finds its verdict in the worker's chain cache,
- * tls_vcache.c) with the host's ca-set and policy, counts the outcome and,
- * when the host refuses by alert, answers with the reason's alert. A
+ * pc_verify_chain_decoded() on the leaf wolfSSL has decoded (or finds its
+ * verdict in the worker's chain cache, tls_vcache.c) with the host's
+ * ca-set and policy, counts the outcome and, when the host refuses by
+ * alert, answers with the reason's alert. A
  * returning chain's cache entry may lend the handshake a table of the
  * leaf's key for its CertificateVerify, held until the handshake ends.
  */
@@ -36,10 +37,12 @@ static int refuse(struct pc_tls_conn *t, uint8_t alert)
 	return 0;
 }
 
-/* pc_verify_chain(), or its verdict on the same chain under the same
- * trust and policy from the worker's cache (tls_vcache.c). */
-static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *const *der,
-					  const uint32_t *len, unsigned int n)
+/* pc_verify_chain() on the leaf as wolfSSL decoded it, or its verdict on
+ * the same chain under the same trust and policy from the worker's cache
+ * (tls_vcache.c). */
+static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const struct DecodedCert *leaf,
+					  const uint8_t *const *der, const uint32_t *len,
+					  unsigned int n)
 {
 	struct tls_vcache *vc = pc_tls_self()->vcache;
 	uint8_t key[TLS_VCACHE_KEY_LEN];
@@ -49,8 +52,8 @@ static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *
 	tls_peer_table_release(t); /* one chain per handshake; never two held */
 	if (vc == NULL || tls_vcache_key(t->host->digest, pc_trust_digest(t->caset->trust), der,
 					 len, n, key) != 0)
-		return pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now,
-				       &t->vres);
+		return pc_verify_chain_decoded(t->caset->trust, &t->host->policy, leaf, der, len,
+					       n, now, &t->vres);
 	if (tls_vcache_get(vc, key, now, der[0], len[0], &t->vres, &t->peer_table)) {
 		cnt()->chain_cache_hits++;
 		/* A returning chain's leaf key may come with its table:
@@ -62,7 +65,8 @@ static enum pc_verify_reason verify_chain(struct pc_tls_conn *t, const uint8_t *
 		return PC_VERIFY_OK;
 	}
 	cnt()->chain_cache_misses++;
-	r = pc_verify_chain(t->caset->trust, &t->host->policy, der, len, n, now, &t->vres);
+	r = pc_verify_chain_decoded(t->caset->trust, &t->host->policy, leaf, der, len, n, now,
+				    &t->vres);
 	if (r == PC_VERIFY_OK)
 		tls_vcache_put(vc, key, &t->vres);
 	return r;
@@ -140,7 +144,7 @@ int pc_tls_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 	 * 8446 4.4.2, RFC 5246 7.4.2: 1 byte at least): decode_error whatever
 	 * the host's verify mode, not a certificate that failed to parse. */
 	keep_chain(t, der, len, n);
-	r = empty_entry ? PC_VERIFY_MALFORMED : verify_chain(t, der, len, n);
+	r = empty_entry ? PC_VERIFY_MALFORMED : verify_chain(t, store->decodedCert, der, len, n);
 	t->checked = true;
 	t->vreason = r;
 	/* A failed chain is counted now; a good one once the handshake has

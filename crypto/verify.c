@@ -522,38 +522,25 @@ enum cert_role {
 	ROLE_PEER,   /* the peer's other certificates */
 };
 
-/* Parse der into c with wolfSSL (dc is scratch space) and pc_cert_scan.
- * The caller frees dc with wc_FreeDecodedCert even on failure. -1 only
- * when the certificate cannot be read at all; a certificate that breaks
- * a rule parses, with c->defect set. A trust anchor is a root when it is
- * self-issued, as OpenSSL takes its anchors (no
+/* Read c from dc, wolfSSL's whole decoding of der (len bytes), and
+ * pc_cert_scan: -1 when it cannot be read. A trust anchor is a root when
+ * it is self-issued, as OpenSSL takes its anchors (no
  * X509_V_FLAG_CHECK_SS_SIGNATURE): the operator's trust is configuration,
  * and a start with 100,000 tenant roots does not pay 100,000 signature
  * checks. A self-issued leaf is a root (self-signed, for the reason given)
  * when its signature verifies with its own key; the peer's other
  * certificates are never roots (no check at all: it would be the
  * client's to order, outside the path budget). */
-static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc_cert *c,
-		      enum cert_role role)
+static int cert_read(const DecodedCert *dc, const uint8_t *der, size_t len, struct pc_cert *c,
+		     enum cert_role role)
 {
 	struct pc_der d;
 	const uint8_t *p;
-	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->defect = PC_VERIFY_OK;
-	wc_InitDecodedCert(dc, der, (word32)len, NULL);
-	/* The names are read as DER (subjectRaw, issuerRaw): no OpenSSL-style
-	 * name objects (patches/wolfssl/0009). */
-	dc->noX509Names = 1;
-	if (len > UINT32_MAX)
-		return -1;
-	/* An unknown critical extension: wolfSSL parses the rest all the
-	 * same and says so at the end; pc_cert_scan decides (it knows the
-	 * extensions we process, wolfSSL's own set differs). */
-	rc = wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL);
-	if ((rc != 0 && rc != ASN_CRIT_EXT_E) || dc->pubKeySize > PC_KEY_MAX ||
-	    dc->serialSz < 0 || (size_t)dc->serialSz > sizeof(c->serial))
+	if (dc->pubKeySize > PC_KEY_MAX || dc->serialSz < 0 ||
+	    (size_t)dc->serialSz > sizeof(c->serial))
 		return -1;
 	c->tbs = der + dc->certBegin;
 	c->tbs_len = dc->sigIndex - dc->certBegin;
@@ -599,6 +586,30 @@ static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc
 		c->root = c->anchor || (!c->key_defect && cert_sig_verify(c, c) == 1);
 	cert_rules(c);
 	return 0;
+}
+
+/* Parse der into c with wolfSSL (dc is scratch space) and cert_read. The
+ * caller frees dc with wc_FreeDecodedCert even on failure. -1 only when
+ * the certificate cannot be read at all; a certificate that breaks a rule
+ * parses, with c->defect set. */
+static int cert_parse(DecodedCert *dc, const uint8_t *der, size_t len, struct pc_cert *c,
+		      enum cert_role role)
+{
+	int rc;
+
+	wc_InitDecodedCert(dc, der, (word32)len, NULL);
+	/* The names are read as DER (subjectRaw, issuerRaw): no OpenSSL-style
+	 * name objects (patches/wolfssl/0009). */
+	dc->noX509Names = 1;
+	if (len > UINT32_MAX)
+		return -1;
+	/* An unknown critical extension: wolfSSL parses the rest all the
+	 * same and says so at the end; pc_cert_scan decides (it knows the
+	 * extensions we process, wolfSSL's own set differs). */
+	rc = wc_ParseCert(dc, CERT_TYPE, NO_VERIFY, NULL);
+	if (rc != 0 && rc != ASN_CRIT_EXT_E)
+		return -1;
+	return cert_read(dc, der, len, c, role);
 }
 
 struct pc_trust *pc_trust_new(void)
@@ -1319,7 +1330,8 @@ static bool identity_allowed(const struct pc_verify_policy *pol, const struct le
  * arguments. */
 struct verify_ctx {
 	struct pc_chain ch;
-	DecodedCert leaf, dc;
+	DecodedCert own_leaf, dc;
+	const DecodedCert *leaf; /* own_leaf, or wolfSSL's decoding */
 	struct leaf_names names;
 	const struct pc_trust *t;
 	const struct pc_verify_policy *pol;
@@ -1728,10 +1740,16 @@ static enum pc_verify_reason verify(struct verify_ctx *v, const uint8_t *const *
 	int rc;
 
 	out->depth = 0;
-	if (cert_parse(&v->leaf, der[0], der_len[0], &ch->peer[0], ROLE_LEAF) != 0)
+	if (v->leaf != NULL) {
+		rc = cert_read(v->leaf, der[0], der_len[0], &ch->peer[0], ROLE_LEAF);
+	} else {
+		v->leaf = &v->own_leaf;
+		rc = cert_parse(&v->own_leaf, der[0], der_len[0], &ch->peer[0], ROLE_LEAF);
+	}
+	if (rc != 0)
 		return PC_VERIFY_MALFORMED;
-	leaf_names(&v->leaf, &ch->peer[0], &v->names);
-	fill_result(&v->leaf, &v->names, out);
+	leaf_names(v->leaf, &ch->peer[0], &v->names);
+	fill_result(v->leaf, &v->names, out);
 	ch->nb_peer = n < PC_VERIFY_MAX_PEER ? n : PC_VERIFY_MAX_PEER;
 	for (unsigned int i = 1; i < ch->nb_peer; i++) {
 		rc = cert_parse(&v->dc, der[i], der_len[i], &ch->peer[i], ROLE_PEER);
@@ -1762,10 +1780,12 @@ static enum pc_verify_reason verify(struct verify_ctx *v, const uint8_t *const *
 	return ch->fail;
 }
 
-enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
-				      const struct pc_verify_policy *pol,
-				      const uint8_t *const *der, const uint32_t *der_len,
-				      unsigned int n, int64_t now, struct pc_verify_result *out)
+enum pc_verify_reason pc_verify_chain_decoded(const struct pc_trust *t,
+					      const struct pc_verify_policy *pol,
+					      const struct DecodedCert *leaf,
+					      const uint8_t *const *der, const uint32_t *der_len,
+					      unsigned int n, int64_t now,
+					      struct pc_verify_result *out)
 {
 	struct verify_ctx v;
 
@@ -1779,7 +1799,19 @@ enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
 	v.pol = pol;
 	v.now = now;
 	v.out = out;
+	/* Only a decoding of this very buffer stands for the leaf. */
+	v.leaf = leaf != NULL && leaf->source == der[0] && leaf->maxIdx == der_len[0] ? leaf
+										 : NULL;
 	out->reason = verify(&v, der, der_len, n);
-	wc_FreeDecodedCert(&v.leaf);
+	if (v.leaf == &v.own_leaf)
+		wc_FreeDecodedCert(&v.own_leaf);
 	return out->reason;
+}
+
+enum pc_verify_reason pc_verify_chain(const struct pc_trust *t,
+				      const struct pc_verify_policy *pol,
+				      const uint8_t *const *der, const uint32_t *der_len,
+				      unsigned int n, int64_t now, struct pc_verify_result *out)
+{
+	return pc_verify_chain_decoded(t, pol, NULL, der, der_len, n, now, out);
 }

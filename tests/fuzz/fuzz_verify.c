@@ -8,16 +8,43 @@
  * big-endian Unix seconds; 2026-01-01 without it: seeds.py gives the
  * time the seed PKI was made), 5 a serial for the deny list (hex). The trust object is then finalized
  * and, if it is accepted, the chain verified at a fixed time; every
- * outcome must be a known reason and the result strings terminated.
+ * outcome must be a known reason and the result strings terminated, and
+ * with the leaf as a TLS handshake decodes it (wolfSSL's VERIFY parse
+ * without a CA, patches/wolfssl/0023) the result must be the same.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
 
 #include "pc_verify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_NOW 1767225600
+
+/* pc_verify_chain_decoded() on the leaf as wolfSSL's handshake decodes
+ * it gives want, byte for byte. */
+static void check_decoded(const struct pc_trust *t, const struct pc_verify_policy *pol,
+			  const uint8_t *const *der, const uint32_t *len, unsigned int n,
+			  int64_t now, const struct pc_verify_result *want)
+{
+	static WOLFSSL_CERT_MANAGER *cm; /* no CA, as a TLS context's */
+	struct pc_verify_result got;
+	DecodedCert dc;
+
+	if (cm == NULL && (cm = wolfSSL_CertManagerNew()) == NULL)
+		abort();
+	wc_InitDecodedCert(&dc, der[0], len[0], NULL);
+	dc.noX509Names = 1;
+	if (ParseCertRelative(&dc, CERT_TYPE, VERIFY, cm) == ASN_NO_SIGNER_E &&
+	    (pc_verify_chain_decoded(t, pol, &dc, der, len, n, now, &got) != want->reason ||
+	     memcmp(&got, want, sizeof(got)) != 0))
+		abort();
+	wc_FreeDecodedCert(&dc);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -84,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memchr(res.serial, 0, sizeof(res.serial)) == NULL ||
 		    (r == PC_VERIFY_OK || r == PC_VERIFY_NO_CERT) != (res.depth == -1))
 			abort();
+		if (n > 0)
+			check_decoded(t, &pol, der, der_len, n, now, &res);
 	}
 	pc_trust_free(t);
 	return 0;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/hash.h>
@@ -247,6 +248,35 @@ static uint8_t *load_der(const char *name, unsigned int n, uint32_t *len)
 	return der;
 }
 
+/* pc_verify_chain_decoded() on the leaf as a TLS handshake decodes it
+ * (wolfSSL's ProcessPeerCerts: VERIFY, with a certificate manager that
+ * holds no CA, patches/wolfssl/0023) must answer exactly as
+ * pc_verify_chain() did (want), down to every byte of the result. A leaf
+ * that wolfSSL cannot decode whole is one pc_verify_chain() found
+ * malformed. */
+static void check_decoded(const struct pc_trust *t, const struct pc_verify_policy *pol,
+			  const uint8_t *const *der, const uint32_t *len, unsigned int n,
+			  int64_t now, const struct pc_verify_result *want)
+{
+	WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
+	struct pc_verify_result got;
+	DecodedCert dc;
+
+	assert_non_null(cm);
+	wc_InitDecodedCert(&dc, der[0], len[0], NULL);
+	dc.noX509Names = 1;
+	if (ParseCertRelative(&dc, CERT_TYPE, VERIFY, cm) == ASN_NO_SIGNER_E) {
+		assert_int_equal(pc_verify_chain_decoded(t, pol, &dc, der, len, n, now, &got),
+				 want->reason);
+		assert_memory_equal(&got, want, sizeof(got));
+	} else {
+		assert_int_equal(want->reason, PC_VERIFY_MALFORMED);
+		assert_int_equal(want->depth, 0);
+	}
+	wc_FreeDecodedCert(&dc);
+	wolfSSL_CertManagerFree(cm);
+}
+
 static enum pc_verify_reason verify_file(const struct pc_trust *t,
 					 const struct pc_verify_policy *pol, const char *chain,
 					 unsigned int n, struct pc_verify_result *res)
@@ -254,10 +284,12 @@ static enum pc_verify_reason verify_file(const struct pc_trust *t,
 	uint8_t *der[4];
 	uint32_t len[4];
 	enum pc_verify_reason r;
+	int64_t now = time(NULL);
 
 	for (unsigned int i = 0; i < n; i++)
 		der[i] = load_der(chain, i, &len[i]);
-	r = pc_verify_chain(t, pol, (const uint8_t *const *)der, len, n, time(NULL), res);
+	r = pc_verify_chain(t, pol, (const uint8_t *const *)der, len, n, now, res);
+	check_decoded(t, pol, (const uint8_t *const *)der, len, n, now, res);
 	for (unsigned int i = 0; i < n; i++)
 		free(der[i]);
 	return r;
