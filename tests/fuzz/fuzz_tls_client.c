@@ -84,8 +84,8 @@ static bool debug;
 
 /* The server's side of TCP. */
 static struct {
-	uint16_t lport;
-	uint32_t nxt, rcv_nxt, w_ack, w_wnd;
+	struct h_conn tcp; /* snd our next byte, ack the worker's */
+	uint32_t w_ack, w_wnd;
 	bool open, w_rst, fin_sent, rst_sent;
 } s;
 
@@ -100,25 +100,7 @@ static struct {
 
 static void inject(uint8_t flags, const uint8_t *data, uint16_t len)
 {
-	static const uint8_t mss_opt[] = {2, 4, MSS >> 8, MSS & 0xff};
-	uint8_t b[2048];
-	struct h_tcp t = {
-		.src = H_BACKEND,
-		.dst = H_ADDR,
-		.sport = ORIGIN_PORT,
-		.dport = s.lport,
-		.seq = s.nxt,
-		.ack = s.rcv_nxt,
-		.flags = flags,
-		.win = 65535,
-		.opts = (flags & SYN) ? mss_opt : NULL,
-		.optlen = (flags & SYN) ? sizeof(mss_opt) : 0,
-		.data = data,
-		.len = len,
-	};
-
-	s.nxt += len + ((flags & (SYN | FIN)) ? 1 : 0);
-	h_inject(b, h_build_tcp(b, &t));
+	h_conn_send(&s.tcp, flags, data, len, MSS);
 	h_run();
 }
 
@@ -143,9 +125,8 @@ static void take_sent(void)
 		}
 		if (t.flags & SYN) {
 			CHECK(!(t.flags & ACK) && !s.open);
-			s.lport = t.sport;
-			s.rcv_nxt = t.seq + 1;
-			s.nxt = 0x70000000;
+			s.tcp = (struct h_conn){.addr = H_BACKEND, .port = ORIGIN_PORT, .lport = t.sport,
+						.snd = 0x70000000, .ack = t.seq + 1};
 			s.open = true;
 			inject(SYN | ACK, NULL, 0);
 			continue;
@@ -154,8 +135,8 @@ static void take_sent(void)
 			s.w_ack = t.ack;
 			s.w_wnd = t.win;
 		}
-		if (t.seq == s.rcv_nxt && (t.len != 0 || (t.flags & FIN))) {
-			s.rcv_nxt += t.len + ((t.flags & FIN) ? 1 : 0);
+		if (t.seq == s.tcp.ack && (t.len != 0 || (t.flags & FIN))) {
+			s.tcp.ack += t.len + ((t.flags & FIN) ? 1 : 0);
 			ack = true;
 		}
 	}
@@ -377,7 +358,7 @@ static void run_input(const uint8_t *d, size_t n)
 			len = c < 0x40 ? (size_t)(c & 0x3f) + 1 : (size_t)((c & 0x3f) + 1) * 32;
 			len = RTE_MIN(RTE_MIN(len, n), (size_t)MSS);
 			if (can_send() && len != 0 &&
-			    (int32_t)(s.w_ack + s.w_wnd - s.nxt) >= (int32_t)len) {
+			    (int32_t)(s.w_ack + s.w_wnd - s.tcp.snd) >= (int32_t)len) {
 				inject(ACK | PSH, d, (uint16_t)len);
 				settle();
 			}

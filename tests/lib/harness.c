@@ -365,6 +365,30 @@ uint16_t h_build_tcp(uint8_t *b, const struct h_tcp *t)
 	return (uint16_t)(sizeof(*eh) + sizeof(*ip) + tcphl + t->len);
 }
 
+void h_conn_send(struct h_conn *c, uint8_t flags, const void *data, uint16_t len, uint16_t mss)
+{
+	const uint8_t mss_opt[] = {2, 4, (uint8_t)(mss >> 8), (uint8_t)mss};
+	int syn = (flags & RTE_TCP_SYN_FLAG) != 0;
+	uint8_t b[2048];
+	struct h_tcp t = {
+		.src = c->addr,
+		.dst = H_ADDR,
+		.sport = c->port,
+		.dport = c->lport,
+		.seq = c->snd,
+		.ack = c->ack,
+		.flags = flags,
+		.win = 65535,
+		.opts = syn ? mss_opt : NULL,
+		.optlen = syn ? sizeof(mss_opt) : 0,
+		.data = data,
+		.len = len,
+	};
+
+	c->snd += len + (syn ? 1u : 0u) + ((flags & RTE_TCP_FIN_FLAG) ? 1u : 0u);
+	h_inject(b, h_build_tcp(b, &t));
+}
+
 void h_fix_tcp_cksum(uint8_t *b)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(b + sizeof(struct rte_ether_hdr));

@@ -105,6 +105,17 @@ struct h_tcp {
 /* Ethernet (peer MAC to ours) + IPv4 + TCP with both checksums right;
  * returns the frame's length. */
 uint16_t h_build_tcp(uint8_t *b, const struct h_tcp *t);
+/* A peer's side of one TCP connection with the worker, host order: its
+ * address and port, the worker's port, the next sequence number it sends
+ * and what it acknowledges. */
+struct h_conn {
+	uint32_t addr;
+	uint16_t port, lport;
+	uint32_t snd, ack;
+};
+/* A segment from that peer (window 65535; a SYN carries an MSS option of
+ * mss) queued on the RX ring; snd moves past it. */
+void h_conn_send(struct h_conn *c, uint8_t flags, const void *data, uint16_t len, uint16_t mss);
 /* Recompute the TCP checksum of a frame built above. */
 void h_fix_tcp_cksum(uint8_t *b);
 /* A frame the worker sent, as TCP: 0 if it is a well-formed IPv4/TCP

@@ -63,9 +63,7 @@ static char pki[64];
 struct origin {
 	WOLFSSL_CTX *ctx;
 	WOLFSSL *ssl;
-	uint16_t lport;          /* the worker's port */
-	uint32_t nxt;            /* our next sequence number */
-	uint32_t rcv_nxt;        /* the worker's next byte */
+	struct h_conn tcp;       /* ours: snd our next byte, ack the worker's */
 	uint32_t w_ack, w_wnd;   /* what the worker acknowledged, its window */
 	bool open, w_fin, w_rst, fin_sent, close_at_hello, ssl_idle;
 	bool hs_done, hs_failed, got_close_notify, shut;
@@ -204,25 +202,7 @@ static void origin_pump(void)
 
 static void inject(uint8_t flags, const uint8_t *data, uint16_t len)
 {
-	static const uint8_t mss_opt[] = {2, 4, MSS >> 8, MSS & 0xff};
-	uint8_t b[2048];
-	struct h_tcp t = {
-		.src = H_BACKEND,
-		.dst = H_ADDR,
-		.sport = ORIGIN_PORT,
-		.dport = o.lport,
-		.seq = o.nxt,
-		.ack = o.rcv_nxt,
-		.flags = flags,
-		.win = 65535,
-		.opts = (flags & SYN) ? mss_opt : NULL,
-		.optlen = (flags & SYN) ? sizeof(mss_opt) : 0,
-		.data = data,
-		.len = len,
-	};
-
-	o.nxt += len + ((flags & (SYN | FIN)) ? 1 : 0);
-	h_inject(b, h_build_tcp(b, &t));
+	h_conn_send(&o.tcp, flags, data, len, MSS);
 }
 
 /* What the worker sent: its SYN answered, its bytes taken and ACKed. */
@@ -243,9 +223,8 @@ static bool take_sent(void)
 			continue;
 		}
 		if (t.flags & SYN) {
-			o.lport = t.sport;
-			o.rcv_nxt = t.seq + 1;
-			o.nxt = 0x70000000;
+			o.tcp = (struct h_conn){.addr = H_BACKEND, .port = ORIGIN_PORT, .lport = t.sport,
+						.snd = 0x70000000, .ack = t.seq + 1};
 			inject(SYN | ACK, NULL, 0);
 			o.open = true;
 			continue;
@@ -254,16 +233,16 @@ static bool take_sent(void)
 			o.w_ack = t.ack;
 			o.w_wnd = t.win;
 		}
-		if (t.len != 0 && t.seq == o.rcv_nxt) {
+		if (t.len != 0 && t.seq == o.tcp.ack) {
 			assert_true(o.in_len + t.len <= sizeof(o.in));
 			memcpy(o.in + o.in_len, t.data, t.len);
 			o.in_len += t.len;
-			o.rcv_nxt += t.len;
+			o.tcp.ack += t.len;
 			ack = true;
 		}
-		if ((t.flags & FIN) && t.seq + t.len == o.rcv_nxt && !o.w_fin) {
+		if ((t.flags & FIN) && t.seq + t.len == o.tcp.ack && !o.w_fin) {
 			o.w_fin = true;
-			o.rcv_nxt++;
+			o.tcp.ack++;
 			ack = true;
 		}
 	}
@@ -278,7 +257,7 @@ static bool send_out(void)
 	bool any = false;
 
 	while (o.open && !o.w_rst && o.out_off < o.out_len) {
-		int64_t room = (int64_t)(int32_t)(o.w_ack + o.w_wnd - o.nxt);
+		int64_t room = (int64_t)(int32_t)(o.w_ack + o.w_wnd - o.tcp.snd);
 		size_t n = RTE_MIN(o.out_len - o.out_off, (size_t)MSS);
 
 		if (room <= 0)

@@ -451,10 +451,7 @@ enum srv_mode { SRV_ACCEPT, SRV_REFUSE };
 /* A server's side of one connection. */
 struct sconn {
 	bool used;
-	uint32_t saddr;
-	uint16_t sport, lport;
-	uint32_t nxt;       /* what we expect from portcullis next */
-	uint32_t snd;       /* our next sequence number */
+	struct h_conn tcp;  /* snd our next byte, ack what we expect from portcullis */
 	bool fin, rst;
 	size_t rx_len;
 	uint8_t rx[2048];
@@ -467,32 +464,14 @@ static const char *health_answer = "HTTP/1.1 200 OK\r\n\r\n";
 
 static void srv_tx(struct sconn *s, uint8_t flags, const void *data, uint16_t len)
 {
-	static const uint8_t mss[] = {2, 4, 0x05, 0xb4};
-	uint8_t b[2048];
-	struct h_tcp t = {
-		.src = s->saddr,
-		.dst = H_ADDR,
-		.sport = s->sport,
-		.dport = s->lport,
-		.seq = s->snd,
-		.ack = s->nxt,
-		.flags = flags,
-		.win = 65535,
-		.opts = (flags & SYN) ? mss : NULL,
-		.optlen = (flags & SYN) ? sizeof(mss) : 0,
-		.data = data,
-		.len = len,
-	};
-
-	h_inject(b, h_build_tcp(b, &t));
-	s->snd += len + ((flags & SYN) ? 1u : 0u) + ((flags & FIN) ? 1u : 0u);
+	h_conn_send(&s->tcp, flags, data, len, 1460);
 }
 
 static struct sconn *sconn_of(const struct h_tcp *t)
 {
 	for (unsigned int i = 0; i < NB_SCONN; i++)
-		if (sconns[i].used && sconns[i].saddr == t->dst && sconns[i].sport == t->dport &&
-		    sconns[i].lport == t->sport)
+		if (sconns[i].used && sconns[i].tcp.addr == t->dst && sconns[i].tcp.port == t->dport &&
+		    sconns[i].tcp.lport == t->sport)
 			return &sconns[i];
 	return NULL;
 }
@@ -503,8 +482,8 @@ static void srv_input(const struct h_tcp *t)
 
 	if ((t->flags & (SYN | ACK)) == SYN) {
 		enum srv_mode m = t->dst == SRV_A ? mode_a : mode_b;
-		struct sconn tmp = {.saddr = t->dst, .sport = t->dport, .lport = t->sport,
-				    .nxt = t->seq + 1};
+		struct sconn tmp = {.tcp = {.addr = t->dst, .port = t->dport, .lport = t->sport,
+					    .ack = t->seq + 1}};
 
 		if (m == SRV_REFUSE) {
 			srv_tx(&tmp, RST | ACK, NULL, 0);
@@ -516,7 +495,7 @@ static void srv_input(const struct h_tcp *t)
 		assert_non_null(s);
 		*s = tmp;
 		s->used = true;
-		s->snd = 0x10000000u * (unsigned int)(s - sconns + 1);
+		s->tcp.snd = 0x10000000u * (unsigned int)(s - sconns + 1);
 		srv_tx(s, SYN | ACK, NULL, 0);
 		return;
 	}
@@ -527,15 +506,15 @@ static void srv_input(const struct h_tcp *t)
 		s->used = false; /* the slot serves another connection */
 		return;
 	}
-	if (t->len != 0 && t->seq == s->nxt) {
+	if (t->len != 0 && t->seq == s->tcp.ack) {
 		size_t n = RTE_MIN((size_t)t->len, sizeof(s->rx) - s->rx_len);
 
 		memcpy(s->rx + s->rx_len, t->data, n);
 		s->rx_len += n;
-		s->nxt += t->len;
+		s->tcp.ack += t->len;
 	}
 	if (t->flags & FIN) {
-		s->nxt++;
+		s->tcp.ack++;
 		s->fin = true;
 	}
 	if (t->len != 0 || (t->flags & FIN))
