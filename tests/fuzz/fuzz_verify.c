@@ -9,8 +9,8 @@
  * time the seed PKI was made), 5 a serial for the deny list (hex). The trust object is then finalized
  * and, if it is accepted, the chain verified at a fixed time; every
  * outcome must be a known reason and the result strings terminated, and
- * with the leaf as a TLS handshake decodes it (wolfSSL's VERIFY parse
- * without a CA, patches/wolfssl/0023) the result must be the same.
+ * with the leaf as a TLS handshake decodes it (check_decoded) the result
+ * must be the same.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,24 +26,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_NOW 1767225600
 
 /* pc_verify_chain_decoded() on the leaf as wolfSSL's handshake decodes
- * it gives want, byte for byte. */
+ * it, with VERIFY and no CA (patches/wolfssl/0023) or, for a leaf sent
+ * alone, with NO_VERIFY (0024), gives want, byte for byte. */
 static void check_decoded(const struct pc_trust *t, const struct pc_verify_policy *pol,
 			  const uint8_t *const *der, const uint32_t *len, unsigned int n,
 			  int64_t now, const struct pc_verify_result *want)
 {
+	static const struct {
+		int verify, whole;
+	} modes[] = {{VERIFY, ASN_NO_SIGNER_E}, {NO_VERIFY, 0}};
 	static WOLFSSL_CERT_MANAGER *cm; /* no CA, as a TLS context's */
 	struct pc_verify_result got;
 	DecodedCert dc;
 
 	if (cm == NULL && (cm = wolfSSL_CertManagerNew()) == NULL)
 		abort();
-	wc_InitDecodedCert(&dc, der[0], len[0], NULL);
-	dc.noX509Names = 1;
-	if (ParseCertRelative(&dc, CERT_TYPE, VERIFY, cm) == ASN_NO_SIGNER_E &&
-	    (pc_verify_chain_decoded(t, pol, &dc, der, len, n, now, &got) != want->reason ||
-	     memcmp(&got, want, sizeof(got)) != 0))
-		abort();
-	wc_FreeDecodedCert(&dc);
+	for (unsigned int m = 0; m < 2; m++) {
+		wc_InitDecodedCert(&dc, der[0], len[0], NULL);
+		dc.noX509Names = 1;
+		if (ParseCertRelative(&dc, CERT_TYPE, modes[m].verify, cm) == modes[m].whole &&
+		    (pc_verify_chain_decoded(t, pol, &dc, der, len, n, now, &got) != want->reason ||
+		     memcmp(&got, want, sizeof(got)) != 0))
+			abort();
+		wc_FreeDecodedCert(&dc);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

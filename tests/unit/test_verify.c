@@ -249,31 +249,39 @@ static uint8_t *load_der(const char *name, unsigned int n, uint32_t *len)
 }
 
 /* pc_verify_chain_decoded() on the leaf as a TLS handshake decodes it
- * (wolfSSL's ProcessPeerCerts: VERIFY, with a certificate manager that
- * holds no CA, patches/wolfssl/0023) must answer exactly as
- * pc_verify_chain() did (want), down to every byte of the result. A leaf
- * that wolfSSL cannot decode whole is one pc_verify_chain() found
- * malformed. */
+ * must answer exactly as pc_verify_chain() did (want), down to every byte
+ * of the result. wolfSSL's ProcessPeerCerts, whose certificate manager
+ * holds no CA, decodes it with VERIFY and finds no signer
+ * (patches/wolfssl/0023), or, for a leaf sent alone, keeps its NO_VERIFY
+ * decoding, with which the handshake goes on only when it succeeded
+ * (0024). A leaf that VERIFY cannot decode whole is one pc_verify_chain()
+ * found malformed. */
 static void check_decoded(const struct pc_trust *t, const struct pc_verify_policy *pol,
 			  const uint8_t *const *der, const uint32_t *len, unsigned int n,
 			  int64_t now, const struct pc_verify_result *want)
 {
+	static const struct {
+		int verify, whole;
+	} modes[] = {{VERIFY, ASN_NO_SIGNER_E}, {NO_VERIFY, 0}};
 	WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
 	struct pc_verify_result got;
 	DecodedCert dc;
 
 	assert_non_null(cm);
-	wc_InitDecodedCert(&dc, der[0], len[0], NULL);
-	dc.noX509Names = 1;
-	if (ParseCertRelative(&dc, CERT_TYPE, VERIFY, cm) == ASN_NO_SIGNER_E) {
-		assert_int_equal(pc_verify_chain_decoded(t, pol, &dc, der, len, n, now, &got),
-				 want->reason);
-		assert_memory_equal(&got, want, sizeof(got));
-	} else {
-		assert_int_equal(want->reason, PC_VERIFY_MALFORMED);
-		assert_int_equal(want->depth, 0);
+	for (unsigned int m = 0; m < 2; m++) {
+		wc_InitDecodedCert(&dc, der[0], len[0], NULL);
+		dc.noX509Names = 1;
+		if (ParseCertRelative(&dc, CERT_TYPE, modes[m].verify, cm) == modes[m].whole) {
+			assert_int_equal(pc_verify_chain_decoded(t, pol, &dc, der, len, n, now,
+								 &got),
+					 want->reason);
+			assert_memory_equal(&got, want, sizeof(got));
+		} else if (modes[m].verify == VERIFY) {
+			assert_int_equal(want->reason, PC_VERIFY_MALFORMED);
+			assert_int_equal(want->depth, 0);
+		}
+		wc_FreeDecodedCert(&dc);
 	}
-	wc_FreeDecodedCert(&dc);
 	wolfSSL_CertManagerFree(cm);
 }
 
